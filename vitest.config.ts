@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    exclude: ['test/e2e/**', 'node_modules/**'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    // two cores: more workers only thrash
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    globalSetup: ['test/support/global-setup.ts'],
+  },
+});

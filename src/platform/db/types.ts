@@ -6,16 +6,26 @@ export interface QueryResult<R> {
 
 export interface Queryable {
   /**
-   * Parameterised query ($1, $2, ...). Type mapping is the same on both backends:
+   * One parameterised statement ($1, $2, ...), always over the extended protocol, so a
+   * multi-statement string is rejected on both backends alike. Type mapping is the same on both:
    * int2/int4/int8 → number (int8 outside the safe-integer range throws), numeric → string,
-   * timestamptz → Date, json/jsonb → parsed value, bool → boolean.
+   * timestamptz → Date, json/jsonb → parsed value, bool → boolean, date and timestamp (without
+   * time zone) → their text ('2024-01-31', '2024-01-31 12:00:00'), arrays of these alike.
+   * Parameters: pass a JSON array for a json/jsonb column as JSON.stringify(value), because
+   * node-postgres sends a JS array as a PostgreSQL array literal.
    */
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  /** One or more statements without parameters (simple protocol): migrations, DDL scripts. */
+  exec(sql: string): Promise<void>;
 }
 
 export interface Db extends Queryable {
   readonly kind: 'postgres' | 'pglite';
-  /** Runs fn in one transaction (BEGIN … COMMIT, ROLLBACK on throw). */
+  /**
+   * Runs fn in one transaction (BEGIN … COMMIT, ROLLBACK on throw). Use only `tx` inside fn:
+   * on PGlite the database is one connection, so a `db.query` awaited inside fn waits for the
+   * transaction to end, which is never.
+   */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

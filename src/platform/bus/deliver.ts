@@ -1,0 +1,16 @@
+import type { Logger } from '../logger.ts';
+import type { BusMessage } from './types.ts';
+
+/**
+ * Calls a subscriber, keeping its failure (thrown, or a rejected promise from an async handler)
+ * to itself: logged, never reaching the publisher or the other subscribers.
+ */
+export function deliver(handler: (msg: BusMessage) => unknown, msg: BusMessage, logger: Logger): void {
+  const fail = (err: unknown) => logger.error({ err, subject: msg.subject }, 'bus subscriber failed');
+  try {
+    const result = handler(msg);
+    if (result instanceof Promise) result.catch(fail);
+  } catch (err) {
+    fail(err);
+  }
+}

@@ -1,0 +1,132 @@
+import {
+  type ConsumerMessages,
+  connect,
+  DeliverPolicy,
+  DiscardPolicy,
+  type JetStreamManager,
+  type NatsError,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+  type StreamConfig,
+} from 'nats';
+import { createLogger, type Logger } from '../logger.ts';
+import { deliver } from './deliver.ts';
+import { checkPattern, checkSubject, STREAM_SUBJECTS } from './subjects.ts';
+import type { Bus, BusMessage, Unsubscribe } from './types.ts';
+
+export interface NatsBusOptions {
+  /** One URL or several, comma-separated (a cluster). */
+  servers: string;
+  /** JetStream stream name. */
+  stream?: string;
+  /**
+   * Prepended to every subject on the wire (`t1.` → `t1.md.trade.X`) and stripped on delivery,
+   * so tests or two deployments can share one NATS: streams may not overlap in subjects.
+   */
+  subjectPrefix?: string;
+  /**
+   * Retention. Subscribers only ever read new messages; what is kept serves replays after a
+   * consumer reset and debugging, so it is bounded by age and size.
+   */
+  maxAgeMs?: number;
+  maxBytes?: number;
+  logger?: Logger;
+}
+
+const codec = { encode: (data: unknown) => new TextEncoder().encode(JSON.stringify(data)) };
+
+export async function openNatsBus(options: NatsBusOptions): Promise<Bus> {
+  const logger = options.logger ?? createLogger({ name: 'bus' });
+  const stream = options.stream ?? 'BOURSE';
+  const prefix = options.subjectPrefix ?? '';
+  const nc = await connect({
+    servers: options.servers.split(',').map((s) => s.trim()),
+    name: 'bourse',
+    maxReconnectAttempts: -1, // a NATS restart must not take the service down with it
+  });
+  watchStatus(nc.status(), logger).catch(() => {});
+  try {
+    await ensureStream(await nc.jetstreamManager(), {
+      name: stream,
+      subjects: STREAM_SUBJECTS.map((s) => prefix + s),
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      discard: DiscardPolicy.Old,
+      max_age: nanos(options.maxAgeMs ?? 60 * 60 * 1000),
+      max_bytes: options.maxBytes ?? 1024 ** 3,
+    });
+  } catch (err) {
+    await nc.close();
+    throw err;
+  }
+  const js = nc.jetstream();
+  const live = new Set<ConsumerMessages>();
+
+  return {
+    kind: 'nats',
+    publish: async (subject, data) => {
+      checkSubject(subject);
+      // Resolves on the stream's ack, i.e. once the message is stored.
+      await js.publish(prefix + subject, codec.encode(data));
+    },
+    subscribe: async <T>(pattern: string, handler: (msg: BusMessage<T>) => void): Promise<Unsubscribe> => {
+      checkPattern(pattern);
+      // An ordered consumer: ephemeral, in memory on the server, flow-controlled, and recreated
+      // from the last seen sequence if a message goes missing, so delivery stays gap-free and
+      // in order. consume() returns once the server has created it, so "new" means from now.
+      const consumer = await js.consumers.get(stream, {
+        filterSubjects: prefix + pattern,
+        deliver_policy: DeliverPolicy.New,
+      });
+      const messages = await consumer.consume({
+        callback: (m) => {
+          let data: unknown;
+          try {
+            data = m.json();
+          } catch (err) {
+            logger.error({ err, subject: m.subject }, 'bus message is not JSON; skipped');
+            return;
+          }
+          const msg = { subject: m.subject.slice(prefix.length), data } as BusMessage;
+          deliver(handler as (msg: BusMessage) => void, msg, logger);
+        },
+      });
+      live.add(messages);
+      return async () => {
+        if (!live.delete(messages)) return;
+        await messages.close();
+        // The server would drop it after its inactivity threshold anyway; this is just tidy.
+        await consumer.delete().catch(() => {});
+      };
+    },
+    close: async () => {
+      await Promise.all([...live].map((m) => m.close()));
+      live.clear();
+      // drain: waits for in-flight publishes, then closes.
+      if (!nc.isClosed()) await nc.drain();
+    },
+  };
+}
+
+/** Creates the stream, or brings an existing one's configuration up to date. */
+async function ensureStream(
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & { name: string },
+): Promise<void> {
+  try {
+    const info = await jsm.streams.info(config.name);
+    await jsm.streams.update(config.name, { ...info.config, ...config });
+  } catch (err) {
+    if ((err as NatsError).api_error?.err_code !== 10059) throw err; // 10059: stream not found
+    // Another process may create it between our info() and add(): identical config is accepted.
+    await jsm.streams.add(config);
+  }
+}
+
+async function watchStatus(status: AsyncIterable<{ type: string; data: unknown }>, logger: Logger) {
+  for await (const s of status) {
+    if (s.type === 'disconnect' || s.type === 'error') logger.warn({ nats: s.type, data: s.data }, 'NATS');
+    else if (s.type === 'reconnect') logger.info({ nats: s.type, data: s.data }, 'NATS reconnected');
+  }
+}

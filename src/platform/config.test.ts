@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, configVariables, loadConfig } from './config.ts';
+
+describe('loadConfig', () => {
+  it('gives the embedded defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      dataDir: expect.stringMatching(/\/data$/),
+      databaseUrl: undefined,
+      pgliteDir: expect.stringMatching(/\/data\/pglite$/),
+      redisUrl: undefined,
+      natsUrl: undefined,
+      natsStream: 'BOURSE',
+      logLevel: 'info',
+      demo: true,
+      seed: 42,
+      commitMaxBatch: 2000,
+    });
+  });
+
+  it('reads every variable, treating empty as unset', () => {
+    const config = loadConfig({
+      PORT: '9000',
+      HOST: '127.0.0.1',
+      BOURSE_DATA_DIR: '/var/lib/bourse',
+      DATABASE_URL: 'postgres://u:p@db:5432/bourse',
+      REDIS_URL: 'redis://cache:6379',
+      NATS_URL: 'nats://n1:4222, nats://n2:4222',
+      BOURSE_NATS_STREAM: 'BOURSE_STAGING',
+      LOG_LEVEL: 'debug',
+      BOURSE_DEMO: 'off',
+      BOURSE_SEED: '7',
+      BOURSE_COMMIT_MAX_BATCH: '500',
+    });
+    expect(config).toMatchObject({
+      port: 9000,
+      host: '127.0.0.1',
+      dataDir: '/var/lib/bourse',
+      pgliteDir: '/var/lib/bourse/pglite',
+      databaseUrl: 'postgres://u:p@db:5432/bourse',
+      natsUrl: 'nats://n1:4222, nats://n2:4222',
+      natsStream: 'BOURSE_STAGING',
+      logLevel: 'debug',
+      demo: false,
+      seed: 7,
+      commitMaxBatch: 500,
+    });
+    expect(loadConfig({ DATABASE_URL: '', PORT: ' ' })).toMatchObject({ databaseUrl: undefined, port: 8080 });
+  });
+
+  it('names every bad variable at once', () => {
+    const bad = {
+      PORT: '80a',
+      DATABASE_URL: 'mysql://x',
+      REDIS_URL: 'not a url',
+      NATS_URL: 'nats://ok:4222,http://no',
+      LOG_LEVEL: 'loud',
+      BOURSE_DEMO: 'yes',
+      BOURSE_SEED: '-1',
+      BOURSE_COMMIT_MAX_BATCH: '0',
+      BOURSE_NATS_STREAM: 'a.b',
+    };
+    let error: unknown;
+    try {
+      loadConfig(bad);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems.map((p) => p.split('=')[0])).toEqual([
+      'PORT',
+      'DATABASE_URL',
+      'REDIS_URL',
+      'NATS_URL',
+      'BOURSE_NATS_STREAM',
+      'LOG_LEVEL',
+      'BOURSE_DEMO',
+      'BOURSE_SEED',
+      'BOURSE_COMMIT_MAX_BATCH',
+    ]);
+    expect(problems[0]).toBe('PORT="80a": expected an integer from 0 to 65535');
+    expect((error as Error).message).toContain("BOURSE_DEMO=\"yes\": expected 'on' or 'off'");
+  });
+
+  it('documents every variable it reads, with a description', () => {
+    const names = configVariables.map((v) => v.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const v of configVariables) expect(v.description.length).toBeGreaterThan(10);
+    // each documented default is itself valid
+    expect(() =>
+      loadConfig(Object.fromEntries(configVariables.map((v) => [v.name, v.default]))),
+    ).not.toThrow();
+  });
+});

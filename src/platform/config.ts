@@ -1,0 +1,171 @@
+import { join, resolve } from 'node:path';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Absolute. */
+  dataDir: string;
+  /** PostgreSQL when set, else embedded PGlite in `pgliteDir`. */
+  databaseUrl: string | undefined;
+  pgliteDir: string;
+  /** Redis when set, else in-memory cache and rate limits. */
+  redisUrl: string | undefined;
+  /** NATS JetStream when set, else the in-process bus. */
+  natsUrl: string | undefined;
+  natsStream: string;
+  logLevel: LogLevel;
+  demo: boolean;
+  seed: number;
+  commitMaxBatch: number;
+  /** master secret for token and key encryption; embedded default: generated into dataDir */
+  secret: string | undefined;
+  /** creates the first admin user when set and no admin exists */
+  adminPassword: string | undefined;
+}
+
+export interface ConfigVariable {
+  name: string;
+  /** As shown to people; undefined when unset means "use the embedded default". */
+  default: string | undefined;
+  description: string;
+}
+
+/** Every variable Bourse reads; the README's configuration table is generated from this. */
+export const configVariables: readonly ConfigVariable[] = [
+  { name: 'PORT', default: '8080', description: 'HTTP port to listen on (0: any free port).' },
+  { name: 'HOST', default: '0.0.0.0', description: 'Interface to listen on.' },
+  {
+    name: 'BOURSE_DATA_DIR',
+    default: './data',
+    description: 'Where the embedded defaults keep their files (PGlite database).',
+  },
+  {
+    name: 'DATABASE_URL',
+    default: undefined,
+    description:
+      'PostgreSQL URL (postgres://user:pass@host:5432/db). Unset: embedded PGlite in BOURSE_DATA_DIR/pglite.',
+  },
+  {
+    name: 'REDIS_URL',
+    default: undefined,
+    description: 'Redis URL (redis://host:6379) for the shared cache and rate limits. Unset: in memory.',
+  },
+  {
+    name: 'NATS_URL',
+    default: undefined,
+    description: 'NATS server(s) with JetStream (nats://host:4222, comma-separated). Unset: in-process bus.',
+  },
+  {
+    name: 'BOURSE_NATS_STREAM',
+    default: 'BOURSE',
+    description: 'JetStream stream holding md.>, orders.>, users.>, news.> (one per deployment).',
+  },
+  { name: 'LOG_LEVEL', default: 'info', description: `Log level: ${LOG_LEVELS.join(', ')}.` },
+  { name: 'BOURSE_DEMO', default: 'on', description: "Demo market with simulated traders: 'on' or 'off'." },
+  { name: 'BOURSE_SEED', default: '42', description: 'Seed of the demo market, so a run can be reproduced.' },
+  {
+    name: 'BOURSE_COMMIT_MAX_BATCH',
+    default: '2000',
+    description: 'Most commands the orders service commits in one transaction (group commit).',
+  },
+  {
+    name: 'BOURSE_SECRET',
+    default: undefined,
+    description:
+      'Master secret (32+ characters) that encrypts JWT signing keys and keys API-key and refresh-token hashes. Unset: generated into BOURSE_DATA_DIR/secret (mode 0600).',
+  },
+  {
+    name: 'BOURSE_ADMIN_PASSWORD',
+    default: undefined,
+    description:
+      "Creates the first admin user ('admin') with this password if none exists. Unset: no admin is created.",
+  },
+];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** What a parser returns for a bad value: the expectation, for the error message. */
+class Invalid {
+  constructor(readonly expected: string) {}
+}
+type Parse<T> = (raw: string) => T | Invalid;
+
+/**
+ * Reads and validates the environment. All problems are reported at once, each naming its
+ * variable. An empty variable counts as unset, so `DATABASE_URL=` means "embedded".
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const defaults = new Map(configVariables.map((v) => [v.name, v.default]));
+  const read = <T>(name: string, parse: Parse<T>): T | undefined => {
+    const raw = env[name]?.trim() || defaults.get(name);
+    if (raw === undefined) return undefined;
+    const value = parse(raw);
+    if (!(value instanceof Invalid)) return value;
+    problems.push(`${name}=${JSON.stringify(raw)}: ${value.expected}`);
+    return undefined;
+  };
+
+  const dataDir = resolve(read('BOURSE_DATA_DIR', text) ?? './data');
+  const config = {
+    port: read('PORT', integer(0, 65_535)), // 0 = any free port (tests)
+    host: read('HOST', text),
+    dataDir,
+    databaseUrl: read('DATABASE_URL', urls(['postgres:', 'postgresql:'], 1)),
+    pgliteDir: join(dataDir, 'pglite'),
+    redisUrl: read('REDIS_URL', urls(['redis:', 'rediss:'], 1)),
+    natsUrl: read('NATS_URL', urls(['nats:', 'tls:', 'ws:', 'wss:'], Number.POSITIVE_INFINITY)),
+    natsStream: read('BOURSE_NATS_STREAM', matches(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')),
+    logLevel: read('LOG_LEVEL', oneOf(LOG_LEVELS)),
+    demo: read('BOURSE_DEMO', (raw) =>
+      raw === 'on' ? true : raw === 'off' ? false : new Invalid("expected 'on' or 'off'"),
+    ),
+    seed: read('BOURSE_SEED', integer(0, Number.MAX_SAFE_INTEGER)),
+    commitMaxBatch: read('BOURSE_COMMIT_MAX_BATCH', integer(1, 100_000)),
+    secret: read('BOURSE_SECRET', (raw) => (raw.length >= 32 ? raw : new Invalid('at least 32 characters'))),
+    adminPassword: read('BOURSE_ADMIN_PASSWORD', text),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  // Every field is either valid or defaulted once no problem was found.
+  return config as Config;
+}
+
+const text: Parse<string> = (raw) => raw;
+
+function integer(min: number, max: number): Parse<number> {
+  return (raw) => {
+    const n = Number(raw);
+    return /^-?\d+$/.test(raw) && n >= min && n <= max
+      ? n
+      : new Invalid(`expected an integer from ${min} to ${max}`);
+  };
+}
+
+function oneOf<T extends string>(values: readonly T[]): Parse<T> {
+  return (raw) =>
+    values.includes(raw as T) ? (raw as T) : new Invalid(`expected one of ${values.join(', ')}`);
+}
+
+function matches(pattern: RegExp, expected: string): Parse<string> {
+  return (raw) => (pattern.test(raw) ? raw : new Invalid(`expected ${expected}`));
+}
+
+/** A URL, or up to `max` comma-separated URLs, with one of the given schemes. */
+function urls(protocols: readonly string[], max: number): Parse<string> {
+  const expected = `expected ${max > 1 ? 'comma-separated URLs' : 'a URL'} like ${protocols[0]}//host:port`;
+  return (raw) => {
+    const parts = raw.split(',').map((part) => part.trim());
+    const valid = (part: string) => URL.canParse(part) && protocols.includes(new URL(part).protocol);
+    return parts.length <= max && parts.every(valid) ? raw : new Invalid(expected);
+  };
+}

@@ -1,0 +1,174 @@
+/** The Bus contract, identical in process and on NATS JetStream. */
+import { connect } from 'nats';
+import { expect, it } from 'vitest';
+import { openNatsBus } from '../../src/platform/bus/nats.ts';
+import type { BusMessage } from '../../src/platform/bus/types.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { forEachBus } from '../support/bus.ts';
+import { deleteStreams } from '../support/nats.ts';
+import { describeWithNats, serviceUrl } from '../support/services.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(done: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+/** A subscriber that keeps what it receives. */
+function inbox<T = unknown>() {
+  const messages: BusMessage<T>[] = [];
+  return { messages, handler: (msg: BusMessage<T>) => void messages.push(msg) };
+}
+
+forEachBus('Bus contract', (makeBus) => {
+  it('delivers JSON data asynchronously, from the subscription on', async () => {
+    const bus = await makeBus();
+    await bus.publish('md.trade.AAPL', { before: true });
+    const box = inbox();
+    await bus.subscribe('md.trade.AAPL', box.handler);
+    const at = new Date('2024-01-02T03:04:05.000Z');
+    const published = bus.publish('md.trade.AAPL', { price: 101.25, at, tags: ['a'], none: null });
+    expect(box.messages).toEqual([]); // never inside publish()
+    await expect(published).resolves.toBeUndefined();
+    await waitFor(() => box.messages.length === 1, 'the message');
+    await sleep(50);
+    // What crosses the bus is JSON: a Date arrives as its ISO string, on both buses.
+    expect(box.messages).toEqual([
+      {
+        subject: 'md.trade.AAPL',
+        data: { price: 101.25, at: '2024-01-02T03:04:05.000Z', tags: ['a'], none: null },
+      },
+    ]);
+  });
+
+  it('matches NATS wildcards: * is one token, > is the rest', async () => {
+    const bus = await makeBus();
+    const star = inbox();
+    const rest = inbox();
+    const exact = inbox();
+    await bus.subscribe('md.*.AAPL', star.handler);
+    await bus.subscribe('md.>', rest.handler);
+    await bus.subscribe('orders.exec.acct-1', exact.handler);
+    const subjects = [
+      'md.trade.AAPL',
+      'md.quote.AAPL',
+      'md.trade.MSFT',
+      'md.trade.AAPL.x',
+      'orders.exec.acct-1',
+    ];
+    for (const subject of subjects) await bus.publish(subject, subject);
+    await waitFor(() => rest.messages.length === 4 && exact.messages.length === 1, 'all deliveries');
+    await sleep(100);
+    expect(star.messages.map((m) => m.subject)).toEqual(['md.trade.AAPL', 'md.quote.AAPL']);
+    expect(rest.messages.map((m) => m.subject)).toEqual(subjects.slice(0, 4));
+    expect(exact.messages.map((m) => m.data)).toEqual(['orders.exec.acct-1']);
+  });
+
+  it('keeps publish order per subject, to every subscriber', async () => {
+    const bus = await makeBus();
+    const a = inbox<number>();
+    const b = inbox<number>();
+    await bus.subscribe('md.trade.AAPL', a.handler);
+    await bus.subscribe('md.trade.*', b.handler);
+    const count = 500;
+    // Not awaited one by one: order must hold even with many publishes in flight.
+    await Promise.all(Array.from({ length: count }, (_, i) => bus.publish('md.trade.AAPL', i)));
+    await waitFor(() => a.messages.length === count && b.messages.length === count, 'all messages');
+    const expected = Array.from({ length: count }, (_, i) => i);
+    expect(a.messages.map((m) => m.data)).toEqual(expected);
+    expect(b.messages.map((m) => m.data)).toEqual(expected);
+  });
+
+  it('stops delivering once unsubscribe resolves, leaving other subscriptions alone', async () => {
+    const bus = await makeBus();
+    const gone = inbox();
+    const stays = inbox();
+    const unsubscribe = await bus.subscribe('news.>', gone.handler);
+    await bus.subscribe('news.>', stays.handler);
+    await bus.publish('news.headline', 1);
+    await waitFor(() => gone.messages.length === 1 && stays.messages.length === 1, 'first message');
+    await unsubscribe();
+    await unsubscribe(); // twice is harmless
+    await bus.publish('news.headline', 2);
+    await waitFor(() => stays.messages.length === 2, 'second message');
+    await sleep(100);
+    expect(gone.messages.map((m) => m.data)).toEqual([1]);
+  });
+
+  it('isolates failing handlers: the publisher and other subscribers never notice', async () => {
+    const logged: { msg: string; subject: string }[] = [];
+    const logger = createLogger({
+      destination: { write: (line: string) => void logged.push(JSON.parse(line)) },
+    });
+    const bus = await makeBus({ logger });
+    const healthy = inbox();
+    let thrown = 0;
+    await bus.subscribe('users.created', () => {
+      thrown++;
+      throw new Error('sync failure');
+    });
+    await bus.subscribe('users.*', async () => {
+      throw new Error('async failure');
+    });
+    await bus.subscribe('users.created', healthy.handler);
+    await bus.publish('users.created', 1);
+    await bus.publish('users.created', 2);
+    await waitFor(() => healthy.messages.length === 2 && logged.length === 4, 'deliveries and error logs');
+    expect(thrown).toBe(2); // a failing handler keeps receiving
+    expect(logged.map((l) => [l.msg, l.subject])).toEqual(
+      Array.from({ length: 4 }, () => ['bus subscriber failed', 'users.created']),
+    );
+  });
+
+  it('rejects subjects it could not carry, and anything after close', async () => {
+    const bus = await makeBus();
+    await expect(bus.publish('elsewhere.x', 1)).rejects.toThrow(/outside md\.>, orders\.>/);
+    await expect(bus.publish('md.*', 1)).rejects.toThrow(/Invalid bus subject/);
+    await expect(bus.publish('md..x', 1)).rejects.toThrow(/Invalid bus subject/);
+    await expect(bus.publish('md.big', { n: 1n })).rejects.toThrow(/BigInt/);
+    await expect(bus.subscribe('elsewhere.>', () => {})).rejects.toThrow(/not within one of/);
+    await expect(bus.subscribe('>', () => {})).rejects.toThrow(/not within one of/);
+    await expect(bus.subscribe('md.>.x', () => {})).rejects.toThrow(/Invalid bus subscription/);
+    await bus.close();
+    await expect(bus.publish('md.trade.AAPL', 1)).rejects.toThrow();
+  });
+});
+
+describeWithNats('NATS bus specifics [nats]', () => {
+  it('creates or updates its stream on connect, and stores a message before publish resolves', async () => {
+    const servers = serviceUrl('nats');
+    const stream = `BOURSE_T_${Math.floor(Date.now() / 1000)}_${process.pid}_spec`;
+    const nc = await connect({ servers });
+    const jsm = await nc.jetstreamManager();
+    try {
+      // An existing stream with outdated subjects is brought up to date.
+      await jsm.streams.add({ name: stream, subjects: ['spec.md.>'] });
+      const bus = await openNatsBus({
+        servers,
+        stream,
+        subjectPrefix: 'spec.',
+        logger: createLogger({ level: 'silent' }),
+      });
+      const info = await jsm.streams.info(stream);
+      expect(info.config.subjects.sort()).toEqual([
+        'spec.md.>',
+        'spec.news.>',
+        'spec.orders.>',
+        'spec.users.>',
+      ]);
+      const before = info.state.messages;
+      await bus.publish('orders.exec.acct-1', { id: 1 });
+      expect((await jsm.streams.info(stream)).state.messages).toBe(before + 1);
+      const stored = await jsm.streams.getMessage(stream, { last_by_subj: 'spec.orders.exec.acct-1' });
+      expect(stored.json()).toEqual({ id: 1 });
+      await bus.close();
+    } finally {
+      await deleteStreams(servers, (name) => name === stream);
+      await nc.close();
+    }
+  });
+});

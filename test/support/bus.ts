@@ -1,0 +1,56 @@
+/**
+ * The bus counterpart of forEachDb: the same test body on the in-process bus and on real NATS
+ * JetStream. Each NATS bus gets its own stream and subject prefix, so runs never see each
+ * other's messages (JetStream streams may not overlap in subjects), and the stream is deleted after.
+ */
+import { describe } from 'vitest';
+import { createMemoryBus } from '../../src/platform/bus/memory.ts';
+import { openNatsBus } from '../../src/platform/bus/nats.ts';
+import type { Bus } from '../../src/platform/bus/types.ts';
+import { createLogger, type Logger } from '../../src/platform/logger.ts';
+import { scoped } from './lifecycle.ts';
+import { deleteStreams, STREAM_PREFIX } from './nats.ts';
+import { describeWithNats, serviceUrl } from './services.ts';
+
+export interface MakeBusOptions {
+  /** Receives handler errors; silent by default. */
+  logger?: Logger;
+}
+
+export type MakeBus = (options?: MakeBusOptions) => Promise<Bus>;
+
+type Made = { value: Bus; dispose: () => Promise<void> };
+
+let counter = 0;
+const silent = () => createLogger({ level: 'silent' });
+
+/** Registers `${name} [memory]` and `${name} [nats]`, the latter needing NATS. */
+export function forEachBus(name: string, body: (makeBus: MakeBus) => void): void {
+  describe(`${name} [memory]`, () => body(scoped(makeMemoryBus)));
+  describeWithNats(`${name} [nats]`, () => body(scoped(makeNatsBus)));
+}
+
+export async function makeMemoryBus(options: MakeBusOptions = {}): Promise<Made> {
+  const bus = createMemoryBus({ logger: options.logger ?? silent() });
+  return { value: bus, dispose: () => bus.close() };
+}
+
+export async function makeNatsBus(options: MakeBusOptions = {}): Promise<Made> {
+  const id = `${Math.floor(Date.now() / 1000)}_${process.pid}_${counter++}`;
+  const stream = STREAM_PREFIX + id;
+  const servers = serviceUrl('nats');
+  const bus = await openNatsBus({
+    servers,
+    stream,
+    subjectPrefix: `t${id}.`,
+    maxAgeMs: 10 * 60 * 1000,
+    logger: options.logger ?? silent(),
+  });
+  return {
+    value: bus,
+    dispose: async () => {
+      await bus.close().catch(() => {});
+      await deleteStreams(servers, (name) => name === stream);
+    },
+  };
+}

@@ -1,0 +1,30 @@
+/** Test streams on the shared NATS server (no vitest imports: global-setup uses this too). */
+import { connect } from 'nats';
+
+/** Every test stream is named BOURSE_T_<unix seconds>_<pid>_<n>. */
+export const STREAM_PREFIX = 'BOURSE_T_';
+const OURS = /^BOURSE_T_(\d{10})_\d+_/;
+
+/** Deletes test streams older than maxAgeMs, left behind by killed runs. */
+export function deleteStaleStreams(servers: string, maxAgeMs = 60 * 60 * 1000): Promise<number> {
+  const cutoff = (Date.now() - maxAgeMs) / 1000;
+  return deleteStreams(servers, (name) => Number(OURS.exec(name)?.[1] ?? Number.POSITIVE_INFINITY) < cutoff);
+}
+
+export async function deleteStreams(servers: string, which: (name: string) => boolean): Promise<number> {
+  const nc = await connect({ servers });
+  try {
+    const jsm = await nc.jetstreamManager();
+    let deleted = 0;
+    for await (const info of jsm.streams.list()) {
+      const name = info.config.name;
+      if (name.startsWith(STREAM_PREFIX) && which(name)) {
+        await jsm.streams.delete(name);
+        deleted++;
+      }
+    }
+    return deleted;
+  } finally {
+    await nc.close();
+  }
+}

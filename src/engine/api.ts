@@ -68,8 +68,11 @@ export interface Exchange {
   account(account: string): AccountView | undefined;
   position(account: string, symbol: string): PositionView | undefined;
   positions(account: string): PositionView[];
+  /** an open order (resting, or a stop waiting for its trigger); the engine forgets finished orders */
   order(id: number): OrderView | undefined;
+  /** open orders, of one account or of all, in acceptance (id) order */
   openOrders(account?: string): OrderView[];
+  /** the best `levels` price levels of each side, best first */
   depth(symbol: string, levels: number): Depth;
   bestBid(symbol: string): number | null;
   bestAsk(symbol: string): number | null;

@@ -1,0 +1,161 @@
+/**
+ * The typed client of the orders service, the one way other services and the gateway reach it
+ * (with the bus events of events.ts). Two implementations behave the same, errors included:
+ *   - in-process: `OrdersService.client` (createOrdersService), calling the handlers directly;
+ *   - HTTP: `httpOrdersClient(baseUrl)`, against the internal routes (routes.ts).
+ * Every failure is an OrdersApiError carrying an RFC 9457 problem with a stable `type`.
+ *
+ * `account` is always the acting account: an order of another account is reported as not found.
+ */
+import type {
+  Balance,
+  BookDepth,
+  CashMovement,
+  CashRequest,
+  CashResult,
+  ExchangeStatus,
+  Execution,
+  HaltRequest,
+  Instrument,
+  InstrumentSpec,
+  ListOrdersQuery,
+  NewOrderRequest,
+  Order,
+  OrderResult,
+  Page,
+  PageQuery,
+  Position,
+  PublicTrade,
+  ReplaceRequest,
+  SessionState,
+  ShareTransferRequest,
+  ShareTransferResult,
+} from './model.ts';
+import { OrdersApiError, type Problem, problem } from './problems.ts';
+
+export type * from './model.ts';
+export { type FieldError, OrdersApiError, PROBLEM_BASE, type Problem } from './problems.ts';
+
+export interface OrdersClient {
+  submitOrder(account: string, request: NewOrderRequest): Promise<OrderResult>;
+  cancelOrder(account: string, orderId: number): Promise<Order>;
+  replaceOrder(account: string, orderId: number, request: ReplaceRequest): Promise<Order>;
+  /** rejects with 404 order-not-found when absent or another account's */
+  getOrder(account: string, orderId: number): Promise<Order>;
+  getOrderByClientId(account: string, clientOrderId: string): Promise<Order>;
+  listOrders(account: string, query?: ListOrdersQuery): Promise<Page<Order>>;
+  accountTrades(account: string, query?: PageQuery & { symbol?: string }): Promise<Page<Execution>>;
+  balance(account: string): Promise<Balance>;
+  positions(account: string): Promise<Position[]>;
+  cashMovements(account: string, query?: PageQuery): Promise<Page<CashMovement>>;
+  deposit(account: string, request: CashRequest): Promise<CashResult>;
+  withdraw(account: string, request: CashRequest): Promise<CashResult>;
+  transferShares(account: string, request: ShareTransferRequest): Promise<ShareTransferResult>;
+
+  symbolTrades(symbol: string, query?: PageQuery): Promise<Page<PublicTrade>>;
+  depth(symbol: string, levels?: number): Promise<BookDepth>;
+  instruments(): Promise<Instrument[]>;
+  exchangeStatus(): Promise<ExchangeStatus>;
+
+  // admin
+  addInstrument(spec: InstrumentSpec): Promise<Instrument>;
+  halt(request: HaltRequest): Promise<ExchangeStatus>;
+  setSession(state: SessionState): Promise<ExchangeStatus>;
+}
+
+export interface HttpOrdersClientOptions {
+  /** route prefix the service was registered under (default '/internal/orders') */
+  prefix?: string;
+  fetch?: typeof fetch;
+  /** per-request timeout, ms (default 10 s) */
+  timeoutMs?: number;
+}
+
+const PROBLEM_JSON = 'application/problem+json';
+
+export function httpOrdersClient(baseUrl: string, options: HttpOrdersClientOptions = {}): OrdersClient {
+  const root = baseUrl.replace(/\/+$/, '') + (options.prefix ?? '/internal/orders');
+  const doFetch = options.fetch ?? fetch;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const seg = encodeURIComponent;
+
+  async function call<T>(
+    method: string,
+    path: string,
+    init: { body?: unknown; query?: Record<string, unknown>; headers?: Record<string, string> } = {},
+  ): Promise<T> {
+    const url = new URL(root + path);
+    for (const [k, v] of Object.entries(init.query ?? {})) {
+      if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
+    }
+    const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await doFetch(url, {
+        method,
+        headers,
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      throw new OrdersApiError(
+        problem(503, 'unavailable', 'Service unavailable', {
+          detail: `orders service unreachable: ${(err as Error).message}`,
+          retriable: true,
+        }),
+      );
+    }
+    const text = await res.text();
+    const parsed: unknown = text ? JSON.parse(text) : undefined;
+    if (!res.ok) {
+      const isProblem = (res.headers.get('content-type') ?? '').startsWith(PROBLEM_JSON);
+      throw new OrdersApiError(
+        isProblem
+          ? (parsed as Problem)
+          : problem(res.status, 'http-error', res.statusText || 'HTTP error', { detail: text.slice(0, 200) }),
+      );
+    }
+    return parsed as T;
+  }
+
+  const keyHeader = (key: string | undefined): Record<string, string> =>
+    key ? { 'idempotency-key': key } : {};
+
+  return {
+    submitOrder: async (account, request) => {
+      const { order, replayed } = await call<OrderResult>('POST', `/accounts/${seg(account)}/orders`, {
+        body: request,
+      });
+      return { order, replayed };
+    },
+    cancelOrder: (account, id) => call('DELETE', `/accounts/${seg(account)}/orders/${id}`),
+    replaceOrder: (account, id, request) =>
+      call('PATCH', `/accounts/${seg(account)}/orders/${id}`, { body: request }),
+    getOrder: (account, id) => call('GET', `/accounts/${seg(account)}/orders/${id}`),
+    getOrderByClientId: (account, clientOrderId) =>
+      call('GET', `/accounts/${seg(account)}/orders/by-client-id/${seg(clientOrderId)}`),
+    listOrders: (account, query = {}) =>
+      call('GET', `/accounts/${seg(account)}/orders`, { query: { ...query } }),
+    accountTrades: (account, query = {}) =>
+      call('GET', `/accounts/${seg(account)}/trades`, { query: { ...query } }),
+    balance: (account) => call('GET', `/accounts/${seg(account)}/balance`),
+    positions: (account) => call('GET', `/accounts/${seg(account)}/positions`),
+    cashMovements: (account, query = {}) =>
+      call('GET', `/accounts/${seg(account)}/cash-movements`, { query: { ...query } }),
+    deposit: (account, { idempotencyKey, ...body }) =>
+      call('POST', `/accounts/${seg(account)}/deposits`, { body, headers: keyHeader(idempotencyKey) }),
+    withdraw: (account, { idempotencyKey, ...body }) =>
+      call('POST', `/accounts/${seg(account)}/withdrawals`, { body, headers: keyHeader(idempotencyKey) }),
+    transferShares: (account, { idempotencyKey, ...body }) =>
+      call('POST', `/accounts/${seg(account)}/share-transfers`, { body, headers: keyHeader(idempotencyKey) }),
+    symbolTrades: (symbol, query = {}) =>
+      call('GET', `/symbols/${seg(symbol)}/trades`, { query: { ...query } }),
+    depth: (symbol, levels) => call('GET', `/symbols/${seg(symbol)}/book`, { query: { levels } }),
+    instruments: () => call('GET', '/instruments'),
+    exchangeStatus: () => call('GET', '/exchange'),
+    addInstrument: (spec) => call('POST', '/admin/instruments', { body: spec }),
+    halt: (request) => call('POST', '/admin/halt', { body: request }),
+    setSession: (state) => call('POST', '/admin/session', { body: { state } }),
+  };
+}

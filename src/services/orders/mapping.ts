@@ -1,0 +1,198 @@
+/** Conversions from engine views and database rows to the API's data (model.ts). */
+import type { CancelReason, OrderView, RejectReason } from '../../domain/exchange.ts';
+import type { Balance, Execution, Instrument, Order, Position, PublicTrade } from './model.ts';
+
+export const OPEN_STATUSES = ['new', 'partially_filled'] as const;
+
+export const isOpen = (status: OrderView['status']): boolean =>
+  status === 'new' || status === 'partially_filled';
+
+export function toOrder(
+  view: OrderView,
+  clientOrderId: string | null,
+  rejectReason: RejectReason | null = null,
+  cancelReason: CancelReason | null = null,
+): Order {
+  return {
+    id: view.id,
+    account: view.account,
+    clientOrderId,
+    symbol: view.symbol,
+    side: view.side,
+    orderType: view.orderType,
+    tif: view.tif,
+    qty: view.qty,
+    filledQty: view.filledQty,
+    price: view.price,
+    stopPrice: view.stopPrice,
+    postOnly: view.postOnly,
+    status: view.status,
+    triggered: view.triggered,
+    filledNotional: view.filledNotional,
+    fees: view.fees,
+    createdAt: view.createdAt,
+    updatedAt: view.updatedAt,
+    rejectReason,
+    cancelReason,
+  };
+}
+
+export interface OrderRow {
+  id: number;
+  account: string;
+  client_order_id: string | null;
+  symbol: string;
+  side: Order['side'];
+  type: Order['orderType'];
+  tif: Order['tif'];
+  qty: number;
+  filled_qty: number;
+  price: number;
+  stop_price: number;
+  post_only: boolean;
+  status: Order['status'];
+  triggered: boolean;
+  filled_notional: number;
+  fees: number;
+  reject_reason: RejectReason | null;
+  cancel_reason: CancelReason | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const ORDER_COLUMNS = `id, account, client_order_id, symbol, side, type, tif, qty, filled_qty, price, stop_price,
+  post_only, status, triggered, filled_notional, fees, reject_reason, cancel_reason, created_at, updated_at`;
+
+export function orderOfRow(r: OrderRow): Order {
+  return {
+    id: r.id,
+    account: r.account,
+    clientOrderId: r.client_order_id,
+    symbol: r.symbol,
+    side: r.side,
+    orderType: r.type,
+    tif: r.tif,
+    qty: r.qty,
+    filledQty: r.filled_qty,
+    price: r.price,
+    stopPrice: r.stop_price,
+    postOnly: r.post_only,
+    status: r.status,
+    triggered: r.triggered,
+    filledNotional: r.filled_notional,
+    fees: r.fees,
+    createdAt: r.created_at.getTime(),
+    updatedAt: r.updated_at.getTime(),
+    rejectReason: r.reject_reason,
+    cancelReason: r.cancel_reason,
+  };
+}
+
+export interface TradeRow {
+  id: number;
+  ts: Date;
+  symbol: string;
+  price: number;
+  qty: number;
+  buy_order_id: number;
+  sell_order_id: number;
+  buy_account: string;
+  sell_account: string;
+  aggressor: 'buy' | 'sell';
+  buy_fee: number;
+  sell_fee: number;
+}
+
+export const TRADE_COLUMNS =
+  'id, ts, symbol, price, qty, buy_order_id, sell_order_id, buy_account, sell_account, aggressor, buy_fee, sell_fee';
+
+/** One side of a trade as `account` sees it (a self-trade yields both sides). */
+export function executionsOfRow(r: TradeRow, account: string): Execution[] {
+  const out: Execution[] = [];
+  const base = { tradeId: r.id, symbol: r.symbol, price: r.price, qty: r.qty, ts: r.ts.getTime() };
+  if (r.buy_account === account) {
+    out.push({
+      ...base,
+      orderId: r.buy_order_id,
+      side: 'buy',
+      fee: r.buy_fee,
+      liquidity: r.aggressor === 'buy' ? 'taker' : 'maker',
+    });
+  }
+  if (r.sell_account === account) {
+    out.push({
+      ...base,
+      orderId: r.sell_order_id,
+      side: 'sell',
+      fee: r.sell_fee,
+      liquidity: r.aggressor === 'sell' ? 'taker' : 'maker',
+    });
+  }
+  return out;
+}
+
+export function publicTradeOfRow(r: TradeRow): PublicTrade {
+  return {
+    tradeId: r.id,
+    symbol: r.symbol,
+    price: r.price,
+    qty: r.qty,
+    aggressor: r.aggressor,
+    ts: r.ts.getTime(),
+  };
+}
+
+export const balanceOf = (account: string, cash: number, reserved: number): Balance => ({
+  account,
+  cash,
+  reserved,
+  available: cash - reserved,
+});
+
+export const positionOf = (
+  account: string,
+  symbol: string,
+  qty: number,
+  reserved: number,
+  cost: number,
+): Position => ({
+  account,
+  symbol,
+  qty,
+  reserved,
+  available: qty - reserved,
+  cost,
+});
+
+export interface InstrumentRow {
+  symbol: string;
+  tick_size: number;
+  lot_size: number;
+  min_qty: number;
+  max_qty: number;
+  price_band_bps: number;
+  collar_bps: number;
+  reference_price: number;
+  maker_bps: number | null;
+  taker_bps: number | null;
+  halted: boolean;
+  last_trade_price: number | null;
+}
+
+export function instrumentOfRow(r: InstrumentRow): Instrument {
+  return {
+    symbol: r.symbol,
+    tickSize: r.tick_size,
+    lotSize: r.lot_size,
+    minQty: r.min_qty,
+    maxQty: r.max_qty,
+    priceBandBps: r.price_band_bps,
+    collarBps: r.collar_bps,
+    referencePrice: r.reference_price,
+    ...(r.maker_bps !== null && r.taker_bps !== null
+      ? { fees: { makerBps: r.maker_bps, takerBps: r.taker_bps } }
+      : {}),
+    halted: r.halted,
+    lastTradePrice: r.last_trade_price,
+  };
+}

@@ -1,0 +1,606 @@
+/**
+ * Group commit: a batch of sequenced commands becomes ONE SQL statement, so one round trip and
+ * one WAL flush per batch whatever its size.
+ *
+ * The statement is a chain of data-modifying CTEs, one per table, each a multi-row
+ * INSERT … SELECT FROM unnest(typed arrays) (upserts for the tables holding current state).
+ * A single statement is a single transaction: either the journal entries and every row they
+ * caused are committed together, or none is. The SQL text never changes (empty arrays insert
+ * nothing), so the server plans the same statement every time.
+ *
+ * Rows are derived from the engine's events only, never by reading the engine: by the time a
+ * batch is written the engine has already moved on to the next one. Tables that hold current
+ * state (orders, accounts, positions, instruments) get each key's LAST value in the batch, which
+ * also keeps an upsert from touching one row twice (PostgreSQL forbids that).
+ */
+import type {
+  CancelReason,
+  Command,
+  InstrumentSpec,
+  NewOrderCommand,
+  OrderView,
+  RejectReason,
+  SessionState,
+} from '../../domain/exchange.ts';
+import type { Exchange } from '../../engine/api.ts';
+import type { Queryable } from '../../platform/db/types.ts';
+import type { SequencedCommand } from './sequencer.ts';
+
+type PgType = 'int8' | 'int4' | 'text' | 'bool';
+
+interface Column {
+  name: string;
+  type: PgType;
+  /** how the unnested value becomes the stored one (default: as is) */
+  cast?: 'ms_to_timestamptz' | 'jsonb';
+}
+
+/**
+ * How rows reach a table. Plain INSERT for new rows and UPDATE … FROM unnest for existing ones,
+ * rather than INSERT … ON CONFLICT DO UPDATE: an upsert writes extra WAL records per row (a
+ * speculative-insert confirmation, or a tuple lock before the update), and WAL bytes are what a
+ * synchronous commit waits for. The batch builder knows which keys already exist.
+ */
+type Mode = { kind: 'insert' } | { kind: 'update'; key: string[] } | { kind: 'upsert'; key: string[] };
+
+interface TableSpec {
+  name: string;
+  table: string;
+  columns: Column[];
+  mode: Mode;
+}
+
+const c = (name: string, type: PgType, cast?: Column['cast']): Column => ({ name, type, cast });
+
+const JOURNAL: TableSpec = {
+  name: 'journal',
+  table: 'journal',
+  mode: { kind: 'insert' },
+  columns: [
+    c('seq', 'int8'),
+    c('ts', 'int8', 'ms_to_timestamptz'),
+    c('command', 'text', 'jsonb'),
+    c('idempotency_key', 'text'),
+    c('reject_reason', 'text'),
+  ],
+};
+
+/** What changes in an order after it was created (identity, client id, creation never do). */
+const ORDER_STATE = [
+  c('qty', 'int8'),
+  c('filled_qty', 'int8'),
+  c('price', 'int8'),
+  c('stop_price', 'int8'),
+  c('status', 'text'),
+  c('triggered', 'bool'),
+  c('filled_notional', 'int8'),
+  c('fees', 'int8'),
+  c('cancel_reason', 'text'),
+  c('updated_at', 'int8', 'ms_to_timestamptz'),
+  c('updated_seq', 'int8'),
+];
+
+const NEW_ORDERS: TableSpec = {
+  name: 'new_orders',
+  table: 'orders',
+  mode: { kind: 'insert' },
+  columns: [
+    c('id', 'int8'),
+    c('account', 'text'),
+    c('client_order_id', 'text'),
+    c('symbol', 'text'),
+    c('side', 'text'),
+    c('type', 'text'),
+    c('tif', 'text'),
+    c('post_only', 'bool'),
+    c('reject_reason', 'text'),
+    c('created_at', 'int8', 'ms_to_timestamptz'),
+    c('created_seq', 'int8'),
+    ...ORDER_STATE,
+  ],
+};
+
+const ORDER_UPDATES: TableSpec = {
+  name: 'order_updates',
+  table: 'orders',
+  mode: { kind: 'update', key: ['id'] },
+  columns: [c('id', 'int8'), ...ORDER_STATE],
+};
+
+const TRADES: TableSpec = {
+  name: 'trades',
+  table: 'trades',
+  mode: { kind: 'insert' },
+  columns: [
+    c('id', 'int8'),
+    c('seq', 'int8'),
+    c('ts', 'int8', 'ms_to_timestamptz'),
+    c('symbol', 'text'),
+    c('price', 'int8'),
+    c('qty', 'int8'),
+    c('buy_order_id', 'int8'),
+    c('sell_order_id', 'int8'),
+    c('buy_account', 'text'),
+    c('sell_account', 'text'),
+    c('aggressor', 'text'),
+    c('buy_fee', 'int8'),
+    c('sell_fee', 'int8'),
+  ],
+};
+
+const ACCOUNT_COLUMNS = [
+  c('account', 'text'),
+  c('cash', 'int8'),
+  c('reserved', 'int8'),
+  c('updated_seq', 'int8'),
+];
+const NEW_ACCOUNTS: TableSpec = {
+  name: 'new_accounts',
+  table: 'accounts',
+  mode: { kind: 'insert' },
+  columns: ACCOUNT_COLUMNS,
+};
+const ACCOUNT_UPDATES: TableSpec = {
+  name: 'account_updates',
+  table: 'accounts',
+  mode: { kind: 'update', key: ['account'] },
+  columns: ACCOUNT_COLUMNS,
+};
+
+const POSITION_COLUMNS = [
+  c('account', 'text'),
+  c('symbol', 'text'),
+  c('qty', 'int8'),
+  c('reserved', 'int8'),
+  c('cost', 'int8'),
+  c('updated_seq', 'int8'),
+];
+const NEW_POSITIONS: TableSpec = {
+  name: 'new_positions',
+  table: 'positions',
+  mode: { kind: 'insert' },
+  columns: POSITION_COLUMNS,
+};
+const POSITION_UPDATES: TableSpec = {
+  name: 'position_updates',
+  table: 'positions',
+  mode: { kind: 'update', key: ['account', 'symbol'] },
+  columns: POSITION_COLUMNS,
+};
+
+const CASH_MOVEMENTS: TableSpec = {
+  name: 'cash_movements',
+  table: 'cash_movements',
+  mode: { kind: 'insert' },
+  columns: [
+    c('seq', 'int8'),
+    c('ts', 'int8', 'ms_to_timestamptz'),
+    c('account', 'text'),
+    c('kind', 'text'),
+    c('amount', 'int8'),
+    c('idempotency_key', 'text'),
+  ],
+};
+
+const SHARE_MOVEMENTS: TableSpec = {
+  name: 'share_movements',
+  table: 'share_movements',
+  mode: { kind: 'insert' },
+  columns: [
+    c('seq', 'int8'),
+    c('ts', 'int8', 'ms_to_timestamptz'),
+    c('account', 'text'),
+    c('symbol', 'text'),
+    c('qty', 'int8'),
+    c('cost', 'int8'),
+    c('idempotency_key', 'text'),
+  ],
+};
+
+/** Rare (listing, halts, a last price per traded symbol per batch): one upsert is simplest. */
+const INSTRUMENTS: TableSpec = {
+  name: 'instruments',
+  table: 'instruments',
+  mode: { kind: 'upsert', key: ['symbol'] },
+  columns: [
+    c('symbol', 'text'),
+    c('tick_size', 'int8'),
+    c('lot_size', 'int8'),
+    c('min_qty', 'int8'),
+    c('max_qty', 'int8'),
+    c('price_band_bps', 'int4'),
+    c('collar_bps', 'int4'),
+    c('reference_price', 'int8'),
+    c('maker_bps', 'int4'),
+    c('taker_bps', 'int4'),
+    c('halted', 'bool'),
+    c('last_trade_price', 'int8'),
+    c('updated_seq', 'int8'),
+  ],
+};
+
+const TABLES = [
+  JOURNAL,
+  NEW_ORDERS,
+  ORDER_UPDATES,
+  TRADES,
+  NEW_ACCOUNTS,
+  ACCOUNT_UPDATES,
+  NEW_POSITIONS,
+  POSITION_UPDATES,
+  CASH_MOVEMENTS,
+  SHARE_MOVEMENTS,
+  INSTRUMENTS,
+] as const;
+
+function storedValue(col: Column): string {
+  if (col.cast === 'ms_to_timestamptz')
+    return `'epoch'::timestamptz + u.${col.name} * interval '1 millisecond'`;
+  if (col.cast === 'jsonb') return `u.${col.name}::jsonb`;
+  return `u.${col.name}`;
+}
+
+function cteFor(spec: TableSpec, firstParam: number): string {
+  const names = spec.columns.map((col) => col.name).join(', ');
+  const source = `unnest(${spec.columns.map((col, i) => `$${firstParam + i}::${col.type}[]`).join(', ')}) AS u(${names})`;
+  const mode = spec.mode;
+  if (mode.kind === 'update') {
+    const set = spec.columns
+      .filter((col) => !mode.key.includes(col.name))
+      .map((col) => `${col.name} = ${storedValue(col)}`)
+      .join(', ');
+    const where = mode.key.map((k) => `t.${k} = u.${k}`).join(' AND ');
+    return `w_${spec.name} AS (UPDATE ${spec.table} AS t SET ${set} FROM ${source} WHERE ${where})`;
+  }
+  const insert = `INSERT INTO ${spec.table} (${names}) SELECT ${spec.columns.map(storedValue).join(', ')} FROM ${source}`;
+  if (mode.kind === 'insert') return `w_${spec.name} AS (${insert})`;
+  const set = spec.columns
+    .filter((col) => !mode.key.includes(col.name))
+    .map((col) => `${col.name} = EXCLUDED.${col.name}`)
+    .join(', ');
+  return `w_${spec.name} AS (${insert} ON CONFLICT (${mode.key.join(', ')}) DO UPDATE SET ${set})`;
+}
+
+function buildStatement(): string {
+  const ctes: string[] = [];
+  let next = 1;
+  for (const spec of TABLES) {
+    ctes.push(cteFor(spec, next));
+    next += spec.columns.length;
+  }
+  return (
+    `WITH ${ctes.join(',\n')}\n` +
+    `INSERT INTO exchange_state (id, session, market_halted, next_trade_id, last_seq) ` +
+    `VALUES (1, $${next}, $${next + 1}, $${next + 2}, $${next + 3}) ` +
+    `ON CONFLICT (id) DO UPDATE SET session = EXCLUDED.session, market_halted = EXCLUDED.market_halted, ` +
+    `next_trade_id = EXCLUDED.next_trade_id, last_seq = EXCLUDED.last_seq`
+  );
+}
+
+/** The SQL of one group commit (constant, so the server plans the same statement every time). */
+export const commitStatementSql = buildStatement();
+
+interface InstrumentRow {
+  spec: InstrumentSpec;
+  halted: boolean;
+  lastTradePrice: number | null;
+}
+
+/**
+ * What the persister carries from batch to batch: exchange-wide state as committed (moved forward
+ * by events) and which account and position rows exist (to INSERT new rows and UPDATE the rest).
+ * Built from the engine and the database at recovery; after a failed commit it is rebuilt, so
+ * the changes a failed batch made to it never survive.
+ */
+export interface CommittedExchange {
+  session: SessionState;
+  marketHalted: boolean;
+  nextTradeId: number;
+  instruments: Map<string, InstrumentRow>;
+  accounts: Set<string>;
+  /** `${account}\u0000${symbol}` */
+  positions: Set<string>;
+}
+
+const positionKey = (account: string, symbol: string): string => `${account}\u0000${symbol}`;
+
+export async function loadCommittedExchange(db: Queryable, engine: Exchange): Promise<CommittedExchange> {
+  const exported = engine.exportState();
+  const accounts = await db.query<{ account: string }>('SELECT account FROM accounts');
+  const positions = await db.query<{ account: string; symbol: string }>(
+    'SELECT account, symbol FROM positions',
+  );
+  return {
+    session: exported.session,
+    marketHalted: exported.marketHalted,
+    nextTradeId: exported.nextTradeId,
+    instruments: new Map(
+      exported.instruments.map((i) => [
+        i.spec.symbol,
+        { spec: i.spec, halted: i.halted, lastTradePrice: i.lastTradePrice },
+      ]),
+    ),
+    accounts: new Set(accounts.rows.map((r) => r.account)),
+    positions: new Set(positions.rows.map((r) => positionKey(r.account, r.symbol))),
+  };
+}
+
+interface OrderRow {
+  view: OrderView;
+  seq: number;
+  cancelReason: CancelReason | null;
+}
+
+/** Column arrays per table, in TABLES order, plus the exchange row. */
+export interface BatchRows {
+  columns: unknown[][][];
+  exchange: CommittedExchange;
+  lastSeq: number;
+}
+
+/** The order as the API reports it when the engine rejected the new order. */
+export const rejectedOrderView = (cmd: NewOrderCommand): OrderView => ({
+  id: cmd.id,
+  account: cmd.account,
+  symbol: cmd.symbol,
+  side: cmd.side,
+  orderType: cmd.orderType,
+  tif: cmd.tif,
+  qty: cmd.qty,
+  filledQty: 0,
+  price: cmd.price ?? 0,
+  stopPrice: cmd.stopPrice ?? 0,
+  postOnly: cmd.postOnly ?? false,
+  status: 'rejected',
+  triggered: false,
+  filledNotional: 0,
+  fees: 0,
+  createdAt: cmd.ts,
+  updatedAt: cmd.ts,
+});
+
+const columnsOf = (spec: TableSpec): unknown[][] => spec.columns.map(() => []);
+
+function push(columns: unknown[][], ...values: unknown[]): void {
+  for (let i = 0; i < values.length; i++) columns[i]!.push(values[i]);
+}
+
+interface Creation {
+  seq: number;
+  clientOrderId: string | null;
+  rejectReason: RejectReason | null;
+}
+
+/**
+ * Turns a batch into rows. `exchange` is the committed view before the batch; it is moved to
+ * the view after it, in place.
+ */
+export function buildBatchRows(batch: readonly SequencedCommand[], exchange: CommittedExchange): BatchRows {
+  const journal = columnsOf(JOURNAL);
+  const trades = columnsOf(TRADES);
+  const cash = columnsOf(CASH_MOVEMENTS);
+  const shares = columnsOf(SHARE_MOVEMENTS);
+  const orders = new Map<number, OrderRow>();
+  const created = new Map<number, Creation>();
+  const accounts = new Map<string, { cash: number; reserved: number; seq: number }>();
+  const positions = new Map<
+    string,
+    { account: string; symbol: string; qty: number; reserved: number; cost: number; seq: number }
+  >();
+  const touchedInstruments = new Map<string, number>();
+
+  for (const entry of batch) {
+    const { seq, command } = entry;
+    // an order's client id travels inside its command; the column is for the other keyed commands
+    const key = command.type === 'new_order' ? null : entry.idempotencyKey;
+    push(journal, seq, command.ts, JSON.stringify(command), key, entry.rejectReason);
+
+    if (command.type === 'new_order') {
+      created.set(command.id, { seq, clientOrderId: entry.clientOrderId, rejectReason: entry.rejectReason });
+      if (entry.rejectReason !== null) {
+        orders.set(command.id, { view: rejectedOrderView(command), seq, cancelReason: null });
+      }
+    } else if (entry.rejectReason === null) {
+      movementRows(command, seq, entry.idempotencyKey, cash, shares);
+    }
+
+    for (const e of entry.events) {
+      switch (e.type) {
+        case 'accepted':
+        case 'fill':
+        case 'expired':
+        case 'replaced':
+        case 'triggered':
+          orders.set(e.order.id, { view: e.order, seq, cancelReason: null });
+          break;
+        case 'canceled':
+          orders.set(e.order.id, { view: e.order, seq, cancelReason: e.reason });
+          break;
+        case 'trade': {
+          push(
+            trades,
+            e.tradeId,
+            seq,
+            e.ts,
+            e.symbol,
+            e.price,
+            e.qty,
+            e.buyOrderId,
+            e.sellOrderId,
+            e.buyAccount,
+            e.sellAccount,
+            e.aggressor,
+            e.buyFee,
+            e.sellFee,
+          );
+          exchange.nextTradeId = e.tradeId + 1;
+          const instrument = exchange.instruments.get(e.symbol);
+          if (instrument) {
+            instrument.lastTradePrice = e.price;
+            touchedInstruments.set(e.symbol, seq);
+          }
+          break;
+        }
+        case 'balance':
+          accounts.set(e.account, { cash: e.cash, reserved: e.reserved, seq });
+          break;
+        case 'position':
+          positions.set(positionKey(e.account, e.symbol), {
+            account: e.account,
+            symbol: e.symbol,
+            qty: e.qty,
+            reserved: e.reserved,
+            cost: e.cost,
+            seq,
+          });
+          break;
+        case 'instrument':
+          exchange.instruments.set(e.spec.symbol, { spec: e.spec, halted: false, lastTradePrice: null });
+          touchedInstruments.set(e.spec.symbol, seq);
+          break;
+        case 'halt':
+          if (e.symbol === null) {
+            exchange.marketHalted = e.halted;
+          } else {
+            const instrument = exchange.instruments.get(e.symbol);
+            if (instrument) {
+              instrument.halted = e.halted;
+              touchedInstruments.set(e.symbol, seq);
+            }
+          }
+          break;
+        case 'session':
+          exchange.session = e.state;
+          break;
+        case 'rejected':
+        case 'book_changed':
+          break;
+      }
+    }
+  }
+
+  const newOrders = columnsOf(NEW_ORDERS);
+  const orderUpdates = columnsOf(ORDER_UPDATES);
+  for (const [id, row] of orders) {
+    const v = row.view;
+    const creation = created.get(id);
+    const state = [
+      v.qty,
+      v.filledQty,
+      v.price,
+      v.stopPrice,
+      v.status,
+      v.triggered,
+      v.filledNotional,
+      v.fees,
+      row.cancelReason,
+      v.updatedAt,
+      row.seq,
+    ];
+    if (creation) {
+      push(
+        newOrders,
+        id,
+        v.account,
+        creation.clientOrderId,
+        v.symbol,
+        v.side,
+        v.orderType,
+        v.tif,
+        v.postOnly,
+        creation.rejectReason,
+        v.createdAt,
+        creation.seq,
+        ...state,
+      );
+    } else {
+      push(orderUpdates, id, ...state);
+    }
+  }
+
+  const newAccounts = columnsOf(NEW_ACCOUNTS);
+  const accountUpdates = columnsOf(ACCOUNT_UPDATES);
+  for (const [account, a] of accounts) {
+    const known = exchange.accounts.has(account);
+    if (!known) exchange.accounts.add(account);
+    push(known ? accountUpdates : newAccounts, account, a.cash, a.reserved, a.seq);
+  }
+
+  const newPositions = columnsOf(NEW_POSITIONS);
+  const positionUpdates = columnsOf(POSITION_UPDATES);
+  for (const [key, p] of positions) {
+    const known = exchange.positions.has(key);
+    if (!known) exchange.positions.add(key);
+    push(known ? positionUpdates : newPositions, p.account, p.symbol, p.qty, p.reserved, p.cost, p.seq);
+  }
+
+  const instrumentCols = columnsOf(INSTRUMENTS);
+  for (const [symbol, seq] of touchedInstruments) {
+    const i = exchange.instruments.get(symbol)!;
+    const s = i.spec;
+    push(
+      instrumentCols,
+      symbol,
+      s.tickSize,
+      s.lotSize,
+      s.minQty,
+      s.maxQty,
+      s.priceBandBps,
+      s.collarBps,
+      s.referencePrice,
+      s.fees?.makerBps ?? null,
+      s.fees?.takerBps ?? null,
+      i.halted,
+      i.lastTradePrice,
+      seq,
+    );
+  }
+
+  return {
+    // in TABLES order
+    columns: [
+      journal,
+      newOrders,
+      orderUpdates,
+      trades,
+      newAccounts,
+      accountUpdates,
+      newPositions,
+      positionUpdates,
+      cash,
+      shares,
+      instrumentCols,
+    ],
+    exchange,
+    lastSeq: batch[batch.length - 1]!.seq,
+  };
+}
+
+function movementRows(
+  command: Command,
+  seq: number,
+  key: string | null,
+  cash: unknown[][],
+  shares: unknown[][],
+): void {
+  switch (command.type) {
+    case 'deposit':
+    case 'withdraw':
+      push(cash, seq, command.ts, command.account, command.type, command.amount, key);
+      return;
+    case 'transfer_shares':
+      push(shares, seq, command.ts, command.account, command.symbol, command.qty, command.cost, key);
+      return;
+    default:
+      return;
+  }
+}
+
+/** Writes one batch: one statement, one transaction, one round trip. */
+export async function writeBatch(db: Queryable, rows: BatchRows): Promise<void> {
+  const params: unknown[] = [];
+  for (const table of rows.columns) for (const column of table) params.push(column);
+  const e = rows.exchange;
+  params.push(e.session, e.marketHalted, e.nextTradeId, rows.lastSeq);
+  await db.query(commitStatementSql, params);
+}

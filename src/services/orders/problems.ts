@@ -1,0 +1,130 @@
+/**
+ * RFC 9457 problem details for the orders service. Every error a caller can see, over HTTP or
+ * in-process, is an OrdersApiError carrying one of these, with a stable `type` URI that clients
+ * switch on (the title and detail are for humans and may change).
+ */
+import type { RejectReason } from '../../domain/exchange.ts';
+
+export const PROBLEM_BASE = 'https://bourse.dev/problems/';
+
+export interface FieldError {
+  /** which part of the request: body, querystring, params, headers */
+  in: string;
+  /** JSON pointer to the offending field within that part, e.g. '/qty' */
+  pointer: string;
+  detail: string;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  /** 400: every offending field */
+  errors?: FieldError[];
+  /** 422 from the engine: its stable reject reason */
+  reason?: string;
+  /** the order the problem is about, when there is one */
+  orderId?: number;
+  /** true when retrying the same request later may succeed (commit failure, recovery, overload) */
+  retriable?: boolean;
+}
+
+export class OrdersApiError extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.detail ? `${problem.title}: ${problem.detail}` : problem.title);
+    this.name = 'OrdersApiError';
+  }
+  get status(): number {
+    return this.problem.status;
+  }
+}
+
+export const problemType = (slug: string): string => PROBLEM_BASE + slug;
+
+export function problem(status: number, slug: string, title: string, extra: Partial<Problem> = {}): Problem {
+  return { type: problemType(slug), title, status, ...extra };
+}
+
+export function invalidRequest(errors: FieldError[]): OrdersApiError {
+  const first = errors[0];
+  const detail = first
+    ? `${first.in}${first.pointer === '' ? '' : first.pointer} ${first.detail}`
+    : undefined;
+  return new OrdersApiError(problem(400, 'invalid-request', 'Invalid request', { detail, errors }));
+}
+
+export function notFound(detail: string): OrdersApiError {
+  return new OrdersApiError(problem(404, 'not-found', 'Not found', { detail }));
+}
+
+export function orderNotFound(id: number | string): OrdersApiError {
+  return new OrdersApiError(
+    problem(404, 'order-not-found', 'Order not found', { detail: `no order ${id} for this account` }),
+  );
+}
+
+export function unavailable(detail: string): OrdersApiError {
+  return new OrdersApiError(problem(503, 'unavailable', 'Service unavailable', { detail, retriable: true }));
+}
+
+export function commitFailed(): OrdersApiError {
+  return new OrdersApiError(
+    problem(503, 'commit-failed', 'Not committed', {
+      detail: 'the command could not be made durable and was not executed; retry it',
+      retriable: true,
+    }),
+  );
+}
+
+export function idempotencyKeyReused(key: string): OrdersApiError {
+  return new OrdersApiError(
+    problem(409, 'idempotency-key-reused', 'Idempotency key reused', {
+      detail: `key '${key}' was already used for a different request`,
+    }),
+  );
+}
+
+const TITLES: Record<RejectReason, string> = {
+  unknown_symbol: 'Unknown symbol',
+  unknown_account: 'Unknown account',
+  unknown_order: 'Order not found',
+  duplicate_order_id: 'Duplicate order id',
+  not_owner: 'Order not found',
+  invalid_quantity: 'Invalid quantity',
+  invalid_price: 'Invalid price',
+  off_tick: 'Price off the tick grid',
+  off_lot: 'Quantity not a multiple of the lot size',
+  below_min_qty: 'Quantity below the minimum',
+  above_max_qty: 'Quantity above the maximum',
+  outside_price_band: 'Price outside the price band',
+  symbol_halted: 'Symbol halted',
+  market_halted: 'Market halted',
+  market_closed: 'Market closed',
+  not_allowed_pre_open: 'Not allowed before the open',
+  post_only_would_take: 'Post-only order would take liquidity',
+  fok_not_fillable: 'Fill-or-kill order cannot be filled',
+  insufficient_funds: 'Insufficient funds',
+  insufficient_shares: 'Insufficient shares',
+  no_reference_price: 'No reference price',
+  order_not_open: 'Order not open',
+  invalid_replace: 'Invalid replace',
+  invalid_amount: 'Invalid amount',
+  duplicate_symbol: 'Symbol already listed',
+  invalid_instrument: 'Invalid instrument',
+};
+
+/**
+ * An engine rejection. Unknown and foreign orders look the same (404 order-not-found) so that an
+ * account cannot probe which order ids exist; everything else is 422 with one type per reason.
+ */
+export function rejection(reason: RejectReason, orderId?: number): OrdersApiError {
+  if (reason === 'unknown_order' || reason === 'not_owner') {
+    return orderNotFound(orderId ?? '');
+  }
+  const slug = reason.replaceAll('_', '-');
+  const title = TITLES[reason] ?? reason;
+  return new OrdersApiError(
+    problem(422, slug, title, { reason, ...(orderId !== undefined ? { orderId } : {}) }),
+  );
+}

@@ -1,0 +1,213 @@
+/**
+ * After a batch commits: move the committed views forward and publish its events (events.ts).
+ * Publishing never blocks the next commit and its failures never undo an acknowledged command:
+ * the database is the record, the bus a notification (consumers resynchronise by seq).
+ */
+import type { EngineEvent, OrderView, Side } from '../../domain/exchange.ts';
+import type { Bus } from '../../platform/bus/types.ts';
+import type { CommittedBook } from './committed-book.ts';
+import type {
+  AccountMessage,
+  BookLevelChange,
+  BookMessage,
+  ExecMessage,
+  HaltMessage,
+  InstrumentMessage,
+  SessionMessage,
+  TradeMessage,
+} from './events.ts';
+import { subjects } from './events.ts';
+import { balanceOf, isOpen, positionOf, toOrder } from './mapping.ts';
+import type { Position } from './model.ts';
+import { rejectedOrderView } from './persistence.ts';
+import type { SequencedCommand } from './sequencer.ts';
+
+export interface PublisherViews {
+  book: CommittedBook;
+  /** client order ids of open (or just closed) orders, by order id */
+  clientOrderIds: Map<number, string>;
+}
+
+export interface Publisher {
+  committed(batch: readonly SequencedCommand[], views: PublisherViews): void;
+  /** Resolves when every publish issued so far has settled. */
+  settled(): Promise<void>;
+}
+
+export function createPublisher(bus: Bus, onError: (err: unknown, subject: string) => void): Publisher {
+  let outstanding = new Set<Promise<void>>();
+
+  function send(subject: string, data: unknown): void {
+    const p = bus.publish(subject, data).then(
+      () => {
+        outstanding.delete(p);
+      },
+      (err: unknown) => {
+        outstanding.delete(p);
+        onError(err, subject);
+      },
+    );
+    outstanding.add(p);
+  }
+
+  function committed(batch: readonly SequencedCommand[], views: PublisherViews): void {
+    const last = batch[batch.length - 1]!;
+    const books = new Map<string, Map<string, BookLevelChange>>();
+    const balances = new Map<string, { cash: number; reserved: number }>();
+    const positions = new Map<string, Map<string, Position>>();
+    const closed: number[] = [];
+
+    for (const entry of batch) {
+      const { seq, command } = entry;
+      const ts = command.ts;
+      if (command.type === 'new_order' && entry.clientOrderId !== null && entry.rejectReason === null) {
+        views.clientOrderIds.set(command.id, entry.clientOrderId);
+      }
+      for (const e of entry.events) {
+        switch (e.type) {
+          case 'accepted':
+          case 'expired':
+          case 'triggered':
+            exec(seq, ts, e.type, e.order, {});
+            break;
+          case 'canceled':
+            exec(seq, ts, 'canceled', e.order, { cancelReason: e.reason });
+            break;
+          case 'replaced':
+            exec(seq, ts, 'replaced', e.order, { keptPriority: e.keptPriority });
+            break;
+          case 'fill':
+            exec(seq, ts, 'fill', e.order, {
+              fill: { tradeId: e.tradeId, price: e.price, qty: e.qty, fee: e.fee, liquidity: e.liquidity },
+            });
+            break;
+          case 'rejected':
+            rejected(entry, e);
+            break;
+          case 'trade':
+            send(subjects.trade(e.symbol), {
+              seq,
+              tradeId: e.tradeId,
+              ts: e.ts,
+              symbol: e.symbol,
+              price: e.price,
+              qty: e.qty,
+              aggressor: e.aggressor,
+            } satisfies TradeMessage);
+            break;
+          case 'book_changed': {
+            views.book.set(e.symbol, e.side, e.price, e.qty, e.orders);
+            let levels = books.get(e.symbol);
+            if (!levels) books.set(e.symbol, (levels = new Map()));
+            levels.set(`${e.side}${e.price}`, {
+              side: e.side as Side,
+              price: e.price,
+              qty: e.qty,
+              orders: e.orders,
+            });
+            break;
+          }
+          case 'balance':
+            balances.set(e.account, { cash: e.cash, reserved: e.reserved });
+            break;
+          case 'position': {
+            let held = positions.get(e.account);
+            if (!held) positions.set(e.account, (held = new Map()));
+            held.set(e.symbol, positionOf(e.account, e.symbol, e.qty, e.reserved, e.cost));
+            break;
+          }
+          case 'instrument':
+            send(subjects.instrument, {
+              seq,
+              ts,
+              instrument: { ...e.spec, halted: false, lastTradePrice: null },
+            } satisfies InstrumentMessage);
+            break;
+          case 'halt':
+            send(subjects.halt, { seq, ts, symbol: e.symbol, halted: e.halted } satisfies HaltMessage);
+            break;
+          case 'session':
+            send(subjects.session, { seq, ts, state: e.state } satisfies SessionMessage);
+            break;
+        }
+      }
+    }
+
+    function exec(
+      seq: number,
+      ts: number,
+      kind: ExecMessage['kind'],
+      view: OrderView,
+      extra: Partial<ExecMessage>,
+    ): void {
+      const order = toOrder(
+        view,
+        views.clientOrderIds.get(view.id) ?? null,
+        null,
+        extra.cancelReason ?? null,
+      );
+      if (!isOpen(view.status)) closed.push(view.id);
+      send(subjects.exec(view.account), {
+        seq,
+        ts,
+        account: view.account,
+        kind,
+        order,
+        ...extra,
+      } satisfies ExecMessage);
+    }
+
+    function rejected(entry: SequencedCommand, e: Extract<EngineEvent, { type: 'rejected' }>): void {
+      const command = entry.command;
+      const account = e.account ?? ('account' in command ? command.account : undefined);
+      if (account === undefined) return; // admin commands: the caller got the error synchronously
+      const order =
+        command.type === 'new_order'
+          ? toOrder(rejectedOrderView(command), entry.clientOrderId, e.reason)
+          : null;
+      send(subjects.exec(account), {
+        seq: entry.seq,
+        ts: command.ts,
+        account,
+        kind: 'rejected',
+        order,
+        command: e.command,
+        reason: e.reason,
+        ...(command.type !== 'new_order' && e.id !== undefined ? { orderId: e.id } : {}),
+      } satisfies ExecMessage);
+    }
+
+    const ts = last.command.ts;
+    for (const [symbol, levels] of books) {
+      send(subjects.book(symbol), {
+        seq: last.seq,
+        ts,
+        symbol,
+        levels: [...levels.values()],
+      } satisfies BookMessage);
+    }
+    const accounts = new Set([...balances.keys(), ...positions.keys()]);
+    for (const account of accounts) {
+      const b = balances.get(account);
+      send(subjects.account(account), {
+        seq: last.seq,
+        ts,
+        account,
+        balance: b ? balanceOf(account, b.cash, b.reserved) : null,
+        positions: [...(positions.get(account)?.values() ?? [])],
+      } satisfies AccountMessage);
+    }
+    for (const id of closed) views.clientOrderIds.delete(id);
+  }
+
+  return {
+    committed,
+    settled: async () => {
+      while (outstanding.size > 0) {
+        const pending = outstanding;
+        outstanding = new Set();
+        await Promise.allSettled(pending);
+      }
+    },
+  };
+}

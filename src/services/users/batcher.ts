@@ -1,0 +1,55 @@
+/**
+ * Groups items that arrive one by one (bus messages) into batches written by one call: while a
+ * flush runs, new items queue up and go in the next one. Bounded: past `maxQueued` items are
+ * dropped with a warning rather than letting a stalled database exhaust memory.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+
+export interface Batcher<T> {
+  push(item: T): void;
+  /** Resolves when everything pushed so far has been flushed (or failed and been logged). */
+  idle(): Promise<void>;
+}
+
+export function createBatcher<T>(opts: {
+  flush: (items: T[]) => Promise<void>;
+  maxBatch: number;
+  maxQueued: number;
+  logger: FastifyBaseLogger;
+  what: string;
+}): Batcher<T> {
+  let queue: T[] = [];
+  let running: Promise<void> | null = null;
+  let dropped = 0;
+
+  async function run(): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue.slice(0, opts.maxBatch);
+      queue = queue.slice(batch.length);
+      try {
+        await opts.flush(batch);
+      } catch (err) {
+        opts.logger.error({ err, items: batch.length }, `could not write ${opts.what}`);
+      }
+      if (dropped > 0) {
+        opts.logger.warn({ dropped }, `${opts.what}: queue full, items dropped`);
+        dropped = 0;
+      }
+    }
+    running = null;
+  }
+
+  return {
+    push(item) {
+      if (queue.length >= opts.maxQueued) {
+        dropped++;
+        return;
+      }
+      queue.push(item);
+      running ??= run();
+    },
+    async idle() {
+      while (running) await running;
+    },
+  };
+}

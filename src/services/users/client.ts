@@ -1,0 +1,129 @@
+/**
+ * The users service as other parts of Bourse see it (the gateway first): verify a credential into
+ * an identity, look users up, ask whether one user may act for another. Two implementations: the
+ * in-process one (`createUsersService(...).client`) and `createHttpUsersClient` for a users service
+ * in another process. This file imports nothing of the service's internals.
+ */
+
+export type Role = 'investor' | 'broker' | 'admin';
+
+export interface Identity {
+  userId: string;
+  role: Role;
+  /** the tenant; null only for an admin outside every brokerage */
+  brokerageId: string | null;
+  username: string;
+}
+
+export interface VerifiedIdentity extends Identity {
+  method: 'access_token' | 'api_key';
+  /** the session id (access token) or the API key id */
+  credentialId: string;
+}
+
+export interface UserView {
+  id: string;
+  username: string;
+  email: string;
+  display_name: string | null;
+  role: Role;
+  brokerage_id: string | null;
+  created_at: string;
+}
+
+export interface UserPage {
+  users: UserView[];
+  next_cursor: string | null;
+}
+
+export interface PublicJwk {
+  kty: string;
+  crv?: string;
+  x?: string;
+  kid?: string;
+  alg?: string;
+  use?: string;
+}
+
+export interface UsersClient {
+  /** A live access token's identity, or null (bad signature, expired, revoked session). */
+  verifyAccessToken(token: string): Promise<VerifiedIdentity | null>;
+  /** The identity behind an `APCA-API-KEY-ID` / `APCA-API-SECRET-KEY` pair, or null. */
+  verifyApiKey(keyId: string, secretKey: string): Promise<VerifiedIdentity | null>;
+  getUser(userId: string): Promise<UserView | null>;
+  listUsers(q?: { brokerageId?: string; role?: Role; limit?: number; cursor?: string }): Promise<UserPage>;
+  /**
+   * Whether `actor` may act on `targetUserId`'s account (orders, funding, reads): themselves, an
+   * admin, or a broker for an investor of the broker's own brokerage. False for unknown users.
+   */
+  canActFor(actor: Identity, targetUserId: string): Promise<boolean>;
+  /** The public keys that verify access tokens (current and recently rotated). */
+  jwks(): Promise<{ keys: PublicJwk[] }>;
+}
+
+/** Header that carries the shared internal token on /internal routes. */
+export const INTERNAL_TOKEN_HEADER = 'x-bourse-internal-token';
+
+export interface HttpUsersClientOptions {
+  /** e.g. http://127.0.0.1:3001 (with the prefix the service is mounted at, if any) */
+  baseUrl: string;
+  /** the users service's internal token (derived from BOURSE_SECRET; see the service's `internalToken`) */
+  internalToken: string;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export function createHttpUsersClient(opts: HttpUsersClientOptions): UsersClient {
+  const doFetch = opts.fetch ?? fetch;
+  const base = opts.baseUrl.replace(/\/+$/, '');
+  const timeoutMs = opts.timeoutMs ?? 5000;
+
+  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T | null> {
+    const init: RequestInit = {
+      method,
+      headers: {
+        [INTERNAL_TOKEN_HEADER]: opts.internalToken,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      signal: AbortSignal.timeout(timeoutMs),
+    };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    const res = await doFetch(base + path, init);
+    // 401/404 are answers ("no such identity / user"); anything else unexpected is an error
+    if (res.status === 401 || res.status === 404) {
+      await res.body?.cancel();
+      return null;
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new Error(`users service: ${method} ${path.split('?')[0]} answered ${res.status}`);
+    }
+    return (await res.json()) as T;
+  }
+
+  return {
+    verifyAccessToken: (token) => call<VerifiedIdentity>('POST', '/internal/verify', { access_token: token }),
+    verifyApiKey: (keyId, secretKey) =>
+      call<VerifiedIdentity>('POST', '/internal/verify', { key_id: keyId, secret_key: secretKey }),
+    getUser: (userId) => call<UserView>('GET', `/internal/users/${encodeURIComponent(userId)}`),
+    async listUsers(q = {}) {
+      const params = new URLSearchParams();
+      if (q.brokerageId) params.set('brokerage_id', q.brokerageId);
+      if (q.role) params.set('role', q.role);
+      if (q.limit !== undefined) params.set('limit', String(q.limit));
+      if (q.cursor) params.set('cursor', q.cursor);
+      const page = await call<UserPage>('GET', `/internal/users?${params}`);
+      return page ?? { users: [], next_cursor: null };
+    },
+    async canActFor(actor, targetUserId) {
+      const r = await call<{ allowed: boolean }>('POST', '/internal/can-act-for', {
+        actor,
+        target_user_id: targetUserId,
+      });
+      return r?.allowed === true;
+    },
+    async jwks() {
+      return (await call<{ keys: PublicJwk[] }>('GET', '/.well-known/jwks.json')) ?? { keys: [] };
+    },
+  };
+}

@@ -1,0 +1,37 @@
+/** What the routes and consumers share: built once by createUsersService, passed down explicitly. */
+import type { FastifyBaseLogger } from 'fastify';
+import type { Bus } from '../../platform/bus/types.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { Db } from '../../platform/db/types.ts';
+import type { Alerts } from './alerts.ts';
+import type { ApiKeys } from './api-keys.ts';
+import type { ResolvedUsersConfig } from './config.ts';
+import type { Authenticator } from './identity.ts';
+import type { KeyRing } from './keys.ts';
+import type { Inbox } from './notifications.ts';
+import type { PasswordHasher } from './passwords.ts';
+import type { PushHub } from './push.ts';
+import type { Sessions } from './sessions.ts';
+import type { LoginThrottle } from './throttle.ts';
+import type { AccessTokens } from './tokens.ts';
+
+export interface UsersContext {
+  db: Db;
+  bus: Bus;
+  clock: Clock;
+  logger: FastifyBaseLogger;
+  config: ResolvedUsersConfig;
+  hasher: PasswordHasher;
+  throttle: LoginThrottle;
+  sessions: Sessions;
+  tokens: AccessTokens;
+  keys: KeyRing;
+  apiKeys: ApiKeys;
+  auth: Authenticator;
+  inbox: Inbox;
+  alerts: Alerts;
+  hub: PushHub;
+  internalToken: string;
+}
+
+export const nowDate = (ctx: { clock: Clock }): Date => new Date(ctx.clock.now());

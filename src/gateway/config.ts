@@ -1,0 +1,195 @@
+/**
+ * The gateway's settings. Every one has a default; `loadGatewayConfig(env)` reads the variables in
+ * `gatewayConfigVariables` (the README's table can be generated from it) and reports every bad
+ * value at once, naming its variable, like the platform's loadConfig.
+ */
+import type { BucketRule } from '../platform/ratelimit/types.ts';
+
+/** Rate-limit classes: what a request costs against which bucket. */
+export type RouteClass = 'orders' | 'reads' | 'login';
+
+export interface GatewayConfig {
+  /** token buckets per class, keyed per user / API key / IP */
+  rateLimits: Record<RouteClass, BucketRule>;
+  /** login attempts: per client IP and per username, on top of the `login` class */
+  loginPerIp: BucketRule;
+  loginPerUsername: BucketRule;
+  /** upstream call timeout, ms */
+  upstreamTimeoutMs: number;
+  /** connections kept open to each upstream instance */
+  upstreamConnections: number;
+  /** attempts of a retriable call, the first included */
+  retryAttempts: number;
+  /** first backoff; doubles per attempt, full jitter */
+  retryBaseMs: number;
+  /** active health checks of each instance's /healthz */
+  healthIntervalMs: number;
+  /** consecutive failed checks that take an instance out, passed checks that put it back */
+  healthFall: number;
+  healthRise: number;
+  /** opossum: failure percentage that opens a breaker, calls before it may, time open before a trial */
+  breakerErrorPercent: number;
+  breakerVolumeThreshold: number;
+  breakerResetMs: number;
+  /** how long a verified API key and an access token's session check stay trusted, ms */
+  apiKeyCacheMs: number;
+  sessionCheckMs: number;
+  /** may-act-for answers for brokers and admins, ms */
+  actingCacheMs: number;
+  /** quotes / book snapshots and instruments in the cache, ms (invalidated by bus events first) */
+  quoteTtlMs: number;
+  instrumentsTtlMs: number;
+  /** expected JWT `iss` / `aud` (the users service's) */
+  jwtIssuer: string;
+  jwtAudience: string;
+  /** trust X-Forwarded-For from a load balancer in front (Fastify trustProxy) */
+  trustProxy: boolean;
+}
+
+export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = {
+  rateLimits: {
+    orders: { capacity: 50, refillPerSec: 25 },
+    reads: { capacity: 200, refillPerSec: 100 },
+    login: { capacity: 10, refillPerSec: 1 },
+  },
+  loginPerIp: { capacity: 20, refillPerSec: 0.2 },
+  loginPerUsername: { capacity: 5, refillPerSec: 1 / 60 },
+  upstreamTimeoutMs: 10_000,
+  upstreamConnections: 64,
+  retryAttempts: 3,
+  retryBaseMs: 50,
+  healthIntervalMs: 5_000,
+  healthFall: 2,
+  healthRise: 2,
+  breakerErrorPercent: 50,
+  breakerVolumeThreshold: 5,
+  breakerResetMs: 5_000,
+  apiKeyCacheMs: 30_000,
+  sessionCheckMs: 5_000,
+  actingCacheMs: 30_000,
+  quoteTtlMs: 1_000,
+  instrumentsTtlMs: 1_000,
+  jwtIssuer: 'bourse',
+  jwtAudience: 'bourse',
+  trustProxy: false,
+};
+
+/** A partial config whose rate limits may name only some classes. */
+export type GatewayConfigInput = Partial<Omit<GatewayConfig, 'rateLimits'>> & {
+  rateLimits?: Partial<Record<RouteClass, BucketRule>>;
+};
+
+export function resolveGatewayConfig(input: GatewayConfigInput = {}): GatewayConfig {
+  return {
+    ...DEFAULT_GATEWAY_CONFIG,
+    ...input,
+    rateLimits: { ...DEFAULT_GATEWAY_CONFIG.rateLimits, ...input.rateLimits },
+  };
+}
+
+export interface GatewayConfigVariable {
+  name: string;
+  default: string;
+  description: string;
+}
+
+const rule = (r: BucketRule): string => `${r.capacity}/${r.refillPerSec}`;
+const D = DEFAULT_GATEWAY_CONFIG;
+
+export const gatewayConfigVariables: readonly GatewayConfigVariable[] = [
+  {
+    name: 'BOURSE_RATE_ORDERS',
+    default: rule(D.rateLimits.orders),
+    description: 'Order requests per user: bucket capacity/refill per second.',
+  },
+  {
+    name: 'BOURSE_RATE_READS',
+    default: rule(D.rateLimits.reads),
+    description: 'Reads per user: capacity/refill.',
+  },
+  {
+    name: 'BOURSE_RATE_LOGIN',
+    default: rule(D.rateLimits.login),
+    description: 'Login, refresh and registration requests per client: capacity/refill.',
+  },
+  {
+    name: 'BOURSE_RATE_LOGIN_IP',
+    default: rule(D.loginPerIp),
+    description: 'Login attempts per IP: capacity/refill.',
+  },
+  {
+    name: 'BOURSE_RATE_LOGIN_USER',
+    default: rule(D.loginPerUsername),
+    description: 'Login attempts per username: capacity/refill.',
+  },
+  {
+    name: 'BOURSE_UPSTREAM_TIMEOUT_MS',
+    default: String(D.upstreamTimeoutMs),
+    description: 'Gateway → service call timeout.',
+  },
+  {
+    name: 'BOURSE_HEALTH_INTERVAL_MS',
+    default: String(D.healthIntervalMs),
+    description: 'How often the gateway checks each service instance’s /healthz.',
+  },
+  {
+    name: 'BOURSE_TRUST_PROXY',
+    default: 'off',
+    description: "'on' behind a load balancer: take the client IP from X-Forwarded-For.",
+  },
+];
+
+class Invalid {
+  constructor(readonly expected: string) {}
+}
+
+function parseRule(raw: string): BucketRule | Invalid {
+  const m = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(raw);
+  const capacity = Number(m?.[1]);
+  const refillPerSec = Number(m?.[2]);
+  return m && capacity >= 1 && refillPerSec > 0
+    ? { capacity, refillPerSec }
+    : new Invalid('expected capacity/refill-per-second, e.g. 50/25');
+}
+
+function parseMs(raw: string): number | Invalid {
+  const n = Number(raw);
+  return /^\d+$/.test(raw) && n >= 1 && n <= 3_600_000
+    ? n
+    : new Invalid('expected milliseconds, 1 to 3600000');
+}
+
+/** The gateway's configuration from the environment; unset or empty variables keep the defaults. */
+export function loadGatewayConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): GatewayConfig {
+  const problems: string[] = [];
+  const read = <T>(name: string, parse: (raw: string) => T | Invalid): T | undefined => {
+    const raw = env[name]?.trim();
+    if (!raw) return undefined;
+    const value = parse(raw);
+    if (!(value instanceof Invalid)) return value;
+    problems.push(`${name}=${JSON.stringify(raw)}: ${value.expected}`);
+    return undefined;
+  };
+  const orders = read('BOURSE_RATE_ORDERS', parseRule);
+  const reads = read('BOURSE_RATE_READS', parseRule);
+  const login = read('BOURSE_RATE_LOGIN', parseRule);
+  const config = resolveGatewayConfig({
+    rateLimits: {
+      ...(orders && { orders }),
+      ...(reads && { reads }),
+      ...(login && { login }),
+    },
+  });
+  config.loginPerIp = read('BOURSE_RATE_LOGIN_IP', parseRule) ?? config.loginPerIp;
+  config.loginPerUsername = read('BOURSE_RATE_LOGIN_USER', parseRule) ?? config.loginPerUsername;
+  config.upstreamTimeoutMs = read('BOURSE_UPSTREAM_TIMEOUT_MS', parseMs) ?? config.upstreamTimeoutMs;
+  config.healthIntervalMs = read('BOURSE_HEALTH_INTERVAL_MS', parseMs) ?? config.healthIntervalMs;
+  const trust = read('BOURSE_TRUST_PROXY', (raw) =>
+    raw === 'on' ? true : raw === 'off' ? false : new Invalid("expected 'on' or 'off'"),
+  );
+  config.trustProxy = trust ?? config.trustProxy;
+  if (problems.length > 0) throw new Error(`Invalid gateway configuration:\n  ${problems.join('\n  ')}`);
+  return config;
+}

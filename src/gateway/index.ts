@@ -1,0 +1,175 @@
+/**
+ * The API gateway: the one door of Bourse. It knows the services by URL only (several instances
+ * each), authenticates at the edge, rate-limits, caches hot reads, balances, breaks circuits,
+ * retries what is safe, and serves the Alpaca-shaped public trading API and the OpenAPI docs.
+ *
+ *   const gateway = await createGateway({ logger, upstreams: { orders: [url], users: [url] },
+ *                                         usersInternalToken, cache, limiter, bus });
+ *   await gateway.app.listen({ port, host });
+ *   …
+ *   await gateway.close();        // the app and the upstream pools; not the cache, limiter or bus
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Bus } from '../platform/bus/types.ts';
+import type { Cache } from '../platform/cache/types.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { RateLimiter } from '../platform/ratelimit/types.ts';
+import { createActing } from './auth/acting.ts';
+import { createCredentials } from './auth/credentials.ts';
+import { type GatewayConfig, type GatewayConfigInput, resolveGatewayConfig } from './config.ts';
+import type { GatewayContext } from './context.ts';
+import { installEdgeHooks } from './edge.ts';
+import { errorHandler } from './errors.ts';
+import { BREAKER_VALUE, createMetrics, type GatewayMetrics } from './metrics.ts';
+import { registerOpenApi } from './openapi.ts';
+import { opsRoutes } from './ops.ts';
+import { fail, sendProblem } from './problems.ts';
+import { usersProxy } from './proxy.ts';
+import { createQuotes } from './quotes.ts';
+import { accountRoutes } from './routes/account.ts';
+import { activityRoutes } from './routes/activities.ts';
+import { marketDataRoutes } from './routes/market-data.ts';
+import { orderRoutes } from './routes/orders.ts';
+import { positionRoutes } from './routes/positions.ts';
+import { ordersCall, usersCall } from './services.ts';
+import { createUpstream, type Upstream } from './upstream/upstream.ts';
+import { validatorCompiler } from './validation.ts';
+import { pipeWebSockets } from './ws-proxy.ts';
+
+export {
+  type GatewayConfig,
+  type GatewayConfigInput,
+  gatewayConfigVariables,
+  loadGatewayConfig,
+} from './config.ts';
+export type { Upstream } from './upstream/upstream.ts';
+
+export interface UpstreamUrls {
+  orders: string[];
+  users: string[];
+  /** health-checked and reported by /readyz; not routed yet (no such service so far) */
+  marketData?: string[];
+  reporting?: string[];
+}
+
+export interface GatewayDeps {
+  logger: Logger;
+  /** base URLs of each service's instances */
+  upstreams: UpstreamUrls;
+  /** the users service's internal token (UsersService.internalToken, derived from BOURSE_SECRET) */
+  usersInternalToken: string;
+  cache: Cache;
+  limiter: RateLimiter;
+  /** invalidates cached quotes on md.trade.* / md.book.*; without it they simply expire */
+  bus?: Bus;
+  config?: GatewayConfigInput;
+}
+
+export interface Gateway {
+  /** ready, not listening */
+  app: FastifyInstance;
+  config: GatewayConfig;
+  upstreams: { orders: Upstream; users: Upstream; marketData?: Upstream; reporting?: Upstream };
+  metrics: GatewayMetrics;
+  close(): Promise<void>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
+  const config = resolveGatewayConfig(deps.config);
+  const logger = deps.logger.child({ component: 'gateway' });
+  const metrics = createMetrics();
+  const events = {
+    breaker: (upstream: string, instance: string, state: keyof typeof BREAKER_VALUE) =>
+      metrics.breaker.set({ upstream, instance }, BREAKER_VALUE[state]),
+    health: (upstream: string, instance: string, healthy: boolean) =>
+      metrics.healthy.set({ upstream, instance }, healthy ? 1 : 0),
+    retry: (upstream: string) => metrics.retries.inc({ upstream }),
+  };
+  const make = (name: string, urls: string[]) => {
+    const upstream = createUpstream(name, urls, config, logger, events);
+    for (const url of urls) {
+      metrics.breaker.set({ upstream: name, instance: url }, 0);
+      metrics.healthy.set({ upstream: name, instance: url }, 1);
+    }
+    return upstream;
+  };
+  const upstreams: Gateway['upstreams'] = {
+    orders: make('orders', deps.upstreams.orders),
+    users: make('users', deps.upstreams.users),
+    ...(deps.upstreams.marketData?.length && { marketData: make('market-data', deps.upstreams.marketData) }),
+    ...(deps.upstreams.reporting?.length && { reporting: make('reporting', deps.upstreams.reporting) }),
+  };
+
+  const orders = ordersCall(upstreams.orders, config);
+  const users = usersCall(upstreams.users, config, deps.usersInternalToken);
+  const quotes = await createQuotes({ cache: deps.cache, bus: deps.bus, orders, config, metrics });
+  const ctx: GatewayContext = {
+    config,
+    orders,
+    users,
+    quotes,
+    acting: createActing(config, users),
+    metrics,
+  };
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // a line per request would drown the log at trading volumes: edge.ts logs at debug, 5xx at warn
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    trustProxy: config.trustProxy,
+    bodyLimit: 64 * 1024,
+    return503OnClosing: true,
+    // a malformed URL or an over-long path parameter, refused before routing: problem+json too
+    frameworkErrors: (err, req, reply) => {
+      errorHandler(err, req, reply);
+    },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) =>
+    sendProblem(
+      reply,
+      fail(404, 'not-found', 'Not found', `no route ${req.method} ${req.url.split('?')[0]}`).problem,
+    ),
+  );
+
+  installEdgeHooks(app, {
+    config,
+    credentials: createCredentials(config, users),
+    limiter: deps.limiter,
+    metrics,
+  });
+  await registerOpenApi(app);
+  await opsRoutes(app, {
+    upstreams: Object.values(upstreams),
+    required: [upstreams.orders, upstreams.users],
+    metrics,
+  });
+  for (const routes of [accountRoutes, orderRoutes, positionRoutes, activityRoutes, marketDataRoutes]) {
+    await routes(app, ctx);
+  }
+  await app.register(async (scope) =>
+    usersProxy(scope, { users: upstreams.users, limiter: deps.limiter, config, metrics }),
+  );
+  pipeWebSockets(app.server, upstreams.users);
+  await app.ready();
+
+  return {
+    app,
+    config,
+    upstreams,
+    metrics,
+    async close() {
+      await app.close();
+      await quotes.close();
+      await Promise.all(Object.values(upstreams).map((u) => u.close()));
+    },
+  };
+}

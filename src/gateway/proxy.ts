@@ -1,0 +1,183 @@
+/**
+ * The users service's public routes, forwarded as they are (it validates and authorises them
+ * itself; the gateway only rate-limits them, and adds the login limits). The documented routes
+ * are listed for the OpenAPI document; a catch-all per prefix forwards routes added since.
+ * `/internal/*` is never forwarded. The notifications WebSocket is piped through (ws-proxy.ts).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import type { RateLimiter } from '../platform/ratelimit/types.ts';
+import type { GatewayConfig, RouteClass } from './config.ts';
+import type { EdgeRouteConfig } from './context.ts';
+import { takeOrRefuse } from './limits.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import { alpacaCode, PROBLEM_JSON } from './problems.ts';
+import type { Upstream } from './upstream/upstream.ts';
+
+const BODY_LIMIT = 64 * 1024;
+
+/** [method, path, summary, rate class] */
+const USERS_ROUTES: readonly [HTTPMethods, string, string, RouteClass?][] = [
+  ['POST', '/users', 'Register: {username, email, password} → 201 {username, email, id}', 'login'],
+  ['GET', '/users', 'List users (admin: all; broker: their brokerage’s clients)'],
+  ['GET', '/users/me', 'Your profile'],
+  ['PATCH', '/users/me', 'Change your profile or password'],
+  ['GET', '/users/:id', 'A user (yourself, your clients, or anyone for an admin)'],
+  ['PATCH', '/users/:id', 'Admin: change a user’s role, brokerage or status'],
+  ['POST', '/auth/login', 'Log in: → access JWT (≈15 min) and refresh token', 'login'],
+  ['POST', '/auth/refresh', 'Rotate the refresh token (reusing an old one ends the session)', 'login'],
+  ['POST', '/auth/logout', 'End this session'],
+  ['POST', '/auth/logout-all', 'End all your sessions'],
+  ['POST', '/auth/keys/rotate', 'Admin: rotate the JWT signing key'],
+  ['GET', '/.well-known/jwks.json', 'Public keys that verify access tokens'],
+  ['POST', '/api-keys', 'Create an API key pair (the secret is shown once)'],
+  ['GET', '/api-keys', 'Your API keys'],
+  ['DELETE', '/api-keys/:id', 'Revoke an API key'],
+  ['POST', '/brokerages', 'Admin: create a brokerage'],
+  ['GET', '/brokerages', 'Brokerages'],
+  ['GET', '/brokerages/:id', 'A brokerage'],
+  ['GET', '/notifications', 'Your notifications inbox'],
+  ['POST', '/notifications/:id/read', 'Mark a notification read'],
+  ['POST', '/notifications/read-all', 'Mark all your notifications read'],
+  ['POST', '/alerts', 'Set a price alert'],
+  ['GET', '/alerts', 'Your price alerts'],
+  ['GET', '/alerts/:id', 'A price alert'],
+  ['DELETE', '/alerts/:id', 'Delete a price alert'],
+];
+
+const PREFIXES = ['/users', '/auth', '/.well-known', '/api-keys', '/brokerages', '/notifications', '/alerts'];
+
+const FORWARDED_REQUEST_HEADERS = [
+  'accept',
+  'authorization',
+  'content-type',
+  'idempotency-key',
+  'if-none-match',
+  'user-agent',
+  'apca-api-key-id',
+  'apca-api-secret-key',
+];
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-length',
+  'date',
+  'upgrade',
+]);
+
+export interface ProxyDeps {
+  users: Upstream;
+  limiter: RateLimiter;
+  config: GatewayConfig;
+  metrics: GatewayMetrics;
+}
+
+async function forward(users: Upstream, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const headers: Record<string, string> = {};
+  for (const name of FORWARDED_REQUEST_HEADERS) {
+    const v = req.headers[name];
+    if (typeof v === 'string') headers[name] = v;
+  }
+  const prior = req.headers['x-forwarded-for'];
+  headers['x-forwarded-for'] = typeof prior === 'string' ? `${prior}, ${req.ip}` : req.ip;
+  const body = Buffer.isBuffer(req.body) ? req.body : undefined;
+  const retry =
+    req.method === 'GET' || req.method === 'HEAD' || (req.method === 'POST' && 'idempotency-key' in headers);
+  const res = await users.send(
+    { requestId: req.id, retry },
+    { method: req.method, path: req.url, headers, body },
+  );
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (!HOP_BY_HOP.has(name) && !name.startsWith('ratelimit-') && value !== undefined)
+      reply.header(name, value);
+  }
+  const isProblem = String(res.headers['content-type'] ?? '').startsWith(PROBLEM_JSON);
+  return reply
+    .code(res.status)
+    .send(isProblem ? withAlpacaFields(res.body) : res.body.length > 0 ? res.body : undefined);
+}
+
+/** The users service's problems get the Alpaca `code` and `message` every gateway error carries. */
+function withAlpacaFields(body: Buffer): Buffer {
+  try {
+    const p = JSON.parse(body.toString('utf8')) as {
+      status?: number;
+      title?: string;
+      detail?: string;
+      code?: unknown;
+    };
+    if (p.code !== undefined || typeof p.status !== 'number') return body;
+    return Buffer.from(
+      JSON.stringify({ ...p, code: alpacaCode(p.status), message: p.detail ?? p.title ?? '' }),
+    );
+  } catch {
+    return body;
+  }
+}
+
+/** Login attempts: per client IP and per username, before the users service sees them. */
+function loginLimits(deps: ProxyDeps) {
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    const refused = () => deps.metrics.rateLimited.inc({ class: 'login' });
+    await takeOrRefuse(
+      deps.limiter,
+      reply,
+      `login-ip:${req.ip}`,
+      deps.config.loginPerIp,
+      'Too many login attempts from this address',
+      refused,
+    );
+    let username: unknown;
+    try {
+      username = (JSON.parse(String(req.body)) as { username?: unknown }).username;
+    } catch {
+      return; // the users service answers the malformed body
+    }
+    if (typeof username !== 'string' || username.length === 0 || username.length > 320) return;
+    const key = `login-user:${username.trim().toLowerCase()}`;
+    await takeOrRefuse(
+      deps.limiter,
+      reply,
+      key,
+      deps.config.loginPerUsername,
+      'Too many login attempts for this user',
+      refused,
+    );
+  };
+}
+
+export async function usersProxy(app: FastifyInstance, deps: ProxyDeps): Promise<void> {
+  // bodies pass through untouched, whatever their type
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) =>
+    done(null, body),
+  );
+  const handler = (req: FastifyRequest, reply: FastifyReply) => forward(deps.users, req, reply);
+
+  for (const [method, url, summary, rateClass = 'reads'] of USERS_ROUTES) {
+    const config: EdgeRouteConfig = { auth: 'optional', rateClass };
+    app.route({
+      method,
+      url,
+      config,
+      bodyLimit: BODY_LIMIT,
+      schema: {
+        tags: ['users'],
+        summary,
+        description: 'Forwarded to the users service, which validates and authorises it.',
+      },
+      ...(url === '/auth/login' && { preHandler: loginLimits(deps) }),
+      handler,
+    });
+  }
+  for (const prefix of PREFIXES) {
+    app.route({
+      method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      url: `${prefix}/*`,
+      config: { auth: 'optional', rateClass: 'reads' } satisfies EdgeRouteConfig,
+      bodyLimit: BODY_LIMIT,
+      schema: { hide: true },
+      handler,
+    });
+  }
+}

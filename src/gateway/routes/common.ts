@@ -1,0 +1,34 @@
+/** Route option helpers shared by the public API's route files. */
+import { problemResponse } from '../alpaca/schemas.ts';
+import type { RouteClass } from '../config.ts';
+import type { EdgeRouteConfig } from '../context.ts';
+
+const SECURITY: { [scheme: string]: string[] }[] = [{ bearerAuth: [] }, { apiKeyId: [], apiKeySecret: [] }];
+
+export interface RouteSpec {
+  tags: string[];
+  summary: string;
+  description?: string;
+  params?: unknown;
+  querystring?: unknown;
+  body?: unknown;
+  headers?: unknown;
+  response: Record<number, unknown>;
+  rateClass?: RouteClass;
+  auth?: EdgeRouteConfig['auth'];
+}
+
+/** Schema (validation + OpenAPI) and edge config of one public route. */
+export function route(spec: RouteSpec) {
+  const { rateClass = 'reads', auth = 'required', response, ...schema } = spec;
+  return {
+    schema: {
+      ...schema,
+      ...(auth === 'required' && { security: SECURITY }),
+      response: { ...response, '4xx': problemResponse, '5xx': problemResponse },
+    },
+    config: { rateClass, auth } satisfies EdgeRouteConfig,
+  };
+}
+
+export const noContent = { type: 'null', description: 'No content' } as const;

@@ -1,0 +1,31 @@
+/**
+ * The services behind the gateway, by URL: each typed client (the services' client.ts) is built
+ * per attempt over the instance the balancer chose, so retries, failover and circuit breaking
+ * happen beneath the client's typed calls.
+ */
+import { httpOrdersClient, type OrdersClient } from '../services/orders/client.ts';
+import { createHttpUsersClient } from '../services/users/client.ts';
+import type { UsersCall } from './auth/credentials.ts';
+import type { GatewayConfig } from './config.ts';
+import type { Upstream } from './upstream/upstream.ts';
+
+export type OrdersCall = <T>(
+  requestId: string,
+  retry: boolean,
+  run: (orders: OrdersClient) => Promise<T>,
+) => Promise<T>;
+
+export function ordersCall(upstream: Upstream, config: GatewayConfig): OrdersCall {
+  return (requestId, retry, run) =>
+    upstream.call({ requestId, retry }, (url, fetch) =>
+      run(httpOrdersClient(url, { fetch, timeoutMs: config.upstreamTimeoutMs })),
+    );
+}
+
+/** Every users-client call is a read or a verification: safe to send again. */
+export function usersCall(upstream: Upstream, config: GatewayConfig, internalToken: string): UsersCall {
+  return (requestId, run) =>
+    upstream.call({ requestId, retry: true }, (url, fetch) =>
+      run(createHttpUsersClient({ baseUrl: url, internalToken, fetch, timeoutMs: config.upstreamTimeoutMs })),
+    );
+}

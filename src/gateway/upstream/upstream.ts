@@ -1,0 +1,226 @@
+/**
+ * One service as the gateway sees it: several instances (URLs) behind round-robin, each with its
+ * own keep-alive pool, health check and circuit breaker.
+ *
+ * Retries. A call may go to another instance whenever nothing reached the first one (connection
+ * refused, breaker open): that is safe for any request. Once a request may have reached an
+ * instance, it is sent again only when the caller says it is safe (`retry`: GETs, and POSTs
+ * carrying a client_order_id or Idempotency-Key), with exponential backoff and full jitter.
+ */
+import type { Logger } from '../../platform/logger.ts';
+import type { GatewayConfig } from '../config.ts';
+import {
+  asClientError,
+  type Breaker,
+  type BreakerState,
+  createBreaker,
+  isBreakerOpenError,
+} from './breaker.ts';
+import { type HealthCheck, startHealthCheck } from './health.ts';
+import {
+  type Attempt,
+  createInstancePool,
+  type InstancePool,
+  nothingSent,
+  type RawRequest,
+  type RawResponse,
+} from './http.ts';
+
+export interface CallOptions {
+  requestId: string;
+  /** may the request be sent a second time? */
+  retry: boolean;
+}
+
+export interface InstanceView {
+  url: string;
+  healthy: boolean;
+  breaker: BreakerState;
+}
+
+export interface UpstreamEvents {
+  breaker?(upstream: string, url: string, state: BreakerState): void;
+  health?(upstream: string, url: string, healthy: boolean): void;
+  retry?(upstream: string): void;
+}
+
+/** Every instance is down, open or refused the connection: nothing was executed. */
+export class UpstreamUnavailable extends Error {
+  constructor(
+    readonly upstream: string,
+    /** true when an unsafe request (not retriable) may have reached an instance: its outcome is unknown */
+    readonly maybeExecuted: boolean,
+    readonly retryAfterSec: number,
+    cause?: unknown,
+  ) {
+    super(`${upstream} service unavailable`, { cause });
+    this.name = 'UpstreamUnavailable';
+  }
+}
+
+export interface Upstream {
+  readonly name: string;
+  /** A typed call: `run` gets the chosen instance's URL and a fetch over its pool. */
+  call<T>(options: CallOptions, run: (url: string, fetch: typeof globalThis.fetch) => Promise<T>): Promise<T>;
+  /** A raw request, forwarded as it is. Any answer (4xx and 5xx included) is returned. */
+  send(options: CallOptions, request: RawRequest): Promise<RawResponse>;
+  /** the next instance in the rotation, for a connection the gateway pipes itself (WebSocket) */
+  pick(): string | undefined;
+  instances(): InstanceView[];
+  /** runs every health check now */
+  checkHealth(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Instance {
+  pool: InstancePool;
+  breaker: Breaker;
+  health: HealthCheck;
+}
+
+const MAX_BACKOFF_MS = 2_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function createUpstream(
+  name: string,
+  urls: readonly string[],
+  config: GatewayConfig,
+  logger: Logger,
+  events: UpstreamEvents = {},
+): Upstream {
+  if (urls.length === 0) throw new Error(`gateway: no URL for the ${name} service`);
+  const instances: Instance[] = urls.map((url) => {
+    const pool = createInstancePool(url, config.upstreamConnections);
+    const breaker = createBreaker({
+      name: `${name} ${url}`,
+      errorPercent: config.breakerErrorPercent,
+      volumeThreshold: config.breakerVolumeThreshold,
+      resetMs: config.breakerResetMs,
+    });
+    for (const [event, state] of [
+      ['open', 'open'],
+      ['halfOpen', 'half_open'],
+      ['close', 'closed'],
+    ] as const) {
+      breaker.on(event, () => {
+        logger.warn({ upstream: name, url, breaker: state }, 'gateway: circuit breaker changed');
+        events.breaker?.(name, url, state);
+      });
+    }
+    const health = startHealthCheck(pool, {
+      intervalMs: config.healthIntervalMs,
+      fall: config.healthFall,
+      rise: config.healthRise,
+      timeoutMs: Math.min(2_000, config.upstreamTimeoutMs),
+      onChange: (healthy) => {
+        logger.warn({ upstream: name, url, healthy }, 'gateway: instance health changed');
+        events.health?.(name, url, healthy);
+      },
+    });
+    return { pool, breaker, health };
+  });
+  let next = 0;
+
+  /** Round-robin over the healthy instances with a closed (or half-open) breaker, then any usable. */
+  function choose(avoid: ReadonlySet<Instance>): Instance | undefined {
+    let fallback: Instance | undefined;
+    for (let i = 0; i < instances.length; i++) {
+      const instance = instances[(next + i) % instances.length]!;
+      if (avoid.has(instance) || instance.breaker.isOpen()) continue;
+      if (instance.health.healthy()) {
+        next = (next + i + 1) % instances.length;
+        return instance;
+      }
+      fallback ??= instance;
+    }
+    return fallback;
+  }
+
+  const retryAfterSec = Math.max(1, Math.ceil(config.breakerResetMs / 1000));
+  const backoff = (retry: number): number =>
+    Math.random() * Math.min(MAX_BACKOFF_MS, config.retryBaseMs * 2 ** (retry - 1));
+
+  async function attemptLoop<T>(
+    options: CallOptions,
+    once: (instance: Instance, attempt: Attempt) => Promise<T>,
+  ) {
+    const maxSends = options.retry ? config.retryAttempts : 1;
+    const avoid = new Set<Instance>();
+    let sends = 0;
+    let tries = 0;
+    let lastError: unknown;
+    for (;;) {
+      const instance = choose(avoid) ?? (sends > 0 ? choose(new Set()) : undefined);
+      if (!instance || ++tries > instances.length + maxSends) {
+        throw new UpstreamUnavailable(name, sends > 0 && !options.retry, retryAfterSec, lastError);
+      }
+      const attempt: Attempt = { requestId: options.requestId };
+      try {
+        return await instance.breaker.fire(() => once(instance, attempt));
+      } catch (err) {
+        if (!isBreakerOpenError(err) && attempt.failure === undefined && (attempt.status ?? 0) < 500)
+          throw err;
+        lastError = err;
+        avoid.add(instance);
+        // nothing reached the instance: another one may take it, whatever the request
+        if (isBreakerOpenError(err) || nothingSent(attempt)) continue;
+        sends++;
+        if (sends >= maxSends) {
+          if (attempt.failure) throw new UpstreamUnavailable(name, !options.retry, 1, err);
+          throw err; // the service's own 5xx answer
+        }
+        events.retry?.(name);
+        logger.warn(
+          {
+            upstream: name,
+            url: instance.pool.url,
+            reqId: options.requestId,
+            err: attempt.failure ?? attempt.status,
+          },
+          'gateway: retrying upstream call',
+        );
+        await sleep(backoff(sends));
+      }
+    }
+  }
+
+  const timeout = config.upstreamTimeoutMs;
+
+  return {
+    name,
+    call: (options, run) =>
+      attemptLoop(options, async (instance, attempt) => {
+        try {
+          return await run(instance.pool.url, instance.pool.fetchFor(attempt, timeout));
+        } catch (err) {
+          // the typed client turned an answer into an error: a 4xx is the caller's, not the instance's
+          throw attempt.failure === undefined && (attempt.status ?? 0) < 500 ? asClientError(err) : err;
+        }
+      }),
+    send: (options, request) =>
+      attemptLoop(options, async (instance, attempt) => {
+        const res = await instance.pool.send(request, attempt, timeout);
+        if (res.status >= 500)
+          throw Object.assign(new Error(`${name} answered ${res.status}`), { response: res });
+        return res;
+      }).catch((err: unknown) => {
+        // a 5xx answer that is not retried any more goes back to the caller as it is
+        const response = (err as { response?: RawResponse }).response;
+        if (response) return response;
+        throw err;
+      }),
+    pick: () => choose(new Set())?.pool.url,
+    instances: () =>
+      instances.map((i) => ({ url: i.pool.url, healthy: i.health.healthy(), breaker: i.breaker.state() })),
+    checkHealth: async () => {
+      await Promise.all(instances.map((i) => i.health.check()));
+    },
+    close: async () => {
+      for (const i of instances) {
+        i.health.stop();
+        i.breaker.shutdown();
+      }
+      await Promise.all(instances.map((i) => i.pool.close()));
+    },
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * The users service's notification WebSocket (`/notifications/stream`), piped through to a users
+ * instance chosen by the balancer: the upgrade request is replayed on a fresh connection and the
+ * two sockets are joined. Anything else that asks to upgrade is refused.
+ */
+import type { IncomingMessage } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Upstream } from './upstream/upstream.ts';
+
+const STREAM_PATH = '/notifications/stream';
+
+export function pipeWebSockets(
+  server: { on(event: 'upgrade', l: (req: IncomingMessage, s: Duplex, head: Buffer) => void): unknown },
+  users: Upstream,
+): void {
+  server.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '').split('?')[0];
+    const target = path === STREAM_PATH ? users.pick() : undefined;
+    if (!target) {
+      socket.end(`HTTP/1.1 ${path === STREAM_PATH ? '503 Service Unavailable' : '404 Not Found'}\r\n\r\n`);
+      return;
+    }
+    const url = new URL(target);
+    const upstream: Socket = connect(Number(url.port || 80), url.hostname, () => {
+      const lines = [`GET ${url.pathname.replace(/\/+$/, '')}${req.url} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2)
+        lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length > 0) upstream.write(head);
+      socket.pipe(upstream).pipe(socket);
+    });
+    upstream.on('error', () => socket.destroy());
+    socket.on('error', () => upstream.destroy());
+    socket.on('close', () => upstream.destroy());
+  });
+}

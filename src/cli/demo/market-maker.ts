@@ -1,0 +1,190 @@
+import type { InstrumentSpec, Side } from '../../domain/exchange.ts';
+import { type Rng, seededRng } from '../../domain/random.ts';
+
+/**
+ * The demo market: per symbol, a market maker quotes a few levels around a seeded random walk and
+ * a taker crosses the spread now and then, so a new user of `npm start` sees a live book and
+ * trades. It trades through the orders service like any client (no back doors), as two demo
+ * accounts funded at start.
+ */
+
+export interface DemoVenue {
+  /** adds the instrument if it does not exist yet */
+  ensureInstrument(spec: InstrumentSpec): Promise<void>;
+  /** balance and shares of an account, to fund it only once */
+  holdings(account: string, symbol: string): Promise<{ cash: number; shares: number }>;
+  deposit(account: string, cents: number): Promise<void>;
+  transferShares(account: string, symbol: string, qty: number, cost: number): Promise<void>;
+  /** returns the order id when the order rests or fills, null when it was rejected */
+  limit(order: {
+    account: string;
+    symbol: string;
+    side: Side;
+    qty: number;
+    price: number;
+    tif: 'gtc' | 'ioc';
+  }): Promise<number | null>;
+  /** new price for a resting order; false when it is no longer open */
+  move(account: string, id: number, price: number, qty: number): Promise<boolean>;
+  cancel(account: string, id: number): Promise<void>;
+  /** the open order ids of an account for a symbol (to resume after a restart) */
+  openOrders(
+    account: string,
+    symbol: string,
+  ): Promise<{ id: number; side: Side; price: number; qty: number }[]>;
+}
+
+export interface DemoSymbol {
+  symbol: string;
+  /** starting price in cents */
+  price: number;
+  /** daily volatility as a fraction (0.02 = 2 %) */
+  volatility: number;
+}
+
+export const demoSymbols: DemoSymbol[] = [
+  { symbol: 'AAPL', price: 22_850, volatility: 0.018 },
+  { symbol: 'MSFT', price: 41_520, volatility: 0.016 },
+  { symbol: 'NVDA', price: 13_940, volatility: 0.035 },
+  { symbol: 'AMZN', price: 19_870, volatility: 0.022 },
+  { symbol: 'TSLA', price: 24_610, volatility: 0.04 },
+  { symbol: 'SPY', price: 58_230, volatility: 0.011 },
+];
+
+export const DEMO_MAKER = 'demo-market-maker';
+export const DEMO_TAKER = 'demo-taker';
+
+export function demoInstrument(s: DemoSymbol): InstrumentSpec {
+  return {
+    symbol: s.symbol,
+    tickSize: 1,
+    lotSize: 1,
+    minQty: 1,
+    maxQty: 1_000_000,
+    priceBandBps: 2_000,
+    collarBps: 500,
+    referencePrice: s.price,
+  };
+}
+
+const LEVELS = 5;
+const CASH = 500_000_000_00; // $500M each: the demo accounts must not run dry
+const SHARES = 2_000_000;
+
+interface Quote {
+  id: number;
+  side: Side;
+  level: number;
+}
+
+interface SymbolState {
+  spec: DemoSymbol;
+  fair: number;
+  quotes: Quote[];
+}
+
+export interface DemoMarketOptions {
+  venue: DemoVenue;
+  seed: number;
+  /** how often each symbol's fair value moves and quotes are refreshed */
+  intervalMs?: number;
+  symbols?: DemoSymbol[];
+  onError?: (err: unknown) => void;
+}
+
+export interface DemoMarket {
+  stop(): Promise<void>;
+}
+
+/** Adds the demo instruments and tops up the demo accounts; safe to run again. */
+export async function setUpDemo(venue: DemoVenue, symbols: DemoSymbol[] = demoSymbols): Promise<void> {
+  for (const s of symbols) {
+    await venue.ensureInstrument(demoInstrument(s));
+    for (const account of [DEMO_MAKER, DEMO_TAKER]) {
+      const held = await venue.holdings(account, s.symbol);
+      if (held.cash < CASH / 2) await venue.deposit(account, CASH);
+      if (held.shares < SHARES / 2) await venue.transferShares(account, s.symbol, SHARES, SHARES * s.price);
+    }
+  }
+}
+
+export async function startDemoMarket(options: DemoMarketOptions): Promise<DemoMarket> {
+  const { venue } = options;
+  const rng = seededRng(options.seed);
+  const symbols = options.symbols ?? demoSymbols;
+  const intervalMs = options.intervalMs ?? 700;
+  const states: SymbolState[] = [];
+
+  await setUpDemo(venue, symbols);
+  for (const s of symbols) {
+    // Resume from the book as it was: cancel the maker's old quotes, quote afresh around the last fair.
+    for (const o of await venue.openOrders(DEMO_MAKER, s.symbol)) await venue.cancel(DEMO_MAKER, o.id);
+    states.push({ spec: s, fair: s.price, quotes: [] });
+  }
+
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+  const tick = async () => {
+    for (const st of states) {
+      if (stopped) return;
+      await stepSymbol(venue, rng, st, intervalMs);
+    }
+  };
+  const timer = setInterval(() => {
+    // one step at a time: a slow commit must not pile up overlapping steps
+    running = running.then(tick).catch((err) => options.onError?.(err));
+  }, intervalMs);
+
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+async function stepSymbol(venue: DemoVenue, rng: Rng, st: SymbolState, intervalMs: number): Promise<void> {
+  // Random walk: a trading day is 6.5 h; scale daily volatility to one step.
+  const stepsPerDay = (6.5 * 3600 * 1000) / intervalMs;
+  const sigma = st.spec.volatility / Math.sqrt(stepsPerDay);
+  // demo markets are livelier than real ones: amplify so that moves are visible within minutes
+  const move = Math.exp(rng.normal() * sigma * 12);
+  st.fair = Math.max(100, Math.round(st.fair * move));
+
+  const spread = Math.max(2, Math.round(st.fair * 0.0004));
+  const desired: { side: Side; level: number; price: number; qty: number }[] = [];
+  for (let level = 0; level < LEVELS; level++) {
+    const offset = Math.ceil(spread / 2) + level * Math.max(1, Math.round(spread / 2));
+    const qty = 100 * rng.int(1, 5) * (level + 1);
+    desired.push({ side: 'buy', level, price: st.fair - offset, qty });
+    desired.push({ side: 'sell', level, price: st.fair + offset, qty });
+  }
+
+  const next: Quote[] = [];
+  for (const d of desired) {
+    const existing = st.quotes.find((q) => q.side === d.side && q.level === d.level);
+    if (existing && (await venue.move(DEMO_MAKER, existing.id, d.price, d.qty))) {
+      next.push(existing);
+      continue;
+    }
+    const id = await venue.limit({ account: DEMO_MAKER, symbol: st.spec.symbol, ...d, tif: 'gtc' });
+    if (id !== null) next.push({ id, side: d.side, level: d.level });
+  }
+  st.quotes = next;
+
+  // The taker crosses the spread about every third step, sometimes walking a level or two.
+  if (rng.next() < 0.35) {
+    const side: Side = rng.next() < 0.5 ? 'buy' : 'sell';
+    const reach = spread * rng.int(1, 3);
+    const price = side === 'buy' ? st.fair + reach : st.fair - reach;
+    await venue.limit({
+      account: DEMO_TAKER,
+      symbol: st.spec.symbol,
+      side,
+      qty: 10 * rng.int(1, 30),
+      price,
+      tif: 'ioc',
+    });
+  }
+}

@@ -5,9 +5,11 @@
  * the same `exportState()`.
  *
  * BOOK. One limit order book per symbol, price-time priority. Each price level is an intrusive
- * doubly-linked FIFO (O(1) cancel), levels sit in a chunked sorted array (O(log n) however deep,
- * best level last) and a Map by price; orders are found by id in a Map. Trades execute at the
- * resting order's price.
+ * doubly-linked FIFO (O(1) cancel); levels sit in a chunked sorted array (O(log n) however deep,
+ * best level last; emptied levels stay listed for reuse and are compacted in bulk, so moving orders
+ * among known prices is O(1)) and in a Map by price; open orders are found by id in an
+ * open-addressing table. Trades execute at the resting order's price. No operation depends on the
+ * depth of the book beyond a logarithm.
  *
  * ORDER TYPES. market, limit, stop, stop_limit. Stops trigger on the last trade price (before the
  * first trade: the instrument's reference price): a buy stop when last >= stopPrice, a sell stop

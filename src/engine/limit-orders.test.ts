@@ -158,6 +158,33 @@ describe('limit orders', () => {
   });
 });
 
+describe('deep books', () => {
+  it('stay right when thousands of emptied price levels are compacted away', () => {
+    const m = market({ spec: { priceBandBps: 0 } });
+    // 1,500 bids at distinct prices below the touch, then cancel all but every 100th:
+    // the emptied levels outnumber the live ones by far more than the slack, forcing compactions.
+    for (let i = 0; i < 1_500; i++) m.ok(m.buy(1, 8_000 - i, { account: i % 2 ? 'A' : 'C' }));
+    for (let i = 0; i < 1_500; i++) {
+      if (i % 100 !== 0) m.ok({ type: 'cancel', ts: 1, id: i + 1, account: i % 2 ? 'A' : 'C' });
+    }
+    const live = Array.from({ length: 15 }, (_, k) => 8_000 - k * 100);
+    expect(m.x.depth('ACME', 100).bids.map((l) => l.price)).toEqual(live);
+    // orders at prices whose levels were dropped, then a sweep through all of it
+    m.ok(m.buy(2, 7_950));
+    m.ok(m.buy(3, 7_999, { account: 'C' }));
+    expect(m.x.depth('ACME', 3).bids).toEqual([
+      { price: 8_000, qty: 1, orders: 1 },
+      { price: 7_999, qty: 3, orders: 1 },
+      { price: 7_950, qty: 2, orders: 1 },
+    ]);
+    const events = m.ok(m.sell(20, 6_500, { account: 'B' }));
+    // one trade per resting order, best price first: 1 + 3 + 2 + 14 × 1 = 20
+    expect(ofType(events, 'trade').map((t) => t.price)).toEqual([8_000, 7_999, 7_950, ...live.slice(1)]);
+    expect(m.x.depth('ACME', 5)).toEqual({ symbol: 'ACME', bids: [], asks: [] });
+    expect(m.x.exportState().openOrders).toEqual([]);
+  });
+});
+
 describe('fees', () => {
   it('round down to the cent, per fill', () => {
     const m = market({ spec: { referencePrice: 500 } });

@@ -15,7 +15,9 @@
  * Flags (or env): --steady N / BENCH_STEADY, --deep N / BENCH_DEEP (commands per measured segment),
  * --warmup N / BENCH_WARMUP, --deep-book N, --seed N / BENCH_SEED, --workloads steady,deep,
  * --contestants bourse,peer, --repeat N / BENCH_REPEAT (fresh runs per contestant, alternating; the
- * median of each metric is reported). The last line of output is the JSON summary.
+ * median of each metric is reported), --pick-window N / BENCH_PICK_WINDOW (cancels and moves pick
+ * from a hot set of N orders instead of the whole book; exchange-core's generator uses 512).
+ * The last line of output is the JSON summary.
  */
 import { cpus, loadavg } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -36,6 +38,7 @@ const { values: flags } = parseArgs({
     'deep-book': { type: 'string' },
     seed: { type: 'string' },
     repeat: { type: 'string' },
+    'pick-window': { type: 'string' },
     workloads: { type: 'string' },
     contestants: { type: 'string' },
   },
@@ -51,6 +54,7 @@ function intOption(flag: string | undefined, env: string, fallback: number): num
 
 const seed = intOption(flags.seed, 'BENCH_SEED', 20_260_101);
 const repeat = Math.max(1, intOption(flags.repeat, 'BENCH_REPEAT', 1));
+const pickWindow = intOption(flags['pick-window'], 'BENCH_PICK_WINDOW', 0);
 const warmup = intOption(flags.warmup, 'BENCH_WARMUP', 100_000);
 const presets = {
   steady: { bookOrders: 1_000, warmup, measured: intOption(flags.steady, 'BENCH_STEADY', 1_000_000) },
@@ -182,7 +186,8 @@ function printStream(w: Workload, genMs: number): void {
   });
   console.log(
     `\n[${w.config.name}] stream: seed ${w.config.seed}, ${w.config.accounts} accounts, target book ` +
-      `${fmtInt(w.config.bookOrders)} orders, ${fmtInt(w.ops.length)} commands generated in ${genMs.toFixed(0)} ms`,
+      `${fmtInt(w.config.bookOrders)} orders, cancels/moves pick ${w.config.pickWindow > 0 ? `from a hot set of ${w.config.pickWindow}` : 'uniformly from the whole book'}, ` +
+      `${fmtInt(w.ops.length)} commands generated in ${genMs.toFixed(0)} ms`,
   );
   console.log(
     formatTable(
@@ -249,7 +254,7 @@ async function main(): Promise<void> {
   const results: Partial<Record<WorkloadName, Partial<Record<string, Result>>>> = {};
   for (const name of workloads) {
     const t0 = performance.now();
-    const w = generateWorkload(workloadConfig(name, presets[name], seed));
+    const w = generateWorkload(workloadConfig(name, presets[name], seed, pickWindow));
     printStream(w, performance.now() - t0);
     const byContestant: Partial<Record<string, Result>> = {};
     const runs: Record<string, Result[]> = {};

@@ -34,8 +34,12 @@ export interface BookModel {
   priceOf(id: number): number;
   remainingOf(id: number): number;
   accountOf(id: number): number;
-  /** a uniformly random resting order id; `rnd` in [0, 1) */
-  pickResting(rnd: number): number;
+  /**
+   * A random resting order id, `rnd` in [0, 1): uniform over the whole book, or over the first
+   * `window` slots of the resting list (a small, slowly changing hot set, like exchange-core's
+   * generator, which picks among the first 512 orders of its hash map).
+   */
+  pickResting(rnd: number, window?: number): number;
   /** total resting quantity per side */
   volume(side: ModelSide): number;
 }
@@ -80,7 +84,8 @@ export function createBookModel(minPrice: number, maxPrice: number, lastTradePri
     priceOf: (id) => price[id]!,
     remainingOf: (id) => remaining[id]!,
     accountOf: (id) => account[id]!,
-    pickResting: (rnd) => resting[Math.floor(rnd * resting.length)]!,
+    pickResting: (rnd, window = 0) =>
+      resting[Math.floor(rnd * (window > 0 ? Math.min(window, resting.length) : resting.length))]!,
     volume: (s) => volume[s]!,
   };
 

@@ -61,6 +61,12 @@ export interface WorkloadConfig {
   mix: Mix;
   /** share of new GTC limits priced through the opposite best (they trade, the rest rests) */
   aggressiveLimits: number;
+  /**
+   * Cancels and moves pick their order uniformly from the whole book (0), or from a hot set of
+   * this many orders (exchange-core's generator uses 512, which keeps a deep book's working set
+   * small; uniform picks make every cancel and move in a deep book touch cold memory).
+   */
+  pickWindow: number;
 }
 
 export const EXCHANGE_CORE_MIX: Mix = { limit: 0.09, ioc: 0.03, cancel: 0.06, move: 0.82 };
@@ -261,7 +267,7 @@ export function generateWorkload(config: WorkloadConfig): Workload {
         op = { kind: 'ioc', id: nextId++, account: rng.int(config.accounts), side, price, qty };
         outcome = book.place(op.id, op.account, side, price, qty, false);
       } else if (r < pCancel) {
-        const id = book.pickResting(rng.float());
+        const id = book.pickResting(rng.float(), config.pickWindow);
         op = {
           kind: 'cancel',
           id,
@@ -272,7 +278,7 @@ export function generateWorkload(config: WorkloadConfig): Workload {
         };
         book.cancel(id);
       } else {
-        const id = book.pickResting(rng.float());
+        const id = book.pickResting(rng.float(), config.pickWindow);
         const price = movedPrice(rng, book, book.priceOf(id));
         op = {
           kind: 'move',
@@ -394,7 +400,12 @@ export interface WorkloadPreset {
   measured: number;
 }
 
-export function workloadConfig(name: string, preset: WorkloadPreset, seed: number): WorkloadConfig {
+export function workloadConfig(
+  name: string,
+  preset: WorkloadPreset,
+  seed: number,
+  pickWindow = 0,
+): WorkloadConfig {
   return {
     name,
     seed,
@@ -407,5 +418,6 @@ export function workloadConfig(name: string, preset: WorkloadPreset, seed: numbe
     priceSpread: 1_500,
     mix: EXCHANGE_CORE_MIX,
     aggressiveLimits: 0.5,
+    pickWindow,
   };
 }

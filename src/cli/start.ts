@@ -143,9 +143,7 @@ async function startRole(
     config: loadGatewayConfig(env),
   });
   closers.push(() => gateway.close());
-  const address = await gateway.app.listen({ port: config.port, host: config.host });
-  const url = `http://localhost:${new URL(address).port}`;
-
+  // the demo market is set up before the doors open, so the first page already shows a market
   if (config.demo && orders && users && platform) {
     const unsubscribe = await startPaperFunding(platform.bus, orders.client, logger);
     closers.push(unsubscribe);
@@ -160,6 +158,9 @@ async function startRole(
     closers.push(() => demo.stop());
     logger.info('demo market running');
   }
+  const address = await gateway.app.listen({ port: config.port, host: config.host });
+  const url = `http://localhost:${new URL(address).port}`;
+
   ready = true;
 
   let stopping: Promise<void> | undefined;

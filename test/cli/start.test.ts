@@ -43,12 +43,6 @@ function startBourse(env: Record<string, string>): Proc {
   return { child, url, output: () => out, exited };
 }
 
-async function json<T>(url: string): Promise<T> {
-  const res = await fetch(url);
-  expect(res.ok, `${url} → ${res.status}`).toBe(true);
-  return (await res.json()) as T;
-}
-
 async function waitFor<T>(fn: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
@@ -67,36 +61,55 @@ describe('bourse start (embedded defaults)', () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
-  it('serves a live demo market, stops cleanly on SIGTERM and recovers it on restart', async () => {
+  it('serves a live demo market through the gateway, funds a new user, stops cleanly and recovers', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'bourse-start-'));
     dirs.push(dataDir);
     const env = { BOURSE_DATA_DIR: dataDir, BOURSE_SEED: '7' };
 
     const first = startBourse(env);
     const url = await first.url;
-    const health = await json<{ status: string; db: string; bus: string }>(`${url}/healthz`);
-    expect(health).toMatchObject({ status: 'ok', db: 'pglite', bus: 'memory' });
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+
+    // a newcomer: register, log in, and find paper cash in the account (demo mode)
+    const password = 'correct horse battery staple';
+    const reg = await fetch(`${url}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'newcomer', email: 'newcomer@example.com', password }),
+    });
+    expect(reg.status).toBe(201);
+    const login = await fetch(`${url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'newcomer', password }),
+    });
+    expect(login.status).toBe(200);
+    const { access_token } = (await login.json()) as { access_token: string };
+    const auth = { authorization: `Bearer ${access_token}` };
+    const get = async <T>(path: string): Promise<T> => {
+      const res = await fetch(`${url}${path}`, { headers: auth });
+      expect(res.status, `${path} → ${res.status}`).toBe(200);
+      return (await res.json()) as T;
+    };
+    const account = await waitFor(async () => {
+      const a = await get<{ cash: string }>('/v2/account');
+      return a.cash === '0.00' ? undefined : a;
+    }, 'paper cash');
+    expect(account.cash).toBe('100000.00');
 
     // the demo market maker quotes both sides and the taker trades
-    const book = await waitFor(async () => {
-      const b = await json<{ bids: unknown[]; asks: unknown[] }>(
-        `${url}/internal/orders/symbols/AAPL/book?levels=5`,
+    type Snap = { latest_trade: unknown; book: { bids: unknown[]; asks: unknown[] } };
+    const symbols = ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'TSLA', 'SPY'];
+    const traded = await waitFor(async () => {
+      const { snapshots } = await get<{ snapshots: Record<string, Snap> }>(
+        `/market-data?symbols=${symbols.join(',')}`,
       );
-      return b.bids.length > 0 && b.asks.length > 0 ? b : undefined;
-    }, 'a two-sided AAPL book');
-    expect(book.bids.length).toBeGreaterThan(0);
-    const trades = await waitFor(async () => {
-      const all = await Promise.all(
-        ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'TSLA', 'SPY'].map((s) =>
-          json<{ items: unknown[] }>(`${url}/internal/orders/symbols/${s}/trades?limit=5`),
-        ),
-      );
-      const n = all.reduce((sum, p) => sum + p.items.length, 0);
-      return n > 0 ? n : undefined;
-    }, 'a demo trade');
-    expect(trades).toBeGreaterThan(0);
+      const live = Object.values(snapshots).filter((x) => x.book.bids.length > 0 && x.book.asks.length > 0);
+      const withTrades = live.filter((x) => x.latest_trade !== null);
+      return live.length === symbols.length && withTrades.length > 0 ? withTrades.length : undefined;
+    }, 'two-sided books and a demo trade');
+    expect(traded).toBeGreaterThan(0);
 
-    const before = await json<{ lastSeq: number }>(`${url}/internal/orders/exchange`);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
     expect(first.output()).not.toMatch(/shutdown failed/);
@@ -104,10 +117,18 @@ describe('bourse start (embedded defaults)', () => {
     // same data dir: the journal is replayed and nothing committed is lost
     const second = startBourse({ ...env, BOURSE_DEMO: 'off' });
     const url2 = await second.url;
-    const after = await json<{ lastSeq: number }>(`${url2}/internal/orders/exchange`);
-    expect(after.lastSeq).toBeGreaterThanOrEqual(before.lastSeq);
-    const instruments = await json<{ symbol: string }[]>(`${url2}/internal/orders/instruments`);
-    expect(instruments.map((i) => i.symbol).sort()).toEqual(['AAPL', 'AMZN', 'MSFT', 'NVDA', 'SPY', 'TSLA']);
+    const login2 = await fetch(`${url2}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'newcomer', password }),
+    });
+    expect(login2.status).toBe(200);
+    const token2 = ((await login2.json()) as { access_token: string }).access_token;
+    const res = await fetch(`${url2}/v2/account`, { headers: { authorization: `Bearer ${token2}` } });
+    expect(((await res.json()) as { cash: string }).cash).toBe('100000.00');
+    const assets = await fetch(`${url2}/v2/assets`, { headers: { authorization: `Bearer ${token2}` } });
+    const listed = ((await assets.json()) as { symbol: string }[]).map((a) => a.symbol).sort();
+    expect(listed).toEqual([...symbols].sort());
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
   });

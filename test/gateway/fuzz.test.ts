@@ -58,10 +58,19 @@ const orderField = fc.constantFrom(
   'stop_price',
 );
 
+// '1.5' is a bad quantity but a good price ($1.50): prices get only values that are bad as prices;
+// prices may be strings or JSON numbers (Alpaca SDKs send both): a positive amount in whole cents is valid
+const badPriceValue = (v: unknown) =>
+  !((typeof v === 'string' || typeof v === 'number') && /^\d+(\.\d{1,2})?$/.test(String(v)) && Number(v) > 0);
+const badPrice = badScalar.filter(badPriceValue);
+
 /** A valid order with one field broken, removed, or an unknown field added. */
 const brokenOrder = fc.oneof(
   fc
     .record({ field: orderField, value: badScalar })
+    .filter(
+      ({ field, value }) => !(field === 'limit_price' || field === 'stop_price') || badPriceValue(value),
+    )
     // a limit order may say stop_price: null (absent), as Alpaca SDKs send it
     .filter(({ field, value }) => !(field === 'stop_price' && value === null))
     .map(({ field, value }) => ({ ...VALID_ORDER, [field]: value })),
@@ -96,8 +105,9 @@ const brokenOrder = fc.oneof(
 );
 
 const brokenReplace = fc.oneof(
+  fc.record({ qty: badScalar }),
   fc
-    .record({ field: fc.constantFrom('qty', 'limit_price', 'stop_price'), value: badScalar })
+    .record({ field: fc.constantFrom('limit_price', 'stop_price'), value: badPrice })
     .map(({ field, value }) => ({
       [field]: value,
     })),

@@ -24,14 +24,20 @@ export interface DemoVenue {
     price: number;
     tif: 'gtc' | 'ioc';
   }): Promise<number | null>;
-  /** new price for a resting order; false when it is no longer open */
-  move(account: string, id: number, price: number, qty: number): Promise<boolean>;
+  /** new price and total quantity (filled included) for a resting order; false when it was refused */
+  move(account: string, id: number, price: number, totalQty: number): Promise<boolean>;
   cancel(account: string, id: number): Promise<void>;
-  /** the open order ids of an account for a symbol (to resume after a restart) */
-  openOrders(
-    account: string,
-    symbol: string,
-  ): Promise<{ id: number; side: Side; price: number; qty: number }[]>;
+  /** the open orders of an account for a symbol */
+  openOrders(account: string, symbol: string): Promise<OpenQuote[]>;
+}
+
+export interface OpenQuote {
+  id: number;
+  side: Side;
+  price: number;
+  /** shares still open */
+  leaves: number;
+  filledQty: number;
 }
 
 export interface DemoSymbol {
@@ -112,24 +118,22 @@ export async function startDemoMarket(options: DemoMarketOptions): Promise<DemoM
   const { venue } = options;
   const rng = seededRng(options.seed);
   const symbols = options.symbols ?? demoSymbols;
-  const intervalMs = options.intervalMs ?? 700;
+  const intervalMs = options.intervalMs ?? 1000;
   const states: SymbolState[] = [];
 
   await setUpDemo(venue, symbols);
   for (const s of symbols) {
-    // Resume from the book as it was: cancel the maker's old quotes, quote afresh around the last fair.
-    for (const o of await venue.openOrders(DEMO_MAKER, s.symbol)) await venue.cancel(DEMO_MAKER, o.id);
     states.push({ spec: s, fair: s.price, quotes: [] });
   }
 
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
   const tick = async () => {
-    for (const st of states) {
-      if (stopped) return;
-      await stepSymbol(venue, rng, st, intervalMs);
-    }
+    if (stopped) return;
+    // symbols step concurrently so that their commands share group commits
+    await Promise.all(states.map((st) => stepSymbol(venue, rng, st, intervalMs)));
   };
+
   const timer = setInterval(() => {
     // one step at a time: a slow commit must not pile up overlapping steps
     running = running.then(tick).catch((err) => options.onError?.(err));
@@ -161,30 +165,42 @@ async function stepSymbol(venue: DemoVenue, rng: Rng, st: SymbolState, intervalM
     desired.push({ side: 'sell', level, price: st.fair + offset, qty });
   }
 
-  const next: Quote[] = [];
-  for (const d of desired) {
-    const existing = st.quotes.find((q) => q.side === d.side && q.level === d.level);
-    if (existing && (await venue.move(DEMO_MAKER, existing.id, d.price, d.qty))) {
-      next.push(existing);
-      continue;
-    }
-    const id = await venue.limit({ account: DEMO_MAKER, symbol: st.spec.symbol, ...d, tif: 'gtc' });
-    if (id !== null) next.push({ id, side: d.side, level: d.level });
-  }
-  st.quotes = next;
-
-  // The taker crosses the spread about every third step, sometimes walking a level or two.
+  // every random draw happens before the first await, so a seed replays the same market
+  let taker: { side: Side; price: number; qty: number } | undefined;
   if (rng.next() < 0.35) {
     const side: Side = rng.next() < 0.5 ? 'buy' : 'sell';
     const reach = spread * rng.int(1, 3);
-    const price = side === 'buy' ? st.fair + reach : st.fair - reach;
-    await venue.limit({
-      account: DEMO_TAKER,
-      symbol: st.spec.symbol,
-      side,
-      qty: 10 * rng.int(1, 30),
-      price,
-      tif: 'ioc',
-    });
+    taker = { side, price: side === 'buy' ? st.fair + reach : st.fair - reach, qty: 10 * rng.int(1, 30) };
   }
+
+  // one read per symbol and step tells which quotes are still open and how much of each filled
+  const open = new Map((await venue.openOrders(DEMO_MAKER, st.spec.symbol)).map((o) => [o.id, o]));
+  const next: Quote[] = [];
+  await Promise.all(
+    desired.map(async (d) => {
+      const existing = st.quotes.find((q) => q.side === d.side && q.level === d.level);
+      const live = existing && open.get(existing.id);
+      if (existing && live) {
+        if (live.price === d.price && live.leaves === d.qty) {
+          next.push(existing);
+          return;
+        }
+        if (await venue.move(DEMO_MAKER, existing.id, d.price, live.filledQty + d.qty)) {
+          next.push(existing);
+          return;
+        }
+        // never leave a stale quote behind
+        await venue.cancel(DEMO_MAKER, existing.id);
+      }
+      const id = await venue.limit({ account: DEMO_MAKER, symbol: st.spec.symbol, ...d, tif: 'gtc' });
+      if (id !== null) next.push({ id, side: d.side, level: d.level });
+    }),
+  );
+  // quotes the maker no longer tracks (after a restart or a failed step) are cancelled
+  const kept = new Set(next.map((q) => q.id));
+  await Promise.all([...open.keys()].filter((id) => !kept.has(id)).map((id) => venue.cancel(DEMO_MAKER, id)));
+  st.quotes = next;
+
+  // The taker crosses the spread about every third step, sometimes walking a level or two.
+  if (taker) await venue.limit({ account: DEMO_TAKER, symbol: st.spec.symbol, ...taker, tif: 'ioc' });
 }

@@ -1,5 +1,5 @@
 import { OrdersApiError, type OrdersClient } from '../../services/orders/client.ts';
-import type { DemoVenue } from './market-maker.ts';
+import type { DemoVenue, OpenQuote } from './market-maker.ts';
 
 /** The demo market's view of the exchange: the orders service's typed client, nothing more. */
 export function ordersVenue(orders: OrdersClient): DemoVenue {
@@ -29,12 +29,9 @@ export function ordersVenue(orders: OrdersClient): DemoVenue {
       });
       return order.status === 'rejected' ? null : order.id;
     },
-    async move(account, id, price, leaves) {
+    async move(account, id, price, totalQty) {
       try {
-        const current = await orders.getOrder(account, id);
-        if (current.status !== 'new' && current.status !== 'partially_filled') return false;
-        // replace takes the new total quantity, filled part included
-        await orders.replaceOrder(account, id, { price, qty: current.filledQty + leaves });
+        await orders.replaceOrder(account, id, { price, qty: totalQty });
         return true;
       } catch (err) {
         if (err instanceof OrdersApiError && err.problem.status < 500) return false;
@@ -49,12 +46,19 @@ export function ordersVenue(orders: OrdersClient): DemoVenue {
       }
     },
     async openOrders(account, symbol) {
-      const out: { id: number; side: 'buy' | 'sell'; price: number; qty: number }[] = [];
+      const out: OpenQuote[] = [];
       let cursor: string | undefined;
       do {
         const page = await orders.listOrders(account, { status: 'open', symbol, limit: 500, cursor });
-        for (const o of page.items)
-          out.push({ id: o.id, side: o.side, price: o.price, qty: o.qty - o.filledQty });
+        for (const o of page.items) {
+          out.push({
+            id: o.id,
+            side: o.side,
+            price: o.price,
+            leaves: o.qty - o.filledQty,
+            filledQty: o.filledQty,
+          });
+        }
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
       return out;

@@ -4,11 +4,35 @@
  */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifySchema } from 'fastify';
+import { usersApiDocs } from '../services/users/client.ts';
 import type { EdgeRouteConfig } from './context.ts';
+
+/**
+ * The users service's routes are forwarded as raw bytes (proxy.ts): their route schemas carry a
+ * summary only, so Fastify neither validates nor serialises them. Their request and answer schemas,
+ * with examples, are added here, to the document only, from the service's own documentation table.
+ */
+function documentForwardedRoute({
+  schema,
+  url,
+  route,
+}: {
+  schema: FastifySchema;
+  url: string;
+  route: { method: string | string[] };
+}): { schema: FastifySchema; url: string } {
+  const tags = (schema as { tags?: unknown } | undefined)?.tags;
+  if (!Array.isArray(tags) || !tags.includes('users') || typeof route.method !== 'string')
+    return { schema, url };
+  const docs = usersApiDocs[`${route.method} ${url}`];
+  // a copy: @fastify/swagger rewrites schemas for OpenAPI 3.0 (`type: [x, 'null']` → `nullable`)
+  return docs ? { schema: { ...schema, ...structuredClone(docs) }, url } : { schema, url };
+}
 
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
+    transform: documentForwardedRoute,
     openapi: {
       openapi: '3.0.3',
       info: {

@@ -15,8 +15,8 @@ import type { Upstream } from './upstream/upstream.ts';
 
 const BODY_LIMIT = 64 * 1024;
 
-/** [method, path, summary, rate class] */
-const USERS_ROUTES: readonly [HTTPMethods, string, string, RouteClass?][] = [
+/** [method, path, summary, rate class]; documented with the users service's schemas (openapi.ts) */
+export const USERS_ROUTES: readonly [HTTPMethods, string, string, RouteClass?][] = [
   ['POST', '/users', 'Register: {username, email, password} → 201 {username, email, id}', 'login'],
   ['GET', '/users', 'List users (admin: all; broker: their brokerage’s clients)'],
   ['GET', '/users/me', 'Your profile'],

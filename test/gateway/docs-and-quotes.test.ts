@@ -1,5 +1,6 @@
 /** The OpenAPI document and docs, cached quotes with ETag / 304 and invalidation, and operations routes. */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { USERS_ROUTES } from '../../src/gateway/proxy.ts';
 import { makePostgresDb } from '../support/db.ts';
 import { scoped } from '../support/lifecycle.ts';
 import { describeWithPostgres } from '../support/services.ts';
@@ -59,6 +60,70 @@ describeWithPostgres('docs, quotes and operations', () => {
     const docs = await stack.req({ method: 'GET', url: '/docs/' });
     expect(docs.statusCode).toBe(200);
     expect(docs.body).not.toMatch(/https?:\/\/(cdn|unpkg|cdnjs|jsdelivr)/);
+  });
+
+  it('documents the forwarded users routes with the users service’s schemas and examples', async () => {
+    const res = await stack.req({ method: 'GET', url: '/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    type Media = { schema?: Record<string, unknown>; example?: unknown };
+    type Op = {
+      summary?: string;
+      parameters?: { in: string; name: string; schema?: unknown }[];
+      requestBody?: { content?: Record<string, Media> };
+      responses: Record<string, { description?: string; content?: Record<string, Media> }>;
+    };
+    const doc = res.json() as { paths: Record<string, Record<string, Op>> };
+    const noBody = new Set([
+      'POST /auth/logout-all',
+      'POST /auth/keys/rotate',
+      'POST /notifications/read-all',
+    ]);
+    for (const [method, url] of USERS_ROUTES) {
+      const key = `${method} ${url}`;
+      const path = url.replace(/:(\w+)/g, '{$1}');
+      const op = doc.paths[path]?.[method.toLowerCase()];
+      expect(op, key).toBeDefined();
+      expect(op?.summary, key).toBeTruthy();
+      const ok = Object.entries(op?.responses ?? {}).find(([code]) => /^2/.test(code));
+      expect(ok, `${key}: a 2xx answer`).toBeDefined();
+      if (ok?.[0] !== '204') expect(ok?.[1].content?.['application/json']?.schema, key).toBeDefined();
+      expect(op?.responses['4XX'] ?? op?.responses['4xx'], `${key}: problems`).toBeDefined();
+      if (/\{\w+\}/.test(path))
+        expect(
+          op?.parameters?.some((p) => p.in === 'path'),
+          key,
+        ).toBe(true);
+      if ((method === 'POST' || method === 'PATCH') && !noBody.has(key) && !/\{id\}\/read$/.test(path))
+        expect(op?.requestBody?.content?.['application/json']?.schema, `${key}: request body`).toBeDefined();
+    }
+    // OpenAPI 3.0 has no 'null' type: nullable fields are written with `nullable: true`
+    expect(JSON.stringify(doc.paths)).not.toMatch(/"type":\[/);
+    const me = doc.paths['/users/me']!.get!.responses['200']!.content!['application/json']!.schema!;
+    expect((me.properties as Record<string, unknown>).display_name).toMatchObject({
+      type: 'string',
+      nullable: true,
+    });
+    for (const [path, code] of [
+      ['/users', '201'],
+      ['/auth/login', '200'],
+      ['/auth/refresh', '200'],
+      ['/api-keys', '201'],
+      ['/alerts', '201'],
+    ] as const) {
+      const op = doc.paths[path]!.post!;
+      expect(
+        op.requestBody?.content?.['application/json']?.example,
+        `POST ${path}: request example`,
+      ).toBeDefined();
+      expect(
+        op.responses[code]?.content?.['application/json']?.example,
+        `POST ${path}: answer example`,
+      ).toBeDefined();
+    }
+    expect(doc.paths['/auth/login']!.post!.requestBody!.content!['application/json']!.example).toMatchObject({
+      username: expect.any(String),
+      password: expect.any(String),
+    });
   });
 
   it('serves quotes from the cache with an ETag, and refreshes them when the book changes', async () => {

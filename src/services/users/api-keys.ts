@@ -11,12 +11,13 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/types.ts';
+import { API_KEY_ID_PATTERN, API_KEY_SECRET_PATTERN } from './patterns.ts';
 import { problem } from './problems.ts';
 import { credentialHash } from './secret.ts';
 import type { UserRow } from './store.ts';
 
-export const API_KEY_ID_PATTERN = '^BK[A-Z2-7]{18}$';
-export const API_KEY_SECRET_PATTERN = '^[A-Za-z0-9_-]{40}$';
+export { API_KEY_ID_PATTERN, API_KEY_SECRET_PATTERN };
+
 const ID_RE = new RegExp(API_KEY_ID_PATTERN);
 const SECRET_RE = new RegExp(API_KEY_SECRET_PATTERN);
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';

@@ -2,8 +2,11 @@
  * The users service as other parts of Bourse see it (the gateway first): verify a credential into
  * an identity, look users up, ask whether one user may act for another. Two implementations: the
  * in-process one (`createUsersService(...).client`) and `createHttpUsersClient` for a users service
- * in another process. This file imports nothing of the service's internals.
+ * in another process. This file imports nothing of the service's internals but its API documentation
+ * (plain data: the public routes' schemas and examples, which the gateway puts in its OpenAPI document).
  */
+
+export { type RouteDocs, usersApiDocs } from './api-docs.ts';
 
 export type Role = 'investor' | 'broker' | 'admin';
 

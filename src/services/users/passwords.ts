@@ -10,6 +10,7 @@
  * - must not contain the username, the email address or its local part (case-insensitive).
  */
 import argon2, { type HashOptions } from 'argon2';
+import { PASSWORD_MAX, PASSWORD_MIN } from './patterns.ts';
 
 export interface Argon2Params {
   /** KiB */
@@ -21,8 +22,8 @@ export interface Argon2Params {
 /** OWASP Password Storage Cheat Sheet: argon2id, m = 19 MiB, t = 2, p = 1. */
 export const OWASP_ARGON2ID: Argon2Params = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 
-export const PASSWORD_MIN = 12;
-export const PASSWORD_MAX = 128;
+export { PASSWORD_MAX, PASSWORD_MIN };
+
 const MIN_DISTINCT = 5;
 
 /** No lone surrogates (in `u` mode a proper pair is one code point, so only lone halves match). */

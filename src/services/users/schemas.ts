@@ -4,12 +4,16 @@
  * serialised through their schema, so a field that is not listed here can never leak out.
  */
 import type { FastifySchema } from 'fastify';
-import { API_KEY_ID_PATTERN, API_KEY_SECRET_PATTERN } from './api-keys.ts';
 import { PRICE_PATTERN } from './money.ts';
 import { pageQuerySchema } from './pagination.ts';
-import { PASSWORD_MAX, PASSWORD_MIN } from './passwords.ts';
+import {
+  API_KEY_ID_PATTERN,
+  API_KEY_SECRET_PATTERN,
+  PASSWORD_MAX,
+  PASSWORD_MIN,
+  REFRESH_TOKEN_PATTERN,
+} from './patterns.ts';
 import { problemSchema } from './problems.ts';
-import { REFRESH_TOKEN_PATTERN } from './tokens.ts';
 
 /** 3–32 characters, letters, digits and `_ . -`, starting and ending with a letter or digit; never '@'. */
 export const USERNAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{1,30}[A-Za-z0-9]$';

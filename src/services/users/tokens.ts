@@ -103,4 +103,4 @@ export function newRefreshToken(): string {
   return 'brt_' + randomBytes(32).toString('base64url');
 }
 
-export const REFRESH_TOKEN_PATTERN = '^brt_[A-Za-z0-9_-]{43}$';
+export { REFRESH_TOKEN_PATTERN } from './patterns.ts';

@@ -153,13 +153,14 @@ forEachDb('orders service', (makeDb) => {
           price: MID + 50,
           clientOrderId: 'mine',
         });
+        // one call at a time: a call started early could reject before anyone awaits it
         for (const call of [
-          client.getOrder('alice', order.id),
-          client.getOrderByClientId('alice', 'mine'),
-          client.cancelOrder('alice', order.id),
-          client.replaceOrder('alice', order.id, { qty: 5 }),
+          () => client.getOrder('alice', order.id),
+          () => client.getOrderByClientId('alice', 'mine'),
+          () => client.cancelOrder('alice', order.id),
+          () => client.replaceOrder('alice', order.id, { qty: 5 }),
         ]) {
-          expect(await problemOf(call)).toMatchObject({
+          expect(await problemOf(call())).toMatchObject({
             status: 404,
             type: 'https://bourse.dev/problems/order-not-found',
           });

@@ -10,5 +10,6 @@ export default defineConfig({
     // two cores: more workers only thrash
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     globalSetup: ['test/support/global-setup.ts'],
+    setupFiles: ['test/support/fast-check-seed.ts'],
   },
 });

@@ -63,11 +63,13 @@ export interface OrderRow {
 export const ORDER_COLUMNS = `id, account, client_order_id, symbol, side, type, tif, qty, filled_qty, price, stop_price,
   post_only, status, triggered, filled_notional, fees, reject_reason, cancel_reason, created_at, updated_at`;
 
-export function orderOfRow(r: OrderRow): Order {
+/** The columns of an order row that make up the engine's view of it. */
+export type OrderViewRow = Omit<OrderRow, 'client_order_id' | 'reject_reason' | 'cancel_reason'>;
+
+export function orderViewOfRow(r: OrderViewRow): OrderView {
   return {
     id: r.id,
     account: r.account,
-    clientOrderId: r.client_order_id,
     symbol: r.symbol,
     side: r.side,
     orderType: r.type,
@@ -83,6 +85,13 @@ export function orderOfRow(r: OrderRow): Order {
     fees: r.fees,
     createdAt: r.created_at.getTime(),
     updatedAt: r.updated_at.getTime(),
+  };
+}
+
+export function orderOfRow(r: OrderRow): Order {
+  return {
+    ...orderViewOfRow(r),
+    clientOrderId: r.client_order_id,
     rejectReason: r.reject_reason,
     cancelReason: r.cancel_reason,
   };

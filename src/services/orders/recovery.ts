@@ -11,6 +11,7 @@ import type { ExchangeConfig, OrderView } from '../../domain/exchange.ts';
 import type { CreateExchange, ExchangeState } from '../../engine/api.ts';
 import type { Queryable } from '../../platform/db/types.ts';
 import { idempotencyKeys, readJournal } from './journal.ts';
+import { type OrderViewRow, orderViewOfRow } from './mapping.ts';
 import type { SequencerState } from './sequencer.ts';
 
 export class RecoveryError extends Error {
@@ -164,7 +165,7 @@ export async function compareDerivedTables(
     report,
   );
 
-  const orders = await db.query<OrderRowForCheck>(
+  const orders = await db.query<OrderViewRow>(
     `SELECT id, account, symbol, side, type, tif, qty, filled_qty, price, stop_price, post_only, status,
             triggered, filled_notional, fees, created_at, updated_at
        FROM orders WHERE status IN ('new', 'partially_filled')`,
@@ -217,26 +218,6 @@ export async function compareDerivedTables(
   return out;
 }
 
-interface OrderRowForCheck {
-  id: number;
-  account: string;
-  symbol: string;
-  side: OrderView['side'];
-  type: OrderView['orderType'];
-  tif: OrderView['tif'];
-  qty: number;
-  filled_qty: number;
-  price: number;
-  stop_price: number;
-  post_only: boolean;
-  status: OrderView['status'];
-  triggered: boolean;
-  filled_notional: number;
-  fees: number;
-  created_at: Date;
-  updated_at: Date;
-}
-
 interface InstrumentRowForCheck {
   symbol: string;
   tick_size: number;
@@ -250,28 +231,6 @@ interface InstrumentRowForCheck {
   taker_bps: number | null;
   halted: boolean;
   last_trade_price: number | null;
-}
-
-function orderViewOfRow(r: OrderRowForCheck): OrderView {
-  return {
-    id: r.id,
-    account: r.account,
-    symbol: r.symbol,
-    side: r.side,
-    orderType: r.type,
-    tif: r.tif,
-    qty: r.qty,
-    filledQty: r.filled_qty,
-    price: r.price,
-    stopPrice: r.stop_price,
-    postOnly: r.post_only,
-    status: r.status,
-    triggered: r.triggered,
-    filledNotional: r.filled_notional,
-    fees: r.fees,
-    createdAt: r.created_at.getTime(),
-    updatedAt: r.updated_at.getTime(),
-  };
 }
 
 /** The same field order for both sides, so JSON comparison is field-by-field. */

@@ -1,37 +1,12 @@
 /**
- * The gateway's request validator. Fastify's default Ajv coerces types and silently drops unknown
- * properties; at the edge a body is exactly what its schema says or it is refused naming the field
- * (a misspelt `stop_price` must not turn a stop order into a market order). Query strings and path
- * parameters coerce, because everything in a URL is a string.
+ * The gateway's request validation: bodies exactly as their schema says (the shared strict
+ * compiler), and Ajv's errors turned into the fields as the client spelt them.
  */
-import { Ajv, type ErrorObject, type Options } from 'ajv';
-import addFormatsModule from 'ajv-formats';
-import type { FastifySchemaCompiler } from 'fastify';
+import type { ErrorObject } from 'ajv';
+import { strictValidatorCompiler } from '../platform/http/validator.ts';
 import type { FieldError } from './problems.ts';
 
-// ajv-formats is CommonJS with a default export; under NodeNext the callable sits on .default
-const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
-
-const common: Options = {
-  useDefaults: true,
-  // allErrors would let a crafted body make validation do unbounded work: the first error is named
-  allErrors: false,
-  strict: true,
-  allowUnionTypes: true,
-  addUsedSchema: false,
-};
-
-function makeAjv(coerce: boolean): Ajv {
-  const ajv = new Ajv({ ...common, coerceTypes: coerce ? 'array' : false, removeAdditional: false });
-  addFormats(ajv, ['uuid', 'date-time', 'date']);
-  return ajv;
-}
-
-const strictBodies = makeAjv(false);
-const coercingUrl = makeAjv(true);
-
-export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) =>
-  (httpPart === 'body' || httpPart === 'headers' ? strictBodies : coercingUrl).compile(schema as object);
+export const validatorCompiler = strictValidatorCompiler(['uuid', 'date-time', 'date']);
 
 const MAX_VALUE_ECHO = 64;
 

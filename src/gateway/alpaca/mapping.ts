@@ -11,7 +11,7 @@ import type {
   Position,
 } from '../../services/orders/client.ts';
 import { formatCents, formatInt, formatRatio, formatRatioCents } from './decimal.ts';
-import { accountNumber, assetUuid, orderUuid } from './ids.ts';
+import { accountNumber, assetUuid, orderUuid } from '../../domain/alpaca-ids.ts';
 
 /** Bourse is not one of Alpaca's venue codes; '' is the value every Alpaca SDK accepts. */
 export const EXCHANGE = '';

@@ -1,6 +1,6 @@
 /** /v2/account, /v2/clock and /v2/assets. */
 import type { FastifyInstance } from 'fastify';
-import { assetUuid } from '../alpaca/ids.ts';
+import { assetUuid } from '../../domain/alpaca-ids.ts';
 import { alpacaAccount, alpacaAsset } from '../alpaca/mapping.ts';
 import * as s from '../alpaca/schemas.ts';
 import { TtlMap } from '../auth/ttl-map.ts';

@@ -17,7 +17,7 @@ import type {
 } from '../../services/orders/client.ts';
 import { OrdersApiError } from '../../services/orders/client.ts';
 import { parsePrice, parseQty } from '../alpaca/decimal.ts';
-import { orderIdOf } from '../alpaca/ids.ts';
+import { orderIdOf } from '../../domain/alpaca-ids.ts';
 import { alpacaOrder } from '../alpaca/mapping.ts';
 import * as s from '../alpaca/schemas.ts';
 import { accountOf, type GatewayContext } from '../context.ts';

@@ -29,9 +29,11 @@ import { usersProxy } from './proxy.ts';
 import { createQuotes } from './quotes.ts';
 import { accountRoutes } from './routes/account.ts';
 import { activityRoutes } from './routes/activities.ts';
+import { adminRoutes } from './routes/admin.ts';
 import { marketDataRoutes } from './routes/market-data.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { positionRoutes } from './routes/positions.ts';
+import { servicesProxy } from './service-proxy.ts';
 import { ordersCall, usersCall } from './services.ts';
 import { createUpstream, type Upstream } from './upstream/upstream.ts';
 import { validatorCompiler } from './validation.ts';
@@ -48,7 +50,7 @@ export type { Upstream } from './upstream/upstream.ts';
 export interface UpstreamUrls {
   orders: string[];
   users: string[];
-  /** health-checked and reported by /readyz; not routed yet (no such service so far) */
+  /** the public market-data and reporting routes go there; without them those routes answer 503 */
   marketData?: string[];
   reporting?: string[];
 }
@@ -57,7 +59,10 @@ export interface GatewayDeps {
   logger: Logger;
   /** base URLs of each service's instances */
   upstreams: UpstreamUrls;
-  /** the users service's internal token (UsersService.internalToken, derived from BOURSE_SECRET) */
+  /**
+   * the internal token (UsersService.internalToken, derived from BOURSE_SECRET): it authenticates the
+   * gateway to the users service, and the identity it forwards to market data and reporting
+   */
   usersInternalToken: string;
   cache: Cache;
   limiter: RateLimiter;
@@ -155,10 +160,22 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   for (const routes of [accountRoutes, orderRoutes, positionRoutes, activityRoutes, marketDataRoutes]) {
     await routes(app, ctx);
   }
+  await adminRoutes(app, ctx, { upstreams: Object.values(upstreams) });
   await app.register(async (scope) =>
     usersProxy(scope, { users: upstreams.users, limiter: deps.limiter, config, metrics }),
   );
-  pipeWebSockets(app.server, upstreams.users);
+  await app.register(async (scope) =>
+    servicesProxy(scope, {
+      ctx,
+      internalToken: deps.usersInternalToken,
+      marketData: upstreams.marketData,
+      reporting: upstreams.reporting,
+    }),
+  );
+  pipeWebSockets(app.server, {
+    '/notifications/stream': upstreams.users,
+    '/v1/market-data/stream': upstreams.marketData,
+  });
   await app.ready();
 
   return {

@@ -72,18 +72,25 @@ export interface ProxyDeps {
   metrics: GatewayMetrics;
 }
 
-async function forward(users: Upstream, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+/** Forwards a request to one of the upstream's instances as it is, with `extra` headers added. */
+export async function forward(
+  upstream: Upstream,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  extra: Record<string, string> = {},
+): Promise<FastifyReply> {
   const headers: Record<string, string> = {};
   for (const name of FORWARDED_REQUEST_HEADERS) {
     const v = req.headers[name];
     if (typeof v === 'string') headers[name] = v;
   }
+  Object.assign(headers, extra);
   const prior = req.headers['x-forwarded-for'];
   headers['x-forwarded-for'] = typeof prior === 'string' ? `${prior}, ${req.ip}` : req.ip;
   const body = Buffer.isBuffer(req.body) ? req.body : undefined;
   const retry =
     req.method === 'GET' || req.method === 'HEAD' || (req.method === 'POST' && 'idempotency-key' in headers);
-  const res = await users.send(
+  const res = await upstream.send(
     { requestId: req.id, retry },
     { method: req.method, path: req.url, headers, body },
   );

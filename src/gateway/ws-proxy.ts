@@ -1,6 +1,6 @@
 /**
- * The users service's notification WebSocket (`/notifications/stream`), piped through to a users
- * instance chosen by the balancer: the upgrade request is replayed on a fresh connection and the
+ * The services' WebSockets (users: `/notifications/stream`; market data: `/v1/market-data/stream`),
+ * each piped through to an instance of its service chosen by the balancer: the upgrade request is replayed on a fresh connection and the
  * two sockets are joined. Anything else that asks to upgrade is refused.
  */
 import type { IncomingMessage } from 'node:http';
@@ -8,17 +8,17 @@ import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Upstream } from './upstream/upstream.ts';
 
-const STREAM_PATH = '/notifications/stream';
-
 export function pipeWebSockets(
   server: { on(event: 'upgrade', l: (req: IncomingMessage, s: Duplex, head: Buffer) => void): unknown },
-  users: Upstream,
+  /** stream path → the service that serves it (absent: not configured) */
+  streams: Record<string, Upstream | undefined>,
 ): void {
   server.on('upgrade', (req, socket, head) => {
-    const path = (req.url ?? '').split('?')[0];
-    const target = path === STREAM_PATH ? users.pick() : undefined;
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    const known = Object.hasOwn(streams, path);
+    const target = known ? streams[path]?.pick() : undefined;
     if (!target) {
-      socket.end(`HTTP/1.1 ${path === STREAM_PATH ? '503 Service Unavailable' : '404 Not Found'}\r\n\r\n`);
+      socket.end(`HTTP/1.1 ${known ? '503 Service Unavailable' : '404 Not Found'}\r\n\r\n`);
       return;
     }
     const url = new URL(target);

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { assetUuid, orderIdOf, orderUuid } from '../../domain/alpaca-ids.ts';
 import { GatewayError } from '../problems.ts';
 import { formatCents, formatRatioCents, parsePrice, parseQty } from './decimal.ts';
-import { assetUuid, orderIdOf, orderUuid } from '../../domain/alpaca-ids.ts';
 
 const refusal = (fn: () => unknown): { field: string } | undefined => {
   try {

@@ -2,6 +2,8 @@
  * The orders service's integer data → Alpaca Trading API v2 objects (snake_case, decimal strings,
  * RFC 3339 times, UUID ids). Pure functions.
  */
+
+import { accountNumber, assetUuid, orderUuid } from '../../domain/alpaca-ids.ts';
 import type {
   Balance,
   CashMovement,
@@ -11,7 +13,6 @@ import type {
   Position,
 } from '../../services/orders/client.ts';
 import { formatCents, formatInt, formatRatio, formatRatioCents } from './decimal.ts';
-import { accountNumber, assetUuid, orderUuid } from '../../domain/alpaca-ids.ts';
 
 /** Bourse is not one of Alpaca's venue codes; '' is the value every Alpaca SDK accepts. */
 export const EXCHANGE = '';

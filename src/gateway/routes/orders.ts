@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { orderIdOf } from '../../domain/alpaca-ids.ts';
 import type {
   NewOrderRequest,
   Order,
@@ -17,7 +18,6 @@ import type {
 } from '../../services/orders/client.ts';
 import { OrdersApiError } from '../../services/orders/client.ts';
 import { parsePrice, parseQty } from '../alpaca/decimal.ts';
-import { orderIdOf } from '../../domain/alpaca-ids.ts';
 import { alpacaOrder } from '../alpaca/mapping.ts';
 import * as s from '../alpaca/schemas.ts';
 import { accountOf, type GatewayContext } from '../context.ts';

@@ -1,0 +1,258 @@
+/**
+ * /v1/admin: what an operator does to the exchange (list instruments and their rules, halts, the
+ * session) and sees of the edge (upstream breakers and health, rate limits), plus funding: cash in
+ * and out of an account, which an admin may do for anyone and a broker for their own clients.
+ * Everything else is admin-only; the orders service itself keeps these behind its internal API.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { formatCents, parsePrice } from '../alpaca/decimal.ts';
+import { SYMBOL_PATTERN } from '../alpaca/schemas.ts';
+import type { Identity } from '../auth/credentials.ts';
+import { type GatewayContext, identityOf } from '../context.ts';
+import { forbidden } from '../problems.ts';
+import type { Upstream } from '../upstream/upstream.ts';
+import { route } from './common.ts';
+
+const tags = ['admin'];
+const looseObject = { type: 'object', additionalProperties: true } as const;
+
+function requireAdmin(req: FastifyRequest): Identity {
+  const identity = identityOf(req);
+  if (identity.role !== 'admin') throw forbidden('Only an admin may do this');
+  return identity;
+}
+
+const decimalString = { type: 'string', pattern: '^[0-9]{1,10}(\\.[0-9]{1,2})?$' } as const;
+
+const instrumentBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['symbol', 'reference_price'],
+  properties: {
+    symbol: { type: 'string', pattern: SYMBOL_PATTERN },
+    tick_size: { ...decimalString, default: '0.01', description: 'price increment in dollars' },
+    lot_size: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1 },
+    min_qty: { type: 'integer', minimum: 1, maximum: 1_000_000_000, default: 1 },
+    max_qty: { type: 'integer', minimum: 1, maximum: 1_000_000_000, default: 1_000_000 },
+    price_band_pct: {
+      type: 'number',
+      minimum: 0,
+      maximum: 100,
+      default: 10,
+      description: 'refuse a limit price further than this from the reference price (0 = no band)',
+    },
+    collar_pct: {
+      type: 'number',
+      minimum: 0.01,
+      maximum: 100,
+      default: 5,
+      description: 'market orders never trade further than this from the reference price',
+    },
+    reference_price: { ...decimalString, description: 'previous close, in dollars' },
+  },
+} as const;
+
+interface InstrumentBody {
+  symbol: string;
+  tick_size: string;
+  lot_size: number;
+  min_qty: number;
+  max_qty: number;
+  price_band_pct: number;
+  collar_pct: number;
+  reference_price: string;
+}
+
+const haltBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['halted'],
+  properties: {
+    symbol: {
+      type: ['string', 'null'],
+      pattern: SYMBOL_PATTERN,
+      description: 'absent or null: the whole market',
+    },
+    halted: { type: 'boolean' },
+  },
+} as const;
+
+const sessionBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['state'],
+  properties: { state: { type: 'string', enum: ['pre_open', 'open', 'closed'] } },
+} as const;
+
+const fundingBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['account_id', 'direction', 'amount'],
+  properties: {
+    account_id: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' },
+    direction: { type: 'string', enum: ['deposit', 'withdraw'] },
+    amount: { ...decimalString, description: 'dollars, > 0' },
+    idempotency_key: { type: 'string', minLength: 1, maxLength: 128 },
+  },
+} as const;
+
+function instrumentView(i: {
+  symbol: string;
+  tickSize: number;
+  lotSize: number;
+  minQty: number;
+  maxQty: number;
+  priceBandBps: number;
+  collarBps: number;
+  referencePrice: number;
+  halted?: boolean;
+}) {
+  return {
+    symbol: i.symbol,
+    tick_size: formatCents(i.tickSize),
+    lot_size: i.lotSize,
+    min_qty: i.minQty,
+    max_qty: i.maxQty,
+    price_band_pct: i.priceBandBps / 100,
+    collar_pct: i.collarBps / 100,
+    reference_price: formatCents(i.referencePrice),
+    halted: i.halted ?? false,
+  };
+}
+
+export interface AdminDeps {
+  upstreams: readonly Upstream[];
+}
+
+export async function adminRoutes(app: FastifyInstance, ctx: GatewayContext, deps: AdminDeps): Promise<void> {
+  app.get(
+    '/v1/admin/status',
+    route({
+      tags,
+      summary: 'Operator status',
+      description:
+        'The exchange session and halts, every upstream instance (health, breaker) and the rate limits.',
+      response: { 200: looseObject },
+    }),
+    async (req) => {
+      requireAdmin(req);
+      const exchange = await ctx.orders(req.id, true, (c) => c.exchangeStatus());
+      return {
+        exchange: {
+          session: exchange.session,
+          market_halted: exchange.marketHalted,
+          last_seq: exchange.lastSeq,
+        },
+        upstreams: deps.upstreams.map((u) => ({ name: u.name, instances: u.instances() })),
+        rate_limits: ctx.config.rateLimits,
+      };
+    },
+  );
+
+  app.get(
+    '/v1/admin/instruments',
+    route({
+      tags,
+      summary: 'Listed symbols and their rules',
+      response: { 200: { type: 'array', items: looseObject } },
+    }),
+    async (req) => {
+      requireAdmin(req);
+      const list = await ctx.orders(req.id, true, (c) => c.instruments());
+      return list.map(instrumentView);
+    },
+  );
+
+  app.post<{ Body: InstrumentBody }>(
+    '/v1/admin/instruments',
+    route({
+      tags,
+      summary: 'List a symbol',
+      description: 'Prices in dollars; percentages as numbers (5 = 5%).',
+      body: instrumentBody,
+      response: { 201: looseObject },
+      rateClass: 'orders',
+    }),
+    async (req, reply) => {
+      requireAdmin(req);
+      const b = req.body;
+      const tickSize = parsePrice(b.tick_size, 'tick_size');
+      const referencePrice = parsePrice(b.reference_price, 'reference_price');
+      const created = await ctx.orders(req.id, false, (c) =>
+        c.addInstrument({
+          symbol: b.symbol,
+          tickSize,
+          lotSize: b.lot_size,
+          minQty: b.min_qty,
+          maxQty: b.max_qty,
+          priceBandBps: Math.round(b.price_band_pct * 100),
+          collarBps: Math.round(b.collar_pct * 100),
+          referencePrice,
+        }),
+      );
+      return reply.code(201).send(instrumentView(created));
+    },
+  );
+
+  app.post<{ Body: { symbol?: string | null; halted: boolean } }>(
+    '/v1/admin/halts',
+    route({
+      tags,
+      summary: 'Halt or resume a symbol, or the whole market',
+      body: haltBody,
+      response: { 200: looseObject },
+      rateClass: 'orders',
+    }),
+    async (req) => {
+      requireAdmin(req);
+      const status = await ctx.orders(req.id, true, (c) =>
+        c.halt({ symbol: req.body.symbol ?? null, halted: req.body.halted }),
+      );
+      return { session: status.session, market_halted: status.marketHalted, last_seq: status.lastSeq };
+    },
+  );
+
+  app.post<{ Body: { state: 'pre_open' | 'open' | 'closed' } }>(
+    '/v1/admin/session',
+    route({
+      tags,
+      summary: 'Move the exchange session (closing expires DAY orders)',
+      body: sessionBody,
+      response: { 200: looseObject },
+      rateClass: 'orders',
+    }),
+    async (req) => {
+      requireAdmin(req);
+      const status = await ctx.orders(req.id, true, (c) => c.setSession(req.body.state));
+      return { session: status.session, market_halted: status.marketHalted, last_seq: status.lastSeq };
+    },
+  );
+
+  app.post<{
+    Body: { account_id: string; direction: 'deposit' | 'withdraw'; amount: string; idempotency_key?: string };
+  }>(
+    '/v1/admin/funding',
+    route({
+      tags,
+      summary: 'Deposit or withdraw cash',
+      description:
+        'An admin for any account, a broker for their own brokerage’s clients. With an idempotency_key ' +
+        'a retry returns the first outcome instead of moving the cash twice.',
+      body: fundingBody,
+      response: { 200: looseObject },
+      rateClass: 'orders',
+    }),
+    async (req) => {
+      const identity = identityOf(req);
+      if (identity.role === 'investor') throw forbidden('Funding is done by a broker or an admin');
+      const account = await ctx.acting.accountOf(identity, { query: req.body.account_id }, req.id);
+      const amount = parsePrice(req.body.amount, 'amount');
+      const key = req.body.idempotency_key;
+      const request = { amount, ...(key !== undefined && { idempotencyKey: key }) };
+      const result = await ctx.orders(req.id, key !== undefined, (c) =>
+        req.body.direction === 'deposit' ? c.deposit(account, request) : c.withdraw(account, request),
+      );
+      return { account_id: account, direction: req.body.direction, amount: formatCents(amount), result };
+    },
+  );
+}

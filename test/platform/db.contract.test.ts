@@ -95,6 +95,33 @@ forEachDb('Db contract', (makeDb) => {
       });
     });
 
+    it('runs a prepared statement again and again, in and out of transactions, on every connection', async () => {
+      const t = freshTable();
+      await db.exec(`CREATE TABLE ${t} (id int8 PRIMARY KEY, v text)`);
+      const insert = `INSERT INTO ${t} (id, v) SELECT * FROM unnest($1::int8[], $2::text[])`;
+      // more calls at once than the pool has connections: several connections prepare it
+      await Promise.all(
+        Array.from({ length: 24 }, (_, i) => db.query(insert, [[i * 2 + 1], [`a${i}`]], { prepare: true })),
+      );
+      await db.transaction(async (tx) => {
+        await tx.query(insert, [[1000], ['tx']], { prepare: true });
+        await tx.query(insert, [[1001], ['tx']], { prepare: true });
+      });
+      await expect(
+        db.transaction(async (tx) => {
+          await tx.query(insert, [[2000], ['gone']], { prepare: true });
+          await tx.query(insert, [[1], ['duplicate']], { prepare: true });
+        }),
+      ).rejects.toMatchObject({ code: '23505' });
+      const count = await db.query<{ n: number }>(`SELECT count(*)::int4 AS n FROM ${t}`, [], {
+        prepare: true,
+      });
+      expect(count.rows[0]!.n).toBe(26);
+      const select = `SELECT v FROM ${t} WHERE id = $1`;
+      expect((await db.query(select, [1001], { prepare: true })).rows).toEqual([{ v: 'tx' }]);
+      expect((await db.query(select, [2000], { prepare: true })).rows).toEqual([]);
+    });
+
     it('reports SQL errors with the PostgreSQL SQLSTATE code', async () => {
       const t = freshTable();
       await db.exec(`CREATE TABLE ${t} (id int8 PRIMARY KEY)`);

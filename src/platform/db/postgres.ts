@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { arrayElementOids, scalarParsers, type TextParser } from './parsers.ts';
-import type { Db, Queryable, QueryResult } from './types.ts';
+import type { Db, Queryable, QueryOptions, QueryResult } from './types.ts';
 
 export interface PostgresOptions {
   connectionString: string;
@@ -34,9 +35,30 @@ const types: pg.CustomTypesConfig = {
 
 type Client = pg.Pool | pg.PoolClient;
 
-async function run<R>(client: Client, sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+/** A prepared statement's name: its text's hash, so one name never stands for two texts. */
+const statementNames = new Map<string, string>();
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    name = `bourse_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+    if (statementNames.size < 1_000) statementNames.set(sql, name);
+  }
+  return name;
+}
+
+async function run<R>(
+  client: Client,
+  sql: string,
+  params?: readonly unknown[],
+  options?: QueryOptions,
+): Promise<QueryResult<R>> {
   // Extended protocol even without parameters: one statement per query(), exactly as on PGlite.
-  const config = { text: sql, values: (params ?? []) as unknown[], queryMode: 'extended' };
+  const config = {
+    text: sql,
+    values: (params ?? []) as unknown[],
+    queryMode: 'extended',
+    ...(options?.prepare && { name: statementName(sql) }),
+  };
   const result = await client.query(config as pg.QueryConfig);
   return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
 }
@@ -52,7 +74,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
 
   return {
     kind: 'postgres',
-    query: (sql, params) => run(pool, sql, params),
+    query: (sql, params, options) => run(pool, sql, params, options),
     exec: async (sql) => {
       await pool.query(sql);
     },
@@ -64,7 +86,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
         return client;
       };
       const tx: Queryable = {
-        query: async (sql, params) => run(use(), sql, params),
+        query: async (sql, params, options) => run(use(), sql, params, options),
         exec: async (sql) => {
           await use().query(sql);
         },

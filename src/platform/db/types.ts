@@ -4,6 +4,14 @@ export interface QueryResult<R> {
   rowCount: number;
 }
 
+export interface QueryOptions {
+  /**
+   * A statement run again and again (the orders group commit): PostgreSQL keeps it prepared per
+   * connection, so it is planned once instead of at every call. PGlite ignores it.
+   */
+  prepare?: boolean;
+}
+
 export interface Queryable {
   /**
    * One parameterised statement ($1, $2, ...), always over the extended protocol, so a
@@ -14,7 +22,11 @@ export interface Queryable {
    * Parameters: pass a JSON array for a json/jsonb column as JSON.stringify(value), because
    * node-postgres sends a JS array as a PostgreSQL array literal.
    */
-  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  query<R = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<QueryResult<R>>;
   /** One or more statements without parameters (simple protocol): migrations, DDL scripts. */
   exec(sql: string): Promise<void>;
 }

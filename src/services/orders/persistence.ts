@@ -602,5 +602,5 @@ export async function writeBatch(db: Queryable, rows: BatchRows): Promise<void> 
   for (const table of rows.columns) for (const column of table) params.push(column);
   const e = rows.exchange;
   params.push(e.session, e.marketHalted, e.nextTradeId, rows.lastSeq);
-  await db.query(commitStatementSql, params);
+  await db.query(commitStatementSql, params, { prepare: true });
 }

@@ -5,6 +5,7 @@
  *   bourse start [--role all|orders]   serve (all-in-one by default), until SIGTERM/SIGINT
  *   bourse migrate                     apply migrations/*.sql to the configured database
  *   bourse seed                        add the demo instruments and fund the demo accounts
+ *   bourse import FILE --symbol X      send daily/intraday OHLCV (CSV or JSON) to a running Bourse
  *
  * Configuration comes from the environment (see the README's table, or `bourse help`).
  */
@@ -19,10 +20,57 @@ commands:
   start [--role ${ROLES.join('|')}]   run Bourse (default: all services in one process)
   migrate                      apply database migrations and exit
   seed                         add demo instruments and accounts and exit
+  import FILE --symbol X [--timeframe 1d|1h|15m|5m|1m] [--format csv|json]
+                               import OHLCV history into a running Bourse (BOURSE_URL, default
+                               http://localhost:$PORT), as admin: BOURSE_ADMIN_PASSWORD, or an
+                               admin's API key in BOURSE_API_KEY_ID / BOURSE_API_SECRET_KEY
   help                         this text and the configuration variables`;
+
+/** Credentials for the CLI's calls to a running Bourse: an admin API key, or the admin's password. */
+async function adminHeaders(base: string): Promise<Record<string, string>> {
+  const env = process.env;
+  if (env.BOURSE_API_KEY_ID && env.BOURSE_API_SECRET_KEY)
+    return { 'apca-api-key-id': env.BOURSE_API_KEY_ID, 'apca-api-secret-key': env.BOURSE_API_SECRET_KEY };
+  if (!env.BOURSE_ADMIN_PASSWORD)
+    throw new Error('set BOURSE_ADMIN_PASSWORD (or BOURSE_API_KEY_ID and BOURSE_API_SECRET_KEY) to import');
+  const res = await fetch(`${base}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: env.BOURSE_ADMIN_PASSWORD }),
+  });
+  if (!res.ok) throw new Error(`admin login at ${base} failed: HTTP ${res.status} ${await res.text()}`);
+  return { authorization: `Bearer ${((await res.json()) as { access_token: string }).access_token}` };
+}
+
+async function runImport(rest: string[]): Promise<number> {
+  const { parseImportArgs, importFile, importExitCode, UsageError } = await import('./import.ts');
+  try {
+    const args = parseImportArgs(rest);
+    const base = (process.env.BOURSE_URL ?? `http://localhost:${process.env.PORT || 8080}`).replace(
+      /\/+$/,
+      '',
+    );
+    const headers = await adminHeaders(base);
+    const result = await importFile(args, async (symbol, timeframe, body, contentType) => {
+      const url = `${base}/v1/market-data/import?symbol=${encodeURIComponent(symbol)}&timeframe=${timeframe}`;
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': contentType },
+        body,
+      });
+      if (!res.ok) throw new Error(`HTTP ${res.status} ${await res.text()}`);
+      return (await res.json()) as { imported: number; errors: { line: number; message: string }[] };
+    });
+    return importExitCode(result);
+  } catch (err) {
+    console.error(err instanceof UsageError ? err.message : `bourse import: ${(err as Error).message}`);
+    return 2;
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
+  if (command === 'import') return runImport(rest);
   const { values } = parseArgs({ args: rest, options: { role: { type: 'string', default: 'all' } } });
   if (command === 'help' || command === '--help' || command === '-h') {
     console.log(USAGE);

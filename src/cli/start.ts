@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { createGateway, type Gateway, loadGatewayConfig } from '../gateway/index.ts';
 import { openCache } from '../platform/cache/open.ts';
@@ -5,15 +6,24 @@ import { systemClock } from '../platform/clock.ts';
 import type { Config } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
 import { openRateLimiter } from '../platform/ratelimit/open.ts';
-import { createOrdersService, type OrdersService } from '../services/orders/index.ts';
+import { createMarketDataService, type MarketDataService } from '../services/market-data/index.ts';
+import type { OrdersClient } from '../services/orders/client.ts';
+import { createOrdersService, httpOrdersClient, type OrdersService } from '../services/orders/index.ts';
+import { createReportingService, type ReportingService } from '../services/reporting/index.ts';
+import { createHttpUsersClient, type UsersClient } from '../services/users/client.ts';
 import { createUsersService, ensureAdmin, type UsersService } from '../services/users/index.ts';
 import { deriveKeys } from '../services/users/secret.ts';
+import { addDemoFeeds } from './demo/feeds.ts';
 import { type DemoMarket, startDemoMarket } from './demo/market-maker.ts';
+import { DEMO_NEWS_SYMBOLS, NEWSROOM_PATH, registerNewsroom } from './demo/newsroom.ts';
 import { ordersVenue } from './demo/orders-venue.ts';
 import { startPaperFunding } from './demo/paper-funding.ts';
 import { openPlatform } from './platform.ts';
 
-export const ROLES = ['all', 'gateway', 'orders', 'users'] as const;
+/** the built web terminal (`npm run build:web`, which `npm start` runs when web/ changed) */
+const WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+export const ROLES = ['all', 'gateway', 'orders', 'users', 'market-data', 'reporting'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Running {
@@ -32,12 +42,13 @@ function httpServer(logger: Logger, component: string): FastifyInstance {
   }) as unknown as FastifyInstance;
 }
 
-function urlList(env: NodeJS.ProcessEnv, name: string): string[] {
+function urlList(env: NodeJS.ProcessEnv, name: string, required = true): string[] {
   const urls = (env[name] ?? '')
     .split(',')
     .map((u) => u.trim())
     .filter(Boolean);
-  if (urls.length === 0) throw new Error(`${name} must list the service's base URLs (comma-separated)`);
+  if (required && urls.length === 0)
+    throw new Error(`${name} must list the service's base URLs (comma-separated)`);
   return urls;
 }
 
@@ -46,8 +57,11 @@ function urlList(env: NodeJS.ProcessEnv, name: string): string[] {
  *
  * - `all`: every service in this process. The services listen on a loopback-only internal port;
  *   the gateway listens on PORT and reaches them by URL, exactly as it would across machines.
- * - `orders`, `users`: that service alone on PORT (cluster mode, several instances behind gateways).
- * - `gateway`: the edge alone, with BOURSE_ORDERS_URLS / BOURSE_USERS_URLS naming the instances.
+ * - `orders`, `users`, `market-data`, `reporting`: that service alone on PORT (cluster mode, several
+ *   instances behind gateways). Market data and reporting reach orders and users at the first of
+ *   BOURSE_ORDERS_URLS / BOURSE_USERS_URLS, and need BOURSE_SECRET (the internal token).
+ * - `gateway`: the edge alone, with BOURSE_ORDERS_URLS / BOURSE_USERS_URLS (and optionally
+ *   BOURSE_MARKET_DATA_URLS / BOURSE_REPORTING_URLS) naming the instances.
  */
 export async function start(config: Config, logger: Logger, role: Role): Promise<Running> {
   const closers: (() => Promise<void>)[] = [];
@@ -98,12 +112,60 @@ async function startRole(
     users = u;
   }
 
+  // Market data and reporting see orders and users through their clients: in-process in `all`,
+  // over HTTP to the first configured instance in their own role.
+  const env = process.env;
+  let ordersClient: OrdersClient | undefined = orders?.client;
+  let usersClient: UsersClient | undefined = users?.client;
+  let internalToken = users?.internalToken;
+  if (role === 'market-data' || role === 'reporting') {
+    internalToken = internalTokenFrom(config);
+    ordersClient = httpOrdersClient(urlList(env, 'BOURSE_ORDERS_URLS')[0]!);
+    usersClient = createHttpUsersClient({ baseUrl: urlList(env, 'BOURSE_USERS_URLS')[0]!, internalToken });
+  }
+  let marketData: MarketDataService | undefined;
+  let reporting: ReportingService | undefined;
+  if (
+    platform &&
+    ordersClient &&
+    usersClient &&
+    internalToken &&
+    (role === 'all' || role === 'market-data')
+  ) {
+    const md = await createMarketDataService({
+      db: platform.db,
+      bus: platform.bus,
+      clock: systemClock,
+      logger,
+      orders: ordersClient,
+      users: usersClient,
+      internalToken,
+    });
+    closers.push(() => md.close());
+    marketData = md;
+  }
+  if (platform && usersClient && internalToken && (role === 'all' || role === 'reporting')) {
+    const r = await createReportingService({
+      db: platform.db,
+      users: usersClient,
+      logger,
+      clock: systemClock,
+      internalToken,
+    });
+    closers.push(() => r.close());
+    reporting = r;
+  }
+
   // The services' own HTTP server: loopback-only behind the gateway in `all`, public in a service role.
   let servicesUrl: string | undefined;
   if (needsServices) {
     const internal = httpServer(logger, role === 'all' ? 'internal' : role);
     if (orders) await orders.register(internal);
     if (users) await users.register(internal);
+    if (marketData) await marketData.register(internal);
+    if (reporting) await reporting.register(internal);
+    if (config.demo && role === 'all')
+      registerNewsroom(internal, { seed: config.seed, symbols: DEMO_NEWS_SYMBOLS, now: () => Date.now() });
     internal.get('/healthz', async (_req, reply) =>
       ready
         ? { status: 'ok', role, db: platform?.db.kind, bus: platform?.bus.kind }
@@ -130,17 +192,22 @@ async function startRole(
   closers.push(() => cache.close());
   const limiter = await openRateLimiter(config);
   closers.push(() => limiter.close());
-  const env = process.env;
   const gateway: Gateway = await createGateway({
     logger,
     upstreams: servicesUrl
-      ? { orders: [servicesUrl], users: [servicesUrl] }
-      : { orders: urlList(env, 'BOURSE_ORDERS_URLS'), users: urlList(env, 'BOURSE_USERS_URLS') },
+      ? { orders: [servicesUrl], users: [servicesUrl], marketData: [servicesUrl], reporting: [servicesUrl] }
+      : {
+          orders: urlList(env, 'BOURSE_ORDERS_URLS'),
+          users: urlList(env, 'BOURSE_USERS_URLS'),
+          marketData: urlList(env, 'BOURSE_MARKET_DATA_URLS', false),
+          reporting: urlList(env, 'BOURSE_REPORTING_URLS', false),
+        },
     usersInternalToken: users?.internalToken ?? internalTokenFrom(config),
     cache,
     limiter,
     bus: platform?.bus,
     config: loadGatewayConfig(env),
+    webRoot: WEB_ROOT,
   });
   closers.push(() => gateway.close());
   // the demo market is set up before the doors open, so the first page already shows a market
@@ -157,6 +224,13 @@ async function startRole(
     // stopped first: closers run in reverse
     closers.push(() => demo.stop());
     logger.info('demo market running');
+  }
+  if (config.demo && marketData && servicesUrl && platform) {
+    await addDemoFeeds(platform.db, marketData, {
+      newsUrl: `${servicesUrl}${NEWSROOM_PATH}`,
+      seed: config.seed,
+      now: Date.now(),
+    });
   }
   const address = await gateway.app.listen({ port: config.port, host: config.host });
   const url = `http://localhost:${new URL(address).port}`;

@@ -37,6 +37,7 @@ import { servicesProxy } from './service-proxy.ts';
 import { ordersCall, usersCall } from './services.ts';
 import { createUpstream, type Upstream } from './upstream/upstream.ts';
 import { validatorCompiler } from './validation.ts';
+import { registerWeb } from './web.ts';
 import { pipeWebSockets } from './ws-proxy.ts';
 
 export {
@@ -69,6 +70,8 @@ export interface GatewayDeps {
   /** invalidates cached quotes on md.trade.* / md.book.*; without it they simply expire */
   bus?: Bus;
   config?: GatewayConfigInput;
+  /** the built web terminal (web/dist), served at `/`; without it, no terminal routes */
+  webRoot?: string;
 }
 
 export interface Gateway {
@@ -172,6 +175,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       reporting: upstreams.reporting,
     }),
   );
+  if (deps.webRoot) await registerWeb(app, { root: deps.webRoot });
   pipeWebSockets(app.server, {
     '/notifications/stream': upstreams.users,
     '/v1/market-data/stream': upstreams.marketData,

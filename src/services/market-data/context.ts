@@ -1,0 +1,41 @@
+/** What the routes and the in-process client share (built by index.ts). */
+import type { Clock } from '../../platform/clock.ts';
+import type { Db } from '../../platform/db/types.ts';
+import type { Logger } from '../../platform/logger.ts';
+import type { OrdersClient } from '../orders/client.ts';
+import type { CandleAggregator } from './candles/aggregator.ts';
+import type { Consolidator } from './consolidation/consolidator.ts';
+import type { FeedManager } from './feeds/manager.ts';
+import type { BookView } from './model.ts';
+import type { TradeTape } from './trade-tape.ts';
+
+export interface HistoryParse {
+  rows: {
+    date: Date;
+    open: number;
+    high: number;
+    low: number;
+    close: number;
+    volume: number;
+    adjClose?: number;
+  }[];
+  errors: { line: number; message: string }[];
+}
+
+export interface MarketDataContext {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  orders: OrdersClient;
+  consolidator: Consolidator;
+  candles: CandleAggregator;
+  tape: TradeTape;
+  feeds: FeedManager;
+  internalToken: string;
+  bookOf(symbol: string, levels: number): BookView | null;
+  knownSymbols(): string[];
+  refreshInstruments(): Promise<void>;
+  parseHistory(text: string, opts: { format?: 'csv' | 'json' }): HistoryParse;
+  /** after an admin changed md_feeds: reload here and tell the other instances */
+  feedsChanged(): Promise<void>;
+}

@@ -1,0 +1,330 @@
+/**
+ * The market-data service: feeds (our exchange, simulators, news), consolidation, candles,
+ * analytics and the live stream. README.md beside this file describes the rules and the API.
+ *
+ *   const md = await createMarketDataService({ db, bus, clock, logger, orders, users, internalToken });
+ *   await md.register(app);   // public routes (/v2/stocks/..., /v1/market-data/...) and the stream
+ *   md.client                 // the same reads in-process (client.ts)
+ *   md.ingest(tick)           // push a tick as a feed would (benchmarks, tests)
+ *   await md.close();         // stops feeds and timers, writes the last candles
+ *
+ * The database must be migrated (003_market_data.sql).
+ */
+import { randomUUID } from 'node:crypto';
+import websocket from '@fastify/websocket';
+import type { FastifyInstance } from 'fastify';
+import type { Bus, Unsubscribe } from '../../platform/bus/types.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { Db } from '../../platform/db/types.ts';
+import type { Logger } from '../../platform/logger.ts';
+import type { OrdersClient } from '../orders/client.ts';
+import type { UsersClient } from '../users/client.ts';
+import { createCandleAggregator } from './candles/aggregator.ts';
+import { readOpenBars, upsertBars } from './candles/store.ts';
+import type { MarketDataClient } from './client.ts';
+import { ACCEPTED_PRIMARY, createConsolidator, type IngestOutcome } from './consolidation/consolidator.ts';
+import type { MarketDataContext } from './context.ts';
+import { type FeedsChangedMessage, mdSubjects, type NewsMessage } from './events.ts';
+import { createFeedManager } from './feeds/manager.ts';
+import type { NewsParsing } from './feeds/news.ts';
+import { parseHistory } from './import/index.ts';
+import { createInProcessClient } from './in-process-client.ts';
+import type { Bar, BookView, Tick } from './model.ts';
+import { parseFeed, tagSymbols } from './news/index.ts';
+import { marketDataRoutes } from './routes.ts';
+import { createStreamHub, DEFAULT_STREAM_CONFIG, type StreamConfig, streamRoute } from './stream.ts';
+import { createTradeTape } from './trade-tape.ts';
+
+export type { MarketDataClient } from './client.ts';
+export { httpMarketDataClient, MarketDataApiError } from './client.ts';
+export type { Tick } from './model.ts';
+
+export interface MarketDataConfig {
+  /** run the schedules (feed steps, staleness sweeps, stream flushes, candle writes); default true */
+  timers?: boolean;
+  /** candle write interval, ms (default 1000) */
+  flushIntervalMs?: number;
+  /** conflated quote/book push interval, ms (default 50) */
+  streamIntervalMs?: number;
+  /** staleness check interval, ms (default 250) */
+  sweepIntervalMs?: number;
+  /** simulated feed step interval, ms (default 100) */
+  stepIntervalMs?: number;
+  /** publish md.quote.* and md.bar.* on the bus (default true) */
+  publish?: boolean;
+  stream?: Partial<StreamConfig>;
+  /** recent trades kept per symbol (default 1000) */
+  tapeSize?: number;
+  /** how news feeds fetch (tests) */
+  fetch?: typeof fetch;
+  /** the news parsing functions (default: ./news) */
+  newsParsing?: NewsParsing;
+}
+
+export interface MarketDataServiceDeps {
+  db: Db;
+  bus: Bus;
+  clock: Clock;
+  logger: Logger;
+  orders: OrdersClient;
+  users: UsersClient;
+  /** the shared token the gateway sends with forwarded identities */
+  internalToken: string;
+  config?: MarketDataConfig;
+}
+
+export interface MarketDataService {
+  readonly client: MarketDataClient;
+  register(app: FastifyInstance): Promise<void>;
+  /** One tick as a feed would deliver it (from a known feed id); returns the consolidation outcome. */
+  ingest(tick: Tick): IngestOutcome;
+  /** Runs the schedules once by hand (config.timers false): feed steps and news polls, sweep, stream flush. */
+  step(): Promise<void>;
+  /** Writes the candles changed since the last write. */
+  flush(): Promise<void>;
+  /** Reloads the feeds from md_feeds. */
+  reloadFeeds(): Promise<void>;
+  stats(): {
+    stream: { sockets: number; slowConsumerClosed: number };
+    candles: { late: number; symbols: number };
+  };
+  close(): Promise<void>;
+}
+
+export async function createMarketDataService(deps: MarketDataServiceDeps): Promise<MarketDataService> {
+  const { db, bus, clock, orders, users } = deps;
+  const logger = deps.logger.child({ service: 'market-data' });
+  const config = deps.config ?? {};
+  const timers = config.timers ?? true;
+  const publish = config.publish ?? true;
+  const streamConfig: StreamConfig = { ...DEFAULT_STREAM_CONFIG, ...config.stream };
+  const instanceId = randomUUID();
+
+  const consolidator = createConsolidator(clock);
+  const candles = createCandleAggregator();
+  const tape = createTradeTape(config.tapeSize ?? 1000);
+  const hub = createStreamHub({ bus, logger, config: streamConfig });
+  const dirtyQuotes = new Set<string>();
+  const dirtyBooks = new Set<string>();
+  let instrumentSymbols: string[] = [];
+
+  for (const bar of await readOpenBars(db, clock.now())) candles.seed(bar);
+
+  const tradeOut = { symbol: '', price: 0, size: 0, ts: 0, source: '' };
+  function ingest(tick: Tick): IngestOutcome {
+    const outcome = consolidator.ingest(tick);
+    if (outcome !== ACCEPTED_PRIMARY) return outcome;
+    if (tick.type === 'trade') {
+      candles.add(tick.symbol, tick.price, tick.size, tick.ts, tick.source);
+      tape.push(tick.symbol, tick.price, tick.size, tick.ts, tick.source);
+      tradeOut.symbol = tick.symbol;
+      tradeOut.price = tick.price;
+      tradeOut.size = tick.size;
+      tradeOut.ts = tick.ts;
+      tradeOut.source = tick.source;
+      hub.trade(tradeOut);
+    } else {
+      dirtyQuotes.add(tick.symbol);
+    }
+    return outcome;
+  }
+
+  function bookOf(symbol: string, levels: number): BookView | null {
+    const source = consolidator.primaryQuoteSource(symbol);
+    const feed = source ? feeds.get(source) : undefined;
+    return feed?.book?.(symbol, levels) ?? null;
+  }
+
+  const announce = (items: NewsMessage[]): void => {
+    for (const item of items) {
+      bus
+        .publish(mdSubjects.news, item)
+        .catch((err: unknown) => logger.warn({ err }, 'market-data: news publish'));
+    }
+  };
+
+  const feeds = createFeedManager({
+    db,
+    bus,
+    clock,
+    logger,
+    orders,
+    fetch: config.fetch ?? fetch,
+    consolidator,
+    parsing: config.newsParsing ?? { parseFeed, tagSymbols },
+    knownSymbols: () => knownSymbols(),
+    onNews: announce,
+    timers,
+    sink: {
+      tick: ingest,
+      bookChanged(source, symbol) {
+        if (consolidator.primaryQuoteSource(symbol) === source) dirtyBooks.add(symbol);
+      },
+      heartbeat(source) {
+        const wasStale = consolidator.isStale(source);
+        consolidator.touch(source);
+        if (wasStale) for (const s of consolidator.symbols()) dirtyQuotes.add(s);
+      },
+    },
+  });
+
+  function knownSymbols(): string[] {
+    const all = new Set(instrumentSymbols);
+    for (const f of feeds.running()) for (const s of f.symbols?.() ?? []) all.add(s);
+    for (const s of consolidator.symbols()) all.add(s);
+    return [...all];
+  }
+
+  async function refreshInstruments(): Promise<void> {
+    try {
+      instrumentSymbols = (await orders.instruments()).map((i) => i.symbol);
+    } catch (err) {
+      logger.warn({ err }, 'market-data: instruments unavailable');
+    }
+  }
+
+  function pushStream(): void {
+    for (const symbol of dirtyQuotes) {
+      const q = consolidator.quote(symbol);
+      if (!q) continue;
+      hub.quote(q);
+      if (publish) {
+        bus
+          .publish(mdSubjects.quote(symbol), q)
+          .catch((err: unknown) => logger.debug({ err }, 'md.quote publish'));
+      }
+    }
+    dirtyQuotes.clear();
+    for (const symbol of dirtyBooks) {
+      if (!hub.wantsBook(symbol)) continue;
+      const b = bookOf(symbol, streamConfig.bookLevels);
+      if (b) hub.book(b);
+    }
+    dirtyBooks.clear();
+    hub.flush();
+  }
+
+  function sweep(): void {
+    if (consolidator.sweep().length === 0) return;
+    // the ranking changed: every symbol's consolidated view may have
+    for (const s of consolidator.symbols()) {
+      dirtyQuotes.add(s);
+      dirtyBooks.add(s);
+    }
+  }
+
+  /** simulated feeds only: news feeds poll on their own timers */
+  async function stepFeeds(): Promise<void> {
+    for (const f of feeds.running()) if (f.kind === 'simulated') await f.step?.();
+  }
+
+  async function flushOnce(): Promise<void> {
+    const bars = candles.drain();
+    if (bars.length === 0) return;
+    try {
+      await upsertBars(db, bars);
+    } catch (err) {
+      candles.requeue(bars);
+      logger.warn({ err, bars: bars.length }, 'market-data: candle write failed; will retry');
+      return;
+    }
+    const closed: Bar[] = bars.filter((b) => {
+      const open = candles.current(b.symbol, b.timeframe);
+      return open !== null && open.t > b.t;
+    });
+    for (const b of closed) {
+      hub.bar(b);
+      if (publish)
+        bus.publish(mdSubjects.bar(b.symbol), b).catch((err: unknown) => logger.debug({ err }, 'md.bar'));
+    }
+  }
+  // one write at a time, in call order; a call during a write waits for it, then writes what is new
+  let writes: Promise<void> = Promise.resolve();
+  const flush = (): Promise<void> => {
+    writes = writes.then(flushOnce, flushOnce);
+    return writes;
+  };
+
+  const ctx: MarketDataContext = {
+    db,
+    clock,
+    logger,
+    orders,
+    consolidator,
+    candles,
+    tape,
+    feeds,
+    internalToken: deps.internalToken,
+    bookOf,
+    knownSymbols,
+    refreshInstruments,
+    parseHistory,
+    feedsChanged: async () => {
+      await feeds.reload();
+      await bus
+        .publish(mdSubjects.feedsChanged, {
+          origin: instanceId,
+          ts: clock.now(),
+        } satisfies FeedsChangedMessage)
+        .catch((err: unknown) => logger.warn({ err }, 'market-data: feeds-changed publish'));
+    },
+  };
+
+  await refreshInstruments();
+  await feeds.reload();
+
+  const unsubscribe: Unsubscribe[] = await Promise.all([
+    bus.subscribe<NewsMessage>(mdSubjects.news, (msg) => hub.news(msg.data)),
+    bus.subscribe<FeedsChangedMessage>(mdSubjects.feedsChanged, (msg) => {
+      if (msg.data?.origin === instanceId) return;
+      feeds.reload().catch((err: unknown) => logger.warn({ err }, 'market-data: feed reload failed'));
+    }),
+  ]);
+
+  const intervals: NodeJS.Timeout[] = [];
+  if (timers) {
+    const every = (ms: number, fn: () => void) => {
+      const t = setInterval(fn, ms);
+      t.unref();
+      intervals.push(t);
+    };
+    every(config.stepIntervalMs ?? 100, () => void stepFeeds());
+    every(config.sweepIntervalMs ?? 250, sweep);
+    every(config.streamIntervalMs ?? 50, pushStream);
+    every(config.flushIntervalMs ?? 1000, () => void flush());
+    every(60_000, () => void refreshInstruments());
+  }
+
+  let closed = false;
+  return {
+    client: createInProcessClient(ctx),
+    async register(app) {
+      if (!app.hasPlugin('@fastify/websocket')) {
+        await app.register(websocket, { options: { maxPayload: 16 * 1024 } });
+      }
+      // two sibling scopes: the stream authenticates by access token, not by forwarded identity
+      await app.register(async (scope) => marketDataRoutes(scope, ctx));
+      await app.register(async (scope) => streamRoute(scope, { users, hub, config: streamConfig }));
+    },
+    ingest,
+    async step() {
+      // by hand, news feeds poll too (with timers they keep their own interval)
+      for (const f of feeds.running()) await f.step?.();
+      sweep();
+      pushStream();
+    },
+    flush,
+    reloadFeeds: () => feeds.reload(),
+    stats: () => ({ stream: hub.stats(), candles: candles.stats() }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const t of intervals) clearInterval(t);
+      await Promise.all(unsubscribe.map((u) => u().catch(() => {})));
+      await feeds.stopAll();
+      await hub.closeAll(1001, 'server shutting down');
+      await flush();
+      logger.info('market-data: closed');
+    },
+  };
+}

@@ -1,0 +1,340 @@
+/**
+ * The market-data WebSocket on a listening Fastify with a real ws client: authentication (header
+ * and first message), subscribe/unsubscribe, trades, conflated quotes, books and the user's own
+ * orders from a real orders service, and a slow consumer cut off without slowing the others.
+ */
+import type { AddressInfo, Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { WebSocket } from 'ws';
+import { orderUuid } from '../../src/domain/alpaca-ids.ts';
+import type { Tick } from '../../src/services/market-data/model.ts';
+import type { VerifiedIdentity } from '../../src/services/users/client.ts';
+import { MID, SYMBOL } from '../orders/support/service.ts';
+import { forEachDb } from '../support/db.ts';
+import { eventually, type MdHarness, makeHarness, T0 } from './harness.ts';
+
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
+
+type Msg = Record<string, unknown>;
+interface Client {
+  ws: WebSocket;
+  next(): Promise<Msg>;
+  /** the next message matching, skipping others */
+  until(pred: (m: Msg) => boolean): Promise<Msg>;
+  send(m: unknown): void;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+function open(url: string, headers: Record<string, string> = {}): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    const queue: Msg[] = [];
+    const waiters: ((m: Msg) => void)[] = [];
+    ws.on('message', (data) => {
+      const m = JSON.parse(String(data)) as Msg;
+      const w = waiters.shift();
+      if (w) w(m);
+      else queue.push(m);
+    });
+    const closed = new Promise<{ code: number; reason: string }>((r) =>
+      ws.on('close', (code, reason) => r({ code, reason: String(reason) })),
+    );
+    const next = (): Promise<Msg> => {
+      const m = queue.shift();
+      return m ? Promise.resolve(m) : new Promise((r) => waiters.push(r));
+    };
+    ws.on('open', () =>
+      resolve({
+        ws,
+        next,
+        async until(pred) {
+          for (;;) {
+            const m = await next();
+            if (pred(m)) return m;
+          }
+        },
+        send: (m) => ws.send(JSON.stringify(m)),
+        closed,
+      }),
+    );
+    ws.on('unexpected-response', (_req, res) =>
+      reject(Object.assign(new Error('refused'), { status: res.statusCode })),
+    );
+    ws.on('error', reject);
+  });
+}
+
+const alice: VerifiedIdentity = {
+  userId: 'alice',
+  role: 'investor',
+  brokerageId: 'b1',
+  username: 'alice',
+  method: 'access_token',
+  credentialId: 's1',
+};
+
+let seq = 1_000_000;
+const trade = (price: number, size = 1): Tick => ({
+  type: 'trade',
+  source: 'exchange',
+  symbol: SYMBOL,
+  ts: T0 + seq,
+  seq: ++seq,
+  price,
+  size,
+  bid: 0,
+  bidSize: 0,
+  ask: 0,
+  askSize: 0,
+});
+
+forEachDb('market-data: WebSocket stream', (makeDb) => {
+  let h: MdHarness;
+  let url: string;
+  const sockets: WebSocket[] = [];
+  beforeAll(async () => {
+    h = await makeHarness(await makeDb(), {
+      config: { stream: { softBufferBytes: 8 * 1024, maxBufferBytes: 64 * 1024, authTimeoutMs: 10_000 } },
+    });
+    h.tokens.set('good-token', alice);
+    await h.app.listen({ port: 0, host: '127.0.0.1' });
+    url = `ws://127.0.0.1:${(h.app.server.address() as AddressInfo).port}/v1/market-data/stream`;
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.terminate();
+    await h?.close();
+  });
+  const connect = async (headers: Record<string, string> = {}) => {
+    const c = await open(url, headers);
+    sockets.push(c.ws);
+    return c;
+  };
+
+  describe('authentication', () => {
+    it('accepts a bearer token on the upgrade', async () => {
+      const c = await connect({ authorization: 'Bearer good-token' });
+      expect(await c.next()).toEqual({ type: 'ready' });
+      c.ws.close();
+    });
+
+    it('refuses a bad bearer token with 401 before upgrading', async () => {
+      await expect(connect({ authorization: 'Bearer bad-token' })).rejects.toMatchObject({ status: 401 });
+    });
+
+    it('accepts an auth message, and closes with 4401 on a bad one', async () => {
+      const good = await connect();
+      good.send({ action: 'auth', token: 'good-token' });
+      expect(await good.next()).toEqual({ type: 'ready' });
+      good.ws.close();
+      const bad = await connect();
+      bad.send({ action: 'auth', token: 'nope' });
+      expect(await bad.closed).toEqual({ code: 4401, reason: 'unauthorized' });
+      const garbage = await connect();
+      garbage.send({ action: 'subscribe', trades: [SYMBOL] });
+      expect((await garbage.closed).code).toBe(4401);
+    });
+  });
+
+  describe('subscriptions', () => {
+    it('subscribes and unsubscribes, and sends only what is subscribed', async () => {
+      const c = await connect({ authorization: 'Bearer good-token' });
+      await c.next();
+      c.send({ action: 'subscribe', trades: [SYMBOL], quotes: [SYMBOL] });
+      expect(await c.next()).toEqual({
+        type: 'subscribed',
+        trades: [SYMBOL],
+        quotes: [SYMBOL],
+        books: [],
+        bars: [],
+        news: [],
+        orders: false,
+      });
+      h.md.ingest(trade(101.25, 7));
+      expect(await c.next()).toMatchObject({ type: 'trade', symbol: SYMBOL, price: 101.25, size: 7 });
+      h.md.ingest({ ...trade(0), type: 'quote', bid: 101, bidSize: 3, ask: 101.5, askSize: 4 });
+      h.md.ingest({ ...trade(0), type: 'quote', bid: 101.1, bidSize: 5, ask: 101.4, askSize: 6 });
+      await h.md.step();
+      // conflated: one quote, the latest
+      expect(await c.next()).toMatchObject({
+        type: 'quote',
+        symbol: SYMBOL,
+        bid: 101.1,
+        bidSize: 5,
+        ask: 101.4,
+        askSize: 6,
+      });
+      c.send({ action: 'unsubscribe', trades: [SYMBOL] });
+      expect(await c.next()).toMatchObject({ type: 'subscribed', trades: [], quotes: [SYMBOL] });
+      h.md.ingest(trade(102));
+      h.md.ingest({ ...trade(0), type: 'quote', bid: 100, bidSize: 1, ask: 103, askSize: 1 });
+      await h.md.step();
+      expect(await c.next()).toMatchObject({ type: 'quote', bid: 100 }); // the trade was not sent
+      c.send({ action: 'subscribe', trades: ['lower'] });
+      expect(await c.next()).toMatchObject({ type: 'error', code: 'invalid-field' });
+      c.send({ action: 'dance' });
+      expect(await c.next()).toMatchObject({ type: 'error', code: 'invalid-action' });
+      c.ws.close();
+    });
+
+    it('streams books and the user own orders from the exchange', async () => {
+      const c = await connect({ authorization: 'Bearer good-token' });
+      await c.next();
+      c.send({ action: 'subscribe', books: [SYMBOL], orders: true });
+      expect(await c.next()).toMatchObject({ type: 'subscribed', books: [SYMBOL], orders: true });
+      // bob's order is not alice's: only the book shows it
+      await h.orders.client.submitOrder('bob', {
+        symbol: SYMBOL,
+        side: 'sell',
+        type: 'limit',
+        tif: 'gtc',
+        qty: 9,
+        price: MID + 500,
+      });
+      const { order } = await h.orders.client.submitOrder('alice', {
+        symbol: SYMBOL,
+        side: 'buy',
+        type: 'limit',
+        tif: 'gtc',
+        qty: 3,
+        price: MID - 500,
+        clientOrderId: 'ws-1',
+      });
+      const mine = await c.until((m) => m.type === 'order');
+      expect(mine).toMatchObject({
+        type: 'order',
+        kind: 'accepted',
+        order_id: orderUuid(order.id),
+        client_order_id: 'ws-1',
+        symbol: SYMBOL,
+        side: 'buy',
+        status: 'new',
+        filled_qty: 0,
+        limit_price: 95,
+      });
+      // poll the conflated book push until it shows both orders
+      const book = await (async () => {
+        for (;;) {
+          await h.md.step();
+          const m = await Promise.race([c.next(), new Promise<null>((r) => setTimeout(() => r(null), 20))]);
+          if (m?.type === 'order') throw new Error('unexpected second order message');
+          const b = m as { type: string; bids: number[][]; asks: number[][] } | null;
+          if (b?.type === 'book' && b.bids.some((l) => l[0] === 95) && b.asks.some((l) => l[0] === 105))
+            return b;
+        }
+      })();
+      expect(book.bids).toContainEqual([95, 3]);
+      expect(book.asks).toContainEqual([105, 9]);
+      c.ws.close();
+    });
+  });
+
+  it('sends closed bars after they are written, and news for subscribed symbols', async () => {
+    const c = await connect({ authorization: 'Bearer good-token' });
+    await c.next();
+    c.send({ action: 'subscribe', bars: [SYMBOL], news: ['*'] });
+    await c.until((m) => m.type === 'subscribed');
+    const minute = Date.UTC(2026, 10, 27, 10, 0, 0);
+    h.md.ingest({ ...trade(50, 10), ts: minute + 1_000 });
+    h.md.ingest({ ...trade(51, 5), ts: minute + 2_000 });
+    h.md.ingest({ ...trade(52, 1), ts: minute + 61_000 }); // the next minute closes the first
+    await h.md.flush();
+    expect(
+      await c.until(
+        (m) => m.type === 'bar' && m.timeframe === '1m' && m.t === new Date(minute).toISOString(),
+      ),
+    ).toEqual({
+      type: 'bar',
+      symbol: SYMBOL,
+      timeframe: '1m',
+      t: new Date(minute).toISOString(),
+      o: 50,
+      h: 51,
+      l: 50,
+      c: 51,
+      v: 15,
+    });
+    await h.bus.publish('news.item', {
+      id: 1,
+      feedId: 'wire',
+      guid: 'g',
+      url: null,
+      title: 'Hello',
+      summary: null,
+      publishedAt: minute,
+      symbols: [],
+    });
+    expect(await c.until((m) => m.type === 'news')).toMatchObject({
+      type: 'news',
+      headline: 'Hello',
+      source: 'wire',
+    });
+    c.ws.close();
+  });
+
+  it('conflates quotes for a reader that falls behind instead of cutting it off', async () => {
+    const c = await connect({ authorization: 'Bearer good-token' });
+    await c.next();
+    c.send({ action: 'subscribe', quotes: ['*'] });
+    await c.until((m) => m.type === 'subscribed');
+    let received = 0;
+    const last = new Map<string, number>();
+    c.ws.on('message', (data) => {
+      const m = JSON.parse(String(data)) as { type: string; symbol: string; bid: number };
+      if (m.type !== 'quote') return;
+      received++;
+      last.set(m.symbol, m.bid);
+    });
+    const socket = (c.ws as unknown as { _socket: Socket })._socket;
+    socket.pause();
+    const symbols = Array.from({ length: 500 }, (_, i) => `Q${i}`);
+    const before = h.md.stats().stream.slowConsumerClosed;
+    let updates = 0;
+    let bid = 0;
+    for (let step = 0; step < 400; step++) {
+      bid = 10 + step / 100;
+      for (const symbol of symbols) {
+        h.md.ingest({ ...trade(0), symbol, type: 'quote', bid, bidSize: 1, ask: bid + 0.01, askSize: 1 });
+        updates++;
+      }
+      await h.md.step();
+      await new Promise((r) => setImmediate(r));
+    }
+    socket.resume();
+    // keep pushing (nothing new) until the held-back latest quotes have all arrived
+    await eventually(async () => {
+      await h.md.step();
+      expect(symbols.every((s) => last.get(s) === bid)).toBe(true);
+    }, 2000);
+    expect(h.md.stats().stream.slowConsumerClosed).toBe(before);
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+    expect(received).toBeLessThan(updates); // some quotes were replaced by newer ones, not queued
+    c.ws.close();
+  });
+
+  it('disconnects a slow consumer with 4008 and keeps serving the others', async () => {
+    const slow = await connect({ authorization: 'Bearer good-token' });
+    const fast = await connect({ authorization: 'Bearer good-token' });
+    for (const c of [slow, fast]) {
+      await c.next();
+      c.send({ action: 'subscribe', trades: [SYMBOL] });
+      await c.until((m) => m.type === 'subscribed');
+    }
+    // the slow client stops reading: the kernel buffers fill, then the server's
+    (slow.ws as unknown as { _socket: Socket })._socket.pause();
+    let fastSeen = 0;
+    fast.ws.on('message', () => fastSeen++);
+    const before = h.md.stats().stream.slowConsumerClosed;
+    for (let round = 0; round < 2000 && h.md.stats().stream.slowConsumerClosed === before; round++) {
+      for (let i = 0; i < 1000; i++) h.md.ingest(trade(100 + (i % 100) / 100, 1));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(h.md.stats().stream.slowConsumerClosed).toBe(before + 1);
+    (slow.ws as unknown as { _socket: Socket })._socket.resume();
+    expect(await slow.closed).toEqual({ code: 4008, reason: 'slow consumer' });
+    // the fast one still gets new trades
+    h.md.ingest(trade(123.45, 42));
+    await fast.until((m) => m.type === 'trade' && m.price === 123.45 && m.size === 42);
+    expect(fastSeen).toBeGreaterThan(1000);
+    expect(fast.ws.readyState).toBe(WebSocket.OPEN);
+  });
+});

@@ -23,6 +23,37 @@ import { openPlatform } from './platform.ts';
 /** the built web terminal (`npm run build:web`, which `npm start` runs when web/ changed) */
 const WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
+/** Where the processes of a cluster find each other (README's configuration table). */
+export const clusterVariables: { name: string; default: string | undefined; description: string }[] = [
+  {
+    name: 'BOURSE_ORDERS_URLS',
+    default: undefined,
+    description:
+      '`--role gateway` (and market-data, reporting): base URLs of the orders instances, comma-separated (round-robin).',
+  },
+  {
+    name: 'BOURSE_USERS_URLS',
+    default: undefined,
+    description:
+      '`--role gateway` (and market-data, reporting): base URLs of the users instances, comma-separated.',
+  },
+  {
+    name: 'BOURSE_MARKET_DATA_URLS',
+    default: undefined,
+    description: '`--role gateway`: base URLs of the market-data instances. Unset: its routes answer 503.',
+  },
+  {
+    name: 'BOURSE_REPORTING_URLS',
+    default: undefined,
+    description: '`--role gateway`: base URLs of the reporting instances. Unset: its routes answer 503.',
+  },
+  {
+    name: 'BOURSE_URL',
+    default: undefined,
+    description: '`bourse import`: the running Bourse to send to. Unset: http://localhost:$PORT.',
+  },
+];
+
 export const ROLES = ['all', 'gateway', 'orders', 'users', 'market-data', 'reporting'] as const;
 export type Role = (typeof ROLES)[number];
 

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { clusterVariables } from '../../src/cli/start.ts';
 import { gatewayConfigVariables } from '../../src/gateway/config.ts';
 import { configVariables } from '../../src/platform/config.ts';
 
@@ -11,7 +12,7 @@ const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.
 
 describe('README', () => {
   it('documents every configuration variable with its default', () => {
-    for (const v of [...configVariables, ...gatewayConfigVariables]) {
+    for (const v of [...configVariables, ...gatewayConfigVariables, ...clusterVariables]) {
       const row = readme.split('\n').find((line) => line.startsWith(`| \`${v.name}\` |`));
       expect(row, `README row for ${v.name}`).toBeDefined();
       expect(row).toContain(v.default === undefined ? '(unset)' : `\`${v.default}\``);

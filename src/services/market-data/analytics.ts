@@ -1,7 +1,8 @@
 /**
- * Movers and unusual volume over daily bars. Small local versions: when src/domain/analytics
- * gains its own (movers, unusual volume), the routes switch to those.
+ * Movers and unusual volume as the API shows them, computed by the shared analytics
+ * (src/domain/analytics/market.ts) over each symbol's daily bars.
  */
+import { unusualVolume as judgeVolume, movers as rank } from '../../domain/analytics/market.ts';
 
 export interface DailyStat {
   symbol: string;
@@ -23,33 +24,28 @@ export interface Mover {
   volume: number;
 }
 
+const round = (x: number, places: number): number => Math.round(x * 10 ** places) / 10 ** places;
+
 export function movers(
   stats: readonly DailyStat[],
   top: number,
 ): { gainers: Mover[]; losers: Mover[]; most_active: Mover[] } {
-  const all = stats.map((s) => {
-    const change = s.prevClose === null ? 0 : s.price - s.prevClose;
-    const pct = s.prevClose ? (change / s.prevClose) * 100 : 0;
-    return {
-      symbol: s.symbol,
-      price: s.price,
-      change: Math.round(change * 1e6) / 1e6,
-      percent_change: Math.round(pct * 1e4) / 1e4,
-      volume: s.volume,
-    };
+  // without a previous close a symbol has no change (ratio null): it can only be among the most active
+  const ranked = rank(
+    stats.map((s) => ({ symbol: s.symbol, last: s.price, prevClose: s.prevClose ?? 0, volume: s.volume })),
+    top,
+  );
+  const view = (m: (typeof ranked.gainers)[number]): Mover => ({
+    symbol: m.symbol,
+    price: m.last,
+    change: m.changeRatio === null ? 0 : round(m.change, 6),
+    percent_change: m.changeRatio === null ? 0 : round(m.changeRatio * 100, 4),
+    volume: m.volume,
   });
-  const withPrev = all.filter((_m, i) => stats[i]!.prevClose !== null);
-  const bySymbol = (a: Mover, b: Mover) => (a.symbol < b.symbol ? -1 : 1);
   return {
-    gainers: withPrev
-      .filter((m) => m.percent_change > 0)
-      .sort((a, b) => b.percent_change - a.percent_change || bySymbol(a, b))
-      .slice(0, top),
-    losers: withPrev
-      .filter((m) => m.percent_change < 0)
-      .sort((a, b) => a.percent_change - b.percent_change || bySymbol(a, b))
-      .slice(0, top),
-    most_active: [...all].sort((a, b) => b.volume - a.volume || bySymbol(a, b)).slice(0, top),
+    gainers: ranked.gainers.map(view),
+    losers: ranked.losers.map(view),
+    most_active: ranked.mostActive.map(view),
   };
 }
 
@@ -58,24 +54,28 @@ export interface VolumeAlert {
   volume: number;
   average_volume: number;
   ratio: number;
+  /** standard deviations above the average; null when the past volumes do not vary */
+  z_score: number | null;
 }
 
-/** Today's volume at least `ratio` times the average of the previous days' (needs 5 days of history). */
+/**
+ * Today's volume against the previous days' (at least 5 of them, at most 20): unusual when it is
+ * at least `ratio` times their average AND at least 3 standard deviations above it.
+ */
 export function unusualVolume(stats: readonly DailyStat[], ratio: number): VolumeAlert[] {
   const out: VolumeAlert[] = [];
   for (const s of stats) {
     if (s.history.length < 5) continue;
-    const avg = s.history.reduce((a, b) => a + b, 0) / s.history.length;
-    if (avg <= 0) continue;
-    const r = s.volume / avg;
-    if (r >= ratio) {
-      out.push({
-        symbol: s.symbol,
-        volume: s.volume,
-        average_volume: Math.round(avg),
-        ratio: Math.round(r * 100) / 100,
-      });
-    }
+    const past = [...s.history].reverse(); // oldest first
+    const verdict = judgeVolume(past, s.volume, { lookback: 20, zScore: 3, minRatio: ratio });
+    if (!verdict.unusual || verdict.ratio === null) continue;
+    out.push({
+      symbol: s.symbol,
+      volume: s.volume,
+      average_volume: Math.round(s.volume / verdict.ratio),
+      ratio: round(verdict.ratio, 2),
+      z_score: verdict.z === null ? null : round(verdict.z, 2),
+    });
   }
   return out.sort((a, b) => b.ratio - a.ratio);
 }

@@ -137,7 +137,7 @@ export interface MoversResponse {
   last_updated: string;
 }
 export interface AlertsResponse {
-  alerts: { symbol: string; volume: number; average_volume: number; ratio: number }[];
+  alerts: { symbol: string; volume: number; average_volume: number; ratio: number; z_score: number | null }[];
   last_updated: string;
 }
 

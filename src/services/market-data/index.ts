@@ -18,6 +18,7 @@ import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/types.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { OrdersClient } from '../orders/client.ts';
+import { subjects as ordersSubjects } from '../orders/events.ts';
 import type { UsersClient } from '../users/client.ts';
 import { createCandleAggregator } from './candles/aggregator.ts';
 import { readOpenBars, upsertBars } from './candles/store.ts';
@@ -275,6 +276,8 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
 
   const unsubscribe: Unsubscribe[] = await Promise.all([
     bus.subscribe<NewsMessage>(mdSubjects.news, (msg) => hub.news(msg.data)),
+    // a newly listed symbol is known at once (news tagging, instruments), not at the next minute's refresh
+    bus.subscribe(ordersSubjects.instrument, () => void refreshInstruments()),
     bus.subscribe<FeedsChangedMessage>(mdSubjects.feedsChanged, (msg) => {
       if (msg.data?.origin === instanceId) return;
       feeds.reload().catch((err: unknown) => logger.warn({ err }, 'market-data: feed reload failed'));
@@ -314,7 +317,10 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
       pushStream();
     },
     flush,
-    reloadFeeds: () => feeds.reload(),
+    async reloadFeeds() {
+      await refreshInstruments();
+      await feeds.reload();
+    },
     stats: () => ({ stream: hub.stats(), candles: candles.stats() }),
     async close() {
       if (closed) return;

@@ -12,8 +12,8 @@
  * Environment: BENCH_TICKS (default 2,000,000), BENCH_SUBSCRIBERS (default 1000), BENCH_SECONDS per
  * rate (default 5), BENCH_RATES (trades/s, default "100,200,400").
  *
- * Prints a table, then a last line of JSON (fanout: the highest rate whose p99 ≤ 100 ms, or the
- * lowest if none):
+ * Prints a table, then a last line of JSON (fanout: the highest rate whose p99 ≤ 100 ms with ≥ 99 %
+ * of the messages delivered, or the lowest rate if none qualifies):
  *   {"ingest":{"ticksPerSec":N},"fanout":{"subscribers":N,"msgsPerSec":N,"p99ms":N}}
  * Targets (issue 5, reported, not asserted): ≥ 200,000 ticks/s; 1,000 subscribers receiving
  * ≥ 100,000 messages/s in total with p99 ≤ 100 ms.
@@ -100,7 +100,10 @@ async function main(): Promise<void> {
     orders: orders.client,
     users: users.client,
     internalToken: users.internalToken,
-    config: { timers: false },
+    // one user holds every bench socket: the per-user cap (a policy, 20 by default) is lifted
+    // timers on, as in production: the stream's flushes of held-back messages run on them (the ingest
+    // loop is synchronous, so none runs inside it)
+    config: { stream: { maxSocketsPerUser: SUBSCRIBERS + 10 } },
   });
 
   // --- ingest
@@ -122,16 +125,16 @@ async function main(): Promise<void> {
   const reg = await app.inject({
     method: 'POST',
     url: '/users',
-    payload: { username: 'benchuser', email: 'bench@example.com', password: PASSWORD },
+    payload: { username: 'streamer', email: 'streamer@example.com', password: PASSWORD },
   });
   if (reg.statusCode !== 201) throw new Error(`register: ${reg.body}`);
   const login = await app.inject({
     method: 'POST',
     url: '/auth/login',
-    payload: { username: 'benchuser', password: PASSWORD },
+    payload: { username: 'streamer', password: PASSWORD },
   });
   const token = (login.json() as { access_token: string }).access_token;
-  const worker = new Worker(new URL('./lib/ws-subscribers.ts', import.meta.url), {
+  const worker = new Worker(new URL('./lib/ws-subscribers.mjs', import.meta.url), {
     workerData: {
       url: `${base.replace('http', 'ws')}/v1/market-data/stream`,
       token,
@@ -154,6 +157,7 @@ async function main(): Promise<void> {
   const fanout: {
     rate: number;
     msgsPerSec: number;
+    delivered: number;
     p50ms: number;
     p99ms: number;
     maxMs: number;
@@ -200,6 +204,8 @@ async function main(): Promise<void> {
     fanout.push({
       rate,
       msgsPerSec: Math.round(received / SECONDS),
+      // trades a subscriber never got (held back past its buffer, or late beyond the window)
+      delivered: received / (sent * SUBSCRIBERS),
       p50ms: percentile(lat, 0.5),
       p99ms: percentile(lat, 0.99),
       maxMs: lat.length ? lat[lat.length - 1]! : Number.NaN,
@@ -236,12 +242,23 @@ async function main(): Promise<void> {
   console.log();
   console.log(
     formatTable(
-      ['fan-out', 'subscribers', 'trades/s in', 'msgs/s out', 'p50 ms', 'p99 ms', 'max ms', 'closed slow'],
+      [
+        'fan-out',
+        'subscribers',
+        'trades/s in',
+        'msgs/s out',
+        'delivered',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        'closed slow',
+      ],
       fanout.map((f) => [
         'ws',
         fmtInt(SUBSCRIBERS),
         fmtInt(f.rate),
         fmtInt(f.msgsPerSec),
+        `${(f.delivered * 100).toFixed(1)}%`,
         String(f.p50ms),
         String(f.p99ms),
         String(f.maxMs),
@@ -249,7 +266,8 @@ async function main(): Promise<void> {
       ]),
     ),
   );
-  const within = fanout.filter((f) => f.p99ms <= 100);
+  // the highest rate that kept p99 ≤ 100 ms and delivered (nearly) everything
+  const within = fanout.filter((f) => f.p99ms <= 100 && f.delivered >= 0.99);
   const best = within.length ? within[within.length - 1]! : fanout[0]!;
   console.log(
     JSON.stringify({

@@ -7,36 +7,33 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
 
-interface Input {
-  url: string;
-  token: string;
-  subscribers: number;
-  symbols: string[];
-}
-
-const input = workerData as Input;
-const port = parentPort!;
+/** @type {{ url: string, token: string, subscribers: number, symbols: string[] }} */
+const input = workerData;
+const port = parentPort;
 let received = 0;
-let latencies: number[] = [];
+/** @type {number[]} */
+let latencies = [];
 let closedEarly = 0;
-const sockets: WebSocket[] = [];
+/** @type {WebSocket[]} */
+const sockets = [];
 
-function open(): Promise<void> {
+function open() {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(input.url, { perMessageDeflate: false });
     sockets.push(ws);
     let ready = false;
     ws.on('open', () => ws.send(JSON.stringify({ action: 'auth', token: input.token })));
-    ws.on('message', (data: Buffer) => {
+    ws.on('message', (data) => {
       const now = Date.now();
       const text = data.toString();
       // a frame may carry one message or an array of them
-      const parsed = JSON.parse(text) as unknown;
-      const messages = (Array.isArray(parsed) ? parsed : [parsed]) as { type: string; ts?: number }[];
+      const parsed = JSON.parse(text);
+      const messages = Array.isArray(parsed) ? parsed : [parsed];
       for (const m of messages) {
         if (m.type === 'trade') {
           received++;
-          if (typeof m.ts === 'number') latencies.push(now - m.ts);
+          const sent = typeof m.ts === 'string' ? Date.parse(m.ts) : m.ts;
+          if (typeof sent === 'number' && !Number.isNaN(sent)) latencies.push(now - sent);
         } else if (m.type === 'ready') {
           ws.send(JSON.stringify({ action: 'subscribe', trades: input.symbols }));
         } else if (m.type === 'subscribed' && !ready) {
@@ -55,7 +52,7 @@ function open(): Promise<void> {
   });
 }
 
-async function main(): Promise<void> {
+async function main() {
   // open in waves so the server's accept queue is not flooded
   for (let i = 0; i < input.subscribers; i += 50) {
     await Promise.all(Array.from({ length: Math.min(50, input.subscribers - i) }, () => open()));
@@ -66,7 +63,7 @@ async function main(): Promise<void> {
     received = 0;
     latencies = [];
   }, 1000);
-  port.on('message', (m: { type: string }) => {
+  port.on('message', (m) => {
     if (m.type === 'stop') {
       for (const ws of sockets) ws.terminate();
       process.exit(0);
@@ -74,6 +71,6 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((err: unknown) => {
+main().catch((err) => {
   port.postMessage({ type: 'error', message: String(err) });
 });

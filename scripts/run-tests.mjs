@@ -1,13 +1,27 @@
 #!/usr/bin/env node
-// `npm test` after `npm run check`: the vitest suites (unit + integration, on PGlite and on the
-// real services when reachable). End-to-end runs will be added here. Extra arguments go to vitest.
+// `npm test` after `npm run check`: the vitest suites (unit, component and integration, on PGlite
+// and on the real services when reachable), then the browser suite (the web terminal in headless
+// Chromium against a real `bourse start`; `npm run test:e2e` runs it alone). Extra arguments go to
+// the first vitest run.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 
 const vitest = createRequire(import.meta.url).resolve('vitest/vitest.mjs');
-const child = spawn(process.execPath, [vitest, 'run', ...process.argv.slice(2)], { stdio: 'inherit' });
+let current;
 
-// Ctrl-C reaches the child through the terminal's process group; a plain `kill` of this
+function run(args) {
+  return new Promise((resolve) => {
+    current = spawn(process.execPath, args, { stdio: 'inherit' });
+    current.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+// Ctrl-C reaches the children through the terminal's process group; a plain `kill` of this
 // runner (SIGTERM) is passed on so vitest can stop its workers.
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => current?.kill(signal));
+
+const suites = await run([vitest, 'run', ...process.argv.slice(2)]);
+if (suites !== 0 || process.argv.length > 2) process.exit(suites);
+const built = await run(['scripts/build-web.mjs']);
+if (built !== 0) process.exit(built);
+process.exit(await run([vitest, 'run', '--config', 'test/e2e/vitest.config.ts']));

@@ -31,10 +31,13 @@ function open(url: string, headers: Record<string, string> = {}): Promise<Client
     const queue: Msg[] = [];
     const waiters: ((m: Msg) => void)[] = [];
     ws.on('message', (data) => {
-      const m = JSON.parse(String(data)) as Msg;
-      const w = waiters.shift();
-      if (w) w(m);
-      else queue.push(m);
+      // trades come gathered: a frame holds one message or an array of them
+      const parsed = JSON.parse(String(data)) as Msg | Msg[];
+      for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
+        const w = waiters.shift();
+        if (w) w(m);
+        else queue.push(m);
+      }
     });
     const closed = new Promise<{ code: number; reason: string }>((r) =>
       ws.on('close', (code, reason) => r({ code, reason: String(reason) })),
@@ -150,6 +153,7 @@ forEachDb('market-data: WebSocket stream', (makeDb) => {
         orders: false,
       });
       h.md.ingest(trade(101.25, 7));
+      await h.md.step(); // trades leave at the stream's next flush
       expect(await c.next()).toMatchObject({ type: 'trade', symbol: SYMBOL, price: 101.25, size: 7 });
       h.md.ingest({ ...trade(0), type: 'quote', bid: 101, bidSize: 3, ask: 101.5, askSize: 4 });
       h.md.ingest({ ...trade(0), type: 'quote', bid: 101.1, bidSize: 5, ask: 101.4, askSize: 6 });
@@ -311,6 +315,24 @@ forEachDb('market-data: WebSocket stream', (makeDb) => {
     c.ws.close();
   });
 
+  it('gathers the trades of one stream interval into one frame, in order', async () => {
+    const c = await connect({ authorization: 'Bearer good-token' });
+    await c.next();
+    c.send({ action: 'subscribe', trades: [SYMBOL] });
+    await c.until((m) => m.type === 'subscribed');
+    const frames: unknown[] = [];
+    c.ws.on('message', (data) => frames.push(JSON.parse(String(data))));
+    for (const price of [10.01, 10.02, 10.03]) h.md.ingest(trade(price, 1));
+    expect(frames).toEqual([]); // nothing leaves before the flush
+    await h.md.step();
+    for (const price of [10.01, 10.02, 10.03]) {
+      expect(await c.next()).toMatchObject({ type: 'trade', price });
+    }
+    expect(frames).toHaveLength(1);
+    expect((frames[0] as { price: number }[]).map((t) => t.price)).toEqual([10.01, 10.02, 10.03]);
+    c.ws.close();
+  });
+
   it('disconnects a slow consumer with 4008 and keeps serving the others', async () => {
     const slow = await connect({ authorization: 'Bearer good-token' });
     const fast = await connect({ authorization: 'Bearer good-token' });
@@ -322,7 +344,10 @@ forEachDb('market-data: WebSocket stream', (makeDb) => {
     // the slow client stops reading: the kernel buffers fill, then the server's
     (slow.ws as unknown as { _socket: Socket })._socket.pause();
     let fastSeen = 0;
-    fast.ws.on('message', () => fastSeen++);
+    fast.ws.on('message', (data) => {
+      const parsed = JSON.parse(String(data)) as unknown;
+      fastSeen += Array.isArray(parsed) ? parsed.length : 1;
+    });
     const before = h.md.stats().stream.slowConsumerClosed;
     for (let round = 0; round < 2000 && h.md.stats().stream.slowConsumerClosed === before; round++) {
       for (let i = 0; i < 1000; i++) h.md.ingest(trade(100 + (i % 100) / 100, 1));
@@ -333,6 +358,7 @@ forEachDb('market-data: WebSocket stream', (makeDb) => {
     expect(await slow.closed).toEqual({ code: 4008, reason: 'slow consumer' });
     // the fast one still gets new trades
     h.md.ingest(trade(123.45, 42));
+    await h.md.step();
     await fast.until((m) => m.type === 'trade' && m.price === 123.45 && m.size === 42);
     expect(fastSeen).toBeGreaterThan(1000);
     expect(fast.ws.readyState).toBe(WebSocket.OPEN);

@@ -45,7 +45,7 @@ export interface MarketDataConfig {
   timers?: boolean;
   /** candle write interval, ms (default 1000) */
   flushIntervalMs?: number;
-  /** conflated quote/book push interval, ms (default 50) */
+  /** conflated quote/book push and trade batch interval, ms (default 25) */
   streamIntervalMs?: number;
   /** staleness check interval, ms (default 250) */
   sweepIntervalMs?: number;
@@ -293,7 +293,7 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
     };
     every(config.stepIntervalMs ?? 100, () => void stepFeeds());
     every(config.sweepIntervalMs ?? 250, sweep);
-    every(config.streamIntervalMs ?? 50, pushStream);
+    every(config.streamIntervalMs ?? 25, pushStream);
     every(config.flushIntervalMs ?? 1000, () => void flush());
     every(60_000, () => void refreshInstruments());
   }

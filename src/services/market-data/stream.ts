@@ -11,7 +11,9 @@
  * "bars":[..],"news":[..],"orders":true}` (symbols, or "*" for all) → `{"type":"subscribed",
  * "trades":[..],...,"orders":bool}` with the current sets.
  * Server → client: `ready`, `subscribed`, `trade`, `quote`, `book`, `bar`, `news`, `order`,
- * `error {code, message}`.
+ * `error {code, message}`, one JSON object per frame — except trades, which are gathered for one
+ * stream interval (25 ms) and sent as one frame: a single object, or an array of them when there
+ * were several. Clients must accept both.
  *
  * Slow consumers never slow the others: every message is serialised once for all its receivers,
  * and a socket whose unsent bytes (ws bufferedAmount) exceed `softBufferBytes` gets no new quote
@@ -64,6 +66,8 @@ interface Client {
   orders: boolean;
   /** conflated messages waiting for the socket to drain, by 'q:SYM' / 'b:SYM' */
   pending: Map<string, string>;
+  /** trades since the last flush, sent together as one frame (a JSON array when more than one) */
+  trades: string[];
   closed: boolean;
 }
 
@@ -82,6 +86,7 @@ export interface StreamHub {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+const MAX_TRADES_PER_FRAME = 500;
 
 export function createStreamHub(deps: { bus: Bus; logger: Logger; config: StreamConfig }): StreamHub & {
   attach(socket: WebSocket, identity: VerifiedIdentity): void;
@@ -110,6 +115,7 @@ export function createStreamHub(deps: { bus: Bus; logger: Logger; config: Stream
     if (c.closed) return;
     c.closed = true;
     c.pending.clear();
+    c.trades.length = 0;
     try {
       c.socket.close(code, reason);
     } catch {
@@ -117,7 +123,30 @@ export function createStreamHub(deps: { bus: Bus; logger: Logger; config: Stream
     }
   }
 
+  /**
+   * Trades wait for the next flush (every stream interval, 25 ms by default) and leave as one
+   * frame: a frame per trade per socket costs more than the trade itself at a thousand sockets.
+   * Anything else sent to the socket first sends the trades before it, so the order holds.
+   */
+  function queueTrade(c: Client, json: string): void {
+    if (c.closed) return;
+    c.trades.push(json);
+    if (c.trades.length >= MAX_TRADES_PER_FRAME) sendTrades(c);
+  }
+
+  function sendTrades(c: Client): void {
+    if (c.trades.length === 0) return;
+    const frame = c.trades.length === 1 ? c.trades[0]! : `[${c.trades.join(',')}]`;
+    c.trades.length = 0;
+    sendNow(c, frame);
+  }
+
   function send(c: Client, json: string): void {
+    sendTrades(c);
+    sendNow(c, json);
+  }
+
+  function sendNow(c: Client, json: string): void {
     if (c.closed) return;
     if (c.socket.bufferedAmount > config.maxBufferBytes) {
       slowClosed++;
@@ -281,6 +310,7 @@ export function createStreamHub(deps: { bus: Bus; logger: Logger; config: Stream
         subs: { trades: new Set(), quotes: new Set(), books: new Set(), bars: new Set(), news: new Set() },
         orders: false,
         pending: new Map(),
+        trades: [],
         closed: false,
       };
       clients.add(c);
@@ -294,7 +324,7 @@ export function createStreamHub(deps: { bus: Bus; logger: Logger; config: Stream
       let text: string | undefined;
       receivers('trades', t.symbol, (c) => {
         text ??= json({ type: 'trade', symbol: t.symbol, price: t.price, size: t.size, ts: iso(t.ts) });
-        send(c, text);
+        queueTrade(c, text);
       });
     },
     quote(q) {
@@ -364,6 +394,7 @@ export function createStreamHub(deps: { bus: Bus; logger: Logger; config: Stream
       }
     },
     flush() {
+      for (const c of clients) sendTrades(c);
       for (const c of clients) {
         if (c.pending.size === 0 || c.closed || c.socket.bufferedAmount > config.softBufferBytes) continue;
         const pending = [...c.pending.values()];

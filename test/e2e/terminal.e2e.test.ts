@@ -1,0 +1,529 @@
+/**
+ * The web terminal in a real browser against a real Bourse (demo market on): sign up, live prices,
+ * a resting order in the book and the open orders, modify and cancel, two users trading with each
+ * other and seeing it without a reload, a statement, an operator listing a brokerage and halting a
+ * symbol, a broker trading for a client. Screenshots of the main screens go to test/artifacts/.
+ * Measured and printed (not asserted): bundle size and navigation → first chart drawn.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ADMIN_PASSWORD,
+  ARTIFACTS,
+  buildWeb,
+  chromiumOrSkip,
+  launchBrowser,
+  ROOT,
+  type Stack,
+  startStack,
+} from './stack.ts';
+
+const PASSWORD = 'correct horse battery staple';
+const T = 30_000;
+const haveChromium = chromiumOrSkip();
+
+interface Snapshot {
+  latest_quote: { bid_price: string | null; ask_price: string | null };
+}
+interface ApiOrder {
+  id: string;
+  symbol: string;
+  side: string;
+  qty: string;
+  limit_price: string | null;
+  status: string;
+  filled_qty: string;
+}
+
+// the page's globals, for the functions evaluated in it (this file is typechecked without the DOM library)
+declare const document: { querySelectorAll(selector: string): ArrayLike<{ textContent: string | null }> };
+declare const window: { __bourseFirstChartMs?: number };
+declare const sessionStorage: { getItem(key: string): string | null };
+
+const cents = (s: string) => Math.round(Number(s) * 100);
+const dollars = (c: number) => (c / 100).toFixed(2);
+
+describe.skipIf(!haveChromium)('web terminal in Chromium', () => {
+  let stack: Stack;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let context: BrowserContext;
+  let alice: Page;
+  let bob: Page;
+  let admin: Page;
+
+  beforeAll(async () => {
+    buildWeb();
+    stack = await startStack();
+    browser = await launchBrowser();
+    context = browser.context;
+  });
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    const pages = context?.pages() ?? [];
+    const name = ctx.task.name.slice(0, 30).replace(/\W+/g, '-');
+    await Promise.all(pages.map((p, i) => shot(p, `failed-${name}-${i}`).catch(() => {})));
+  });
+
+  afterAll(async () => {
+    await browser?.close().catch(() => {});
+    await stack?.stop();
+  });
+
+  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+
+  async function token(page: Page): Promise<string> {
+    return page.evaluate(
+      () => (JSON.parse(sessionStorage.getItem('bourse.session') ?? '{}') as { access: string }).access,
+    );
+  }
+
+  async function apiAs<T>(page: Page, path: string, init: RequestInit = {}): Promise<T> {
+    const res = await fetch(`${stack.url}${path}`, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${await token(page)}`,
+        ...(init.body !== undefined && { 'content-type': 'application/json' }),
+      },
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${path} → ${res.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  async function quote(page: Page, symbol: string): Promise<{ bid: number; ask: number }> {
+    for (;;) {
+      const { snapshots } = await apiAs<{ snapshots: Record<string, Snapshot> }>(
+        page,
+        `/market-data?symbols=${symbol}`,
+      );
+      const q = snapshots[symbol]?.latest_quote;
+      if (q?.bid_price && q.ask_price) return { bid: cents(q.bid_price), ask: cents(q.ask_price) };
+      await page.waitForTimeout(250);
+    }
+  }
+
+  async function signUp(page: Page, username: string): Promise<void> {
+    await page.goto(`${stack.url}/`);
+    await page.getByRole('heading', { name: 'Log in to Bourse' }).waitFor({ timeout: T });
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Username', { exact: true }).fill(username);
+    await page.getByLabel('Email', { exact: true }).fill(`${username}@example.com`);
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.getByRole('heading', { name: 'Watchlist' }).waitFor({ timeout: T });
+  }
+
+  async function logIn(page: Page, username: string, password: string): Promise<void> {
+    await page.goto(`${stack.url}/login`);
+    await page.getByLabel('Username or email').fill(username);
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
+    await page.getByRole('heading', { name: 'Watchlist' }).waitFor({ timeout: T });
+  }
+
+  const visible = (l: Locator, timeout = T) => l.first().waitFor({ state: 'visible', timeout });
+
+  async function fillTicket(
+    page: Page,
+    o: { symbol: string; side: 'buy' | 'sell'; type?: string; qty: number; limit?: number },
+  ): Promise<void> {
+    await page.getByRole('button', { name: `Select ${o.symbol}` }).click();
+    await visible(page.getByRole('heading', { name: `Order ticket ${o.symbol}` }));
+    await page.getByLabel(o.side === 'buy' ? 'Buy' : 'Sell', { exact: true }).check();
+    await page.getByLabel('Type', { exact: true }).selectOption(o.type ?? 'limit');
+    await page.getByLabel('Quantity', { exact: true }).fill(String(o.qty));
+    if (o.limit !== undefined) await page.getByLabel('Limit price', { exact: true }).fill(dollars(o.limit));
+  }
+
+  const submitButton = (page: Page, side: 'buy' | 'sell', symbol: string) =>
+    page.getByRole('button', { name: `${side === 'buy' ? 'Buy' : 'Sell'} ${symbol}`, exact: true });
+
+  it('is served at / with the SPA fallback, and API misses stay problem+json', async () => {
+    const html = await fetch(`${stack.url}/trade`, { headers: { accept: 'text/html' } });
+    const body = await html.text();
+    expect(body, 'the gateway must serve web/dist (registerWeb)').toContain('<div id="root"></div>');
+    expect(html.headers.get('cache-control')).toBe('no-cache');
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(body)?.[1];
+    const js = await fetch(`${stack.url}${asset}`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('cache-control')).toContain('immutable');
+    const miss = await fetch(`${stack.url}/v2/no-such-route`, { headers: { accept: 'text/html' } });
+    expect(miss.status).toBe(404);
+    expect(miss.headers.get('content-type')).toContain('json');
+
+    // bundle sizes, printed
+    const dir = join(ROOT, 'web/dist/assets');
+    let total = 0;
+    const rows = readdirSync(dir).map((f) => {
+      const raw = readFileSync(join(dir, f));
+      const gz = gzipSync(raw, { level: 9 }).length;
+      total += gz;
+      return `${f.padEnd(36)} ${String(statSync(join(dir, f)).size).padStart(8)} B  ${String(gz).padStart(7)} B gzip`;
+    });
+    const initial = [...body.matchAll(/(?:src|href)="\/assets\/([^"]+)"/g)].map((m) => m[1]!);
+    const initialGz = initial.reduce(
+      (n, f) => n + gzipSync(readFileSync(join(dir, f)), { level: 9 }).length,
+      0,
+    );
+    console.log(
+      `[e2e] bundle:\n  ${rows.join('\n  ')}\n  initial (${initial.join(', ')}): ${initialGz} B gzip; all: ${total} B gzip`,
+    );
+  });
+
+  it('signs up, shows live prices and draws the chart', async () => {
+    alice = await context.newPage();
+    await alice.goto(`${stack.url}/`);
+    await alice.getByRole('heading', { name: 'Log in to Bourse' }).waitFor({ timeout: T });
+    await shot(alice, 'login');
+    await signUp(alice, 'alice');
+    // the demo funds newcomers with paper cash (asynchronously)
+    await visible(alice.getByTestId('buying-power').filter({ hasText: '100,000.00' }));
+
+    // functions, not strings: the terminal's CSP forbids the eval that string predicates need
+    const prices = async () => (await alice.locator('[data-testid^="last-"]').allTextContents()).join('|');
+    await alice.waitForFunction(
+      () =>
+        Array.from(document.querySelectorAll('[data-testid^="last-"]')).filter((e) => e.textContent !== '—')
+          .length >= 3,
+      undefined,
+      { timeout: 60_000 },
+    );
+    const before = await prices();
+    await alice.waitForFunction(
+      (b) =>
+        Array.from(document.querySelectorAll('[data-testid^="last-"]'))
+          .map((e) => e.textContent)
+          .join('|') !== b,
+      before,
+      { timeout: 60_000 },
+    );
+    expect(await prices()).not.toBe(before);
+
+    // navigation → first chart drawn, on a fresh load of the terminal (the session survives a reload)
+    await alice.reload();
+    const ms = await alice.waitForFunction(() => window.__bourseFirstChartMs, undefined, { timeout: 60_000 });
+    const bars = await alice.locator('.chart-box').getAttribute('data-bars');
+    const source = await alice.locator('.chart-box').getAttribute('data-source');
+    console.log(
+      `[e2e] navigation → first chart drawn: ${Math.round(Number(await ms.jsonValue()))} ms (${bars} bars, ${source})`,
+    );
+    expect(Number(bars)).toBeGreaterThan(0);
+    await alice.getByLabel('EMA 20').check();
+    await shot(alice, 'terminal-dark');
+  });
+
+  it('places a resting limit order, sees it in the book and open orders, modifies and cancels it', async () => {
+    await alice.getByRole('button', { name: 'Select AAPL' }).click();
+    // keyboard: S picks the sell side and puts the cursor in the quantity, B the buy side
+    await alice.keyboard.press('s');
+    const attached = (l: Locator) => l.first().waitFor({ state: 'attached', timeout: T });
+    await attached(alice.locator('.ticket input[type="radio"][value="sell"]:checked'));
+    await attached(alice.getByLabel('Quantity', { exact: true }).and(alice.locator(':focus')));
+    await alice.locator('h2#wl-title').click();
+    await alice.keyboard.press('b');
+    await attached(alice.locator('.ticket input[type="radio"][value="buy"]:checked'));
+    // 5 % under the bid: below the market maker's five levels (so 6th in the ladder), out of the
+    // demo's reach for the minute this takes, inside the 20 % price band
+    const { bid } = await quote(alice, 'AAPL');
+    const price = Math.round(bid * 0.95);
+    await fillTicket(alice, { symbol: 'AAPL', side: 'buy', qty: 7, limit: price });
+    // estimate before sending: it rests, so maker fee
+    await visible(alice.getByText(/maker, 1 bps/));
+    await submitButton(alice, 'buy', 'AAPL').click();
+    await visible(
+      alice.getByRole('status').filter({ hasText: `Order new: buy 7 AAPL Limit @ ${dollars(price)}` }),
+    );
+    await visible(alice.getByRole('button', { name: `Cancel order buy 7 AAPL at ${dollars(price)}` }));
+    await visible(alice.locator(`.book tr.bid.own[data-price="${dollars(price)}"]`));
+
+    const moved = price - 5;
+    await alice.getByRole('button', { name: `Modify order buy 7 AAPL at ${dollars(price)}` }).click();
+    await alice.getByLabel('New quantity').fill('5');
+    await alice.getByLabel('New limit price').fill(dollars(moved));
+    await alice.getByRole('button', { name: 'Save' }).click();
+    const cancel = alice.getByRole('button', { name: `Cancel order buy 5 AAPL at ${dollars(moved)}` });
+    await visible(cancel);
+    await visible(alice.locator(`.book tr.bid.own[data-price="${dollars(moved)}"]`));
+    await shot(alice, 'terminal-open-order');
+
+    await cancel.click();
+    await cancel.waitFor({ state: 'detached', timeout: T });
+    await visible(alice.getByText('No open orders.'));
+    const open = await apiAs<ApiOrder[]>(alice, '/v2/orders?status=open');
+    expect(open).toEqual([]);
+  });
+
+  it('shows a trade between two users on both sides without a reload', async () => {
+    bob = await context.newPage();
+    await signUp(bob, 'bob');
+    await visible(bob.getByTestId('buying-power').filter({ hasText: '100,000.00' }));
+    // bob buys shares from the market maker: a crossing market order
+    await fillTicket(bob, { symbol: 'SPY', side: 'buy', type: 'market', qty: 3 });
+    await submitButton(bob, 'buy', 'SPY').click();
+    await visible(
+      bob.getByRole('status').filter({ hasText: /Order (filled|new|partially_filled): buy 3 SPY Market/ }),
+    );
+    await visible(bob.getByRole('list', { name: 'Notifications inbox' }).getByText(/^Bought \d+ SPY at/));
+
+    // bob's crossing sell fills alice's resting buy. The demo market moves fast and trades too, so
+    // alice's buy goes in at mid-spread during a short pre-open (nothing may cross then, so no
+    // market-maker ask can come under it), which makes it the best bid; the session opens and
+    // bob's sell at that price goes straight in. Should the market maker still get
+    // between them (a requote during the freeze), the attempt is retried: it counts only when
+    // both orders filled at alice's price.
+    const adminToken = await fetch(`${stack.url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+    }).then(async (r) => ((await r.json()) as { access_token: string }).access_token);
+    const session = (state: string) =>
+      fetch(`${stack.url}/v1/admin/session`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ state }),
+      }).then((r) => expect(r.status, `session ${state}`).toBe(200));
+    type Activity = { order_id?: string; price?: string };
+    const newest = async (page: Page, side: string) =>
+      (await apiAs<ApiOrder[]>(page, `/v2/orders?status=all&symbols=SPY&limit=1&side=${side}`))[0];
+    const filledAt = async (page: Page, side: string, at: string) => {
+      const o = await newest(page, side);
+      if (o?.status !== 'filled') return false;
+      const fills = await apiAs<Activity[]>(page, '/v2/account/activities?activity_types=FILL');
+      return fills.filter((f) => f.order_id === o.id).every((f) => f.price === at);
+    };
+    let price = 0;
+    for (let attempt = 1; ; attempt++) {
+      await bob.getByRole('tab', { name: /Positions/ }).click();
+      await visible(bob.getByRole('table', { name: 'Positions' }).locator('tr[data-symbol="SPY"]'));
+      await fillTicket(alice, { symbol: 'SPY', side: 'buy', qty: 3 });
+      await fillTicket(bob, { symbol: 'SPY', side: 'sell', qty: 3 });
+      let ok = false;
+      let at = '';
+      try {
+        await session('pre_open');
+        // the touch as the page shows it (the stream's book, fresher than a polled snapshot)
+        const touch = async (row: Locator) =>
+          cents(((await row.getAttribute('data-price')) ?? '').replaceAll(',', ''));
+        const bid = await touch(alice.locator('.book tr.bid').first());
+        const ask = await touch(alice.locator('.book tr.ask').last());
+        price = bid + Math.floor((ask - bid) / 2);
+        at = dollars(price);
+        await alice.getByLabel('Limit price', { exact: true }).fill(at);
+        await bob.getByLabel('Limit price', { exact: true }).fill(at);
+        await submitButton(alice, 'buy', 'SPY').click();
+        const rested = await alice
+          .getByRole('status')
+          .filter({ hasText: `Order new: buy 3 SPY Limit @ ${at}` })
+          .waitFor({ timeout: 5_000 })
+          .then(() => true)
+          .catch(() => false);
+        await session('open');
+        if (rested) {
+          await submitButton(bob, 'sell', 'SPY').click();
+          await visible(bob.locator('.ticket .result').filter({ hasText: at }));
+          for (let i = 0; i < 20 && !ok; i++) {
+            ok = (await filledAt(alice, 'buy', at)) && (await filledAt(bob, 'sell', at));
+            if (!ok) await alice.waitForTimeout(250);
+          }
+        }
+      } finally {
+        await session('open');
+      }
+      if (ok) break;
+      if (attempt === 5) throw new Error('the demo market traded with our orders first five times');
+      const said = (page: Page) =>
+        page
+          .locator('.ticket .result')
+          .textContent({ timeout: 1_000 })
+          .catch(() => '(nothing)');
+      console.warn(
+        `[e2e] attempt ${attempt} at ${at} did not pair the two orders (bob: "${await said(bob)}", alice: "${await said(alice)}"); again`,
+      );
+      await apiAs(alice, '/v2/orders', { method: 'DELETE' });
+      await apiAs(bob, '/v2/orders', { method: 'DELETE' });
+      const held = await apiAs<{ symbol: string; qty: string }[]>(bob, '/v2/positions');
+      const have = Number(held.find((x) => x.symbol === 'SPY')?.qty ?? 0);
+      if (have < 3) {
+        await apiAs(bob, '/v2/orders', {
+          method: 'POST',
+          body: JSON.stringify({
+            symbol: 'SPY',
+            qty: String(3 - have),
+            side: 'buy',
+            type: 'market',
+            time_in_force: 'day',
+          }),
+        });
+      }
+    }
+    const p = dollars(price);
+    // alice: notification (inbox), fill and position, live, no reload
+    await visible(alice.getByRole('list', { name: 'Notifications inbox' }).getByText(`Bought 3 SPY at ${p}`));
+    await alice.getByRole('tab', { name: 'Fills' }).click();
+    await visible(
+      alice
+        .getByRole('table', { name: 'Fills' })
+        .getByRole('row')
+        .filter({ hasText: 'SPY' })
+        .filter({ hasText: p }),
+    );
+    await alice.getByRole('tab', { name: /Positions/ }).click();
+    const row = alice.getByRole('table', { name: 'Positions' }).locator('tr[data-symbol="SPY"]');
+    await visible(row);
+    const held = await apiAs<{ symbol: string; qty: string }[]>(alice, '/v2/positions');
+    const spy = held.find((x) => x.symbol === 'SPY')?.qty;
+    expect(Number(spy)).toBeGreaterThanOrEqual(3);
+    await visible(
+      row
+        .locator('td')
+        .nth(1)
+        .filter({ hasText: new RegExp(`^${spy}$`) }),
+    );
+    await visible(row.locator('.pnl').filter({ hasText: /SPY unrealised (gain|loss|flat)/ }));
+    // bob: the other side
+    await visible(bob.getByRole('list', { name: 'Notifications inbox' }).getByText(`Sold 3 SPY at ${p}`));
+    await bob.getByRole('tab', { name: 'Fills' }).click();
+    await visible(
+      bob
+        .getByRole('table', { name: 'Fills' })
+        .getByRole('row')
+        .filter({ hasText: 'sell' })
+        .filter({ hasText: p }),
+    );
+    await shot(alice, 'terminal-after-trade');
+  });
+
+  it('shows portfolio and reports, and downloads a statement when reporting answers', async () => {
+    await alice.getByRole('link', { name: 'Portfolio' }).click();
+    await alice.getByRole('heading', { name: 'Portfolio', exact: true }).waitFor({ timeout: T });
+    await visible(alice.getByRole('heading', { name: /Statement/ }));
+    const download = alice.waitForEvent('download', { timeout: T }).catch(() => null);
+    const unavailable = alice
+      .getByText(/Statement CSV unavailable/)
+      .waitFor({ timeout: T })
+      .then(() => true)
+      .catch(() => false);
+    await alice.getByRole('button', { name: 'Download statement CSV' }).click();
+    const got = await Promise.race([download, unavailable.then((u) => (u ? 'unavailable' : null))]);
+    if (got === 'unavailable' || got === null) {
+      expect(await unavailable).toBe(true);
+      console.warn('[e2e] reporting is not available on this stack: the statement shows "unavailable"');
+    } else {
+      const path = join(ARTIFACTS, 'statement.csv');
+      await got.saveAs(path);
+      expect(readFileSync(path, 'utf8').length).toBeGreaterThan(0);
+      const pdf = alice.waitForEvent('download', { timeout: T });
+      await alice.getByRole('button', { name: 'Download statement PDF' }).click();
+      const pdfPath = join(ARTIFACTS, 'statement.pdf');
+      await (await pdf).saveAs(pdfPath);
+      expect(readFileSync(pdfPath).subarray(0, 4).toString()).toBe('%PDF');
+    }
+    await shot(alice, 'portfolio');
+    await alice.getByRole('link', { name: 'Trade' }).click();
+    await alice.getByRole('heading', { name: 'Watchlist' }).waitFor({ timeout: T });
+  });
+
+  it('lets an operator create a brokerage and a broker, and a halt makes the ticket refuse clearly', async () => {
+    admin = await context.newPage();
+    await logIn(admin, 'admin', ADMIN_PASSWORD);
+    await admin.getByRole('link', { name: 'Operator' }).click();
+    await admin.getByRole('heading', { name: 'Operator console' }).waitFor({ timeout: T });
+    await visible(admin.getByRole('table', { name: 'Symbols' }).getByText('AAPL', { exact: true }));
+
+    await admin.getByLabel('Brokerage name').fill('Acme Brokers');
+    await admin.getByRole('button', { name: 'Create brokerage' }).click();
+    await visible(admin.getByRole('status').filter({ hasText: 'Brokerage Acme Brokers: done' }));
+    const form = admin.getByRole('form', { name: 'New user' });
+    await form.getByLabel('Username').fill('broker1');
+    await form.getByLabel('Email').fill('broker1@example.com');
+    await form.getByLabel('Password').fill(PASSWORD);
+    await form.getByLabel('Role').selectOption('broker');
+    await form
+      .getByLabel('Brokerage')
+      .locator('option', { hasText: 'Acme Brokers' })
+      .waitFor({ state: 'attached', timeout: T });
+    await form.getByLabel('Brokerage').selectOption({ label: 'Acme Brokers' });
+    await form.getByRole('button', { name: 'Create user' }).click();
+    await visible(admin.getByRole('status').filter({ hasText: 'User broker1: done' }));
+
+    const { bid: aaplBid } = await quote(alice, 'AAPL'); // before the halt empties the book
+    await admin.getByLabel(/Symbol to halt/).fill('AAPL');
+    await admin.getByRole('button', { name: 'Halt', exact: true }).click();
+    const halted = await Promise.race([
+      admin
+        .getByRole('status')
+        .filter({ hasText: 'Halt AAPL: done' })
+        .first()
+        .waitFor({ timeout: T })
+        .then(() => true),
+      admin
+        .getByRole('status')
+        .filter({ hasText: /Halt AAPL: / })
+        .filter({ hasNotText: 'done' })
+        .first()
+        .waitFor({ timeout: T })
+        .then(() => false),
+    ]);
+    await shot(admin, 'operator');
+    expect(halted, 'POST /v1/admin/halts').toBe(true);
+
+    await fillTicket(alice, { symbol: 'AAPL', side: 'buy', qty: 1, limit: Math.round(aaplBid * 0.95) });
+    await submitButton(alice, 'buy', 'AAPL').click();
+    const refusal = alice.locator('.ticket [role="alert"]').filter({ hasText: /Order refused: .*halt/i });
+    await visible(refusal);
+    console.log(`[e2e] halted ticket says: ${await refusal.textContent()}`);
+    await shot(alice, 'terminal-halted');
+
+    await admin.getByRole('button', { name: 'Resume', exact: true }).click();
+    await visible(admin.getByRole('status').filter({ hasText: 'Resume AAPL: done' }));
+  });
+
+  it('lets a broker create a client, fund it and trade on its behalf', async () => {
+    const broker = await context.newPage();
+    await logIn(broker, 'broker1', PASSWORD);
+    await broker.getByRole('link', { name: 'Broker' }).click();
+    await broker.getByRole('heading', { name: 'Broker console' }).waitFor({ timeout: T });
+    await broker.getByLabel('Client username').fill('client1');
+    await broker.getByLabel('Client email').fill('client1@example.com');
+    await broker.getByLabel('Client password').fill(PASSWORD);
+    await broker.getByRole('button', { name: 'Create client' }).click();
+    await visible(broker.getByRole('status').filter({ hasText: 'Client client1 created' }));
+    await broker.getByRole('button', { name: 'client1', exact: true }).click();
+    await broker.getByRole('heading', { name: 'Client client1' }).waitFor({ timeout: T });
+    await broker.getByLabel('Amount (USD)').fill('500.00');
+    await broker.getByRole('button', { name: 'Deposit' }).click();
+    await visible(broker.getByRole('status').filter({ hasText: /Deposited 500.00|funding/i }));
+    await shot(broker, 'broker');
+
+    await broker.getByRole('button', { name: 'Trade for client1' }).click();
+    await visible(broker.getByRole('status').filter({ hasText: 'Acting for client1' }));
+    const { bid: msftBid } = await quote(broker, 'MSFT');
+    const bid = Math.round(msftBid * 0.95) + 40;
+    await fillTicket(broker, { symbol: 'MSFT', side: 'buy', qty: 2, limit: bid - 40 });
+    await submitButton(broker, 'buy', 'MSFT').click();
+    await visible(
+      broker.getByRole('status').filter({ hasText: `Order new: buy 2 MSFT Limit @ ${dollars(bid - 40)}` }),
+    );
+
+    // the order is the client's, not the broker's
+    const users = await apiAs<{ users: { id: string; username: string }[] }>(broker, '/users?role=investor');
+    const client = users.users.find((u) => u.username === 'client1')!;
+    const theirs = await apiAs<ApiOrder[]>(broker, `/v2/orders?status=open&account_id=${client.id}`);
+    expect(theirs.map((o) => [o.symbol, o.qty, o.limit_price])).toEqual([['MSFT', '2', dollars(bid - 40)]]);
+    expect(await apiAs<ApiOrder[]>(broker, '/v2/orders?status=open')).toEqual([]);
+    await visible(broker.getByRole('button', { name: `Cancel order buy 2 MSFT at ${dollars(bid - 40)}` }));
+
+    // light theme, for the record
+    await broker.getByRole('button', { name: 'Switch to light theme' }).click(); // the browser prefers dark
+    await shot(broker, 'terminal-light-acting');
+    await writeFile(
+      join(ARTIFACTS, 'README.txt'),
+      'Screenshots and downloads of the last `npm run test:e2e`.\n',
+    );
+  });
+});

@@ -1,0 +1,294 @@
+/**
+ * Candles + volume (lightweight-charts 5), an interval choice and indicator toggles. History from
+ * GET /v2/stocks/:symbol/bars; when that route is unavailable, candles are built live from the
+ * trades this page sees (and the panel says so). Indicators come from the market-data service,
+ * or are computed here from the bars when its route is unavailable.
+ */
+import {
+  CandlestickSeries,
+  createChart,
+  HistogramSeries,
+  type IChartApi,
+  type ISeriesApi,
+  LineSeries,
+  type UTCTimestamp,
+} from 'lightweight-charts';
+import { useEffect, useRef, useState } from 'react';
+import { ApiError, api } from '../api.ts';
+import {
+  bbands,
+  ema,
+  foldTrade,
+  type Series,
+  sma,
+  TIMEFRAMES,
+  type Timeframe,
+  timeOf,
+  vwap,
+} from '../lib/indicators.ts';
+import { onBar, onTrade, state } from '../market.ts';
+import type { Bar } from '../types.ts';
+
+type Indicator = 'sma' | 'ema' | 'bbands' | 'vwap';
+const INDICATORS: [Indicator, string][] = [
+  ['sma', 'SMA 20'],
+  ['ema', 'EMA 20'],
+  ['bbands', 'Bollinger 20'],
+  ['vwap', 'VWAP'],
+];
+const COLORS: Record<string, string> = {
+  sma: '#f5a623',
+  ema: '#7b61ff',
+  bbands_upper: '#5aa9e6',
+  bbands_middle: '#5aa9e6',
+  bbands_lower: '#5aa9e6',
+  vwap: '#e056fd',
+};
+
+declare global {
+  interface Window {
+    __bourseFirstChartMs?: number;
+  }
+}
+
+function css(name: string): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
+}
+
+export default function Chart({ symbol }: { symbol: string }) {
+  const box = useRef<HTMLElement>(null);
+  const chart = useRef<IChartApi | null>(null);
+  const candles = useRef<ISeriesApi<'Candlestick'> | null>(null);
+  const volume = useRef<ISeriesApi<'Histogram'> | null>(null);
+  const lines = useRef(new Map<string, ISeriesApi<'Line'>>());
+  const bars = useRef<Bar[]>([]);
+  const [tf, setTf] = useState<Timeframe>('1Min');
+  const [on, setOn] = useState<Set<Indicator>>(new Set());
+  const [source, setSource] = useState<'loading' | 'history' | 'live'>('loading');
+  const [note, setNote] = useState<string | null>(null);
+  const [count, setCount] = useState(0);
+
+  // the chart itself, once
+  useEffect(() => {
+    if (!box.current) return;
+    const c = createChart(box.current, {
+      autoSize: true,
+      layout: { background: { color: 'transparent' }, textColor: css('--fg-muted'), attributionLogo: false },
+      grid: { vertLines: { color: css('--grid') }, horzLines: { color: css('--grid') } },
+      timeScale: { timeVisible: true, secondsVisible: false },
+      rightPriceScale: { scaleMargins: { top: 0.08, bottom: 0.25 } },
+    });
+    candles.current = c.addSeries(CandlestickSeries, {
+      upColor: css('--up'),
+      downColor: css('--down'),
+      wickUpColor: css('--up'),
+      wickDownColor: css('--down'),
+      borderVisible: false,
+    });
+    volume.current = c.addSeries(HistogramSeries, { priceScaleId: 'vol', priceFormat: { type: 'volume' } });
+    c.priceScale('vol').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+    chart.current = c;
+    const retheme = () =>
+      c.applyOptions({
+        layout: { textColor: css('--fg-muted') },
+        grid: { vertLines: { color: css('--grid') }, horzLines: { color: css('--grid') } },
+      });
+    window.addEventListener('bourse-theme', retheme);
+    return () => {
+      window.removeEventListener('bourse-theme', retheme);
+      c.remove();
+      chart.current = null;
+      lines.current.clear();
+    };
+  }, []);
+
+  function draw() {
+    const list = bars.current;
+    candles.current?.setData(
+      list.map((b) => ({ time: timeOf(b) as UTCTimestamp, open: b.o, high: b.h, low: b.l, close: b.c })),
+    );
+    const up = css('--up-dim');
+    const down = css('--down-dim');
+    volume.current?.setData(
+      list.map((b) => ({ time: timeOf(b) as UTCTimestamp, value: b.v, color: b.c >= b.o ? up : down })),
+    );
+    setCount(list.length);
+    if (list.length > 0 && window.__bourseFirstChartMs === undefined) {
+      requestAnimationFrame(() => {
+        window.__bourseFirstChartMs ??= performance.now();
+      });
+    }
+  }
+
+  // history for the symbol and interval, else live candles
+  // biome-ignore lint/correctness/useExhaustiveDependencies: draw reads refs only
+  useEffect(() => {
+    let cancelled = false;
+    bars.current = [];
+    setSource('loading');
+    setNote(null);
+    draw();
+    const seconds = TIMEFRAMES[tf];
+    // trades move the last candle (and open the next) between the service's closed bars
+    const offTrade = onTrade((s, cents, size, ts) => {
+      if (s !== symbol) return;
+      foldTrade(bars.current, seconds, cents / 100, size, ts);
+      draw();
+    });
+    const offBar = onBar((s, frame, bar) => {
+      if (s !== symbol || frame !== tf) return;
+      const list = bars.current;
+      const last = list[list.length - 1];
+      if (last && last.t === bar.t) list[list.length - 1] = bar;
+      else if (!last || Date.parse(bar.t) > Date.parse(last.t)) list.push(bar);
+      draw();
+    });
+    (async () => {
+      try {
+        const res = await api<{ bars: Bar[] }>(`/v2/stocks/${symbol}/bars`, {
+          query: { timeframe: tf, limit: 500 },
+        });
+        if (cancelled) return;
+        bars.current = [...(res.bars ?? [])].sort((a, b) => Date.parse(a.t) - Date.parse(b.t));
+        setSource('history');
+      } catch (err) {
+        if (cancelled) return;
+        setSource('live');
+        setNote(
+          err instanceof ApiError && err.unavailable
+            ? 'Historical bars unavailable: candles are built from the trades seen since this page opened.'
+            : `Bars: ${err instanceof Error ? err.message : String(err)}; showing live candles.`,
+        );
+        // the trades this page has already seen, oldest first
+        for (const t of [...(state.tape.get(symbol) ?? [])].reverse())
+          foldTrade(bars.current, seconds, t.priceCents / 100, t.size, t.ts);
+      }
+      draw();
+      chart.current?.timeScale().fitContent();
+    })();
+    return () => {
+      cancelled = true;
+      offTrade();
+      offBar();
+    };
+  }, [symbol, tf]);
+
+  // indicators: from the service, or computed here
+  // biome-ignore lint/correctness/useExhaustiveDependencies: count stands for the bars
+  useEffect(() => {
+    const c = chart.current;
+    if (!c) return;
+    let cancelled = false;
+    (async () => {
+      const wanted = [...on];
+      let series: Record<string, Series> = {};
+      if (wanted.length > 0 && source === 'history') {
+        try {
+          const spec = wanted.map((i) => (i === 'vwap' ? 'vwap' : `${i}:20`)).join(',');
+          // {bars, indicators: {'sma:20': [{value} | null, …]}}, aligned to bars; bbands: upper/middle/lower
+          const res = await api<{
+            bars: { t: string }[];
+            indicators: Record<string, (Record<string, number | null> | null)[]>;
+          }>(`/v1/market-data/${symbol}/indicators`, {
+            query: { timeframe: tf, indicators: spec, limit: 500 },
+          });
+          for (const [name, points] of Object.entries(res.indicators ?? {})) {
+            const base = name.split(':')[0] ?? name;
+            points.forEach((point, i) => {
+              const t = res.bars[i]?.t;
+              if (!point || !t) return;
+              for (const [field, v] of Object.entries(point)) {
+                if (typeof v !== 'number') continue;
+                const key = field === 'value' ? base : `${base}_${field}`;
+                (series[key] ??= []).push({ time: Math.floor(Date.parse(t) / 1000), value: v });
+              }
+            });
+          }
+        } catch {
+          series = {};
+        }
+      }
+      if (Object.keys(series).length === 0) {
+        const b = bars.current;
+        if (on.has('sma')) series.sma = sma(b, 20);
+        if (on.has('ema')) series.ema = ema(b, 20);
+        if (on.has('bbands')) {
+          const bb = bbands(b, 20);
+          series.bbands_upper = bb.upper;
+          series.bbands_lower = bb.lower;
+        }
+        if (on.has('vwap')) series.vwap = vwap(b);
+      }
+      if (cancelled) return;
+      for (const [k, s] of lines.current) {
+        if (!(k in series)) {
+          c.removeSeries(s);
+          lines.current.delete(k);
+        }
+      }
+      for (const [k, data] of Object.entries(series)) {
+        let s = lines.current.get(k);
+        if (!s) {
+          const base = k.split(/[_:]/)[0] ?? k;
+          s = c.addSeries(LineSeries, {
+            color: COLORS[k] ?? COLORS[base] ?? '#aaa',
+            lineWidth: 1,
+            priceLineVisible: false,
+            lastValueVisible: false,
+          });
+          lines.current.set(k, s);
+        }
+        s.setData(data.map((d) => ({ time: d.time as UTCTimestamp, value: d.value })));
+      }
+    })();
+    return () => {
+      cancelled = true;
+    };
+  }, [on, count, source, symbol, tf]);
+
+  return (
+    <section className="panel chart" aria-labelledby="chart-title">
+      <div className="chart-bar">
+        <h2 id="chart-title">{symbol}</h2>
+        <fieldset className="intervals">
+          <legend className="sr-only">Interval</legend>
+          {(Object.keys(TIMEFRAMES) as Timeframe[]).map((t) => (
+            <button key={t} type="button" aria-pressed={tf === t} onClick={() => setTf(t)}>
+              {t}
+            </button>
+          ))}
+        </fieldset>
+        <fieldset className="toggles">
+          <legend className="sr-only">Indicators</legend>
+          {INDICATORS.map(([k, label]) => (
+            <label key={k}>
+              <input
+                type="checkbox"
+                checked={on.has(k)}
+                onChange={(e) => {
+                  const next = new Set(on);
+                  if (e.target.checked) next.add(k);
+                  else next.delete(k);
+                  setOn(next);
+                }}
+              />
+              {label}
+            </label>
+          ))}
+        </fieldset>
+      </div>
+      {note && (
+        <p className="unavailable" role="note">
+          {note}
+        </p>
+      )}
+      <figure
+        ref={box}
+        className="chart-box"
+        aria-label={`${symbol} ${tf} candlestick chart with volume, ${count} bars`}
+        data-bars={count}
+        data-source={source}
+      />
+    </section>
+  );
+}

@@ -1,0 +1,229 @@
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { actingFor, api, onSessionChange } from '../api.ts';
+import { AccountPanels } from '../components/AccountPanels.tsx';
+import { ConnBanner } from '../components/ConnBanner.tsx';
+import { Inbox } from '../components/Inbox.tsx';
+import { News } from '../components/News.tsx';
+import { OrderBook } from '../components/OrderBook.tsx';
+import { Tape } from '../components/Tape.tsx';
+import { Ticket } from '../components/Ticket.tsx';
+import { Watchlist } from '../components/Watchlist.tsx';
+import { useFrame } from '../lib/frame.ts';
+import { fmtCents, toCents } from '../lib/money.ts';
+import {
+  loadReferences,
+  onOrderEvent,
+  setSymbols,
+  startMarket,
+  state,
+  stopMarket,
+  store,
+} from '../market.ts';
+import { onNotification, startNotifications, stopNotifications } from '../notifications.ts';
+import type { Account, Asset, Fill, Me, Order, Position } from '../types.ts';
+
+const Chart = lazy(() => import('../components/Chart.tsx'));
+const SELECTED_KEY = 'bourse.symbol';
+const ACCOUNT_POLL_MS = 3_000;
+
+interface AccountData {
+  account: Account | null;
+  orders: Order[] | null;
+  positions: Position[] | null;
+  fills: Fill[] | null;
+}
+
+/** The account's state, re-read every few seconds and at once when an order event or notification says so. */
+function useAccountData(): [AccountData, () => void] {
+  const [data, setData] = useState<AccountData>({
+    account: null,
+    orders: null,
+    positions: null,
+    fills: null,
+  });
+  const [actingKey, setActingKey] = useState(actingFor());
+  const inflight = useRef(false);
+  const again = useRef(false);
+  useEffect(() => onSessionChange(() => setActingKey(actingFor())), []);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: actingKey changes the account read
+  const reload = useCallback(async () => {
+    if (inflight.current) {
+      again.current = true;
+      return;
+    }
+    inflight.current = true;
+    try {
+      const [account, orders, positions, fills] = await Promise.allSettled([
+        api<Account>('/v2/account'),
+        api<Order[]>('/v2/orders', { query: { status: 'open', limit: 100 } }),
+        api<Position[]>('/v2/positions'),
+        api<Fill[]>('/v2/account/activities', { query: { activity_types: 'FILL', page_size: 50 } }),
+      ]);
+      setData((d) => ({
+        account: account.status === 'fulfilled' ? account.value : d.account,
+        orders: orders.status === 'fulfilled' ? orders.value : d.orders,
+        positions: positions.status === 'fulfilled' ? positions.value : d.positions,
+        fills: fills.status === 'fulfilled' ? fills.value : d.fills,
+      }));
+    } finally {
+      inflight.current = false;
+      if (again.current) {
+        again.current = false;
+        void reload();
+      }
+    }
+  }, [actingKey]);
+  useEffect(() => {
+    setData({ account: null, orders: null, positions: null, fills: null });
+    void reload();
+    const t = setInterval(() => {
+      if (document.visibilityState !== 'hidden') void reload();
+    }, ACCOUNT_POLL_MS);
+    const off1 = onNotification(() => void reload());
+    const off2 = onOrderEvent(() => void reload());
+    return () => {
+      clearInterval(t);
+      off1();
+      off2();
+    };
+  }, [reload]);
+  return [data, reload];
+}
+
+export function Terminal({ me }: { me: Me }) {
+  const [assets, setAssets] = useState<Asset[] | null>(null);
+  const [assetsError, setAssetsError] = useState<string | null>(null);
+  const [selected, setSelected] = useState<string>(() => localStorage.getItem(SELECTED_KEY) ?? 'AAPL');
+  const [picked, setPicked] = useState<{ cents: number; n: number } | null>(null);
+  const [sideRequest, setSideRequest] = useState<{ side: 'buy' | 'sell'; n: number } | null>(null);
+
+  // B / S: buy / sell in the ticket; "/": the watchlist (not while typing in a field)
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      if (e.ctrlKey || e.metaKey || e.altKey || (t && /^(INPUT|SELECT|TEXTAREA)$/.test(t.tagName))) return;
+      const key = e.key.toLowerCase();
+      if (key === 'b' || key === 's') {
+        e.preventDefault();
+        const side = key === 'b' ? 'buy' : 'sell';
+        setSideRequest((r) => ({ side, n: (r?.n ?? 0) + 1 }));
+      } else if (e.key === '/') {
+        e.preventDefault();
+        document.querySelector<HTMLButtonElement>('.watchlist tbody button')?.focus();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+  const [data, reload] = useAccountData();
+  useFrame(store);
+
+  useEffect(() => {
+    api<Asset[]>('/v2/assets')
+      .then((a) => setAssets(a.filter((x) => x.tradable)))
+      .catch((err: Error) => setAssetsError(err.message));
+  }, []);
+
+  const symbols = useMemo(() => {
+    const list = (assets ?? []).map((a) => a.symbol).slice(0, 30);
+    for (const p of data.positions ?? []) if (!list.includes(p.symbol)) list.push(p.symbol);
+    return list;
+  }, [assets, data.positions]);
+
+  useEffect(() => {
+    if (assets && assets.length > 0 && !assets.some((a) => a.symbol === selected))
+      setSelected(assets[0]!.symbol);
+  }, [assets, selected]);
+  useEffect(() => localStorage.setItem(SELECTED_KEY, selected), [selected]);
+
+  useEffect(() => {
+    startMarket();
+    startNotifications();
+    return () => {
+      stopMarket();
+      stopNotifications();
+    };
+  }, []);
+  useEffect(() => setSymbols(symbols, selected), [symbols, selected]);
+  const symbolKey = symbols.join(',');
+  useEffect(() => {
+    void loadReferences(symbolKey ? symbolKey.split(',') : []);
+    const t = setInterval(() => void loadReferences(symbolKey ? symbolKey.split(',') : []), 60_000);
+    return () => clearInterval(t);
+  }, [symbolKey]);
+
+  const q = state.quotes.get(selected);
+  const position = data.positions?.find((p) => p.symbol === selected);
+  const context = {
+    buyingPowerCents: toCents(data.account?.buying_power),
+    availableShares: data.positions === null ? null : Number(position?.qty_available ?? 0),
+    lastCents: q?.lastCents ?? null,
+    bidCents: q?.bidCents ?? null,
+    askCents: q?.askCents ?? null,
+  };
+  const ownPrices = new Set(
+    (data.orders ?? [])
+      .filter((o) => o.symbol === selected && o.limit_price)
+      .map((o) => toCents(o.limit_price) ?? 0),
+  );
+
+  return (
+    <div className="terminal">
+      <div className="status-row">
+        <ConnBanner />
+        <dl className="account-strip" aria-label="Account summary">
+          <dt>Equity</dt>
+          <dd className="num">{fmtCents(toCents(data.account?.equity))}</dd>
+          <dt>Cash</dt>
+          <dd className="num">{fmtCents(toCents(data.account?.cash))}</dd>
+          <dt>Buying power</dt>
+          <dd className="num" data-testid="buying-power">
+            {fmtCents(toCents(data.account?.buying_power))}
+          </dd>
+        </dl>
+        {actingFor() && <span className="acting-note">Orders go to the client's account</span>}
+        <span className="muted small">
+          Keys: <kbd>B</kbd> buy · <kbd>S</kbd> sell · <kbd>/</kbd> symbols · ↑↓ in lists ({me.username})
+        </span>
+      </div>
+      {assetsError && (
+        <p className="error" role="alert">
+          Symbols: {assetsError}
+        </p>
+      )}
+      <div className="grid">
+        <Watchlist symbols={symbols} selected={selected} onSelect={setSelected} />
+        <div className="col-center">
+          <Suspense fallback={<section className="panel chart">Loading chart…</section>}>
+            <Chart symbol={selected} />
+          </Suspense>
+          <AccountPanels
+            orders={data.orders}
+            positions={data.positions}
+            fills={data.fills}
+            onChanged={() => void reload()}
+          />
+        </div>
+        <div className="col-side">
+          <Ticket
+            symbol={selected}
+            context={context}
+            pickedPrice={picked}
+            sideRequest={sideRequest}
+            onPlaced={() => void reload()}
+          />
+          <OrderBook
+            symbol={selected}
+            ownPrices={ownPrices}
+            onPrice={(cents) => setPicked((p) => ({ cents, n: (p?.n ?? 0) + 1 }))}
+          />
+        </div>
+        <div className="col-right">
+          <Tape symbol={selected} />
+          <News symbol={selected} />
+          <Inbox />
+        </div>
+      </div>
+    </div>
+  );
+}

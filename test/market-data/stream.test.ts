@@ -136,6 +136,27 @@ forEachDb('market-data: WebSocket stream', (makeDb) => {
       garbage.send({ action: 'subscribe', trades: [SYMBOL] });
       expect((await garbage.closed).code).toBe(4401);
     });
+
+    it('closes a stream when its access token expires, by header or by message', async () => {
+      const jwt = (expSec: number) =>
+        ['e30', Buffer.from(JSON.stringify({ sub: 'alice', exp: expSec })).toString('base64url'), 'sig'].join(
+          '.',
+        );
+      const soon = jwt(Math.floor(Date.now() / 1000) + 1);
+      const later = jwt(Math.floor(Date.now() / 1000) + 3600);
+      h.tokens.set(soon, alice);
+      h.tokens.set(later, alice);
+      const byHeader = await connect({ authorization: `Bearer ${soon}` });
+      const byMessage = await connect();
+      byMessage.send({ action: 'auth', token: soon });
+      const lasting = await connect({ authorization: `Bearer ${later}` });
+      expect(await byHeader.next()).toEqual({ type: 'ready' });
+      expect(await byMessage.next()).toEqual({ type: 'ready' });
+      expect(await byHeader.closed).toEqual({ code: 4401, reason: 'token expired' });
+      expect(await byMessage.closed).toEqual({ code: 4401, reason: 'token expired' });
+      expect(lasting.ws.readyState).toBe(WebSocket.OPEN);
+      lasting.ws.close();
+    });
   });
 
   describe('subscriptions', () => {

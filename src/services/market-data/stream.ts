@@ -447,6 +447,45 @@ function parseAuth(data: unknown): string | null {
   }
 }
 
+/**
+ * When an access token (a JWT the users service has just verified) expires, in epoch ms; null for
+ * an API key or an unreadable token. Read without verifying again: the signature was checked.
+ */
+export function accessTokenExpiry(token: string | null): number | null {
+  const payload = token?.split('.')[1];
+  if (!payload) return null;
+  try {
+    const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Attaches an authenticated socket, closed (4401 'token expired') when its access token expires:
+ * the client reconnects with a fresh token, so a revoked session stops receiving within one token
+ * lifetime, as on the users service's notification stream.
+ */
+function attachUntilExpiry(
+  hub: ReturnType<typeof createStreamHub>,
+  socket: WebSocket,
+  who: VerifiedIdentity,
+  token: string | null,
+): void {
+  hub.attach(socket, who);
+  const expiresAt = accessTokenExpiry(token);
+  if (expiresAt === null) return;
+  const timer = setTimeout(
+    () => {
+      if (socket.readyState === socket.OPEN) socket.close(CLOSE_UNAUTHORIZED, 'token expired');
+    },
+    Math.max(0, expiresAt - Date.now()),
+  );
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
 const bearer = (req: FastifyRequest): string | null =>
   /^Bearer +(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? null;
 
@@ -487,7 +526,7 @@ export function streamRoute(
       }),
     wsHandler: (socket, req) => {
       if (req.mdStreamIdentity) {
-        hub.attach(socket, req.mdStreamIdentity);
+        attachUntilExpiry(hub, socket, req.mdStreamIdentity, bearer(req));
         return;
       }
       let done = false;
@@ -504,7 +543,7 @@ export function streamRoute(
           .then((who) => {
             if (socket.readyState !== socket.OPEN) return;
             if (!who) socket.close(CLOSE_UNAUTHORIZED, 'unauthorized');
-            else hub.attach(socket, who);
+            else attachUntilExpiry(hub, socket, who, token);
           });
       });
     },

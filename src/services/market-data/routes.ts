@@ -71,7 +71,7 @@ export async function marketDataRoutes(app: FastifyInstance, ctx: MarketDataCont
     req.mdIdentity = id;
   });
   const adminOnly = async (req: { mdIdentity?: ForwardedIdentity }) => {
-    if (req.mdIdentity?.role !== 'admin') throw forbidden();
+    if (req.mdIdentity?.role !== 'admin') throw forbidden('Administrators only');
   };
 
   type R<P = unknown, Q = unknown, B = unknown> = FastifyRequest<{ Params: P; Querystring: Q; Body: B }>;

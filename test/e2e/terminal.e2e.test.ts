@@ -45,8 +45,6 @@ declare const window: { __bourseFirstChartMs?: number };
 declare const sessionStorage: { getItem(key: string): string | null };
 
 const cents = (s: string) => Math.round(Number(s) * 100);
-/** an attempt of the two-user trade that cannot be made at this moment of the market */
-class SkipAttempt extends Error {}
 const dollars = (c: number) => (c / 100).toFixed(2);
 
 describe.skipIf(!haveChromium)('web terminal in Chromium', () => {
@@ -272,137 +270,66 @@ describe.skipIf(!haveChromium)('web terminal in Chromium', () => {
     );
     await visible(bob.getByRole('list', { name: 'Notifications inbox' }).getByText(/^Bought \d+ SPY at/));
 
-    // bob's crossing sell fills alice's resting buy. The demo market moves fast and trades too, so
-    // alice's buy goes in at mid-spread during a short pre-open (nothing may cross then, so no
-    // market-maker ask can come under it), which makes it the best bid; the session opens and
-    // bob's sell at that price goes straight in. Should the market maker still get
-    // between them (a requote during the freeze), the attempt is retried: it counts only when
-    // both orders filled at alice's price.
+    // bob's sell fills alice's resting buy. The demo market maker quotes and trades the demo
+    // symbols all the time and would get between them, so they meet on a symbol of their own: an
+    // admin lists PAIR and moves 3 shares into bob's account (a transfer from another broker);
+    // both pages reload to see it in the watchlist, and from then on only alice and bob trade it.
     const adminToken = await fetch(`${stack.url}/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
     }).then(async (r) => ((await r.json()) as { access_token: string }).access_token);
-    const session = (state: string) =>
-      fetch(`${stack.url}/v1/admin/session`, {
+    const asAdmin = async (path: string, body: unknown) => {
+      const res = await fetch(`${stack.url}${path}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ state }),
-      }).then((r) => expect(r.status, `session ${state}`).toBe(200));
-    type Activity = { order_id?: string; price?: string };
-    const newest = async (page: Page, side: string) =>
-      (await apiAs<ApiOrder[]>(page, `/v2/orders?status=all&symbols=SPY&limit=1&side=${side}`))[0];
-    const filledAt = async (page: Page, side: string, at: string) => {
-      const o = await newest(page, side);
-      if (o?.status !== 'filled') return false;
-      const fills = await apiAs<Activity[]>(page, '/v2/account/activities?activity_types=FILL');
-      return fills.filter((f) => f.order_id === o.id).every((f) => f.price === at);
+        body: JSON.stringify(body),
+      });
+      expect(res.status, `${path}: ${await res.clone().text()}`).toBeLessThan(300);
     };
-    let price = 0;
-    for (let attempt = 1; ; attempt++) {
-      await bob.getByRole('tab', { name: /Positions/ }).click();
-      await visible(bob.getByRole('table', { name: 'Positions' }).locator('tr[data-symbol="SPY"]'));
-      await fillTicket(alice, { symbol: 'SPY', side: 'buy', qty: 3 });
-      await fillTicket(bob, { symbol: 'SPY', side: 'sell', qty: 3 });
-      let ok = false;
-      let at = '';
-      try {
-        await session('pre_open');
-        // In pre-open nothing may cross, so once alice's bid rests one cent above the best bid,
-        // no ask can come under it. The market maker keeps requoting meanwhile, and an ask it put
-        // one cent above the bid between our read and alice's click refuses her order as crossing:
-        // then read the touch again and retry, still in the same pre-open.
-        let rested = false;
-        for (let k = 0; k < 6 && !rested; k++) {
-          await alice.waitForTimeout(200);
-          const depth = await apiAs<{ bids: { price: number }[]; asks: { price: number }[] }>(
-            alice,
-            '/v1/market-data/SPY/depth?levels=1',
-          );
-          const bid = cents(String(depth.bids[0]?.price ?? 0));
-          const ask = cents(String(depth.asks[0]?.price ?? 0));
-          if (bid === 0 || ask - bid < 2) continue;
-          price = bid + 1;
-          at = dollars(price);
-          await alice.getByLabel('Limit price', { exact: true }).fill(at);
-          await submitButton(alice, 'buy', 'SPY').click();
-          rested = await alice
-            .getByRole('status')
-            .filter({ hasText: `Order new: buy 3 SPY Limit @ ${at}` })
-            .waitFor({ timeout: 3_000 })
-            .then(() => true)
-            .catch(() => false);
-        }
-        if (!rested) throw new SkipAttempt(`no room to bid inside the spread (last ${at || 'none'})`);
-        await bob.getByLabel('Limit price', { exact: true }).fill(at);
-        await session('open');
-        if (rested) {
-          await submitButton(bob, 'sell', 'SPY').click();
-          await visible(bob.locator('.ticket .result').filter({ hasText: at }));
-          for (let i = 0; i < 20 && !ok; i++) {
-            ok = (await filledAt(alice, 'buy', at)) && (await filledAt(bob, 'sell', at));
-            if (!ok) await alice.waitForTimeout(250);
-          }
-        }
-      } catch (err) {
-        if (!(err instanceof SkipAttempt)) throw err;
-        at = err.message;
-      } finally {
-        await session('open');
-      }
-      if (ok) break;
-      if (attempt === 8) throw new Error('the demo market traded with our orders first eight times');
-      const said = (page: Page) =>
-        page
-          .locator('.ticket .result')
-          .textContent({ timeout: 1_000 })
-          .catch(() => '(nothing)');
-      console.warn(
-        `[e2e] attempt ${attempt} at ${at} did not pair the two orders (bob: "${await said(bob)}", alice: "${await said(alice)}"); again`,
-      );
-      await apiAs(alice, '/v2/orders', { method: 'DELETE' });
-      await apiAs(bob, '/v2/orders', { method: 'DELETE' });
-      const held = await apiAs<{ symbol: string; qty: string }[]>(bob, '/v2/positions');
-      const have = Number(held.find((x) => x.symbol === 'SPY')?.qty ?? 0);
-      if (have < 3) {
-        await apiAs(bob, '/v2/orders', {
-          method: 'POST',
-          body: JSON.stringify({
-            symbol: 'SPY',
-            qty: String(3 - have),
-            side: 'buy',
-            type: 'market',
-            time_in_force: 'day',
-          }),
-        });
-      }
+    const bobId = (await apiAs<{ id: string }>(bob, '/users/me')).id;
+    await asAdmin('/v1/admin/instruments', { symbol: 'PAIR', reference_price: '10.00' });
+    await asAdmin('/v1/admin/transfers', { account_id: bobId, symbol: 'PAIR', qty: 3, cost: '30.00' });
+    for (const page of [alice, bob]) {
+      await page.reload();
+      await visible(page.getByRole('button', { name: 'Select PAIR' }));
     }
+    const price = 1_000;
+    const at = dollars(price);
+    await fillTicket(alice, { symbol: 'PAIR', side: 'buy', qty: 3, limit: price });
+    await submitButton(alice, 'buy', 'PAIR').click();
+    await visible(alice.getByRole('status').filter({ hasText: `Order new: buy 3 PAIR Limit @ ${at}` }));
+    await fillTicket(bob, { symbol: 'PAIR', side: 'sell', qty: 3, limit: price });
+    await submitButton(bob, 'sell', 'PAIR').click();
+    await visible(bob.locator('.ticket .result').filter({ hasText: /filled/ }));
     const p = dollars(price);
     // alice: notification (inbox), fill and position, live, no reload
-    await visible(alice.getByRole('list', { name: 'Notifications inbox' }).getByText(`Bought 3 SPY at ${p}`));
+    await visible(
+      alice.getByRole('list', { name: 'Notifications inbox' }).getByText(`Bought 3 PAIR at ${p}`),
+    );
     await alice.getByRole('tab', { name: 'Fills' }).click();
     await visible(
       alice
         .getByRole('table', { name: 'Fills' })
         .getByRole('row')
-        .filter({ hasText: 'SPY' })
+        .filter({ hasText: 'PAIR' })
         .filter({ hasText: p }),
     );
     await alice.getByRole('tab', { name: /Positions/ }).click();
-    const row = alice.getByRole('table', { name: 'Positions' }).locator('tr[data-symbol="SPY"]');
+    const row = alice.getByRole('table', { name: 'Positions' }).locator('tr[data-symbol="PAIR"]');
     await visible(row);
     const held = await apiAs<{ symbol: string; qty: string }[]>(alice, '/v2/positions');
-    const spy = held.find((x) => x.symbol === 'SPY')?.qty;
-    expect(Number(spy)).toBeGreaterThanOrEqual(3);
+    const pair = held.find((x) => x.symbol === 'PAIR')?.qty;
+    expect(Number(pair)).toBe(3);
     await visible(
       row
         .locator('td')
         .nth(1)
-        .filter({ hasText: new RegExp(`^${spy}$`) }),
+        .filter({ hasText: new RegExp(`^${pair}$`) }),
     );
-    await visible(row.locator('.pnl').filter({ hasText: /SPY unrealised (gain|loss|flat)/ }));
+    await visible(row.locator('.pnl').filter({ hasText: /PAIR unrealised (gain|loss|flat)/ }));
     // bob: the other side
-    await visible(bob.getByRole('list', { name: 'Notifications inbox' }).getByText(`Sold 3 SPY at ${p}`));
+    await visible(bob.getByRole('list', { name: 'Notifications inbox' }).getByText(`Sold 3 PAIR at ${p}`));
     await bob.getByRole('tab', { name: 'Fills' }).click();
     await visible(
       bob

@@ -163,6 +163,30 @@ describeWithPostgres('gateway admin routes', () => {
     expect((await stack.orders.client.balance(stranger.id)).cash).toBe(125);
   });
 
+  it('lets an admin move shares in with their cost and out again, and nobody else', async () => {
+    await stack.list('XFER', 1_000);
+    const holder = await stack.user();
+    await stack.fund(holder.id, 1); // the orders service knows an account from its first deposit
+    const move = (who: TestUser, qty: number, cost?: string) =>
+      stack.req({
+        method: 'POST',
+        url: '/v1/admin/transfers',
+        headers: who.auth,
+        payload: { account_id: holder.id, symbol: 'XFER', qty, ...(cost && { cost }) },
+      });
+    const moved = await move(admin, 5, '50.00');
+    expect(moved.statusCode, moved.body).toBe(200);
+    expect((await stack.orders.client.positions(holder.id)).find((p) => p.symbol === 'XFER')).toMatchObject({
+      qty: 5,
+      cost: 5_000,
+    });
+    expect((await move(admin, -2)).statusCode).toBe(200);
+    expect((await stack.orders.client.positions(holder.id)).find((p) => p.symbol === 'XFER')?.qty).toBe(3);
+    expectProblem(await move(holder, 5, '1.00'), 403);
+    expectProblem(await move(admin, 0), 422, 'qty');
+    expect((await stack.orders.client.positions(holder.id)).find((p) => p.symbol === 'XFER')?.qty).toBe(3);
+  });
+
   it('refuses every admin route to an investor and to an anonymous caller', async () => {
     const routes: [string, string, object?][] = [
       ['GET', '/v1/admin/status'],

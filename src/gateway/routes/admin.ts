@@ -96,6 +96,25 @@ const fundingBody = {
   },
 } as const;
 
+const transferBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['account_id', 'symbol', 'qty'],
+  properties: {
+    account_id: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' },
+    symbol: { type: 'string', pattern: SYMBOL_PATTERN },
+    qty: {
+      type: 'integer',
+      minimum: -1_000_000_000,
+      maximum: 1_000_000_000,
+      not: { const: 0 },
+      description: '> 0 moves shares in, < 0 moves free shares out',
+    },
+    cost: { ...decimalString, description: 'cost basis in dollars of the shares moved in' },
+    idempotency_key: { type: 'string', minLength: 1, maxLength: 128 },
+  },
+} as const;
+
 function instrumentView(i: {
   symbol: string;
   tickSize: number;
@@ -225,6 +244,35 @@ export async function adminRoutes(app: FastifyInstance, ctx: GatewayContext, dep
       requireAdmin(req);
       const status = await ctx.orders(req.id, true, (c) => c.setSession(req.body.state));
       return { session: status.session, market_halted: status.marketHalted, last_seq: status.lastSeq };
+    },
+  );
+
+  app.post<{
+    Body: { account_id: string; symbol: string; qty: number; cost?: string; idempotency_key?: string };
+  }>(
+    '/v1/admin/transfers',
+    route({
+      tags,
+      summary: 'Move shares into or out of an account (a transfer from another broker, a correction)',
+      description: 'Admin only. Shares moved in carry the given cost basis; only free shares move out.',
+      body: transferBody,
+      response: { 200: looseObject },
+      rateClass: 'orders',
+    }),
+    async (req) => {
+      requireAdmin(req);
+      const b = req.body;
+      const cost = b.cost === undefined ? undefined : parsePrice(b.cost, 'cost');
+      const key = b.idempotency_key;
+      const result = await ctx.orders(req.id, key !== undefined, (c) =>
+        c.transferShares(b.account_id, {
+          symbol: b.symbol,
+          qty: b.qty,
+          ...(cost !== undefined && { cost }),
+          ...(key !== undefined && { idempotencyKey: key }),
+        }),
+      );
+      return { account_id: b.account_id, symbol: b.symbol, qty: b.qty, position: result.position };
     },
   );
 

@@ -75,14 +75,29 @@ export const problemSchema = {
   },
 } as const;
 
-interface AjvLikeError {
+export interface AjvLikeError {
   keyword: string;
   instancePath: string;
   message?: string;
   params: Record<string, unknown>;
 }
 
-function fieldOf(err: AjvLikeError, part: string): string {
+/** Ajv's errors in one part of the request → one FieldError each, worded for the client. */
+export function fieldErrors(validation: readonly AjvLikeError[], part: string): FieldError[] {
+  return validation.map((e) => ({
+    in: part,
+    field: fieldOf(e, part),
+    message:
+      e.keyword === 'additionalProperties'
+        ? 'is not an allowed property'
+        : e.keyword === 'required'
+          ? 'is required'
+          : (e.message ?? 'is invalid'),
+  }));
+}
+
+/** Ajv's error → the field it is about ('' path plus 'required' → the missing property). */
+export function fieldOf(err: AjvLikeError, part: string): string {
   const path = err.instancePath
     .split('/')
     .slice(1)
@@ -98,16 +113,7 @@ function fieldOf(err: AjvLikeError, part: string): string {
 function fromFastifyError(error: FastifyError, defaultPart: string): Problem {
   if (error.validation) {
     const part = error.validationContext ?? defaultPart;
-    const errors = (error.validation as AjvLikeError[]).map((e) => ({
-      in: part,
-      field: fieldOf(e, part),
-      message:
-        e.keyword === 'additionalProperties'
-          ? 'is not an allowed property'
-          : e.keyword === 'required'
-            ? 'is required'
-            : (e.message ?? 'is invalid'),
-    }));
+    const errors = fieldErrors(error.validation as AjvLikeError[], part);
     const first = errors[0];
     return {
       type: PROBLEM_TYPE_BASE + 'invalid-request',

@@ -3,7 +3,7 @@
  * client.ts) from the market-data folder, nothing else.
  *
  *   md.quote.<SYMBOL>  QuoteMessage  the consolidated quote, conflated (at most one per symbol per
- *                                    stream flush, ~50 ms)
+ *                                    stream flush, ~25 ms)
  *   md.bar.<SYMBOL>    BarMessage    a candle that closed (every timeframe), once per instance
  *                                    that built it: consumers key by (symbol, timeframe, t)
  *   news.item          NewsMessage   a news item stored for the first time (announced once
@@ -12,6 +12,7 @@
  * Prices are numbers in dollars; times epoch milliseconds.
  * (md.trade.* and md.book.* belong to the orders service: see src/services/orders/events.ts.)
  */
+import type { Bar } from './model.ts';
 
 export const mdSubjects = {
   quote: (symbol: string): string => `md.quote.${symbol}`,
@@ -34,20 +35,8 @@ export interface QuoteMessage {
   source: string;
 }
 
-export interface BarMessage {
-  symbol: string;
-  timeframe: '1m' | '5m' | '15m' | '1h' | '1d';
-  /** bucket start */
-  t: number;
-  o: number;
-  h: number;
-  l: number;
-  c: number;
-  v: number;
-  vw: number | null;
-  n: number;
-  source: string;
-}
+/** A closed candle, as the service keeps it (model.ts). */
+export type BarMessage = Bar;
 
 export interface NewsMessage {
   id: number;

@@ -3,6 +3,7 @@
  * branch on it, never on `title` or `detail`. Bad input names the wrong field in `errors`.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { type AjvLikeError, fieldErrors } from '../../platform/http/problem.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 export const PROBLEM_TYPE_BASE = 'https://bourse.dev/problems/';
@@ -108,40 +109,10 @@ export const problemSchema = {
   },
 } as const;
 
-interface AjvLikeError {
-  keyword: string;
-  instancePath: string;
-  message?: string;
-  params: Record<string, unknown>;
-}
-
-/** Ajv's error → the field it is about ('' path plus 'required' → the missing property). */
-export function fieldOf(err: AjvLikeError, part: string): string {
-  const path = err.instancePath
-    .split('/')
-    .slice(1)
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-  if (err.keyword === 'required' && typeof err.params.missingProperty === 'string') {
-    path.push(err.params.missingProperty);
-  } else if (err.keyword === 'additionalProperties' && typeof err.params.additionalProperty === 'string') {
-    path.push(err.params.additionalProperty);
-  }
-  return path.length > 0 ? path.join('.') : part;
-}
-
 function fromFastifyError(error: FastifyError): Problem {
   if (error.validation) {
     const part = error.validationContext ?? 'body';
-    const errors = (error.validation as AjvLikeError[]).map((e) => {
-      const field = fieldOf(e, part);
-      const message =
-        e.keyword === 'additionalProperties'
-          ? 'is not an allowed property'
-          : e.keyword === 'required'
-            ? 'is required'
-            : (e.message ?? 'is invalid');
-      return { in: part, field, message };
-    });
+    const errors = fieldErrors(error.validation as AjvLikeError[], part);
     const first = errors[0];
     return {
       type: PROBLEM_TYPE_BASE + 'invalid-request',

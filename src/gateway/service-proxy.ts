@@ -12,6 +12,7 @@ import type { RouteClass } from './config.ts';
 import { accountOf, type EdgeRouteConfig, type GatewayContext, identityOf } from './context.ts';
 import { fail } from './problems.ts';
 import { forward } from './proxy.ts';
+import { SECURITY } from './routes/common.ts';
 import type { Upstream } from './upstream/upstream.ts';
 
 /** [method, path, summary, rate class] for the OpenAPI document; a catch-all per prefix forwards the rest */
@@ -89,14 +90,13 @@ function mount(
   tag: string,
   handler: (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>,
 ): void {
-  const security: { [scheme: string]: string[] }[] = [{ bearerAuth: [] }, { apiKeyId: [], apiKeySecret: [] }];
   for (const [method, url, summary, rateClass = 'reads'] of routes) {
     app.route({
       method,
       url,
       config: { auth: 'required', rateClass } satisfies EdgeRouteConfig,
       bodyLimit: url.endsWith('/import') ? IMPORT_BODY_LIMIT : BODY_LIMIT,
-      schema: { tags: [tag], summary, security, description: `Forwarded to the ${tag} service.` },
+      schema: { tags: [tag], summary, security: SECURITY, description: `Forwarded to the ${tag} service.` },
       handler,
     });
   }

@@ -3,7 +3,11 @@ import { problemResponse } from '../alpaca/schemas.ts';
 import type { RouteClass } from '../config.ts';
 import type { EdgeRouteConfig } from '../context.ts';
 
-const SECURITY: { [scheme: string]: string[] }[] = [{ bearerAuth: [] }, { apiKeyId: [], apiKeySecret: [] }];
+/** who may call an authenticated route: a bearer token or an API key pair (OpenAPI) */
+export const SECURITY: { [scheme: string]: string[] }[] = [
+  { bearerAuth: [] },
+  { apiKeyId: [], apiKeySecret: [] },
+];
 
 export interface RouteSpec {
   tags: string[];

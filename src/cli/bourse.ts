@@ -92,6 +92,7 @@ async function main(argv: string[]): Promise<number> {
       }
       const running = await start(config, logger, role);
       console.log(`\n  Bourse is running (${role}) at ${running.url}\n`);
+      if (running.fixPort !== undefined) console.log(`  FIX 4.4 order entry on port ${running.fixPort}\n`);
       await new Promise<void>((resolve) => {
         const onSignal = (signal: string) => {
           logger.info({ signal }, 'shutting down: finishing in-flight commits');

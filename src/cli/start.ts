@@ -18,6 +18,7 @@ import { type DemoMarket, startDemoMarket } from './demo/market-maker.ts';
 import { DEMO_NEWS_SYMBOLS, NEWSROOM_PATH, registerNewsroom } from './demo/newsroom.ts';
 import { ordersVenue } from './demo/orders-venue.ts';
 import { startPaperFunding } from './demo/paper-funding.ts';
+import { startFix } from './fix.ts';
 import { openPlatform } from './platform.ts';
 
 /** the built web terminal (`npm run build:web`, which `npm start` runs when web/ changed) */
@@ -54,13 +55,15 @@ export const clusterVariables: { name: string; default: string | undefined; desc
   },
 ];
 
-export const ROLES = ['all', 'gateway', 'orders', 'users', 'market-data', 'reporting'] as const;
+export const ROLES = ['all', 'gateway', 'orders', 'users', 'market-data', 'reporting', 'fix'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Running {
   /** the public server: the gateway for `all` and `gateway`, the service itself otherwise */
   app: FastifyInstance;
   url: string;
+  /** the FIX 4.4 order-entry port, when this process serves it */
+  fixPort?: number;
   /** Graceful stop: refuse new requests, finish in-flight commits, close the platform. */
   stop(): Promise<void>;
 }
@@ -91,6 +94,9 @@ function urlList(env: NodeJS.ProcessEnv, name: string, required = true): string[
  * - `orders`, `users`, `market-data`, `reporting`: that service alone on PORT (cluster mode, several
  *   instances behind gateways). Market data and reporting reach orders and users at the first of
  *   BOURSE_ORDERS_URLS / BOURSE_USERS_URLS, and need BOURSE_SECRET (the internal token).
+ * - `fix`: FIX 4.4 order entry alone on BOURSE_FIX_PORT (health checks on PORT), in front of the
+ *   orders instance at BOURSE_ORDERS_URLS, API keys checked by BOURSE_USERS_URLS; `all` serves
+ *   FIX too unless BOURSE_FIX_PORT is off.
  * - `gateway`: the edge alone, with BOURSE_ORDERS_URLS / BOURSE_USERS_URLS (and optionally
  *   BOURSE_MARKET_DATA_URLS / BOURSE_REPORTING_URLS) naming the instances.
  */
@@ -149,7 +155,7 @@ async function startRole(
   let ordersClient: OrdersClient | undefined = orders?.client;
   let usersClient: UsersClient | undefined = users?.client;
   let internalToken = users?.internalToken;
-  if (role === 'market-data' || role === 'reporting') {
+  if (role === 'market-data' || role === 'reporting' || role === 'fix') {
     internalToken = internalTokenFrom(config);
     ordersClient = httpOrdersClient(urlList(env, 'BOURSE_ORDERS_URLS')[0]!);
     usersClient = createHttpUsersClient({ baseUrl: urlList(env, 'BOURSE_USERS_URLS')[0]!, internalToken });
@@ -187,6 +193,16 @@ async function startRole(
     reporting = r;
   }
 
+  let fixPort: number | undefined;
+  if (platform && ordersClient && usersClient && (role === 'all' || role === 'fix')) {
+    if (config.fixPort === null && role === 'fix') throw new Error('--role fix needs BOURSE_FIX_PORT (it is off)');
+    if (config.fixPort !== null) {
+      const fixConfig = { ...config, fixPort: config.fixPort };
+      const clients = { orders: ordersClient, users: usersClient };
+      fixPort = (await startFix(fixConfig, logger, platform, clients, closers)).port;
+    }
+  }
+
   // The services' own HTTP server: loopback-only behind the gateway in `all`, public in a service role.
   let servicesUrl: string | undefined;
   if (needsServices) {
@@ -214,7 +230,7 @@ async function startRole(
     servicesUrl = `http://127.0.0.1:${new URL(address).port}`;
     if (role !== 'all') {
       ready = true;
-      return { app: internal, url: `http://localhost:${new URL(address).port}`, stop: stopAll };
+      return { app: internal, url: `http://localhost:${new URL(address).port}`, fixPort, stop: stopAll };
     }
   }
 
@@ -272,6 +288,7 @@ async function startRole(
   return {
     app: gateway.app,
     url,
+    fixPort,
     stop: () => {
       ready = false;
       stopping ??= stopAll();

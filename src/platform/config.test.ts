@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       demo: true,
       seed: 42,
       commitMaxBatch: 2000,
+      fixPort: 9878,
     });
   });
 
@@ -33,6 +34,7 @@ describe('loadConfig', () => {
       BOURSE_DEMO: 'off',
       BOURSE_SEED: '7',
       BOURSE_COMMIT_MAX_BATCH: '500',
+      BOURSE_FIX_PORT: 'off',
     });
     expect(config).toMatchObject({
       port: 9000,
@@ -46,7 +48,9 @@ describe('loadConfig', () => {
       demo: false,
       seed: 7,
       commitMaxBatch: 500,
+      fixPort: null,
     });
+    expect(loadConfig({ BOURSE_FIX_PORT: '0' }).fixPort).toBe(0);
     expect(loadConfig({ DATABASE_URL: '', PORT: ' ' })).toMatchObject({ databaseUrl: undefined, port: 8080 });
   });
 
@@ -61,6 +65,7 @@ describe('loadConfig', () => {
       BOURSE_SEED: '-1',
       BOURSE_COMMIT_MAX_BATCH: '0',
       BOURSE_NATS_STREAM: 'a.b',
+      BOURSE_FIX_PORT: 'on',
     };
     let error: unknown;
     try {
@@ -80,6 +85,7 @@ describe('loadConfig', () => {
       'BOURSE_DEMO',
       'BOURSE_SEED',
       'BOURSE_COMMIT_MAX_BATCH',
+      'BOURSE_FIX_PORT',
     ]);
     expect(problems[0]).toBe('PORT="80a": expected an integer from 0 to 65535');
     expect((error as Error).message).toContain("BOURSE_DEMO=\"yes\": expected 'on' or 'off'");

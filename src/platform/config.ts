@@ -24,6 +24,8 @@ export interface Config {
   secret: string | undefined;
   /** creates the first admin user when set and no admin exists */
   adminPassword: string | undefined;
+  /** FIX 4.4 order-entry port; null: no FIX listener */
+  fixPort: number | null;
 }
 
 export interface ConfigVariable {
@@ -83,6 +85,12 @@ export const configVariables: readonly ConfigVariable[] = [
     description:
       "Creates the first admin user ('admin') with this password if none exists. Unset: no admin is created.",
   },
+  {
+    name: 'BOURSE_FIX_PORT',
+    default: '9878',
+    description:
+      "FIX 4.4 order-entry port of `bourse start` and `--role fix` (0: any free port, 'off': no FIX listener).",
+  },
 ];
 
 export class ConfigError extends Error {
@@ -134,6 +142,13 @@ export function loadConfig(env: Env = process.env): Config {
     commitMaxBatch: read('BOURSE_COMMIT_MAX_BATCH', integer(1, 100_000)),
     secret: read('BOURSE_SECRET', (raw) => (raw.length >= 32 ? raw : new Invalid('at least 32 characters'))),
     adminPassword: read('BOURSE_ADMIN_PASSWORD', text),
+    fixPort: read('BOURSE_FIX_PORT', (raw) =>
+      raw === 'off'
+        ? null
+        : integer(0, 65_535)(raw) instanceof Invalid
+          ? new Invalid("expected a port from 0 to 65535, or 'off'")
+          : Number(raw),
+    ),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   // Every field is either valid or defaulted once no problem was found.

@@ -1,0 +1,35 @@
+/**
+ * jspurefix's logging into ours. The engine narrates every state change at `info` and calls a
+ * dropped connection an `error`; the service logs what an operator needs (logons, refusals,
+ * disconnects) itself, so the engine's lines go one or two levels down. Passwords (554) never
+ * reach a log.
+ */
+import { type IJsFixLogger, JsFixLoggerFactory, type JsFixLogFields } from 'jspurefix';
+import type { Logger } from '../../platform/logger.ts';
+
+/** A FIX message as text with the Logon's Password (554) blanked. */
+export const redactFix = (text: string): string => text.replace(/(^|\||\x01)554=[^|\x01]*/g, '$1554=***');
+
+class PinoFixLogFactory extends JsFixLoggerFactory {
+  constructor(private readonly base: Logger) {
+    super();
+  }
+
+  logger(type: string, _context?: JsFixLogFields): IJsFixLogger {
+    const log = this.base.child({ fixEngine: type });
+    return {
+      info: (m) => log.trace(redactFix(m)),
+      debug: (m) => log.trace(redactFix(m)),
+      warning: (m) => log.debug(redactFix(m)),
+      error: (e) => log.debug({ err: e }, redactFix(e.message)),
+    };
+  }
+
+  plain(fileName: string): IJsFixLogger {
+    return this.logger(fileName);
+  }
+}
+
+export function fixLogFactory(logger: Logger): JsFixLoggerFactory {
+  return new PinoFixLogFactory(logger.child({ component: 'fix-engine' }));
+}

@@ -1,0 +1,229 @@
+/**
+ * FIX order entry end to end, on PGlite and PostgreSQL: a jspurefix initiator over TCP in front of
+ * the real orders service. Orders, fills made by orders from another channel (the orders client,
+ * as REST and the web terminal reach it), replace and cancel with the ClOrdID chain, status,
+ * bad input (rejected, nothing executed, the session stays up) and ownership.
+ */
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { createMemoryBus } from '../../src/platform/bus/memory.ts';
+import { forEachDb } from '../support/db.ts';
+import { FixClient } from './client.ts';
+import { type FixStack, logger, startStack, SYMBOL, type Trader } from './harness.ts';
+import { cancel, expectExecutionReport, isReport, newOrder, replace, statusRequest } from './messages.ts';
+
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
+
+forEachDb('FIX order entry', (makeDb) => {
+  let stack: FixStack;
+  beforeAll(async () => {
+    stack = await startStack(await makeDb(), createMemoryBus({ logger }));
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  let sessions = 0;
+  async function logon(t: Trader): Promise<FixClient> {
+    return FixClient.connect({
+      port: stack.fix.port,
+      senderCompId: `CLIENT${++sessions}`,
+      username: t.keyId,
+      password: t.secret,
+    });
+  }
+
+  it('reports New, then partial and full fills made by orders from another channel', async () => {
+    const buyer = await stack.trader();
+    const seller = await stack.trader();
+    const c = await logon(buyer);
+
+    c.send('D', newOrder('buy-1', { side: '1', qty: 100, price: '99.50', tif: '1' }));
+    const placed = await c.waitFor(isReport('buy-1', '0'), 'New');
+    expectExecutionReport(placed, { 39: '0', 55: SYMBOL, 54: '1', 38: '100', 44: '99.50', 59: '1' });
+    expect(placed.get(151)).toBe('100');
+    expect(placed.get(14)).toBe('0');
+    const orderId = Number(placed.get(37));
+    const order = await stack.client.getOrder(buyer.userId, orderId);
+    expect(order).toMatchObject({ price: 9950, qty: 100, clientOrderId: 'buy-1', status: 'new' });
+
+    // the other side through the orders service's client, as the REST API reaches it
+    await stack.client.submitOrder(seller.userId, { symbol: SYMBOL, side: 'sell', type: 'limit', qty: 30, price: 9950 });
+    const partial = await c.waitFor(isReport('buy-1', 'F'), 'a partial fill');
+    expectExecutionReport(partial, { 37: String(orderId), 39: '1', 32: '30', 31: '99.50', 151: '70', 14: '30', 6: '99.50' });
+    expect(partial.get(851)).toBe('1'); // resting: added liquidity
+
+    await stack.client.submitOrder(seller.userId, { symbol: SYMBOL, side: 'sell', type: 'limit', qty: 70, price: 9950 });
+    const full = await c.waitFor((m) => isReport('buy-1', 'F')(m) && m.get(39) === '2', 'the full fill');
+    expectExecutionReport(full, { 32: '70', 151: '0', 14: '100', 6: '99.50' });
+    expect(new Set(c.all((m) => m.msgType === '8').map((m) => m.get(17))).size).toBe(3); // unique ExecIDs
+    await c.logout();
+  });
+
+  it('fills an aggressive order at once and reports each fill with its price', async () => {
+    const buyer = await stack.trader();
+    const seller = await stack.trader();
+    await stack.client.submitOrder(seller.userId, { symbol: SYMBOL, side: 'sell', type: 'limit', qty: 5, price: 10_010 });
+    await stack.client.submitOrder(seller.userId, { symbol: SYMBOL, side: 'sell', type: 'limit', qty: 5, price: 10_020 });
+    const c = await logon(buyer);
+    c.send('D', newOrder('agg-1', { side: '1', qty: 10, price: '100.20', tif: '3' }));
+    await c.waitFor(isReport('agg-1', '0'), 'New');
+    const fills = [
+      await c.waitFor((m) => isReport('agg-1', 'F')(m) && m.get(14) === '5', 'first fill'),
+      await c.waitFor((m) => isReport('agg-1', 'F')(m) && m.get(14) === '10', 'second fill'),
+    ];
+    expect(fills.map((f) => f.get(31))).toEqual(['100.10', '100.20']);
+    expect(fills[1]!.get(6)).toBe('100.15');
+    expect(fills[1]!.get(39)).toBe('2');
+    expect(fills[0]!.get(851)).toBe('2'); // took liquidity
+    expect(fills[0]!.get(12)).toBeDefined(); // commission
+    await c.logout();
+  });
+
+  it('replaces and cancels along the ClOrdID chain, and refuses what cannot be done', async () => {
+    const t = await stack.trader();
+    const c = await logon(t);
+    c.send('D', newOrder('c-1', { side: '1', qty: 50, price: '98.00', tif: '1' }));
+    const placed = await c.waitFor(isReport('c-1', '0'), 'New');
+    const orderId = placed.get(37)!;
+
+    c.send('G', replace('c-2', 'c-1', { qty: 40, price: '98.10' }));
+    const replaced = await c.waitFor(isReport('c-2', '5'), 'Replaced');
+    expectExecutionReport(replaced, { 37: orderId, 41: 'c-1', 38: '40', 44: '98.10', 39: '0', 151: '40' });
+
+    c.send('F', cancel('c-3', 'c-2'));
+    const canceled = await c.waitFor(isReport('c-3', '4'), 'Canceled');
+    expectExecutionReport(canceled, { 37: orderId, 41: 'c-2', 39: '4', 151: '0' });
+    expect(await stack.client.getOrder(t.userId, Number(orderId))).toMatchObject({
+      status: 'canceled',
+      qty: 40,
+      price: 9810,
+    });
+
+    c.send('F', cancel('c-4', 'c-3'));
+    const late = await c.waitFor((m) => m.msgType === '9' && m.get(11) === 'c-4', 'a cancel reject');
+    expect(late.get(434)).toBe('1');
+    expect(late.get(102)).toBe('0'); // too late to cancel
+    expect(late.get(39)).toBe('4');
+    expect(late.get(58)).toMatch(/canceled/);
+
+    c.send('G', replace('c-5', 'no-such-order', { qty: 10, price: '98.00' }));
+    const unknown = await c.waitFor((m) => m.msgType === '9' && m.get(11) === 'c-5', 'a replace reject');
+    expect(unknown.get(434)).toBe('2');
+    expect(unknown.get(102)).toBe('1'); // unknown order
+    await c.logout();
+  });
+
+  it('reports what other channels do to its orders: a cancel through REST, an IOC remainder', async () => {
+    const t = await stack.trader();
+    const c = await logon(t);
+    c.send('D', newOrder('o-rest', { side: '2', qty: 10, price: '150.00', tif: '1' }));
+    const placed = await c.waitFor(isReport('o-rest', '0'), 'New');
+    await stack.client.cancelOrder(t.userId, Number(placed.get(37)));
+    const canceled = await c.waitFor(isReport('o-rest', '4'), 'unsolicited Canceled');
+    expect(canceled.get(41)).toBeUndefined();
+    expect(canceled.get(58)).toMatch(/another channel/);
+
+    c.send('D', newOrder('o-ioc', { side: '2', qty: 10, price: '150.00', tif: '3' }));
+    const ioc = await c.waitFor(isReport('o-ioc', '4'), 'IOC remainder canceled');
+    expect(ioc.get(58)).toMatch(/IOC/);
+    await c.logout();
+  });
+
+  it('answers OrderStatusRequest for known and unknown orders', async () => {
+    const t = await stack.trader();
+    const c = await logon(t);
+    c.send('D', newOrder('s-1', { qty: 7, price: '90.00', tif: '1' }));
+    const placed = await c.waitFor(isReport('s-1', '0'), 'New');
+    c.send('H', statusRequest('s-1', { reqId: 'q1' }));
+    const status = await c.waitFor((m) => isReport('s-1', 'I')(m), 'status');
+    expectExecutionReport(status, { 37: placed.get(37)!, 39: '0', 790: 'q1', 151: '7', 14: '0' });
+
+    c.send('H', statusRequest('never-sent', { reqId: 'q2' }));
+    const unknown = await c.waitFor((m) => m.msgType === '8' && m.get(11) === 'never-sent', 'unknown status');
+    expect(unknown.get(150)).toBe('I');
+    expect(unknown.get(39)).toBe('8');
+    await c.logout();
+  });
+
+  it('rejects bad input with a reason, executes nothing and keeps the session up', async () => {
+    const t = await stack.trader();
+    const c = await logon(t);
+    const rejected = async (clOrdId: string, body: Record<string, unknown>) => {
+      c.send('D', body);
+      const m = await c.waitFor(isReport(clOrdId, '8'), `reject of ${clOrdId}`);
+      expectExecutionReport(m, { 39: '8', 37: 'NONE', 151: '0', 14: '0' });
+      expect(m.get(58)?.length).toBeGreaterThan(5);
+      return m;
+    };
+
+    const offTick = await rejected('bad-tick', newOrder('bad-tick', { price: '99.505' }));
+    expect(offTick.get(58)).toMatch(/off the price grid/);
+    const fraction = await rejected('bad-qty', newOrder('bad-qty', { qty: '10.5', price: '99.00' }));
+    expect(fraction.get(103)).toBe('13');
+    expect((await rejected('bad-side', newOrder('bad-side', { side: '5', price: '99.00' }))).get(103)).toBe('11');
+    expect((await rejected('bad-type', newOrder('bad-type', { ordType: 'P', price: '99.00' }))).get(103)).toBe('11');
+    expect((await rejected('bad-sym', newOrder('bad-sym', { symbol: 'NOPE', price: '99.00' }))).get(103)).toBe('1');
+    const funds = await rejected('too-big', newOrder('too-big', { qty: 1_000_000, price: '99.00' }));
+    expect(funds.get(103)).toBe('3');
+    expect(funds.get(58)).toMatch(/funds/i);
+    const floor = await rejected('iceberg', newOrder('iceberg', { price: '99.00', extra: { MaxFloor: 1 } }));
+    expect(floor.get(58)).toMatch(/MaxFloor/);
+
+    // a limit order without its price cannot be understood: session-level Reject
+    c.send('D', newOrder('no-price'));
+    const noPrice = await c.waitFor((m) => m.msgType === '3' && m.get(371) === '44', 'Reject naming Price');
+    expect(noPrice.get(373)).toBe('1');
+    expect(noPrice.get(58)).toMatch(/Price \(44\)/);
+    c.send('D', newOrder('bad-num', { price: 'abc' }));
+    const badNumber = await c.waitFor((m) => m.msgType === '3' && m.get(58)?.includes('abc') === true, 'Reject of abc');
+    expect(badNumber.get(373)).toBe('6');
+
+    // a message type Bourse does not take
+    c.send('AF', { MassStatusReqID: 'm1', MassStatusReqType: 7 });
+    const unsupported = await c.waitFor((m) => m.msgType === 'j', 'BusinessMessageReject');
+    expect(unsupported.get(372)).toBe('AF');
+    expect(unsupported.get(380)).toBe('3');
+
+    // a reused ClOrdID
+    c.send('D', newOrder('dup', { price: '90.00', tif: '1' }));
+    await c.waitFor(isReport('dup', '0'), 'New');
+    c.send('D', newOrder('dup', { price: '91.00', tif: '1' }));
+    expect((await c.waitFor(isReport('dup', '8'), 'duplicate')).get(103)).toBe('6');
+
+    // still up: a TestRequest is answered, and only the one valid order exists
+    c.send('1', { TestReqID: 'still-there' });
+    await c.waitFor((m) => m.msgType === '0' && m.get(112) === 'still-there', 'Heartbeat');
+    const open = await stack.client.listOrders(t.userId, { status: 'open' });
+    expect(open.items.map((o) => o.clientOrderId)).toEqual(['dup']);
+    // the orders the engine refused are on record as rejected, with nothing filled
+    const all = await stack.client.listOrders(t.userId, { status: 'all' });
+    for (const o of all.items.filter((x) => x.clientOrderId !== 'dup')) {
+      expect(o).toMatchObject({ status: 'rejected', filledQty: 0 });
+    }
+    expect((await stack.client.accountTrades(t.userId)).items).toEqual([]);
+    await c.logout();
+    expect(await c.ended).toBeUndefined();
+  });
+
+  it('keeps accounts apart: an investor cannot act for another account or touch its orders', async () => {
+    const alice = await stack.trader();
+    const mallory = await stack.trader();
+    const a = await logon(alice);
+    a.send('D', newOrder('alice-1', { qty: 5, price: '95.00', tif: '1' }));
+    const placed = await a.waitFor(isReport('alice-1', '0'), 'New');
+
+    const m = await logon(mallory);
+    m.send('D', newOrder('m-1', { qty: 5, price: '95.00', account: alice.userId }));
+    const refused = await m.waitFor(isReport('m-1', '8'), 'reject');
+    expect(refused.get(103)).toBe('15');
+    m.send('F', cancel('m-2', 'alice-1', { orderId: placed.get(37)! }));
+    const cxl = await m.waitFor((x) => x.msgType === '9' && x.get(11) === 'm-2', 'cancel reject');
+    expect(cxl.get(102)).toBe('1'); // unknown order: nobody learns another account's orders
+    m.send('H', statusRequest('alice-1', { orderId: placed.get(37)! }));
+    expect((await m.waitFor((x) => x.msgType === '8' && x.get(11) === 'alice-1', 'status')).get(39)).toBe('8');
+    expect((await stack.client.getOrder(alice.userId, Number(placed.get(37)))).status).toBe('new');
+    await m.logout();
+    await a.logout();
+  });
+});
+

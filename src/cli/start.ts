@@ -195,7 +195,8 @@ async function startRole(
 
   let fixPort: number | undefined;
   if (platform && ordersClient && usersClient && (role === 'all' || role === 'fix')) {
-    if (config.fixPort === null && role === 'fix') throw new Error('--role fix needs BOURSE_FIX_PORT (it is off)');
+    if (config.fixPort === null && role === 'fix')
+      throw new Error('--role fix needs BOURSE_FIX_PORT (it is off)');
     if (config.fixPort !== null) {
       const fixConfig = { ...config, fixPort: config.fixPort };
       const clients = { orders: ordersClient, users: usersClient };

@@ -15,7 +15,6 @@ import {
   type ILooseObject,
   type ISessionDescription,
   MemorySessionStore,
-  type MsgView,
   SessionId,
   SessionLauncher,
 } from 'jspurefix';
@@ -82,6 +81,7 @@ class TestSession extends AsciiSession {
   }
   drop(): void {
     this.transport?.duplex.destroy();
+    this.terminate(new Error('connection dropped by the test'));
   }
   logout(): void {
     this.done();

@@ -10,7 +10,7 @@ import type { Db } from '../../src/platform/db/types.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createMemoryRateLimiter } from '../../src/platform/ratelimit/memory.ts';
 import type { RateLimiter } from '../../src/platform/ratelimit/types.ts';
-import { type FixConfig, type FixService, createFixService } from '../../src/services/fix/index.ts';
+import { createFixService, type FixConfig, type FixService } from '../../src/services/fix/index.ts';
 import type { OrdersClient } from '../../src/services/orders/client.ts';
 import { createOrdersService, type OrdersService } from '../../src/services/orders/index.ts';
 import { type Harness, makeHarness } from '../users/harness.ts';
@@ -19,7 +19,10 @@ export const SYMBOL = 'ACME';
 /** $100.00 */
 export const MID = 10_000;
 
-export const logger = createLogger({ level: (process.env.FIX_TEST_LOG as 'info') ?? 'silent', name: 'fix-test' });
+export const logger = createLogger({
+  level: (process.env.FIX_TEST_LOG as 'info') ?? 'silent',
+  name: 'fix-test',
+});
 
 /** Monotonic wall-clock time: order timestamps stay increasing across restarts. */
 export function monotonicClock(): Clock {
@@ -43,8 +46,10 @@ export interface FixStack {
   fix: FixService;
   limiter: RateLimiter;
   trader(): Promise<Trader>;
-  /** Stops the FIX service (Logout to every session) and starts a new one on the same data. */
-  restartFix(): Promise<FixService>;
+  /** Stops the FIX service (Logout to every session). */
+  stopFix(): Promise<void>;
+  /** Starts a new FIX service on the same data (a free port: read `fix.port`). */
+  startFix(): Promise<FixService>;
   close(): Promise<void>;
 }
 
@@ -56,11 +61,7 @@ export const TEST_FIX_CONFIG: FixConfig = {
   orderRule: { capacity: 1000, refillPerSec: 1000 },
 };
 
-export async function startStack(
-  db: Db,
-  bus: Bus,
-  config: Partial<FixConfig> = {},
-): Promise<FixStack> {
+export async function startStack(db: Db, bus: Bus, config: Partial<FixConfig> = {}): Promise<FixStack> {
   const clock = monotonicClock();
   const users = await makeHarness(db, { bus });
   const orders = await createOrdersService({ db, bus, clock, logger });
@@ -78,7 +79,16 @@ export async function startStack(
   const limiter = createMemoryRateLimiter();
   const fixConfig = { ...TEST_FIX_CONFIG, ...config };
   const start = () =>
-    createFixService({ db, bus, clock, logger, orders: client, users: users.svc.client, limiter, config: fixConfig });
+    createFixService({
+      db,
+      bus,
+      clock,
+      logger,
+      orders: client,
+      users: users.svc.client,
+      limiter,
+      config: fixConfig,
+    });
   const stack: FixStack = {
     db,
     bus,
@@ -89,15 +99,22 @@ export async function startStack(
     fix: await start(),
     async trader() {
       const u = await users.user();
-      const res = await users.req({ method: 'POST', url: '/api-keys', headers: u.auth, payload: { name: 'fix' } });
+      const res = await users.req({
+        method: 'POST',
+        url: '/api-keys',
+        headers: u.auth,
+        payload: { name: 'fix' },
+      });
       expect(res.statusCode, res.body).toBe(201);
       const key = res.json() as { id: string; secret: string };
       await client.deposit(u.id, { amount: 100_000_000 });
       await client.transferShares(u.id, { symbol: SYMBOL, qty: 10_000, cost: 10_000 * MID });
       return { userId: u.id, keyId: key.id, secret: key.secret };
     },
-    async restartFix() {
+    async stopFix() {
       await stack.fix.close();
+    },
+    async startFix() {
       stack.fix = await start();
       return stack.fix;
     },

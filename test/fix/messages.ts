@@ -30,7 +30,11 @@ export function newOrder(clOrdId: string, f: OrderFields = {}): Record<string, u
   return { ...body, ...f.extra };
 }
 
-export function cancel(clOrdId: string, origClOrdId: string, f: { side?: string; symbol?: string; orderId?: string } = {}) {
+export function cancel(
+  clOrdId: string,
+  origClOrdId: string,
+  f: { side?: string; symbol?: string; orderId?: string } = {},
+) {
   const body: Record<string, unknown> = { OrigClOrdID: origClOrdId };
   if (f.orderId) body.OrderID = f.orderId;
   return {
@@ -74,7 +78,8 @@ export function expectExecutionReport(m: Received, fields: Record<number, string
   for (const tag of [37, 17, 150, 39, 55, 54, 151, 14, 6, 60]) {
     expect(m.get(tag), `tag ${tag} in ${m.raw}`).toBeDefined();
   }
-  for (const [tag, value] of Object.entries(fields)) expect(m.get(Number(tag)), `tag ${tag} in ${m.raw}`).toBe(value);
+  for (const [tag, value] of Object.entries(fields))
+    expect(m.get(Number(tag)), `tag ${tag} in ${m.raw}`).toBe(value);
 }
 
 export const isReport = (clOrdId: string, execType: string) => (m: Received) =>

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { createMemoryBus } from '../../src/platform/bus/memory.ts';
 import { forEachDb } from '../support/db.ts';
 import { FixClient } from './client.ts';
-import { type FixStack, logger, startStack, SYMBOL, type Trader } from './harness.ts';
+import { type FixStack, logger, SYMBOL, startStack, type Trader } from './harness.ts';
 import { cancel, expectExecutionReport, isReport, newOrder, replace, statusRequest } from './messages.ts';
 
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
@@ -47,12 +47,32 @@ forEachDb('FIX order entry', (makeDb) => {
     expect(order).toMatchObject({ price: 9950, qty: 100, clientOrderId: 'buy-1', status: 'new' });
 
     // the other side through the orders service's client, as the REST API reaches it
-    await stack.client.submitOrder(seller.userId, { symbol: SYMBOL, side: 'sell', type: 'limit', qty: 30, price: 9950 });
+    await stack.client.submitOrder(seller.userId, {
+      symbol: SYMBOL,
+      side: 'sell',
+      type: 'limit',
+      qty: 30,
+      price: 9950,
+    });
     const partial = await c.waitFor(isReport('buy-1', 'F'), 'a partial fill');
-    expectExecutionReport(partial, { 37: String(orderId), 39: '1', 32: '30', 31: '99.50', 151: '70', 14: '30', 6: '99.50' });
+    expectExecutionReport(partial, {
+      37: String(orderId),
+      39: '1',
+      32: '30',
+      31: '99.50',
+      151: '70',
+      14: '30',
+      6: '99.50',
+    });
     expect(partial.get(851)).toBe('1'); // resting: added liquidity
 
-    await stack.client.submitOrder(seller.userId, { symbol: SYMBOL, side: 'sell', type: 'limit', qty: 70, price: 9950 });
+    await stack.client.submitOrder(seller.userId, {
+      symbol: SYMBOL,
+      side: 'sell',
+      type: 'limit',
+      qty: 70,
+      price: 9950,
+    });
     const full = await c.waitFor((m) => isReport('buy-1', 'F')(m) && m.get(39) === '2', 'the full fill');
     expectExecutionReport(full, { 32: '70', 151: '0', 14: '100', 6: '99.50' });
     expect(new Set(c.all((m) => m.msgType === '8').map((m) => m.get(17))).size).toBe(3); // unique ExecIDs
@@ -62,8 +82,20 @@ forEachDb('FIX order entry', (makeDb) => {
   it('fills an aggressive order at once and reports each fill with its price', async () => {
     const buyer = await stack.trader();
     const seller = await stack.trader();
-    await stack.client.submitOrder(seller.userId, { symbol: SYMBOL, side: 'sell', type: 'limit', qty: 5, price: 10_010 });
-    await stack.client.submitOrder(seller.userId, { symbol: SYMBOL, side: 'sell', type: 'limit', qty: 5, price: 10_020 });
+    await stack.client.submitOrder(seller.userId, {
+      symbol: SYMBOL,
+      side: 'sell',
+      type: 'limit',
+      qty: 5,
+      price: 10_010,
+    });
+    await stack.client.submitOrder(seller.userId, {
+      symbol: SYMBOL,
+      side: 'sell',
+      type: 'limit',
+      qty: 5,
+      price: 10_020,
+    });
     const c = await logon(buyer);
     c.send('D', newOrder('agg-1', { side: '1', qty: 10, price: '100.20', tif: '3' }));
     await c.waitFor(isReport('agg-1', '0'), 'New');
@@ -160,9 +192,15 @@ forEachDb('FIX order entry', (makeDb) => {
     expect(offTick.get(58)).toMatch(/off the price grid/);
     const fraction = await rejected('bad-qty', newOrder('bad-qty', { qty: '10.5', price: '99.00' }));
     expect(fraction.get(103)).toBe('13');
-    expect((await rejected('bad-side', newOrder('bad-side', { side: '5', price: '99.00' }))).get(103)).toBe('11');
-    expect((await rejected('bad-type', newOrder('bad-type', { ordType: 'P', price: '99.00' }))).get(103)).toBe('11');
-    expect((await rejected('bad-sym', newOrder('bad-sym', { symbol: 'NOPE', price: '99.00' }))).get(103)).toBe('1');
+    expect((await rejected('bad-side', newOrder('bad-side', { side: '5', price: '99.00' }))).get(103)).toBe(
+      '11',
+    );
+    expect(
+      (await rejected('bad-type', newOrder('bad-type', { ordType: 'P', price: '99.00' }))).get(103),
+    ).toBe('11');
+    expect(
+      (await rejected('bad-sym', newOrder('bad-sym', { symbol: 'NOPE', price: '99.00' }))).get(103),
+    ).toBe('1');
     const funds = await rejected('too-big', newOrder('too-big', { qty: 1_000_000, price: '99.00' }));
     expect(funds.get(103)).toBe('3');
     expect(funds.get(58)).toMatch(/funds/i);
@@ -175,7 +213,10 @@ forEachDb('FIX order entry', (makeDb) => {
     expect(noPrice.get(373)).toBe('1');
     expect(noPrice.get(58)).toMatch(/Price \(44\)/);
     c.send('D', newOrder('bad-num', { price: 'abc' }));
-    const badNumber = await c.waitFor((m) => m.msgType === '3' && m.get(58)?.includes('abc') === true, 'Reject of abc');
+    const badNumber = await c.waitFor(
+      (m) => m.msgType === '3' && m.get(58)?.includes('abc') === true,
+      'Reject of abc',
+    );
     expect(badNumber.get(373)).toBe('6');
 
     // a message type Bourse does not take
@@ -220,10 +261,11 @@ forEachDb('FIX order entry', (makeDb) => {
     const cxl = await m.waitFor((x) => x.msgType === '9' && x.get(11) === 'm-2', 'cancel reject');
     expect(cxl.get(102)).toBe('1'); // unknown order: nobody learns another account's orders
     m.send('H', statusRequest('alice-1', { orderId: placed.get(37)! }));
-    expect((await m.waitFor((x) => x.msgType === '8' && x.get(11) === 'alice-1', 'status')).get(39)).toBe('8');
+    expect((await m.waitFor((x) => x.msgType === '8' && x.get(11) === 'alice-1', 'status')).get(39)).toBe(
+      '8',
+    );
     expect((await stack.client.getOrder(alice.userId, Number(placed.get(37)))).status).toBe('new');
     await m.logout();
     await a.logout();
   });
 });
-

@@ -17,13 +17,22 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string; ma
 /** '187.25' → 18725 cents; '187.255', '0', '-1', '1e3' are refused. */
 export function parsePrice(text: string): Parsed<number> {
   const m = DECIMAL.exec(text);
-  if (!m) return { ok: false, malformed: true, reason: `'${text}' is not a positive decimal price such as 187.25` };
+  if (!m)
+    return { ok: false, malformed: true, reason: `'${text}' is not a positive decimal price such as 187.25` };
   const fraction = (m[2] ?? '').replace(/0+$/, '');
   if (fraction.length > 2)
-    return { ok: false, malformed: false, reason: `${text} is off the price grid: prices are in whole cents` };
+    return {
+      ok: false,
+      malformed: false,
+      reason: `${text} is off the price grid: prices are in whole cents`,
+    };
   const cents = Number(m[1]) * 100 + Number(fraction.padEnd(2, '0'));
   if (cents < 1 || cents > MAX_PRICE_CENTS)
-    return { ok: false, malformed: false, reason: `${text} is outside 0.01 to ${formatCents(MAX_PRICE_CENTS)}` };
+    return {
+      ok: false,
+      malformed: false,
+      reason: `${text} is outside 0.01 to ${formatCents(MAX_PRICE_CENTS)}`,
+    };
   return { ok: true, value: cents };
 }
 

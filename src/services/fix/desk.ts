@@ -39,15 +39,21 @@ import {
 import type { ClOrdIdRecord, OrderRecords, Reported } from './order-records.ts';
 import {
   executionReport,
-  type FixBody,
   type Figures,
   type Fill,
+  type FixBody,
   orderCancelReject,
   type ReportInput,
   rejectedOrder,
   unknownOrderStatus,
 } from './reports.ts';
-import type { CancelRequest, NewOrderRequest, OrderRequest, ReplaceRequest, StatusRequest } from './requests.ts';
+import type {
+  CancelRequest,
+  NewOrderRequest,
+  OrderRequest,
+  ReplaceRequest,
+  StatusRequest,
+} from './requests.ts';
 
 export interface DeskDeps {
   orders: OrdersClient;
@@ -480,7 +486,10 @@ export function createDesk(deps: DeskDeps): Desk {
       account = rec.account;
       id = rec.orderId;
       if (orderId !== null && orderId !== id)
-        return { reason: CxlRejReason.UnknownOrder, text: `OrderID ${orderId} is not the order of ${clOrdId}` };
+        return {
+          reason: CxlRejReason.UnknownOrder,
+          text: `OrderID ${orderId} is not the order of ${clOrdId}`,
+        };
     } else {
       const acting = await accountFor(namedAccount);
       if (typeof acting !== 'string') return { reason: CxlRejReason.UnknownOrder, text: acting.refused };
@@ -527,7 +536,10 @@ export function createDesk(deps: DeskDeps): Desk {
 
     if (await records.find(echo.clOrdId)) {
       if (req.possDup) return;
-      return refuse(CxlRejReason.DuplicateClOrdId, `ClOrdID ${echo.clOrdId} was already used on this session`);
+      return refuse(
+        CxlRejReason.DuplicateClOrdId,
+        `ClOrdID ${echo.clOrdId} was already used on this session`,
+      );
     }
     const target = await resolveTarget(req.origClOrdId, req.orderId, req.account);
     if (!('order' in target)) return refuse(target.reason, target.text);
@@ -544,16 +556,28 @@ export function createDesk(deps: DeskDeps): Desk {
     let call: ReplaceCall | null = null;
     if (req.kind === 'replace') {
       if (req.type !== null && req.type !== order.orderType)
-        return refuse(CxlRejReason.BrokerOption, `OrdType (40) cannot change: order ${order.id} is ${order.orderType}`, order);
+        return refuse(
+          CxlRejReason.BrokerOption,
+          `OrdType (40) cannot change: order ${order.id} is ${order.orderType}`,
+          order,
+        );
       if (req.tif !== null && req.tif !== order.tif)
-        return refuse(CxlRejReason.BrokerOption, `TimeInForce (59) cannot change: order ${order.id} is ${order.tif}`, order);
+        return refuse(
+          CxlRejReason.BrokerOption,
+          `TimeInForce (59) cannot change: order ${order.id} is ${order.tif}`,
+          order,
+        );
       call = { qty: req.qty };
       if (req.price !== undefined) call.price = req.price;
       if (req.stopPrice !== undefined) call.stopPrice = req.stopPrice;
     }
     const t = await adopt(order, target.clOrdId);
     if (t.pendingCancel || t.pendingReplace)
-      return refuse(CxlRejReason.AlreadyPending, `order ${order.id} already has a cancel or replace in flight`, order);
+      return refuse(
+        CxlRejReason.AlreadyPending,
+        `order ${order.id} already has a cancel or replace in flight`,
+        order,
+      );
     const slow = await throttled();
     if (slow) return refuse(CxlRejReason.Other, slow, order);
     await records.recordRequest({
@@ -568,7 +592,9 @@ export function createDesk(deps: DeskDeps): Desk {
 
     let after: Order;
     try {
-      after = call ? await orders.replaceOrder(account, order.id, call) : await orders.cancelOrder(account, order.id);
+      after = call
+        ? await orders.replaceOrder(account, order.id, call)
+        : await orders.cancelOrder(account, order.id);
     } catch (err) {
       t.pendingCancel = null;
       t.pendingReplace = null;
@@ -593,7 +619,14 @@ export function createDesk(deps: DeskDeps): Desk {
     if (!('order' in target)) {
       send(
         '8',
-        unknownOrderStatus(req.clOrdId, req.symbol, req.side, req.ordStatusReqId, freshExecId('S'), clock.now()),
+        unknownOrderStatus(
+          req.clOrdId,
+          req.symbol,
+          req.side,
+          req.ordStatusReqId,
+          freshExecId('S'),
+          clock.now(),
+        ),
       );
       return;
     }
@@ -605,7 +638,12 @@ export function createDesk(deps: DeskDeps): Desk {
         clOrdId: target.clOrdId,
         execId: freshExecId(`${order.id}.S`),
         execType: ExecType.OrderStatus,
-        figures: { status: order.status, cumQty: order.filledQty, notional: order.filledNotional, qty: order.qty },
+        figures: {
+          status: order.status,
+          cumQty: order.filledQty,
+          notional: order.filledNotional,
+          qty: order.qty,
+        },
         ts: order.updatedAt,
         ordStatusReqId: req.ordStatusReqId,
       }),

@@ -4,11 +4,14 @@
  * disconnects) itself, so the engine's lines go one or two levels down. Passwords (554) never
  * reach a log.
  */
-import { type IJsFixLogger, JsFixLoggerFactory, type JsFixLogFields } from 'jspurefix';
+import { type IJsFixLogger, type JsFixLogFields, JsFixLoggerFactory } from 'jspurefix';
 import type { Logger } from '../../platform/logger.ts';
 
-/** A FIX message as text with the Logon's Password (554) blanked. */
-export const redactFix = (text: string): string => text.replace(/(^|\||\x01)554=[^|\x01]*/g, '$1554=***');
+const SOH = String.fromCharCode(1);
+const PASSWORD = new RegExp(`(^|[|${SOH}])554=[^|${SOH}]*`, 'g');
+
+/** A FIX message as text (SOH or '|' between fields) with the Logon's Password (554) blanked. */
+export const redactFix = (text: string): string => text.replace(PASSWORD, '$1554=***');
 
 class PinoFixLogFactory extends JsFixLoggerFactory {
   constructor(private readonly base: Logger) {

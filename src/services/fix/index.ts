@@ -34,6 +34,7 @@ import { fixLogFactory } from './engine-log.ts';
 import { BEGIN_STRING, createLogonVerifier, OUR_COMP_ID } from './logon.ts';
 import { createOrderRecords } from './order-records.ts';
 import { FixSession } from './session.ts';
+import { BourseSessionMsgFactory } from './session-messages.ts';
 import { DbSessionStore } from './session-store.ts';
 
 export { BEGIN_STRING, OUR_COMP_ID } from './logon.ts';
@@ -95,7 +96,7 @@ export async function createFixService(deps: FixServiceDeps): Promise<FixService
   const { db, bus, clock, config, orders, users, limiter } = deps;
   const logger = deps.logger.child({ service: 'fix' });
 
-  const container = new SessionContainer();
+  const container = new SessionContainer((description) => new BourseSessionMsgFactory(description));
   container.registerGlobal(fixLogFactory(logger));
   const system = await container.makeSystem(acceptorDescription(config));
   const engine = system.resolve<IJsFixConfig>(DITokens.IJsFixConfig);
@@ -140,10 +141,12 @@ export async function createFixService(deps: FixServiceDeps): Promise<FixService
           logger: logger.child({ apiKeyId: identity.credentialId }),
           send,
         }),
-      claim(key, s) {
+      async claim(key, s) {
         const previous = live.get(key);
         live.set(key, s);
-        if (previous && previous !== s) previous.requestStop('replaced by a new logon of the same session');
+        // the old connection is stale (half open, or the client is already here again): no Logout
+        if (previous && previous !== s)
+          await previous.shutdown('replaced by a new logon of this session', false);
       },
       release(key, s) {
         if (live.get(key) === s) live.delete(key);

@@ -60,7 +60,8 @@ export function createLogonVerifier(deps: {
     if (!a.username || !a.password)
       return refuse('Username (553) and Password (554) must carry your API key id and its secret');
     const byKey = await limiter.take(`fix:logon:key:${a.username}`, policy.perKey);
-    if (!byKey.allowed) return refuse(`too many logon attempts for this API key; ${wait(byKey.retryAfterMs)}`);
+    if (!byKey.allowed)
+      return refuse(`too many logon attempts for this API key; ${wait(byKey.retryAfterMs)}`);
     let identity: VerifiedIdentity | null;
     try {
       identity = await users.verifyApiKey(a.username, a.password);

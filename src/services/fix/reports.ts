@@ -5,7 +5,6 @@
  */
 import type { Order } from '../orders/client.ts';
 import { fixTimestamp, formatAvgPx, formatCents } from './decimal.ts';
-import type { Echo } from './requests.ts';
 import {
   COMM_TYPE_ABSOLUTE,
   ExecType,
@@ -16,6 +15,7 @@ import {
   SIDE_CODE,
   TIF_CODE,
 } from './mapping.ts';
+import type { Echo } from './requests.ts';
 
 export type FixBody = Record<string, unknown>;
 
@@ -70,7 +70,8 @@ export function executionReport(r: ReportInput): FixBody {
     OrdType: ORD_TYPE_CODE[order.orderType],
   });
   if (order.orderType === 'limit' || order.orderType === 'stop_limit') body.Price = formatCents(order.price);
-  if (order.orderType === 'stop' || order.orderType === 'stop_limit') body.StopPx = formatCents(order.stopPrice);
+  if (order.orderType === 'stop' || order.orderType === 'stop_limit')
+    body.StopPx = formatCents(order.stopPrice);
   body.TimeInForce = TIF_CODE[order.tif];
   if (order.postOnly) body.ExecInst = POST_ONLY_EXEC_INST;
   if (r.fill) {
@@ -109,7 +110,13 @@ export function rejectedOrder(
   body.Side = echo.side || '1';
   if (echo.orderQty) body.OrderQtyData = { OrderQty: echo.orderQty };
   if (echo.ordType) body.OrdType = echo.ordType;
-  Object.assign(body, { LeavesQty: '0', CumQty: '0', AvgPx: '0', TransactTime: fixTimestamp(ts), Text: text });
+  Object.assign(body, {
+    LeavesQty: '0',
+    CumQty: '0',
+    AvgPx: '0',
+    TransactTime: fixTimestamp(ts),
+    Text: text,
+  });
   return body;
 }
 

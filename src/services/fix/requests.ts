@@ -220,10 +220,7 @@ function echoOf(v: TagReader, clOrdId: string): Echo {
 }
 
 /** Price (44) / StopPx (99) as the order type needs them: required where used, refused where not. */
-function prices(
-  v: TagReader,
-  type: OrderType,
-): { price?: number; stopPrice?: number; refused?: Refusal } {
+function prices(v: TagReader, type: OrderType): { price?: number; stopPrice?: number; refused?: Refusal } {
   const price = number(v, Tag.Price, 'Price', parsePrice, OrdRejReason.Other);
   const stopPrice = number(v, Tag.StopPx, 'StopPx', parsePrice, OrdRejReason.Other);
   const needsPrice = type === 'limit' || type === 'stop_limit';
@@ -253,8 +250,10 @@ function unsupportedTags(v: TagReader): Refusal | undefined {
   if (currency !== null && currency !== 'USD')
     return unsupported(`Currency (15) ${currency}: Bourse trades in USD only`);
   const execInst = v.getString(Tag.ExecInst);
-  if (execInst !== null && execInst.split(' ').some((x) => x !== POST_ONLY_EXEC_INST))
-    return unsupported(`ExecInst (18) '${execInst}': only 6 (participate don't initiate: post-only) is supported`);
+  if (execInst?.split(' ').some((x) => x !== POST_ONLY_EXEC_INST))
+    return unsupported(
+      `ExecInst (18) '${execInst}': only 6 (participate don't initiate: post-only) is supported`,
+    );
   for (const [tag, name] of [
     [Tag.MinQty, 'MinQty'],
     [Tag.MaxFloor, 'MaxFloor'],
@@ -282,7 +281,9 @@ function enumerated<T>(
   const value = values[s];
   if (value !== undefined) return { value };
   return {
-    refused: unsupported(`${name} (${tag}) ${s} is not supported (supported: ${Object.keys(values).join(', ')})`),
+    refused: unsupported(
+      `${name} (${tag}) ${s} is not supported (supported: ${Object.keys(values).join(', ')})`,
+    ),
   };
 }
 
@@ -306,12 +307,14 @@ function parseNew(v: TagReader, possDup: boolean): NewOrderRequest {
     type: type.value ?? 'limit',
     tif: tif.value ?? 'day',
     qty: qty.value ?? 0,
-    postOnly: execInst !== null && execInst.split(' ').includes(POST_ONLY_EXEC_INST),
+    postOnly: execInst?.split(' ').includes(POST_ONLY_EXEC_INST) === true,
   };
   if (p.price !== undefined) request.price = p.price;
   if (p.stopPrice !== undefined) request.stopPrice = p.stopPrice;
   const refused =
-    (SYMBOL.test(symbol) ? undefined : unsupported(`Symbol (55) '${symbol}' is not listed`, OrdRejReason.UnknownSymbol)) ??
+    (SYMBOL.test(symbol)
+      ? undefined
+      : unsupported(`Symbol (55) '${symbol}' is not listed`, OrdRejReason.UnknownSymbol)) ??
     side.refused ??
     type.refused ??
     tif.refused ??

@@ -326,7 +326,10 @@ export class DbSessionStore implements IFixSessionStore {
           seqs: true,
           messages: [...work.messages, ...this.work.messages],
         };
-        this.opts.logger.error({ err, session: this.sessionId.toString() }, 'fix: session store write failed');
+        this.opts.logger.error(
+          { err, session: this.sessionId.toString() },
+          'fix: session store write failed',
+        );
         if (this.closed) return;
         await new Promise((r) => setTimeout(r, RETRY_MS));
       }
@@ -344,7 +347,14 @@ export class DbSessionStore implements IFixSessionStore {
     await insertMany(
       tx,
       'fix_messages',
-      { session_id: 'int8', seq: 'int4', msg_type: 'text', sent_at: 'timestamptz', body: 'jsonb', raw: 'text' },
+      {
+        session_id: 'int8',
+        seq: 'int4',
+        msg_type: 'text',
+        sent_at: 'timestamptz',
+        body: 'jsonb',
+        raw: 'text',
+      },
       work.messages.map((m) => [this.id, m.seq, m.msgType, m.sentAt, this.bodies.get(m.seq) ?? null, m.raw]),
       { onConflict: '(session_id, seq) DO NOTHING' },
     );

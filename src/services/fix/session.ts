@@ -31,6 +31,7 @@ import { OUR_COMP_ID } from './logon.ts';
 import { SessionRejectReason } from './mapping.ts';
 import { businessMessageReject, type FixBody, sessionReject } from './reports.ts';
 import { parseInbound, Tag } from './requests.ts';
+import { answerTestRequests } from './session-messages.ts';
 import type { DbSessionStore, SessionKey } from './session-store.ts';
 
 /** How long a connection may stay without logging on. */
@@ -48,8 +49,12 @@ export interface SessionContext {
     sessionId: number;
     send: (msgType: string, body: FixBody) => boolean;
   }): Desk;
-  /** Makes this the live session of `key` in this process, stopping the one it replaces. */
-  claim(key: string, session: FixSession): void;
+  /**
+   * Makes this the live session of `key` in this process. The one it replaces (a half-open
+   * connection, or a second logon) is logged out and its store closed first, so the sequence
+   * numbers go on where it left them.
+   */
+  claim(key: string, session: FixSession): Promise<void>;
   release(key: string, session: FixSession): void;
 }
 
@@ -68,6 +73,8 @@ export class FixSession extends AsciiSession {
   private resending = 0;
   private readonly heldReports: { msgType: string; body: FixBody }[] = [];
   private readonly logonTimer: NodeJS.Timeout;
+  /** TestReqIDs received and not answered yet */
+  private readonly testRequests = new Set<string>();
   private endedResolve!: () => void;
   /** Resolves once the session has stopped and its store is flushed. */
   readonly ended = new Promise<void>((resolve) => {
@@ -80,6 +87,10 @@ export class FixSession extends AsciiSession {
   ) {
     super(config);
     this.checkMsgIntegrity = true;
+    // the engine reports a session's end as an 'error' event too; run() and onStopped see it, and
+    // an EventEmitter throws an 'error' nobody listens to (a stop after run() has settled)
+    this.on('error', () => {});
+    answerTestRequests(config.description, (id) => this.testRequests.delete(id));
     // the engine builds the session's store when it binds to the peer; by then ours is loaded
     config.sessionStoreFactory = {
       create: () => {
@@ -110,6 +121,7 @@ export class FixSession extends AsciiSession {
   protected override onMsg(msgType: string, view: MsgView): void {
     switch (this.phase) {
       case 'ready':
+        if (msgType === '1') this.testRequests.add(view.getString(112) ?? '');
         super.onMsg(msgType, view);
         return;
       case 'verifying':
@@ -150,7 +162,12 @@ export class FixSession extends AsciiSession {
     if (this.getState() === SessionState.Stopped) return;
     if (!verdict.ok) {
       ctx.logger.info(
-        { remoteIp: ctx.remoteIp, senderCompId: attempt.senderCompId, apiKeyId: attempt.username, reason: verdict.text },
+        {
+          remoteIp: ctx.remoteIp,
+          senderCompId: attempt.senderCompId,
+          apiKeyId: attempt.username,
+          reason: verdict.text,
+        },
         'fix: logon refused',
       );
       this.refuse(verdict.text, attempt.senderCompId);
@@ -162,6 +179,9 @@ export class FixSession extends AsciiSession {
       senderCompId: verdict.senderCompId,
       userId: verdict.identity.userId,
     };
+    this.key = key;
+    await ctx.claim(this.name, this);
+    if (this.getState() === SessionState.Stopped) return;
     const store = ctx.openStore(key, () => this.requestStop('the session logged on elsewhere'));
     try {
       await store.initialize();
@@ -172,7 +192,6 @@ export class FixSession extends AsciiSession {
     }
     if (this.getState() === SessionState.Stopped) return;
     this.dbStore = store;
-    this.key = key;
 
     const seq = Number(logon.getString(Tag.MsgSeqNum));
     const reset = logon.getString(141) === 'Y';
@@ -192,7 +211,6 @@ export class FixSession extends AsciiSession {
     // the engine answers with the client's heartbeat interval
     asMutable(this.config.description).HeartBtInt = verdict.heartBtInt;
     (this.sessionState as { heartBeat: number }).heartBeat = verdict.heartBtInt;
-    ctx.claim(this.name, this);
     this.phase = 'ready';
     const desk = ctx.openDesk({
       identity: verdict.identity,
@@ -236,14 +254,19 @@ export class FixSession extends AsciiSession {
       },
       'fix: session logged on',
     );
-    this.desk?.start().catch((err: unknown) => ctx.logger.error({ err, session: this.name }, 'fix: desk start failed'));
+    this.desk
+      ?.start()
+      .catch((err: unknown) => ctx.logger.error({ err, session: this.name }, 'fix: desk start failed'));
   }
 
   // --- application messages ---------------------------------------------------------------------
 
   protected override onApplicationMsg(msgType: string, view: MsgView): void {
     const refSeqNum = Number(view.getString(Tag.MsgSeqNum));
-    if (view.getString(Tag.TargetCompID) !== OUR_COMP_ID || view.getString(Tag.SenderCompID) !== this.key?.senderCompId) {
+    if (
+      view.getString(Tag.TargetCompID) !== OUR_COMP_ID ||
+      view.getString(Tag.SenderCompID) !== this.key?.senderCompId
+    ) {
       this.send(
         '3',
         sessionReject({
@@ -273,7 +296,12 @@ export class FixSession extends AsciiSession {
       case 'business_reject':
         this.sendReport(
           'j',
-          businessMessageReject({ refSeqNum, refMsgType: msgType, reason: inbound.reason, text: inbound.text }),
+          businessMessageReject({
+            refSeqNum,
+            refMsgType: msgType,
+            reason: inbound.reason,
+            text: inbound.text,
+          }),
         );
         return;
       default:
@@ -340,13 +368,17 @@ export class FixSession extends AsciiSession {
 
   // --- the end ----------------------------------------------------------------------------------
 
-  /** Logs out (when logged on) with `text`, waits briefly for the client's Logout, then hangs up. */
-  async shutdown(text: string): Promise<void> {
+  /**
+   * Logs out (when logged on, and `logout`) with `text`, waits briefly for the client's Logout,
+   * then hangs up; resolves once the session's store is closed.
+   */
+  async shutdown(text: string, logout = true): Promise<void> {
     const state = this.getState();
     if (
-      state === SessionState.ActiveNormalSession ||
-      state === SessionState.InitiationLogonResponse ||
-      state === SessionState.AwaitingProcessingResponseToTestRequest
+      logout &&
+      (state === SessionState.ActiveNormalSession ||
+        state === SessionState.InitiationLogonResponse ||
+        state === SessionState.AwaitingProcessingResponseToTestRequest)
     ) {
       this.setState(SessionState.WaitingLogoutConfirm);
       this.sessionState.logoutSentAt = new Date();

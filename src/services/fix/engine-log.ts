@@ -4,8 +4,9 @@
  * disconnects) itself, so the engine's lines go one or two levels down. Passwords (554) never
  * reach a log.
  */
-import { type IJsFixLogger, type JsFixLogFields, JsFixLoggerFactory } from 'jspurefix';
+
 import type { Logger } from '../../platform/logger.ts';
+import { type IJsFixLogger, type JsFixLogFields, JsFixLoggerFactory } from './jspurefix.ts';
 
 const SOH = String.fromCharCode(1);
 const PASSWORD = new RegExp(`(^|[|${SOH}])554=[^|${SOH}]*`, 'g');

@@ -11,17 +11,7 @@
  * sequence numbers and sent messages, and what each session reported about each order. The
  * session layer is jspurefix's; the rules of engagement are in docs/fix-rules-of-engagement.md.
  */
-import 'reflect-metadata';
 import { createServer, type Server, type Socket } from 'node:net';
-import {
-  DITokens,
-  type IJsFixConfig,
-  type ISessionDescription,
-  MsgTransport,
-  SessionContainer,
-  TcpDuplex,
-} from 'jspurefix';
-import { makeSessionScope } from 'jspurefix/dist/runtime/session-scope.js';
 import type { Bus } from '../../platform/bus/types.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/types.ts';
@@ -31,6 +21,15 @@ import type { OrdersClient } from '../orders/client.ts';
 import type { UsersClient } from '../users/client.ts';
 import { createDesk } from './desk.ts';
 import { fixLogFactory } from './engine-log.ts';
+import {
+  DITokens,
+  type IJsFixConfig,
+  type ISessionDescription,
+  MsgTransport,
+  makeSessionScope,
+  SessionContainer,
+  TcpDuplex,
+} from './jspurefix.ts';
 import { BEGIN_STRING, createLogonVerifier, OUR_COMP_ID } from './logon.ts';
 import { createOrderRecords } from './order-records.ts';
 import { FixSession } from './session.ts';

@@ -4,7 +4,7 @@
  * TestRequest, and a client may take an unexpected one as an answer it did not ask for, so a
  * Heartbeat carries 112 only when it answers a TestRequest the session received.
  */
-import { AsciiSessionMsgFactory, type ILooseObject, type ISessionDescription } from 'jspurefix';
+import { AsciiSessionMsgFactory, type ILooseObject, type ISessionDescription } from './jspurefix.ts';
 
 /** Per session (its description object): consumes a TestReqID the peer asked for, if it did. */
 const askedFor = new WeakMap<ISessionDescription, (testReqId: string) => boolean>();

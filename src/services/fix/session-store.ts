@@ -16,11 +16,12 @@
  *
  * Only application messages are kept (admin messages are gap-filled on resend).
  */
-import { FixMsgStoreRecord, type IFixMsgStoreRecord, type IFixSessionStore, SessionId } from 'jspurefix';
+
 import type { Clock } from '../../platform/clock.ts';
 import { insertMany } from '../../platform/db/insert-many.ts';
 import type { Db, Queryable } from '../../platform/db/types.ts';
 import type { Logger } from '../../platform/logger.ts';
+import { FixMsgStoreRecord, type IFixMsgStoreRecord, type IFixSessionStore, SessionId } from './jspurefix.ts';
 
 /** How many sequence numbers are reserved ahead of use. */
 export const SEQ_BLOCK = 1000;
@@ -89,6 +90,8 @@ export class DbSessionStore implements IFixSessionStore {
   private work: Work = { reset: false, seqs: false, messages: [] };
   /** bodies of sent application messages, by seq, until written */
   private readonly bodies = new Map<number, unknown>();
+  /** messages stored whose body has not arrived yet */
+  private readonly awaitingBody = new Set<number>();
   private running: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
 
@@ -151,6 +154,7 @@ export class DbSessionStore implements IFixSessionStore {
     this.highestStored = 0;
     this.resetAt = new Date(this.opts.clock.now());
     this.bodies.clear();
+    this.awaitingBody.clear();
     this.work = { reset: true, seqs: true, messages: [] };
     this.schedule();
   }
@@ -162,6 +166,8 @@ export class DbSessionStore implements IFixSessionStore {
     // a resend re-encodes stored messages under their old numbers: keep the original
     if (record.seqNum <= this.highestStored) return;
     this.highestStored = record.seqNum;
+    this.awaitingBody.add(record.seqNum);
+    if (this.awaitingBody.size > 1000) this.awaitingBody.delete(this.awaitingBody.values().next().value!);
     this.work.messages.push({
       seq: record.seqNum,
       msgType: record.msgType,
@@ -173,6 +179,8 @@ export class DbSessionStore implements IFixSessionStore {
 
   /** The body an application message was sent with, kept so that a resend is exact. */
   attachBody(seq: number, body: unknown): void {
+    // only for a message stored just now (a resend must not overwrite the original)
+    if (!this.awaitingBody.delete(seq)) return;
     if (this.work.messages.some((m) => m.seq === seq)) this.bodies.set(seq, body);
     else void this.updateBody(seq, body);
   }

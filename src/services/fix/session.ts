@@ -14,6 +14,11 @@
  *   SequenceReset-GapFill. New reports wait until the resend is out.
  * - Application messages go to the session's desk (desk.ts); what cannot be read gets a Reject.
  */
+
+import type { Logger } from '../../platform/logger.ts';
+import type { VerifiedIdentity } from '../users/client.ts';
+import type { Desk } from './desk.ts';
+import { redactFix } from './engine-log.ts';
 import {
   AsciiSession,
   asMutable,
@@ -21,11 +26,7 @@ import {
   type ILooseObject,
   type MsgView,
   SessionState,
-} from 'jspurefix';
-import type { Logger } from '../../platform/logger.ts';
-import type { VerifiedIdentity } from '../users/client.ts';
-import type { Desk } from './desk.ts';
-import { redactFix } from './engine-log.ts';
+} from './jspurefix.ts';
 import type { LogonAttempt, LogonVerdict } from './logon.ts';
 import { OUR_COMP_ID } from './logon.ts';
 import { SessionRejectReason } from './mapping.ts';

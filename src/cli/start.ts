@@ -30,13 +30,13 @@ export const clusterVariables: { name: string; default: string | undefined; desc
     name: 'BOURSE_ORDERS_URLS',
     default: undefined,
     description:
-      '`--role gateway` (and market-data, reporting): base URLs of the orders instances, comma-separated (round-robin).',
+      '`--role gateway` (and market-data, reporting, fix): base URLs of the orders instances, comma-separated (round-robin).',
   },
   {
     name: 'BOURSE_USERS_URLS',
     default: undefined,
     description:
-      '`--role gateway` (and market-data, reporting): base URLs of the users instances, comma-separated.',
+      '`--role gateway` (and market-data, reporting, fix): base URLs of the users instances, comma-separated.',
   },
   {
     name: 'BOURSE_MARKET_DATA_URLS',

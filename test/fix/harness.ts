@@ -45,7 +45,8 @@ export interface FixStack {
   client: OrdersClient;
   fix: FixService;
   limiter: RateLimiter;
-  trader(): Promise<Trader>;
+  /** An investor (or, with `role`, a broker) with an API key, cash and shares. */
+  trader(opts?: { role?: 'broker'; brokerageId?: string }): Promise<Trader>;
   /** Stops the FIX service (Logout to every session). */
   stopFix(): Promise<void>;
   /** Starts a new FIX service on the same data (a free port: read `fix.port`). */
@@ -97,8 +98,8 @@ export async function startStack(db: Db, bus: Bus, config: Partial<FixConfig> = 
     client,
     limiter,
     fix: await start(),
-    async trader() {
-      const u = await users.user();
+    async trader(opts = {}) {
+      const u = await users.user(opts);
       const res = await users.req({
         method: 'POST',
         url: '/api-keys',

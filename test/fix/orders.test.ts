@@ -6,9 +6,19 @@
  */
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { createMemoryBus } from '../../src/platform/bus/memory.ts';
+import { createFixService } from '../../src/services/fix/index.ts';
+import { OrdersApiError, type OrdersClient, PROBLEM_BASE } from '../../src/services/orders/client.ts';
 import { forEachDb } from '../support/db.ts';
 import { FixClient } from './client.ts';
-import { type FixStack, logger, SYMBOL, startStack, type Trader } from './harness.ts';
+import {
+  type FixStack,
+  logger,
+  monotonicClock,
+  SYMBOL,
+  startStack,
+  TEST_FIX_CONFIG,
+  type Trader,
+} from './harness.ts';
 import { cancel, expectExecutionReport, isReport, newOrder, replace, statusRequest } from './messages.ts';
 
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
@@ -244,6 +254,67 @@ forEachDb('FIX order entry', (makeDb) => {
     expect((await stack.client.accountTrades(t.userId)).items).toEqual([]);
     await c.logout();
     expect(await c.ended).toBeUndefined();
+  });
+
+  it('lets a broker trade for a client of its brokerage with Account (1), and not for anyone else', async () => {
+    const brokerageId = await stack.users.brokerage();
+    const broker = await stack.trader({ role: 'broker', brokerageId });
+    const client = await stack.users.user({ brokerageId });
+    const outsider = await stack.trader();
+    await stack.client.deposit(client.id, { amount: 10_000_000 });
+    const b = await logon(broker);
+    b.send('D', newOrder('for-client', { qty: 3, price: '94.00', tif: '1', account: client.id }));
+    const placed = await b.waitFor(isReport('for-client', '0'), 'New for the client');
+    expect(placed.get(1)).toBe(client.id);
+    expect((await stack.client.getOrder(client.id, Number(placed.get(37)))).clientOrderId).toBe('for-client');
+    b.send('F', cancel('for-client-x', 'for-client'));
+    await b.waitFor(isReport('for-client-x', '4'), 'Canceled');
+    b.send('D', newOrder('for-outsider', { qty: 3, price: '94.00', account: outsider.userId }));
+    expect((await b.waitFor(isReport('for-outsider', '8'), 'reject')).get(103)).toBe('15');
+    await b.logout();
+  });
+
+  it('finds out what happened when the orders service does not answer a new order', async () => {
+    // the real orders service behind a faulty connection: the answer is lost after the order
+    // was executed ('lost-after'), or the request never reaches it ('lost-before')
+    const unavailable = () =>
+      new OrdersApiError({ type: `${PROBLEM_BASE}unavailable`, title: 'Service unavailable', status: 503 });
+    const faulty: OrdersClient = {
+      ...stack.client,
+      submitOrder: async (account, request) => {
+        if (request.clientOrderId === 'lost-before') throw unavailable();
+        await stack.client.submitOrder(account, request);
+        throw unavailable();
+      },
+    };
+    const fix = await createFixService({
+      db: stack.db,
+      bus: stack.bus,
+      clock: monotonicClock(),
+      logger,
+      orders: faulty,
+      users: stack.users.svc.client,
+      limiter: stack.limiter,
+      config: TEST_FIX_CONFIG,
+    });
+    try {
+      const t = await stack.trader();
+      const c = await FixClient.connect({
+        port: fix.port,
+        senderCompId: 'FAULTY',
+        username: t.keyId,
+        password: t.secret,
+      });
+      c.send('D', newOrder('lost-after', { qty: 2, price: '93.00', tif: '1' }));
+      const placed = await c.waitFor(isReport('lost-after', '0'), 'New, found by its ClOrdID');
+      expect((await stack.client.getOrderByClientId(t.userId, 'lost-after')).id).toBe(Number(placed.get(37)));
+      c.send('D', newOrder('lost-before', { qty: 2, price: '93.00', tif: '1' }));
+      const rejected = await c.waitFor(isReport('lost-before', '8'), 'reject: not executed');
+      expect(rejected.get(58)).toMatch(/not executed/);
+      await c.logout();
+    } finally {
+      await fix.close();
+    }
   });
 
   it('keeps accounts apart: an investor cannot act for another account or touch its orders', async () => {

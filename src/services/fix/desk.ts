@@ -28,6 +28,7 @@ import {
 import { type ExecMessage, subjects } from '../orders/events.ts';
 import type { UsersClient, VerifiedIdentity } from '../users/client.ts';
 import {
+  BusinessRejectReason,
   CANCEL_TEXT,
   CxlRejReason,
   CxlRejResponseTo,
@@ -38,6 +39,7 @@ import {
 } from './mapping.ts';
 import type { ClOrdIdRecord, OrderRecords, Reported } from './order-records.ts';
 import {
+  businessMessageReject,
   executionReport,
   type Figures,
   type Fill,
@@ -73,7 +75,8 @@ export interface DeskDeps {
 export interface Desk {
   /** Subscribes to the accounts' execution events and reports what changed since the last logon. */
   start(): Promise<void>;
-  handle(request: OrderRequest): void;
+  /** `refSeqNum`: the MsgSeqNum of the message the request came in. */
+  handle(request: OrderRequest, refSeqNum: number): void;
   /** Stops taking events; resolves when the work in hand is done. */
   stop(): Promise<void>;
   /** Resolves when every request and event received so far has been handled (tests). */
@@ -365,7 +368,7 @@ export function createDesk(deps: DeskDeps): Desk {
 
   // --- requests ---------------------------------------------------------------------------------
 
-  async function onNew(req: NewOrderRequest): Promise<void> {
+  async function onNew(req: NewOrderRequest, refSeqNum: number): Promise<void> {
     const { echo } = req;
     const reject = (reason: number, text: string, account: string | null = req.account) =>
       send('8', rejectedOrder(echo, account, freshExecId('J'), reason, text, clock.now()));
@@ -406,7 +409,7 @@ export function createDesk(deps: DeskDeps): Desk {
       });
     } catch (err) {
       if (!(err instanceof OrdersApiError)) throw err;
-      if (err.status >= 500) return resolveUnknown(echo.clOrdId, account, req);
+      if (err.status >= 500) return resolveUnknown(echo.clOrdId, account, req, refSeqNum);
       await records.setOrderId(echo.clOrdId, 0);
       const p = err.problem;
       const duplicate = p.status === 409;
@@ -432,7 +435,12 @@ export function createDesk(deps: DeskDeps): Desk {
   }
 
   /** The orders service did not answer: find out whether the order exists before saying anything. */
-  async function resolveUnknown(clOrdId: string, account: string, req: NewOrderRequest): Promise<void> {
+  async function resolveUnknown(
+    clOrdId: string,
+    account: string,
+    req: NewOrderRequest,
+    refSeqNum: number,
+  ): Promise<void> {
     try {
       const order = await orders.getOrderByClientId(account, clOrdId);
       await records.setOrderId(clOrdId, order.id);
@@ -455,13 +463,16 @@ export function createDesk(deps: DeskDeps): Desk {
       }
       // still unknown: reported when it shows up on the bus or at the next logon
       pendingNew.set(clOrdId, account);
-      send('j', {
-        RefSeqNum: 0,
-        RefMsgType: 'D',
-        BusinessRejectRefID: clOrdId,
-        BusinessRejectReason: 4,
-        Text: `the orders service is unavailable: ClOrdID ${clOrdId} will be reported once its outcome is known`,
-      });
+      send(
+        'j',
+        businessMessageReject({
+          refSeqNum,
+          refMsgType: 'D',
+          refId: clOrdId,
+          reason: BusinessRejectReason.ApplicationNotAvailable,
+          text: `the orders service is unavailable: ClOrdID ${clOrdId} will be reported once its outcome is known`,
+        }),
+      );
     }
   }
 
@@ -711,11 +722,11 @@ export function createDesk(deps: DeskDeps): Desk {
       }
       enqueue('reconcile at logon', reconcile);
     },
-    handle(request) {
+    handle(request, refSeqNum) {
       enqueue(request.kind, () => {
         switch (request.kind) {
           case 'new':
-            return onNew(request);
+            return onNew(request, refSeqNum);
           case 'cancel':
           case 'replace':
             return onCancelOrReplace(request);

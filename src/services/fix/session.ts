@@ -306,7 +306,7 @@ export class FixSession extends AsciiSession {
         );
         return;
       default:
-        this.desk?.handle(inbound);
+        this.desk?.handle(inbound, refSeqNum);
     }
   }
 

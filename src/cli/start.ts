@@ -18,7 +18,6 @@ import { type DemoMarket, startDemoMarket } from './demo/market-maker.ts';
 import { DEMO_NEWS_SYMBOLS, NEWSROOM_PATH, registerNewsroom } from './demo/newsroom.ts';
 import { ordersVenue } from './demo/orders-venue.ts';
 import { startPaperFunding } from './demo/paper-funding.ts';
-import { startFix } from './fix.ts';
 import { openPlatform } from './platform.ts';
 
 /** the built web terminal (`npm run build:web`, which `npm start` runs when web/ changed) */
@@ -200,6 +199,8 @@ async function startRole(
     if (config.fixPort !== null) {
       const fixConfig = { ...config, fixPort: config.fixPort };
       const clients = { orders: ordersClient, users: usersClient };
+      // loaded only when served: the FIX engine takes a while to load
+      const { startFix } = await import('./fix.ts');
       fixPort = (await startFix(fixConfig, logger, platform, clients, closers)).port;
     }
   }

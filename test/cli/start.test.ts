@@ -23,7 +23,8 @@ const children = new Set<ChildProcess>();
 function startBourse(env: Record<string, string>): Proc {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bourse.ts', 'start'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', BOURSE_FIX_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    // FIX is served and tested in test/fix/bourse-start.test.ts
+    env: { ...process.env, PORT: '0', BOURSE_FIX_PORT: 'off', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);

@@ -44,7 +44,7 @@ export async function startStack(): Promise<Stack> {
     env: {
       ...process.env,
       PORT: '0',
-      BOURSE_FIX_PORT: '0',
+      BOURSE_FIX_PORT: 'off',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       BOURSE_DATA_DIR: dataDir,

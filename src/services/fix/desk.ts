@@ -305,17 +305,18 @@ export function createDesk(deps: DeskDeps): Desk {
 
   /** Fills up to order.filledQty: the one the event carries when it is the next, else read back. */
   async function reportFills(t: Tracked, order: Order, fill: Fill | undefined): Promise<void> {
-    const fills: Fill[] =
+    const fills: (Fill & { ts: number })[] =
       fill && fill.tradeId > t.lastTradeId && t.cumQty + fill.qty === order.filledQty
-        ? [fill]
+        ? [{ ...fill, ts: order.updatedAt }]
         : (await fillsSince(order, t.lastTradeId)).map((e) => ({
             tradeId: e.tradeId,
             price: e.price,
             qty: e.qty,
             fee: e.fee,
             liquidity: e.liquidity,
+            ts: e.ts,
           }));
-    for (const f of fills) {
+    for (const { ts, ...f } of fills) {
       const cumQty = t.cumQty + f.qty;
       const notional = t.notional + f.price * f.qty;
       const status = cumQty >= order.qty ? 'filled' : 'partially_filled';
@@ -324,7 +325,7 @@ export function createDesk(deps: DeskDeps): Desk {
         execId: `${order.id}.T${f.tradeId}`,
         execType: ExecType.Trade,
         figures: { status, cumQty, notional, qty: order.qty },
-        ts: order.updatedAt,
+        ts,
         fill: f,
       });
       t.cumQty = cumQty;

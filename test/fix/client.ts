@@ -109,6 +109,7 @@ export class FixClient {
   readonly sent: Received[] = [];
   private session: TestSession | null = null;
   private waiters: (() => void)[] = [];
+  private readonly listeners: ((m: Received) => void)[] = [];
   private readyResolve!: () => void;
   private endedResolve!: (error: Error | undefined) => void;
   readonly ready = new Promise<void>((r) => {
@@ -182,7 +183,13 @@ export class FixClient {
   }
   onReceived(m: Received): void {
     this.received.push(m);
+    for (const listen of this.listeners) listen(m);
     this.notify();
+  }
+
+  /** Called with every message received from now on. */
+  onMessage(listen: (m: Received) => void): void {
+    this.listeners.push(listen);
   }
   private notify(): void {
     for (const w of this.waiters.splice(0)) w();

@@ -22,6 +22,7 @@ import {
   type Order,
   OrdersApiError,
   type OrdersClient,
+  PROBLEM_BASE,
   type Problem,
   type ReplaceRequest as ReplaceCall,
 } from '../orders/client.ts';
@@ -108,6 +109,8 @@ export function createDesk(deps: DeskDeps): Desk {
   const subscriptions = new Map<string, Promise<Unsubscribe>>();
   const actingFor = new Map<string, boolean>();
   let chain: Promise<void> = Promise.resolve();
+  /** new orders are admitted in turn; any other request holds later ones until it is done */
+  let admission: Promise<unknown> = Promise.resolve();
   let stopped = false;
   let execSeq = 0;
 
@@ -369,22 +372,30 @@ export function createDesk(deps: DeskDeps): Desk {
 
   // --- requests ---------------------------------------------------------------------------------
 
-  async function onNew(req: NewOrderRequest, refSeqNum: number): Promise<void> {
+  type Submitted = { order: Order; replayed: boolean } | OrdersApiError;
+  type Admission =
+    | { kind: 'ignore' }
+    | { kind: 'reject'; reason: number; text: string; account: string | null }
+    | { kind: 'submitted'; account: string; outcome: Promise<Submitted> };
+
+  /**
+   * A new order's first half, which may run ahead of the reports of earlier requests: checks,
+   * the ClOrdID record, and the call to the orders service (not awaited: the orders of a session
+   * share commits). New orders are admitted in arrival order.
+   */
+  async function admitNew(req: NewOrderRequest): Promise<Admission> {
     const { echo } = req;
-    const reject = (reason: number, text: string, account: string | null = req.account) =>
-      send('8', rejectedOrder(echo, account, freshExecId('J'), reason, text, clock.now()));
-
-    if (await records.find(echo.clOrdId)) {
-      // a resend of a request already handled: its reports went out (and resend themselves)
-      if (req.possDup) return;
-      return reject(OrdRejReason.DuplicateOrder, `ClOrdID ${echo.clOrdId} was already used on this session`);
-    }
-    if (req.refused) return reject(req.refused.reason, req.refused.text);
+    if (req.refused) return { kind: 'reject', ...req.refused, account: req.account };
     const account = await accountFor(req.account);
-    if (typeof account !== 'string') return reject(OrdRejReason.UnknownAccount, account.refused);
+    if (typeof account !== 'string')
+      return {
+        kind: 'reject',
+        reason: OrdRejReason.UnknownAccount,
+        text: account.refused,
+        account: req.account,
+      };
     const slow = await throttled();
-    if (slow) return reject(OrdRejReason.Other, slow, account);
-
+    if (slow) return { kind: 'reject', reason: OrdRejReason.Other, text: slow, account };
     const recorded = await records.recordRequest({
       clOrdId: echo.clOrdId,
       request: 'new',
@@ -392,12 +403,14 @@ export function createDesk(deps: DeskDeps): Desk {
       orderId: null,
       origClOrdId: null,
     });
-    if (!recorded)
-      return reject(OrdRejReason.DuplicateOrder, `ClOrdID ${echo.clOrdId} was already used on this session`);
-
-    let result: { order: Order; replayed: boolean };
-    try {
-      result = await orders.submitOrder(account, {
+    if (!recorded) {
+      // a resend of a request already handled: its reports went out (and resend themselves)
+      if (req.possDup) return { kind: 'ignore' };
+      const text = `ClOrdID ${echo.clOrdId} was already used on this session`;
+      return { kind: 'reject', reason: OrdRejReason.DuplicateOrder, text, account };
+    }
+    const outcome: Promise<Submitted> = orders
+      .submitOrder(account, {
         symbol: req.symbol,
         side: req.side,
         type: req.type,
@@ -407,12 +420,33 @@ export function createDesk(deps: DeskDeps): Desk {
         ...(req.stopPrice !== undefined ? { stopPrice: req.stopPrice } : {}),
         ...(req.postOnly ? { postOnly: true } : {}),
         clientOrderId: echo.clOrdId,
-      });
-    } catch (err) {
-      if (!(err instanceof OrdersApiError)) throw err;
-      if (err.status >= 500) return resolveUnknown(echo.clOrdId, account, req, refSeqNum);
+      })
+      .catch((err: unknown) =>
+        err instanceof OrdersApiError
+          ? err
+          : new OrdersApiError({
+              type: `${PROBLEM_BASE}unavailable`,
+              title: 'Unavailable',
+              status: 503,
+              detail: String(err),
+            }),
+      );
+    return { kind: 'submitted', account, outcome };
+  }
+
+  /** A new order's second half, in turn with every other report: the answer. */
+  async function finishNew(req: NewOrderRequest, admission: Admission, refSeqNum: number): Promise<void> {
+    const { echo } = req;
+    const reject = (reason: number, text: string, account: string | null) =>
+      send('8', rejectedOrder(echo, account, freshExecId('J'), reason, text, clock.now()));
+    if (admission.kind === 'ignore') return;
+    if (admission.kind === 'reject') return reject(admission.reason, admission.text, admission.account);
+    const { account } = admission;
+    const result = await admission.outcome;
+    if (result instanceof OrdersApiError) {
+      if (result.status >= 500) return resolveUnknown(echo.clOrdId, account, req, refSeqNum);
       await records.setOrderId(echo.clOrdId, 0);
-      const p = err.problem;
+      const p = result.problem;
       const duplicate = p.status === 409;
       return reject(
         duplicate ? OrdRejReason.DuplicateOrder : ordRejReasonOf(p.reason),
@@ -724,10 +758,23 @@ export function createDesk(deps: DeskDeps): Desk {
       enqueue('reconcile at logon', reconcile);
     },
     handle(request, refSeqNum) {
+      if (request.kind === 'new') {
+        const admitted = admission.then(async (): Promise<Admission> => {
+          if (stopped) return { kind: 'ignore' };
+          try {
+            return await admitNew(request);
+          } catch (err) {
+            logger.error({ err }, 'fix: admitting a new order failed');
+            const text = 'not executed: Bourse could not take the order now; send it again later';
+            return { kind: 'reject', reason: OrdRejReason.Other, text, account: request.account };
+          }
+        });
+        admission = admitted;
+        enqueue('new', async () => finishNew(request, await admitted, refSeqNum));
+        return;
+      }
       enqueue(request.kind, () => {
         switch (request.kind) {
-          case 'new':
-            return onNew(request, refSeqNum);
           case 'cancel':
           case 'replace':
             return onCancelOrReplace(request);
@@ -735,6 +782,8 @@ export function createDesk(deps: DeskDeps): Desk {
             return onStatus(request);
         }
       });
+      // a new order after this request waits until it is done
+      admission = chain;
     },
     async stop() {
       stopped = true;

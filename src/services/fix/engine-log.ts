@@ -21,11 +21,19 @@ class PinoFixLogFactory extends JsFixLoggerFactory {
 
   logger(type: string, _context?: JsFixLogFields): IJsFixLogger {
     const log = this.base.child({ fixEngine: type });
+    // the engine talks a lot: skip the redaction when the line goes nowhere
+    const trace = (m: string) => {
+      if (log.isLevelEnabled('trace')) log.trace(redactFix(m));
+    };
     return {
-      info: (m) => log.trace(redactFix(m)),
-      debug: (m) => log.trace(redactFix(m)),
-      warning: (m) => log.debug(redactFix(m)),
-      error: (e) => log.debug({ err: e }, redactFix(e.message)),
+      info: trace,
+      debug: trace,
+      warning: (m) => {
+        if (log.isLevelEnabled('debug')) log.debug(redactFix(m));
+      },
+      error: (e) => {
+        if (log.isLevelEnabled('debug')) log.debug({ err: e }, redactFix(e.message));
+      },
     };
   }
 

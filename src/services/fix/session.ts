@@ -412,10 +412,12 @@ export class FixSession extends AsciiSession {
   }
 
   protected override onDecoded(msgType: string, txt: string): void {
-    this.ctx.logger.trace({ session: this.name, msgType, in: redactFix(txt) }, 'fix: received');
+    if (this.ctx.logger.isLevelEnabled('trace'))
+      this.ctx.logger.trace({ session: this.name, msgType, in: redactFix(txt) }, 'fix: received');
   }
 
   protected override onEncoded(msgType: string, txt: string): void {
-    this.ctx.logger.trace({ session: this.name, msgType, out: txt }, 'fix: sent');
+    if (this.ctx.logger.isLevelEnabled('trace'))
+      this.ctx.logger.trace({ session: this.name, msgType, out: txt }, 'fix: sent');
   }
 }

@@ -3,6 +3,8 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { upsertBars } from './candles/store.ts';
 import type { MarketDataContext } from './context.ts';
 import { deleteFeed, insertFeed, listFeeds, updateFeed } from './feeds/store.ts';
+import { HeaderRequirementError, type HistoryRow, parseHistory } from './import/index.ts';
+import { type StreamSummary, streamHistory } from './import/stream.ts';
 import {
   type Bar,
   type FeedDefinition,
@@ -11,8 +13,6 @@ import {
   TIMEFRAME_MS,
   type Timeframe,
 } from './model.ts';
-import { HeaderRequirementError, type HistoryRow, parseHistory } from './import/index.ts';
-import { type StreamSummary, streamHistory } from './import/stream.ts';
 import { invalidField, notFound, problem } from './problems.ts';
 
 export const SYMBOL_PATTERN = '^[A-Z][A-Z0-9_-]{0,15}$';
@@ -237,7 +237,9 @@ export async function importHistoryStream(
         maxErrors: MAX_REPORTED_ERRORS,
         onHeader: (layout) => {
           if (!layout.rowSymbols && layout.symbols === null && q.symbol === undefined) {
-            throw missingSymbol('is required: the file has no symbol column, so say which instrument it holds');
+            throw missingSymbol(
+              'is required: the file has no symbol column, so say which instrument it holds',
+            );
           }
         },
       },
@@ -274,9 +276,15 @@ export async function importHistoryStream(
 }
 
 /** Imports JSON bars (an array, or {bars: [...]}), read whole: the route caps the body's size. */
-export async function importHistoryJson(ctx: MarketDataContext, q: ImportQuery, body: unknown): Promise<ImportResult> {
+export async function importHistoryJson(
+  ctx: MarketDataContext,
+  q: ImportQuery,
+  body: unknown,
+): Promise<ImportResult> {
   const parsed = parseHistory(JSON.stringify(body), { format: 'json' });
-  const rows = parsed.rows.filter((r) => q.symbol === undefined || r.symbol === undefined || r.symbol === q.symbol);
+  const rows = parsed.rows.filter(
+    (r) => q.symbol === undefined || r.symbol === undefined || r.symbol === q.symbol,
+  );
   if (q.symbol === undefined && rows.some((r) => r.symbol === undefined)) {
     throw missingSymbol('is required: the bars do not name their symbol');
   }

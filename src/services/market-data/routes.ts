@@ -20,7 +20,6 @@ import {
 } from './admin.ts';
 import type { AlpacaTimeframe, BarsQuery } from './client.ts';
 import type { MarketDataContext } from './context.ts';
-import type { Timeframe } from './model.ts';
 import { forbidden, invalidField, problemErrorHandler, problemSchema, unauthorized } from './problems.ts';
 import * as q from './queries.ts';
 

@@ -62,7 +62,14 @@ export class HeaderRequirementError extends Error {
 export const LOOKAHEAD_LINES = 1000;
 
 // Stooq's <PER>: D(aily), W(eekly), M(onthly) or the bar's minutes
-const PERIODS: Record<string, string> = { d: '1d', '1440': '1d', '60': '1h', '15': '15m', '5': '5m', '1': '1m' };
+const PERIODS: Record<string, string> = {
+  d: '1d',
+  '1440': '1d',
+  '60': '1h',
+  '15': '15m',
+  '5': '5m',
+  '1': '1m',
+};
 
 export class CsvHistoryParser {
   layout: CsvLayout | null = null;
@@ -291,7 +298,11 @@ function volumeOf(text: string | undefined): Parsed<number> {
   return volume;
 }
 
-function cellOf(fields: string[], index: CsvLayout['index'], c: keyof CsvLayout['index']): string | undefined {
+function cellOf(
+  fields: string[],
+  index: CsvLayout['index'],
+  c: keyof CsvLayout['index'],
+): string | undefined {
   const at = index[c];
   return at === undefined ? undefined : fields[at];
 }

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseHistory } from './index.ts';
 
-const fixture = (name: string) => readFileSync(new URL(`../../../../test/fixtures/market-data/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string) =>
+  readFileSync(new URL(`../../../../test/fixtures/market-data/${name}`, import.meta.url), 'utf8');
 const day = (d: string) => new Date(`${d}T00:00:00Z`);
 
 describe('price file layouts', () => {
@@ -110,7 +111,9 @@ describe('price file layouts', () => {
   });
 
   it('takes a separate time column, and OHLC without a volume column', () => {
-    const r = parseHistory('Date,Time,Open,High,Low,Close\n2024-01-02,09:30,1,2,0.5,1.5\n2024-01-02,153000,1,2,0.5,1\n');
+    const r = parseHistory(
+      'Date,Time,Open,High,Low,Close\n2024-01-02,09:30,1,2,0.5,1.5\n2024-01-02,153000,1,2,0.5,1\n',
+    );
     expect(r.errors).toEqual([]);
     expect(r.rows.map((x) => [x.date.toISOString(), x.volume])).toEqual([
       ['2024-01-02T09:30:00.000Z', 0],

@@ -75,7 +75,7 @@ function parseCsv(text: string, opts: CsvParseOptions): Collected {
     row: (row, line) => candidates.push({ row, line }),
     error: (e) => errors.push(e),
   });
-  lines.forEach((l, i) => parser.line(l, i + 1));
+  for (const [i, l] of lines.entries()) parser.line(l, i + 1);
   parser.end();
   return {
     candidates,
@@ -167,7 +167,9 @@ function parseJson(text: string): Collected {
     let bar: ReturnType<typeof ohlcRow>;
     if (price) {
       const p = positivePrice('price', cell('price'));
-      bar = p.ok ? { ok: true, value: { open: p.value, high: p.value, low: p.value, close: p.value, volume: 0 } } : p;
+      bar = p.ok
+        ? { ok: true, value: { open: p.value, high: p.value, low: p.value, close: p.value, volume: 0 } }
+        : p;
     } else if (values.volume === undefined) bar = { ok: false, message: 'missing volume' };
     else bar = ohlcRow(cell);
     if (!bar.ok) {

@@ -87,25 +87,28 @@ describe('streamHistory', () => {
       'GLOBEX;15/01/2000;3,00€;1\rGLOBEX;16/01/2000;4;1\nbroken\nÄÖÜ;17/01/2000;5;1\n';
     const whole = parseHistory(text);
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.integer({ min: 1, max: text.length * 2 }), { maxLength: 12 }), async (cuts) => {
-        const bytes = Buffer.from(text, 'utf8');
-        const points = [...new Set(cuts.map((c) => c % bytes.length))].sort((a, b) => a - b);
-        async function* parts() {
-          let at = 0;
-          for (const p of [...points, bytes.length]) {
-            yield bytes.subarray(at, p);
-            at = p;
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: text.length * 2 }), { maxLength: 12 }),
+        async (cuts) => {
+          const bytes = Buffer.from(text, 'utf8');
+          const points = [...new Set(cuts.map((c) => c % bytes.length))].sort((a, b) => a - b);
+          async function* parts() {
+            let at = 0;
+            for (const p of [...points, bytes.length]) {
+              yield bytes.subarray(at, p);
+              at = p;
+            }
           }
-        }
-        const rows: BatchRow[] = [];
-        const summary = await streamHistory(parts(), { batchSize: 2 }, async (batch) => {
-          rows.push(...batch);
-        });
-        expect(rows.map((r) => r.row)).toEqual(whole.rows);
-        expect(summary.errors).toEqual(whole.errors);
-        expect(summary.layout).toBe(whole.layout);
-        expect(summary.dateOrder).toBe('dmy');
-      }),
+          const rows: BatchRow[] = [];
+          const summary = await streamHistory(parts(), { batchSize: 2 }, async (batch) => {
+            rows.push(...batch);
+          });
+          expect(rows.map((r) => r.row)).toEqual(whole.rows);
+          expect(summary.errors).toEqual(whole.errors);
+          expect(summary.layout).toBe(whole.layout);
+          expect(summary.dateOrder).toBe('dmy');
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -137,6 +140,8 @@ describe('streamHistory', () => {
       },
     );
     expect(rows.map((r) => [r.line, r.row.close])).toEqual([[3, 2]]);
-    expect(summary.errors).toEqual([{ line: 3, message: expect.stringMatching(/duplicate date .* \(also on line 2\)/) }]);
+    expect(summary.errors).toEqual([
+      { line: 3, message: expect.stringMatching(/duplicate date .* \(also on line 2\)/) },
+    ]);
   });
 });

@@ -38,7 +38,11 @@ const WRITERS: Writer[] = [
   ['Mon D, YYYY', (d) => `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()}`, 'dmy'],
   ['Month D, YYYY', (d) => `${LONG[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()}`, 'mdy'],
   ['D-Mon-YYYY', (d) => `${d.getUTCDate()}-${MONTHS[d.getUTCMonth()]}-${d.getUTCFullYear()}`, 'mdy'],
-  ['DD MON YYYY', (d) => `${pad(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]!.toUpperCase()} ${d.getUTCFullYear()}`, 'dmy'],
+  [
+    'DD MON YYYY',
+    (d) => `${pad(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]!.toUpperCase()} ${d.getUTCFullYear()}`,
+    'dmy',
+  ],
   ['YYYYMMDD', (d) => d.toISOString().slice(0, 10).replaceAll('-', ''), 'mdy'],
 ];
 
@@ -97,8 +101,14 @@ describe('parseDate', () => {
 
   it('refuses what is not a date, with a reason', () => {
     expect(parseDate('02/30/2000')).toMatchObject({ ok: false, message: "invalid date '02/30/2000'" });
-    expect(parseDate('01/02/00')).toMatchObject({ ok: false, message: expect.stringMatching(/two-digit year/) });
-    expect(parseDate('yesterday')).toMatchObject({ ok: false, message: expect.stringMatching(/unparseable/) });
+    expect(parseDate('01/02/00')).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/two-digit year/),
+    });
+    expect(parseDate('yesterday')).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/unparseable/),
+    });
     expect(parseDate('Foo 3 2000')).toMatchObject({ ok: false });
     expect(parseDate('Jan Feb 2000')).toMatchObject({ ok: false });
     expect(parseDate('')).toMatchObject({ ok: false, message: 'missing date' });

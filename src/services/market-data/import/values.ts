@@ -99,7 +99,13 @@ export function parseDate(text: string, order: DateOrder = 'mdy'): Parsed<Date> 
   let time: TimeOfDay | undefined;
   if (split[2] !== undefined) {
     const t = TIME.exec(split[2])!;
-    time = { hour: Number(t[1]), minute: Number(t[2]), second: Number(t[3] ?? 0), fraction: t[4], offset: t[5] };
+    time = {
+      hour: Number(t[1]),
+      minute: Number(t[2]),
+      second: Number(t[3] ?? 0),
+      fraction: t[4],
+      offset: t[5],
+    };
   }
 
   m = ISO_DATE.exec(datePart);

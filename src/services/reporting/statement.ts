@@ -229,6 +229,7 @@ export async function statementPdf(db: Queryable, h: StatementHead): Promise<Pdf
   const t = head.totals;
   return {
     title: 'Account statement',
+    streamed: true,
     subtitle: `Account ${h.account} · ${h.period.from} to ${h.period.to} (UTC, inclusive) · USD`,
     summary: [
       ['Opening cash', head.opening_cash],

@@ -117,7 +117,8 @@ export async function performance(db: Queryable, account: string, period: Period
   const funded = await firstActivity(db, account);
   const requestedBase = dayOf(dayStart(period.from) - DAY_MS);
   // the curve starts the day the account was first funded, if that is inside the period
-  const startDay = funded === null || funded > period.to ? null : funded > period.from ? funded : period.from;
+  // (days as YYYY-MM-DD strings sort in time order)
+  const startDay = funded === null || funded > period.to ? null : [funded, period.from].sort()[1]!;
   const baseDay = startDay === null ? requestedBase : dayOf(dayStart(startDay) - DAY_MS);
   const rows: DailyEquityRow[] = startDay === null ? [] : await dailyEquity(db, account, baseDay, period.to);
   const curve: CurvePoint[] = [];

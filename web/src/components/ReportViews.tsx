@@ -56,45 +56,35 @@ export function MonthlyReturns({ report }: { report: PerformanceReport }) {
 const css = (n: string) => getComputedStyle(document.documentElement).getPropertyValue(n).trim() || '#888';
 const time = (day: string) => Math.floor(Date.parse(`${day}T00:00:00Z`) / 1000) as UTCTimestamp;
 
-function useChart(
-  draw: (chart: ReturnType<typeof createChart>) => void,
-  deps: unknown[],
-): React.RefObject<HTMLDivElement | null> {
-  const box = useRef<HTMLDivElement>(null);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the caller names what the chart depends on
-  useEffect(() => {
-    if (!box.current) return;
-    const c = createChart(box.current, {
-      autoSize: true,
-      layout: { background: { color: 'transparent' }, textColor: css('--fg-muted'), attributionLogo: false },
-      grid: { vertLines: { color: css('--grid') }, horzLines: { color: css('--grid') } },
-      localization: { priceFormatter: (v: number) => `${(v * 100).toFixed(1)}%` },
-    });
-    draw(c);
-    c.timeScale().fitContent();
-    return () => c.remove();
-  }, deps);
-  return box;
+function makeChart(el: HTMLElement) {
+  return createChart(el, {
+    autoSize: true,
+    layout: { background: { color: 'transparent' }, textColor: css('--fg-muted'), attributionLogo: false },
+    grid: { vertLines: { color: css('--grid') }, horzLines: { color: css('--grid') } },
+    localization: { priceFormatter: (v: number) => `${(v * 100).toFixed(1)}%` },
+  });
 }
 
 /** Cumulative return of the portfolio (time-weighted) against the benchmark. */
 export function CumulativeChart({ report }: { report: PerformanceReport }) {
   const points = report.cumulative_returns ?? [];
   const symbol = report.benchmark?.symbol ?? 'benchmark';
-  const box = useChart(
-    (c) => {
-      c.addSeries(LineSeries, { color: css('--accent'), lineWidth: 2, title: 'Portfolio' }).setData(
-        points.filter((p) => p.portfolio !== null).map((p) => ({ time: time(p.day), value: p.portfolio! })),
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!box.current) return;
+    const c = makeChart(box.current);
+    c.addSeries(LineSeries, { color: css('--accent'), lineWidth: 2, title: 'Portfolio' }).setData(
+      points.filter((p) => p.portfolio !== null).map((p) => ({ time: time(p.day), value: p.portfolio! })),
+    );
+    const bench = points.filter((p) => p.benchmark !== null);
+    if (bench.length > 0) {
+      c.addSeries(LineSeries, { color: '#e07b00', lineWidth: 1, title: symbol }).setData(
+        bench.map((p) => ({ time: time(p.day), value: p.benchmark! })),
       );
-      const bench = points.filter((p) => p.benchmark !== null);
-      if (bench.length > 0) {
-        c.addSeries(LineSeries, { color: '#e07b00', lineWidth: 1, title: symbol }).setData(
-          bench.map((p) => ({ time: time(p.day), value: p.benchmark! })),
-        );
-      }
-    },
-    [points, symbol],
-  );
+    }
+    c.timeScale().fitContent();
+    return () => c.remove();
+  }, [points, symbol]);
   return (
     <div
       ref={box}
@@ -108,18 +98,18 @@ export function CumulativeChart({ report }: { report: PerformanceReport }) {
 /** How far below its high-water mark the portfolio was each day. */
 export function DrawdownChart({ report }: { report: PerformanceReport }) {
   const points = report.drawdowns ?? [];
-  const box = useChart(
-    (c) => {
-      c.addSeries(AreaSeries, {
-        lineColor: '#c0392b',
-        topColor: 'rgba(192, 57, 43, 0.05)',
-        bottomColor: 'rgba(192, 57, 43, 0.4)',
-        invertFilledArea: true,
-      }).setData(
-        points.filter((p) => p.drawdown !== null).map((p) => ({ time: time(p.day), value: p.drawdown! })),
-      );
-    },
-    [points],
-  );
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!box.current) return;
+    const c = makeChart(box.current);
+    c.addSeries(AreaSeries, {
+      lineColor: '#c0392b',
+      topColor: 'rgba(192, 57, 43, 0.05)',
+      bottomColor: 'rgba(192, 57, 43, 0.4)',
+      invertFilledArea: true,
+    }).setData(
+      points.filter((p) => p.drawdown !== null).map((p) => ({ time: time(p.day), value: p.drawdown! })),
+    );
+  }, [points]);
   return <div ref={box} className="equity-box" role="img" aria-label={`Drawdown, ${points.length} days`} />;
 }

@@ -8,7 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { TIMEFRAMES, type Timeframe } from '../services/market-data/model.ts';
 
@@ -275,7 +275,24 @@ export function importExitCode(result: ImportResponse): number {
   return total === 0 && rows > 0 ? 0 : 1;
 }
 
-/** A Node stream as a fetch body (fetch takes web streams). */
+/**
+ * A Node stream as a fetch body (fetch takes web streams), read only when the request pulls
+ * (highWaterMark 0): a slow server slows the file reads instead of queueing the file in memory.
+ */
 export function fetchBody(stream: Readable): ReadableStream<Uint8Array> {
-  return Readable.toWeb(stream) as ReadableStream<Uint8Array>;
+  const chunks = stream[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const { value, done } = await chunks.next();
+        if (done) controller.close();
+        else controller.enqueue(value as Uint8Array);
+      },
+      async cancel() {
+        await chunks.return?.();
+        stream.destroy();
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }

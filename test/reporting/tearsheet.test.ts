@@ -188,7 +188,7 @@ forEachDb('reporting: tear sheets a person can read', (makeDb) => {
     const all = pages.join('\n');
     for (const text of ['Drawdown (underwater)', 'Rolling volatility', 'Monthly returns', 'Jan', 'Dec'])
       expect(all).toContain(text);
-    pages.forEach((page, i) => expect(page).toContain(`Page ${i + 1} of ${pages.length}`));
+    for (const [i, page] of pages.entries()) expect(page).toContain(`Page ${i + 1} of ${pages.length}`);
     expect(all).not.toMatch(/\uFFFD/);
     expect(all).not.toContain('Daily equity');
     const withDaily = await get(

@@ -7,7 +7,7 @@ import type { Db } from '../../src/platform/db/types.ts';
 import type { NewOrderRequest, OrdersClient } from '../../src/services/orders/client.ts';
 import { OrdersApiError } from '../../src/services/orders/client.ts';
 import { compareDerivedTables, type OrdersService, RecoveryError } from '../../src/services/orders/index.ts';
-import { commitStatementSql } from '../../src/services/orders/persistence.ts';
+import { journalStatementSql } from '../../src/services/orders/persistence.ts';
 import { forEachDb } from '../support/db.ts';
 import { count, fund, listAcme, MID, prng, replayedState, SYMBOL, startService } from './support/service.ts';
 
@@ -83,13 +83,13 @@ async function waitUntilRunning(service: OrdersService): Promise<void> {
   expect(service.sequencer.status()).toBe('running');
 }
 
-/** A Db whose group-commit statement fails on demand: before it runs, or after it committed. */
+/** A Db whose journal commit fails on demand: before it runs, or after it committed. */
 function faulty(db: Db): Db & { fail: null | 'before' | 'after' } {
   const wrapped = {
     ...db,
     fail: null as null | 'before' | 'after',
     query: async <R>(sql: string, params?: readonly unknown[]) => {
-      if (sql === commitStatementSql && wrapped.fail) {
+      if (sql === journalStatementSql && wrapped.fail) {
         const when = wrapped.fail;
         wrapped.fail = null;
         if (when === 'before') throw new Error('injected: connection lost before commit');

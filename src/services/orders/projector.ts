@@ -79,10 +79,13 @@ export async function createProjector(
     running = true;
     let attempt = 0;
     while (queue.length > 0) {
+      // take the batch out: entries offered while it is written queue up for the next one
       const batch = queue.length <= options.maxBatch ? queue : queue.slice(0, options.maxBatch);
+      queue = batch === queue ? [] : queue.slice(batch.length);
       try {
         await writeProjection(db, buildBatchRows(batch, view), options.publishedSeq());
       } catch (err) {
+        queue = batch.concat(queue);
         attempt++;
         options.onError(err, attempt);
         await new Promise((r) => setTimeout(r, Math.min(5000, 50 * 2 ** attempt)));
@@ -95,7 +98,6 @@ export async function createProjector(
         continue;
       }
       attempt = 0;
-      queue = batch === queue ? [] : queue.slice(batch.length);
       projected = batch[batch.length - 1]!.seq;
       release();
     }

@@ -574,8 +574,8 @@ describe('snapshots', () => {
   it('refuses a snapshot taken under other exchange rules', () => {
     const x = createExchange(CONFIG);
     for (const c of setup()) x.apply(c);
-    expect(() =>
-      createExchange({ ...CONFIG, fees: { makerBps: 1, takerBps: 2 } }, x.snapshot()),
-    ).toThrow(/other exchange rules/);
+    expect(() => createExchange({ ...CONFIG, fees: { makerBps: 1, takerBps: 2 } }, x.snapshot())).toThrow(
+      /other exchange rules/,
+    );
   });
 });

@@ -17,6 +17,13 @@ describe('loadConfig', () => {
       demo: true,
       seed: 42,
       commitMaxBatch: 2000,
+      orders: {
+        projectMaxBatch: 20_000,
+        snapshotEvery: 100_000,
+        snapshotIntervalMs: 300_000,
+        idempotencyWindowMs: 86_400_000,
+        idempotencyMaxKeys: 1_000_000,
+      },
     });
   });
 

@@ -234,6 +234,8 @@ describeWithPostgres('orders service survives SIGKILL', () => {
       const retry = await client2.submitOrder(account, request).catch((err: OrdersApiError) => err);
       if (retry instanceof OrdersApiError) expect(retry.status).toBe(422);
       else expect(retry.replayed).toBe(existed === 1);
+      // the tables follow the journal: reading through the service waits for them
+      await client2.exchangeStatus();
       expect(
         await one<number>(
           db,

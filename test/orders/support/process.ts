@@ -58,8 +58,8 @@ export function spawnService(databaseUrl: string, port: number, extraEnv: NodeJS
   return handle;
 }
 
-export async function waitReady(child: Child, port: number): Promise<void> {
-  const deadline = Date.now() + 120_000;
+export async function waitReady(child: Child, port: number, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   let exited = false;
   void child.exited.then(() => (exited = true));
   while (Date.now() < deadline && !exited) {

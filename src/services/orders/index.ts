@@ -162,7 +162,9 @@ export async function createOrdersService(deps: OrdersServiceDeps): Promise<Orde
     projector.offer(r.tail);
     await projector.caughtUp(r.lastSeq);
   }
+  const restoredMs = Date.now() - started;
   await catchUp(restored, 0);
+  const caughtUpMs = Date.now() - started;
 
   if (config.verifyOnStart ?? true) {
     const differences = await compareDerivedTables(db, restored.engine.exportState(), restored.lastSeq);
@@ -173,6 +175,7 @@ export async function createOrdersService(deps: OrdersServiceDeps): Promise<Orde
     }
   }
 
+  const verifiedMs = Date.now() - started;
   const recent = await loadRecentKeys(db, clock.now(), windowMs, maxKeys);
   const idempotency = createIdempotencyWindow({ windowMs, maxKeys, coversSince: recent.coversSince });
   for (const [key, seq, ts] of recent.keys) idempotency.add(key, seq, ts);
@@ -183,6 +186,9 @@ export async function createOrdersService(deps: OrdersServiceDeps): Promise<Orde
       replayed: restored.replayed,
       lastSeq: restored.lastSeq,
       ms: Date.now() - started,
+      restoredMs,
+      caughtUpMs,
+      verifiedMs,
       openOrders: views.clientOrderIds.size,
       idempotencyKeys: idempotency.size(),
     },

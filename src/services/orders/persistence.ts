@@ -241,13 +241,28 @@ const TABLES = [
 function storedValue(col: Column): string {
   if (col.cast === 'ms_to_timestamptz')
     return `'epoch'::timestamptz + u.${col.name} * interval '1 millisecond'`;
-  if (col.cast === 'jsonb') return `u.${col.name}::jsonb`;
+  if (col.cast === 'jsonb') return `u.${col.name}`;
   return `u.${col.name}`;
+}
+
+/**
+ * A table's rows arrive as ONE jsonb parameter, an array of rows, each an array of column values:
+ * JSON.stringify is native and fast, where node-postgres builds and escapes an array literal per
+ * column in JavaScript (measured: 3 µs of Node CPU per journal row against 9–11, PostgreSQL the
+ * same).
+ */
+function sourceOf(columns: Column[], param: number): string {
+  const fields = columns
+    .map((col, i) =>
+      col.cast === 'jsonb' ? `e->${i} AS ${col.name}` : `(e->>${i})::${col.type} AS ${col.name}`,
+    )
+    .join(', ');
+  return `(SELECT ${fields} FROM jsonb_array_elements($${param}::jsonb) AS e) AS u`;
 }
 
 function cteFor(spec: TableSpec, firstParam: number): string {
   const names = spec.columns.map((col) => col.name).join(', ');
-  const source = `unnest(${spec.columns.map((col, i) => `$${firstParam + i}::${col.type}[]`).join(', ')}) AS u(${names})`;
+  const source = sourceOf(spec.columns, firstParam);
   const mode = spec.mode;
   if (mode.kind === 'update') {
     const set = spec.columns
@@ -275,7 +290,7 @@ function buildStatement(): string {
   let next = 1;
   for (const spec of TABLES) {
     ctes.push(cteFor(spec, next));
-    next += spec.columns.length;
+    next += 1;
   }
   return (
     `WITH ${ctes.join(',\n')}\n` +
@@ -293,22 +308,18 @@ export const projectionStatementSql = buildStatement();
 /** The SQL of one group commit of the journal: the acknowledgement path. */
 export const journalStatementSql = `INSERT INTO journal (${JOURNAL.columns.map((col) => col.name).join(', ')}) SELECT ${JOURNAL.columns
   .map(storedValue)
-  .join(
-    ', ',
-  )} FROM unnest(${JOURNAL.columns.map((col, i) => `$${i + 1}::${col.type}[]`).join(', ')}) AS u(${JOURNAL.columns
-  .map((col) => col.name)
-  .join(', ')})`;
+  .join(', ')} FROM ${sourceOf(JOURNAL.columns, 1)}`;
 
 /** Writes one batch of journal entries: one statement, one transaction, one round trip. */
 export async function writeJournal(db: Queryable, batch: readonly SequencedCommand[]): Promise<void> {
-  const columns = columnsOf(JOURNAL);
+  const rows: unknown[][] = [];
   for (const entry of batch) {
     const command = entry.command;
     // an order's client id travels inside its command; the column is for the other keyed commands
     const key = command.type === 'new_order' ? null : entry.idempotencyKey;
-    push(columns, entry.seq, command.ts, JSON.stringify(command), key, entry.rejectReason);
+    rows.push([entry.seq, command.ts, command, key, entry.rejectReason]);
   }
-  await db.query(journalStatementSql, columns, { prepare: true });
+  await db.query(journalStatementSql, [JSON.stringify(rows)], { prepare: true });
 }
 
 interface InstrumentRow {
@@ -396,7 +407,7 @@ interface OrderRow {
   cancelReason: CancelReason | null;
 }
 
-/** Column arrays per derived table, in TABLES order, plus the exchange row. */
+/** Rows per derived table, in TABLES order, plus the exchange row. */
 export interface BatchRows {
   columns: unknown[][][];
   exchange: CommittedExchange;
@@ -424,10 +435,11 @@ export const rejectedOrderView = (cmd: NewOrderCommand): OrderView => ({
   updatedAt: cmd.ts,
 });
 
-const columnsOf = (spec: TableSpec): unknown[][] => spec.columns.map(() => []);
+/** A table's rows, each the list of its column values in the spec's order. */
+const columnsOf = (_spec: TableSpec): unknown[][] => [];
 
-function push(columns: unknown[][], ...values: unknown[]): void {
-  for (let i = 0; i < values.length; i++) columns[i]!.push(values[i]);
+function push(rows: unknown[][], ...values: unknown[]): void {
+  rows.push(values);
 }
 
 interface Creation {
@@ -662,7 +674,7 @@ function movementRows(
  */
 export async function writeProjection(db: Queryable, rows: BatchRows, publishedSeq: number): Promise<void> {
   const params: unknown[] = [];
-  for (const table of rows.columns) for (const column of table) params.push(column);
+  for (const table of rows.columns) params.push(JSON.stringify(table));
   const e = rows.exchange;
   params.push(e.session, e.marketHalted, e.nextTradeId, rows.lastSeq, publishedSeq);
   await db.query(projectionStatementSql, params, { prepare: true });

@@ -36,7 +36,7 @@ import { createSnapshotter, type Snapshotter } from './snapshots.ts';
 
 export type { OrdersClient } from './client.ts';
 export { httpOrdersClient, OrdersApiError } from './client.ts';
-export { compareDerivedTables, RecoveryError, replayJournal, restore } from './recovery.ts';
+export { compareDerivedTables, RecoveryError, replayJournal, restore, verifyOrders } from './recovery.ts';
 export { DEFAULT_PREFIX } from './routes.ts';
 export type { CommandInput, Sequencer, SequencerStats, SubmitOutcome } from './sequencer.ts';
 

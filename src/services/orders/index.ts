@@ -300,6 +300,10 @@ export async function createOrdersService(deps: OrdersServiceDeps): Promise<Orde
       await snapshots.close();
       await projector.close();
       await publisher.settled();
+      // projections record the outbox watermark as it was when they were written: bring it up to date
+      await db.query('UPDATE exchange_state SET published_seq = GREATEST(published_seq, $1) WHERE id = 1', [
+        publisher.publishedSeq(),
+      ]);
       logger.info({ stats: sequencer.stats() }, 'orders: closed');
     },
   };

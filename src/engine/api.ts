@@ -7,9 +7,9 @@ import type {
   SessionState,
   Side,
 } from '../domain/exchange.ts';
-import type { EngineSnapshot } from './snapshot.ts';
+import type { EngineSnapshot } from './snapshot-format.ts';
 
-export type { EngineSnapshot } from './snapshot.ts';
+export type { EngineSnapshot } from './snapshot-format.ts';
 
 export interface AccountView {
   account: string;

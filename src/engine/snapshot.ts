@@ -4,12 +4,10 @@
  */
 import type {
   ExchangeConfig,
-  InstrumentSpec,
   OrderStatus,
   OrderType,
   OrderView,
   SelfTradePrevention,
-  SessionState,
   TimeInForce,
 } from '../domain/exchange.ts';
 import { copySpec } from './admin.ts';
@@ -31,6 +29,12 @@ import {
 import { ordersById } from './order-index.ts';
 import { register } from './orders.ts';
 import { requiredHoldingFromScratch } from './risk.ts';
+import {
+  type EngineSnapshot,
+  type LadderIndex,
+  SNAPSHOT_FORMAT,
+  type SnapshotOrder,
+} from './snapshot-format.ts';
 
 /** Code-unit order: the same everywhere, unlike localeCompare. */
 function byString(a: string, b: string): number {
@@ -145,6 +149,8 @@ export function requiredReservation(
   return { cash, shares };
 }
 
+export { type EngineSnapshot, SNAPSHOT_FORMAT, type SnapshotOrder } from './snapshot-format.ts';
+
 // ---------------------------------------------------------------------------------------------
 // Snapshots: the engine's whole state as plain data, and an engine rebuilt from it.
 //
@@ -155,33 +161,6 @@ export function requiredReservation(
 // events and reaches the same state as e given the same commands (snapshot.test.ts).
 // Levels a book side keeps empty for reuse are not captured: they hold no orders, emit nothing and
 // only save an allocation.
-
-/** Bumped whenever the shape below changes; restore refuses another version. */
-export const SNAPSHOT_FORMAT = 1;
-
-/** bids, asks, buy stops, sell stops */
-type LadderIndex = 0 | 1 | 2 | 3;
-
-/**
- * An open order as a row: [book index, ladder, id, account, orderType, tif, postOnly, stp,
- * createdAt, qty, filledQty, price, stopPrice, status, triggered, filledNotional, fees, updatedAt,
- * limit, reserved]. Rows come ladder by ladder, each level best first, each level in time priority.
- */
-export type SnapshotOrder = (string | number)[];
-
-export interface EngineSnapshot {
-  format: number;
-  config: ExchangeConfig;
-  session: SessionState;
-  marketHalted: boolean;
-  nextTradeId: number;
-  lastOrderId: number;
-  /** in listing order */
-  books: { spec: InstrumentSpec; halted: boolean; lastTradePrice: number | null; referencePrice: number }[];
-  /** [id, cash, reserved, [[symbol, qty, reserved, cost], ...]] in creation order (fee account first) */
-  accounts: [string, number, number, [string, number, number, number][]][];
-  orders: SnapshotOrder[];
-}
 
 function ladderOf(book: Book, index: LadderIndex): Ladder {
   return index === 0 ? book.bids : index === 1 ? book.asks : index === 2 ? book.buyStops : book.sellStops;

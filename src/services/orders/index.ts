@@ -152,13 +152,15 @@ export async function createOrdersService(deps: OrdersServiceDeps): Promise<Orde
   });
   /** Hands recovered entries to the projector and the outbox; resolves once the tables caught up. */
   async function catchUp(r: Restored, after: number): Promise<void> {
-    if (r.publishedSeq < r.snapshotSeq) {
+    // in memory it may be further than the tables recorded (a rebuild while running)
+    const published = Math.max(publisher.publishedSeq(), r.publishedSeq);
+    if (published < r.snapshotSeq) {
       logger.warn(
-        { publishedSeq: r.publishedSeq, snapshotSeq: r.snapshotSeq },
+        { publishedSeq: published, snapshotSeq: r.snapshotSeq },
         'orders: events between these were never confirmed sent and cannot be sent again',
       );
     }
-    publisher.republish(r.tail.filter((e) => e.seq > Math.max(after, r.publishedSeq)));
+    publisher.republish(r.tail.filter((e) => e.seq > Math.max(after, published)));
     projector.offer(r.tail);
     await projector.caughtUp(r.lastSeq);
   }

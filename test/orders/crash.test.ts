@@ -11,7 +11,7 @@
  * The child is `bourse start --role orders` (the real CLI); BOURSE_CRASH_TARGET=fixture uses
  * test/orders/fixtures/orders-server.ts instead. Without PostgreSQL this fails under CI=true.
  */
-import { expect, it, onTestFinished } from 'vitest';
+import { expect, it, onTestFinished, vi } from 'vitest';
 import { createExchange } from '../../src/engine/index.ts';
 import { openPostgres } from '../../src/platform/db/postgres.ts';
 import type { Db } from '../../src/platform/db/types.ts';
@@ -31,6 +31,9 @@ import { createTestDatabase } from '../support/postgres.ts';
 import { describeWithPostgres, serviceUrl } from '../support/services.ts';
 import { type Child, freePort, spawnService, TARGET, waitReady } from './support/process.ts';
 import { MID, prng, SYMBOL } from './support/service.ts';
+
+// two process starts and a few thousand HTTP calls take a while on a busy 2-core machine
+vi.setConfig({ testTimeout: 240_000 });
 
 const CLIENTS = 8;
 const ACCOUNTS = Array.from({ length: CLIENTS }, (_, i) => `crash${i}`);

@@ -6,13 +6,14 @@
  *   bourse migrate                     apply migrations/*.sql to the configured database
  *   bourse seed                        add the demo instruments and fund the demo accounts
  *   bourse verify                      check the orders tables and snapshots against a full journal replay
- *   bourse import FILE --symbol X      send daily/intraday OHLCV (CSV or JSON) to a running Bourse
+ *   bourse import FILE [--symbol X]    stream a price file (CSV or JSON) to a running Bourse
  *
  * Configuration comes from the environment (see the README's table, or `bourse help`).
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, configVariables, loadConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
+import type { ImportResponse } from './import.ts';
 import { ROLES, type Role, start } from './start.ts';
 
 const USAGE = `usage: bourse <command> [options]
@@ -23,8 +24,11 @@ commands:
   seed                         add demo instruments and accounts and exit
   verify                       replay the whole orders journal and compare it with the derived
                                tables and the newest snapshot (exit 1 on a difference)
-  import FILE --symbol X [--timeframe 1d|1h|15m|5m|1m] [--format csv|json]
-                               import OHLCV history into a running Bourse (BOURSE_URL, default
+  import FILE [--symbol X] [--timeframe 1d|1h|15m|5m|1m] [--format csv|json]
+         [--date-format auto|mdy|dmy] [--dry-run]
+                               stream a price file (Yahoo, Stooq, long or wide CSV, JSON bars;
+                               01/02/2000 is month first unless --date-format dmy; see
+                               \`bourse import --help\`) into a running Bourse (BOURSE_URL, default
                                http://localhost:$PORT), as admin: BOURSE_ADMIN_PASSWORD, or an
                                admin's API key in BOURSE_API_KEY_ID / BOURSE_API_SECRET_KEY
   help                         this text and the configuration variables`;
@@ -46,7 +50,13 @@ async function adminHeaders(base: string): Promise<Record<string, string>> {
 }
 
 async function runImport(rest: string[]): Promise<number> {
-  const { parseImportArgs, importFile, importExitCode, UsageError } = await import('./import.ts');
+  const { parseImportArgs, importFile, importExitCode, fetchBody, UsageError, IMPORT_USAGE } = await import(
+    './import.ts'
+  );
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(IMPORT_USAGE);
+    return 0;
+  }
   try {
     const args = parseImportArgs(rest);
     const base = (process.env.BOURSE_URL ?? `http://localhost:${process.env.PORT || 8080}`).replace(
@@ -54,15 +64,15 @@ async function runImport(rest: string[]): Promise<number> {
       '',
     );
     const headers = await adminHeaders(base);
-    const result = await importFile(args, async (symbol, timeframe, body, contentType) => {
-      const url = `${base}/v1/market-data/import?symbol=${encodeURIComponent(symbol)}&timeframe=${timeframe}`;
-      const res = await fetch(url, {
+    const result = await importFile(args, async (query, body, contentType) => {
+      const res = await fetch(`${base}/v1/market-data/import?${query}`, {
         method: 'POST',
         headers: { ...headers, 'content-type': contentType },
-        body,
-      });
+        body: fetchBody(body),
+        duplex: 'half',
+      } as RequestInit);
       if (!res.ok) throw new Error(`HTTP ${res.status} ${await res.text()}`);
-      return (await res.json()) as { imported: number; errors: { line: number; message: string }[] };
+      return (await res.json()) as ImportResponse;
     });
     return importExitCode(result);
   } catch (err) {

@@ -4,6 +4,7 @@
  * are listed for the OpenAPI document; a catch-all per prefix forwards routes added since.
  * `/internal/*` is never forwarded. The notifications WebSocket is piped through (ws-proxy.ts).
  */
+import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { RateLimiter } from '../platform/ratelimit/types.ts';
 import type { GatewayConfig, RouteClass } from './config.ts';
@@ -87,9 +88,13 @@ export async function forward(
   Object.assign(headers, extra);
   const prior = req.headers['x-forwarded-for'];
   headers['x-forwarded-for'] = typeof prior === 'string' ? `${prior}, ${req.ip}` : req.ip;
-  const body = Buffer.isBuffer(req.body) ? req.body : undefined;
+  // a streamed body (an import, service-proxy.ts) is piped on as it arrives, and cannot be sent twice
+  const body = Buffer.isBuffer(req.body) ? req.body : isStream(req.body) ? req.body : undefined;
   const retry =
-    req.method === 'GET' || req.method === 'HEAD' || (req.method === 'POST' && 'idempotency-key' in headers);
+    !isStream(body) &&
+    (req.method === 'GET' ||
+      req.method === 'HEAD' ||
+      (req.method === 'POST' && 'idempotency-key' in headers));
   const res = await upstream.send(
     { requestId: req.id, retry },
     { method: req.method, path: req.url, headers, body },
@@ -102,6 +107,10 @@ export async function forward(
   return reply
     .code(res.status)
     .send(isProblem ? withAlpacaFields(res.body) : res.body.length > 0 ? res.body : undefined);
+}
+
+function isStream(body: unknown): body is Readable {
+  return typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function';
 }
 
 /** The users service's problems get the Alpaca `code` and `message` every gateway error carries. */

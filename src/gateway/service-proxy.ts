@@ -49,8 +49,7 @@ export const REPORTING_ROUTES: readonly [HTTPMethods, string, string, RouteClass
   ['GET', '/v1/reports/market/:symbol', 'Market analysis of a symbol for a period'],
 ];
 
-/** Imports can be large; every other forwarded body is small. */
-const IMPORT_BODY_LIMIT = 32 * 1024 * 1024;
+/** Imports are streamed through (see mount); every other forwarded body is small. */
 const BODY_LIMIT = 64 * 1024;
 
 export interface ServiceProxyDeps {
@@ -91,11 +90,31 @@ function mount(
   handler: (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>,
 ): void {
   for (const [method, url, summary, rateClass = 'reads'] of routes) {
+    if (url.endsWith('/import')) {
+      // an import body is piped to the service as it arrives (whatever its size, never held here)
+      void app.register(async (streaming) => {
+        streaming.removeAllContentTypeParsers();
+        streaming.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+        streaming.route({
+          method,
+          url,
+          config: { auth: 'required', rateClass } satisfies EdgeRouteConfig,
+          schema: {
+            tags: [tag],
+            summary,
+            security: SECURITY,
+            description: `Forwarded to the ${tag} service.`,
+          },
+          handler,
+        });
+      });
+      continue;
+    }
     app.route({
       method,
       url,
       config: { auth: 'required', rateClass } satisfies EdgeRouteConfig,
-      bodyLimit: url.endsWith('/import') ? IMPORT_BODY_LIMIT : BODY_LIMIT,
+      bodyLimit: BODY_LIMIT,
       schema: { tags: [tag], summary, security: SECURITY, description: `Forwarded to the ${tag} service.` },
       handler,
     });
@@ -115,7 +134,7 @@ function mount(
 export async function servicesProxy(app: FastifyInstance, deps: ServiceProxyDeps): Promise<void> {
   // bodies pass through untouched, whatever their type
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: IMPORT_BODY_LIMIT }, (_req, body, done) =>
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) =>
     done(null, body),
   );
   mount(

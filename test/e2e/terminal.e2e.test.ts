@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { pdfText } from '../reporting/support.ts';
 import {
   ADMIN_PASSWORD,
   ARTIFACTS,
@@ -367,6 +368,42 @@ describe.skipIf(!haveChromium)('web terminal in Chromium', () => {
       expect(readFileSync(pdfPath).subarray(0, 4).toString()).toBe('%PDF');
     }
     await shot(alice, 'portfolio');
+    await alice.getByRole('link', { name: 'Trade' }).click();
+    await alice.getByRole('heading', { name: 'Watchlist' }).waitFor({ timeout: T });
+  });
+
+  it("shows the Portfolio's metrics formatted, as cards and charts, and downloads a tear sheet with its cover", async () => {
+    await alice.getByRole('link', { name: 'Portfolio' }).click();
+    const section = alice.locator('section[aria-labelledby="pf-perf"]');
+    const cards = section.getByRole('list', { name: 'Key metrics' });
+    await cards.waitFor({ timeout: T });
+    await visible(cards.getByText('Time-weighted return'));
+    const twr = (await cards.locator('[data-key="time_weighted_return"] .metric-value').textContent()) ?? '';
+    expect(twr).toMatch(/^−?\d{1,3}(,\d{3})*\.\d{2}%$/);
+    expect(await cards.locator('[data-key="closing_equity"] .metric-value').textContent()).toMatch(
+      /^−?\$\d{1,3}(,\d{3})*\.\d{2}$/,
+    );
+    const text = (await section.textContent()) ?? '';
+    // no raw decimals ("-0.0000158") and no account id
+    expect(text).not.toMatch(/\d\.\d{5,}/);
+    expect(text).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-/);
+    await visible(section.getByRole('table', { name: 'Monthly returns' }));
+    await visible(section.getByRole('img', { name: /Cumulative return against SPY/ }));
+    await visible(section.getByRole('img', { name: /Drawdown/ }));
+
+    const download = alice.waitForEvent('download', { timeout: T });
+    await section.getByRole('button', { name: 'Download tear sheet PDF' }).click();
+    const path = join(ARTIFACTS, 'tear-sheet.pdf');
+    await (await download).saveAs(path);
+    const pdf = readFileSync(path);
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    const pages = await pdfText(pdf);
+    expect(pages[0]).toContain('Performance tear sheet');
+    expect(pages[0]).toContain('Time-weighted return');
+    expect(pages[0]).toContain(twr);
+    expect(pages[0]).toContain(`Page 1 of ${pages.length}`);
+    expect(pages.join('\n')).not.toMatch(/\uFFFD/);
+    await shot(alice, 'portfolio-tear-sheet');
     await alice.getByRole('link', { name: 'Trade' }).click();
     await alice.getByRole('heading', { name: 'Watchlist' }).waitFor({ timeout: T });
   });

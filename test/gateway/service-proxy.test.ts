@@ -33,6 +33,7 @@ describeWithPostgres('gateway → market data and reporting', () => {
       url: req.url,
       identity: readForwardedIdentity(req.headers, token),
       body: req.body ?? null,
+      transferEncoding: req.headers['transfer-encoding'] ?? null,
     }));
     const url = await echo.listen({ port: 0, host: '127.0.0.1' });
     gateway = await createGateway({
@@ -93,6 +94,30 @@ describeWithPostgres('gateway → market data and reporting', () => {
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/v2/stocks/{symbol}/bars', '/v1/reports/statement', '/v1/admin/halts']),
     );
+  });
+
+  it('streams an import body on (chunked, whatever its size), while other bodies stay capped', async () => {
+    const admin = await stack.admin();
+    const csv = `Date,Close\n${'2024-01-02,10.5\n'.repeat(20_000)}`;
+    expect(csv.length).toBeGreaterThan(256 * 1024);
+    const res = await req(
+      '/v1/market-data/import?symbol=ACME',
+      { ...admin.auth, 'content-type': 'text/csv' },
+      'POST',
+      csv,
+    );
+    expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
+    const body = res.json() as { body: string; transferEncoding: string | null };
+    expect(body.body).toBe(csv);
+    // piped as it arrived: no content-length was known to the gateway's upstream request
+    expect(body.transferEncoding).toBe('chunked');
+    const big = await req(
+      '/v1/market-data/feeds',
+      { ...admin.auth, 'content-type': 'application/json' },
+      'POST',
+      JSON.stringify({ id: 'x'.repeat(100_000) }),
+    );
+    expect(big.statusCode).toBe(413);
   });
 
   it('needs credentials, and refuses bad ones, before anything is forwarded', async () => {

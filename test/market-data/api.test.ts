@@ -313,13 +313,72 @@ forEachDb('market-data: HTTP API', (makeDb) => {
             method: 'POST',
             url: '/v1/market-data/import',
             headers: { 'content-type': 'text/csv' },
-            payload: 'x',
+            payload: 'Date,Price\n2026-11-20,5\n',
           },
           admin,
         ),
         400,
         'symbol',
       );
+    });
+
+    it('imports a file of several symbols (long or wide), or only the one asked for; a dry run writes nothing', async () => {
+      const post = (query: string, payload: string) =>
+        h.req(
+          {
+            method: 'POST',
+            url: `/v1/market-data/import?${query}`,
+            headers: { 'content-type': 'text/csv' },
+            payload,
+          },
+          admin,
+        );
+      const count = async (symbol: string) =>
+        (
+          await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM md_candles WHERE symbol = $1', [
+            symbol,
+          ])
+        ).rows[0]!.n;
+      const long =
+        'symbol,date,price\nLONGA,Jan 3 2000,10\nLONGB,3-Jan-2000,20\nLONGA,Jan 4 2000,11\nLONGB,bad,1\n';
+      const dry = await post('dry_run=true', long);
+      expect(dry.statusCode, dry.body).toBe(200);
+      expect(dry.json()).toMatchObject({
+        dry_run: true,
+        rows: 3,
+        imported: 0,
+        symbol: null,
+        layout: 'csv-long-price',
+      });
+      expect(await count('LONGA')).toBe(0);
+      const res = await post('', long);
+      expect(res.json()).toMatchObject({
+        imported: 3,
+        error_count: 1,
+        errors: [{ line: 5, message: expect.stringMatching(/unparseable date 'bad'/) }],
+        symbols: [
+          { symbol: 'LONGA', rows: 2, first: '2000-01-03T00:00:00.000Z', last: '2000-01-04T00:00:00.000Z' },
+          { symbol: 'LONGB', rows: 1 },
+        ],
+      });
+      expect(await count('LONGA')).toBe(2);
+      const wide = await post(
+        'symbol=WIDEB&date_format=dmy',
+        'Date,WIDEA,WIDEB\n13/01/2000,1,2\n01/02/2000,3,4\n',
+      );
+      expect(wide.json()).toMatchObject({
+        symbol: 'WIDEB',
+        imported: 2,
+        date_format: 'dmy',
+        date_format_from: 'given',
+      });
+      const { rows } = await h.db.query<{ bucket: Date }>(
+        "SELECT bucket FROM md_candles WHERE symbol = 'WIDEB' ORDER BY bucket",
+      );
+      expect(rows.map((r) => r.bucket.toISOString().slice(0, 10))).toEqual(['2000-01-13', '2000-02-01']);
+      expect(await count('WIDEA')).toBe(0);
+      expectProblem(await post('symbol=NOPE', 'Date,WIDEA\n2000-01-03,1\n'), 400, 'symbol');
+      expectProblem(await post('date_format=ymd&symbol=X', 'Date,Price\n'), 400, 'date_format');
     });
 
     it('pages bars with next_page_token', async () => {

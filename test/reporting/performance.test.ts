@@ -121,7 +121,9 @@ forEachDb('reporting: performance and market reports on a hand-computed fixture'
     );
 
     const csv = await get(app, `/v1/reports/performance?from=${days[1]}&to=${days[5]}&format=csv`, as('A'));
-    expect(csv.body.split('\r\n')[0]).toBe('day,equity,cash,positions_value,flow,daily_return,index');
+    expect(csv.body.split('\r\n')[0]).toBe(
+      'Date,Equity (USD),Cash (USD),Positions value (USD),Net deposits (USD),Daily return (%),Cumulative return (%)',
+    );
     expect(csv.body.split('\r\n')[4]).toMatch(/^2026-03-05,11175\.00,6495\.00,4680\.00,1000\.00,/);
     const pdf = await get(app, `/v1/reports/performance?from=${days[1]}&to=${days[5]}&format=pdf`, as('A'));
     expect(pdf.rawPayload.subarray(0, 5).toString()).toBe('%PDF-');
@@ -146,13 +148,19 @@ forEachDb('reporting: performance and market reports on a hand-computed fixture'
     );
     expect(none).toMatchObject({
       closing_equity: '0.00',
-      time_weighted_return: 0,
+      time_weighted_return: null,
       sharpe_ratio: null,
       win_rate: null,
       turnover: null,
       max_drawdown: { value: 0, peak: null, trough: null },
     });
-    expect(none.equity_curve).toHaveLength(5);
+    // no history: no curve at all, rather than days of zeros before the account existed
+    expect(none.equity_curve).toHaveLength(0);
+    expect(none.started).toBeNull();
+    expect(none.benchmark).toMatchObject({
+      available: false,
+      unavailable_reason: expect.stringMatching(/no history/),
+    });
     const nothing = await getJson<Body>(
       app,
       `/v1/reports/market/NONE?from=${days[1]}&to=${days[5]}`,
@@ -204,7 +212,8 @@ forEachDb('reporting: performance and market reports on a hand-computed fixture'
     const csv = await get(app, `/v1/reports/market/SPY?from=${days[1]}&to=${days[5]}&format=csv`, as('A'));
     const lines = csv.body.trim().split('\r\n');
     expect(lines).toHaveLength(6);
-    expect(lines[5]).toMatch(/^2026-03-06T00:00:00\.000Z,419,422,417,420,6000,,/);
+    expect(lines[0]).toBe('Date,Open,High,Low,Close,Volume,VWAP,Return (%)');
+    expect(lines[5]).toMatch(/^2026-03-06,419\.00,422\.00,417\.00,420\.00,6000,,1\.9417$/);
     const pdf = await get(app, `/v1/reports/market/SPY?from=${days[1]}&to=${days[5]}&format=pdf`, as('A'));
     expect(pdf.rawPayload.subarray(0, 5).toString()).toBe('%PDF-');
   });

@@ -169,3 +169,17 @@ export function pdfPages(pdf: Buffer): number {
 /** A parsed report body, as loosely typed as JSON is; the assertions check its shape. */
 // biome-ignore lint/suspicious/noExplicitAny: the tests' expectations are the type check here
 export type Body = Record<string, any>;
+
+/** The text of each page of a PDF (pdf.js), to check what a reader sees: glyphs included. */
+export async function pdfText(pdf: Buffer): Promise<string[]> {
+  const { getDocument } = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  const doc = await getDocument({ data: new Uint8Array(pdf), disableFontFace: true, useSystemFonts: false })
+    .promise;
+  const pages: string[] = [];
+  for (let i = 1; i <= doc.numPages; i++) {
+    const content = await (await doc.getPage(i)).getTextContent();
+    pages.push(content.items.map((item) => ('str' in item ? item.str : '')).join(' '));
+  }
+  await doc.destroy();
+  return pages;
+}

@@ -4,5 +4,6 @@ export * from './fifo.ts';
 export * from './indicators.ts';
 export * from './market.ts';
 export * from './performance.ts';
+export * from './periodic.ts';
 export * from './returns.ts';
 export * from './stats.ts';

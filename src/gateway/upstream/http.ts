@@ -5,6 +5,7 @@
  * request id, and each attempt records how it failed: the retry policy needs to know whether
  * anything reached the instance.
  */
+import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 
 export interface Attempt {
@@ -32,7 +33,8 @@ export interface RawRequest {
   /** path and query */
   path: string;
   headers: Record<string, string>;
-  body?: string | Buffer;
+  /** a stream is piped as it is read (chunked), for bodies too large to hold */
+  body?: string | Buffer | Readable;
 }
 
 export interface RawResponse {
@@ -48,6 +50,10 @@ export interface InstancePool {
   fetchFor(attempt: Attempt, timeoutMs: number): typeof fetch;
   close(): Promise<void>;
 }
+
+const STREAM_TIMEOUT_MS = 300_000;
+const isStreamed = (body: RawRequest['body']): boolean =>
+  body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body);
 
 /** Statuses whose responses have no body (the Response constructor refuses one). */
 const NULL_BODY = new Set([101, 204, 205, 304]);
@@ -78,7 +84,8 @@ export function createInstancePool(url: string, connections: number): InstancePo
         path: base + request.path,
         headers: { ...request.headers, 'x-request-id': attempt.requestId },
         body: request.body,
-        headersTimeout: timeoutMs,
+        // a streamed body pauses while the service writes what it has read: allow for that
+        headersTimeout: isStreamed(request.body) ? Math.max(timeoutMs, STREAM_TIMEOUT_MS) : timeoutMs,
         bodyTimeout: timeoutMs,
       });
       const body = Buffer.from(await res.body.arrayBuffer());

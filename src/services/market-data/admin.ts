@@ -3,6 +3,8 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { upsertBars } from './candles/store.ts';
 import type { MarketDataContext } from './context.ts';
 import { deleteFeed, insertFeed, listFeeds, updateFeed } from './feeds/store.ts';
+import { HeaderRequirementError, type HistoryRow, parseHistory } from './import/index.ts';
+import { type StreamSummary, streamHistory } from './import/stream.ts';
 import {
   type Bar,
   type FeedDefinition,
@@ -151,38 +153,168 @@ export async function removeFeed(ctx: MarketDataContext, id: string): Promise<vo
   await ctx.feedsChanged();
 }
 
-export interface ImportResult {
-  symbol: string;
+export interface ImportQuery {
+  /** the instrument of a one-series file; for a file that names its symbols, only this one is imported */
+  symbol?: string;
   timeframe: Timeframe;
-  imported: number;
-  errors: { line: number; message: string }[];
+  /** how 01/02/2000 is read: auto (from the file, else month first), mdy or dmy */
+  date_format?: 'auto' | 'mdy' | 'dmy';
+  /** parse and report, write nothing */
+  dry_run?: boolean;
 }
 
-/** Stores parsed history rows as candles (source 'import'), each at the start of its bucket. */
-export async function importHistory(
+export interface ImportResult {
+  /** the symbol asked for, or the file's only symbol; null for a file of several */
+  symbol: string | null;
+  timeframe: Timeframe;
+  /** what the file was recognised as (csv-ohlcv, csv-long-price, csv-wide, stooq, json-bars, …) */
+  layout: string;
+  /** how numeric dates such as 01/02/2000 were read; null when the file had none */
+  date_format: 'mdy' | 'dmy' | null;
+  date_format_from: 'given' | 'detected' | 'default' | null;
+  dry_run: boolean;
+  /** good rows read */
+  rows: number;
+  /** rows written (0 in a dry run) */
+  imported: number;
+  /** rows of other symbols, left out because `symbol` was given */
+  skipped: number;
+  symbols: { symbol: string; rows: number; first: string; last: string }[];
+  /** the first MAX_REPORTED_ERRORS bad rows by line; error_count has them all */
+  errors: { line: number; message: string }[];
+  error_count: number;
+}
+
+export const MAX_REPORTED_ERRORS = 1000;
+
+function toBar(symbol: string, timeframe: Timeframe, r: HistoryRow): Bar {
+  const ms = TIMEFRAME_MS[timeframe];
+  const t = r.date.getTime();
+  return {
+    symbol,
+    timeframe,
+    t: t - (((t % ms) + ms) % ms),
+    o: r.open,
+    h: r.high,
+    l: r.low,
+    c: r.close,
+    v: Math.round(r.volume),
+    vw: null,
+    n: 0,
+    source: 'import',
+  };
+}
+
+function missingSymbol(message: string): Error {
+  return invalidField('querystring', 'symbol', message);
+}
+
+async function writeBars(ctx: MarketDataContext, bars: Bar[]): Promise<number> {
+  return bars.length === 0 ? 0 : ctx.db.transaction((tx) => upsertBars(tx, bars));
+}
+
+/**
+ * Imports a CSV file from a byte stream (the request body), in bounded memory: rows are written
+ * in batches as they are read (each batch its own transaction, so a failure part-way keeps the
+ * batches before it; re-running the import is safe, rows are upserted). Candles get source
+ * 'import', each at the start of its bucket.
+ */
+export async function importHistoryStream(
   ctx: MarketDataContext,
-  q: { symbol: string; timeframe: Timeframe },
-  text: string,
-  format: 'csv' | 'json',
+  q: ImportQuery,
+  body: AsyncIterable<Uint8Array | string>,
 ): Promise<ImportResult> {
-  const parsed = ctx.parseHistory(text, { format });
-  const ms = TIMEFRAME_MS[q.timeframe];
-  const bars: Bar[] = parsed.rows.map((r) => {
-    const t = r.date.getTime();
-    return {
-      symbol: q.symbol,
-      timeframe: q.timeframe,
-      t: t - (((t % ms) + ms) % ms),
-      o: r.open,
-      h: r.high,
-      l: r.low,
-      c: r.close,
-      v: Math.round(r.volume),
-      vw: null,
-      n: 0,
-      source: 'import',
-    };
-  });
-  const imported = await ctx.db.transaction((tx) => upsertBars(tx, bars));
-  return { symbol: q.symbol, timeframe: q.timeframe, imported, errors: parsed.errors };
+  let imported = 0;
+  const dryRun = q.dry_run === true;
+  let summary: StreamSummary;
+  try {
+    summary = await streamHistory(
+      body,
+      {
+        ...(q.date_format !== undefined && { dateOrder: q.date_format }),
+        ...(q.symbol !== undefined && { only: q.symbol }),
+        timeframe: q.timeframe,
+        maxErrors: MAX_REPORTED_ERRORS,
+        onHeader: (layout) => {
+          if (!layout.rowSymbols && layout.symbols === null && q.symbol === undefined) {
+            throw missingSymbol(
+              'is required: the file has no symbol column, so say which instrument it holds',
+            );
+          }
+        },
+      },
+      async (rows) => {
+        if (dryRun) return;
+        const bars = rows.map(({ row }) => toBar(row.symbol ?? q.symbol!, q.timeframe, row));
+        imported += await writeBars(ctx, bars);
+      },
+    );
+  } catch (err) {
+    if (err instanceof HeaderRequirementError) throw missingSymbol(err.message);
+    throw err;
+  }
+  const symbols = summary.symbols.map((s) => ({
+    symbol: s.symbol === '' ? q.symbol! : s.symbol,
+    rows: s.rows,
+    first: s.first.toISOString(),
+    last: s.last.toISOString(),
+  }));
+  return {
+    symbol: q.symbol ?? (symbols.length === 1 ? symbols[0]!.symbol : null),
+    timeframe: q.timeframe,
+    layout: summary.layout,
+    date_format: summary.dateOrder,
+    date_format_from: summary.dateOrderFrom,
+    dry_run: dryRun,
+    rows: summary.rows,
+    imported,
+    skipped: summary.skipped,
+    symbols,
+    errors: summary.errors,
+    error_count: summary.errorCount,
+  };
+}
+
+/** Imports JSON bars (an array, or {bars: [...]}), read whole: the route caps the body's size. */
+export async function importHistoryJson(
+  ctx: MarketDataContext,
+  q: ImportQuery,
+  body: unknown,
+): Promise<ImportResult> {
+  const parsed = parseHistory(JSON.stringify(body), { format: 'json' });
+  const rows = parsed.rows.filter(
+    (r) => q.symbol === undefined || r.symbol === undefined || r.symbol === q.symbol,
+  );
+  if (q.symbol === undefined && rows.some((r) => r.symbol === undefined)) {
+    throw missingSymbol('is required: the bars do not name their symbol');
+  }
+  const bars = rows.map((r) => toBar(r.symbol ?? q.symbol!, q.timeframe, r));
+  const dryRun = q.dry_run === true;
+  const imported = dryRun ? 0 : await writeBars(ctx, bars);
+  const bySymbol = new Map<string, { symbol: string; rows: number; first: string; last: string }>();
+  for (const b of bars) {
+    const at = new Date(b.t).toISOString();
+    const s = bySymbol.get(b.symbol);
+    if (!s) bySymbol.set(b.symbol, { symbol: b.symbol, rows: 1, first: at, last: at });
+    else {
+      s.rows++;
+      if (at < s.first) s.first = at;
+      if (at > s.last) s.last = at;
+    }
+  }
+  const symbols = [...bySymbol.values()];
+  return {
+    symbol: q.symbol ?? (symbols.length === 1 ? symbols[0]!.symbol : null),
+    timeframe: q.timeframe,
+    layout: parsed.layout,
+    date_format: null,
+    date_format_from: null,
+    dry_run: dryRun,
+    rows: bars.length,
+    imported,
+    skipped: parsed.rows.length - rows.length,
+    symbols,
+    errors: parsed.errors.slice(0, MAX_REPORTED_ERRORS),
+    error_count: parsed.errors.length,
+  };
 }

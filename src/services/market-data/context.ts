@@ -9,19 +9,6 @@ import type { FeedManager } from './feeds/manager.ts';
 import type { BookView } from './model.ts';
 import type { TradeTape } from './trade-tape.ts';
 
-export interface HistoryParse {
-  rows: {
-    date: Date;
-    open: number;
-    high: number;
-    low: number;
-    close: number;
-    volume: number;
-    adjClose?: number;
-  }[];
-  errors: { line: number; message: string }[];
-}
-
 export interface MarketDataContext {
   db: Db;
   clock: Clock;
@@ -35,7 +22,6 @@ export interface MarketDataContext {
   bookOf(symbol: string, levels: number): BookView | null;
   knownSymbols(): string[];
   refreshInstruments(): Promise<void>;
-  parseHistory(text: string, opts: { format?: 'csv' | 'json' }): HistoryParse;
   /** after an admin changed md_feeds: reload here and tell the other instances */
   feedsChanged(): Promise<void>;
 }

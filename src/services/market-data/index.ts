@@ -28,7 +28,6 @@ import type { MarketDataContext } from './context.ts';
 import { type FeedsChangedMessage, mdSubjects, type NewsMessage } from './events.ts';
 import { createFeedManager } from './feeds/manager.ts';
 import type { NewsParsing } from './feeds/news.ts';
-import { parseHistory } from './import/index.ts';
 import { createInProcessClient } from './in-process-client.ts';
 import type { Bar, BookView, Tick } from './model.ts';
 import { parseFeed, tagSymbols } from './news/index.ts';
@@ -259,7 +258,6 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
     bookOf,
     knownSymbols,
     refreshInstruments,
-    parseHistory,
     feedsChanged: async () => {
       await feeds.reload();
       await bus

@@ -11,14 +11,15 @@ import {
   addFeed,
   changeFeed,
   type FeedPatchBody,
-  importHistory,
+  type ImportQuery,
+  importHistoryJson,
+  importHistoryStream,
   type NewFeedBody,
   removeFeed,
   SYMBOL_PATTERN,
 } from './admin.ts';
 import type { AlpacaTimeframe, BarsQuery } from './client.ts';
 import type { MarketDataContext } from './context.ts';
-import type { Timeframe } from './model.ts';
 import { forbidden, invalidField, problemErrorHandler, problemSchema, unauthorized } from './problems.ts';
 import * as q from './queries.ts';
 
@@ -59,10 +60,9 @@ function splitSymbols(text: string | undefined): string[] | undefined {
 export async function marketDataRoutes(app: FastifyInstance, ctx: MarketDataContext): Promise<void> {
   app.setValidatorCompiler(strictValidatorCompiler([]));
   app.setErrorHandler(problemErrorHandler);
-  app.addContentTypeParser(
-    ['text/csv', 'text/plain'],
-    { parseAs: 'string', bodyLimit: IMPORT_LIMIT },
-    (_r, body, done) => done(null, body),
+  // a CSV import is read as a stream, in bounded memory whatever its size (import/stream.ts)
+  app.addContentTypeParser(['text/csv', 'text/plain', 'application/octet-stream'], (_r, payload, done) =>
+    done(null, payload),
   );
 
   app.addHook('onRequest', async (req) => {
@@ -302,29 +302,29 @@ export async function marketDataRoutes(app: FastifyInstance, ctx: MarketDataCont
     '/v1/market-data/import',
     {
       ...admin,
+      // JSON bodies are parsed whole (and so capped); CSV bodies are streamed, without a cap
       bodyLimit: IMPORT_LIMIT,
       schema: {
         querystring: {
           type: 'object',
           additionalProperties: false,
-          required: ['symbol'],
           properties: {
             symbol,
             timeframe: { type: 'string', enum: ['1m', '5m', '15m', '1h', '1d'], default: '1d' },
+            date_format: { type: 'string', enum: ['auto', 'mdy', 'dmy'], default: 'auto' },
+            dry_run: { type: 'boolean', default: false },
           },
         },
         response: errors,
       },
     },
-    async (req: R<unknown, { symbol: string; timeframe: Timeframe }, unknown>) => {
+    async (req: R<unknown, ImportQuery, unknown>) => {
       const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       const body = req.body;
-      if (type === 'application/json') {
-        return importHistory(ctx, req.query, JSON.stringify(body), 'json');
-      }
-      if (typeof body !== 'string' || body.length === 0)
-        throw invalidField('body', 'body', 'must be a CSV file');
-      return importHistory(ctx, req.query, body, 'csv');
+      if (type === 'application/json') return importHistoryJson(ctx, req.query, body);
+      if (body === undefined || body === null || typeof body !== 'object' || !(Symbol.asyncIterator in body))
+        throw invalidField('body', 'body', 'must be a CSV file (content-type text/csv)');
+      return importHistoryStream(ctx, req.query, body as AsyncIterable<Uint8Array>);
     },
   );
 }

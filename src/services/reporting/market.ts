@@ -7,16 +7,22 @@
 
 import type { Bar } from '../../domain/analytics/index.ts';
 import {
+  cagr,
+  drawdownSeries,
   maxDrawdown,
+  monthlyReturns,
   movers,
   ohlc,
   realisedVolatility,
+  rollingVolatility,
   simpleReturns,
   volumeProfile,
   vwap,
 } from '../../domain/analytics/index.ts';
 import type { Queryable } from '../../platform/db/types.ts';
 import type { Cell } from './csv.ts';
+import * as fmt from './display.ts';
+import { priceDecimals } from './display.ts';
 import type { Period } from './format.ts';
 import { ratio } from './format.ts';
 import type { PdfSpec } from './pdf.ts';
@@ -27,12 +33,16 @@ import {
   moversFromCandles,
   moversFromTrades,
   TIMEFRAME_SECONDS,
+  tickOf,
 } from './queries.ts';
+import { monthlyTable } from './tearsheet.ts';
 
 /** Most candles one report reads. */
 export const MAX_BARS = 20_000;
 const PROFILE_BUCKETS = 12;
 const TOP = 5;
+/** Trailing window of the rolling volatility, in bars. */
+const ROLLING_WINDOW = 21;
 
 /** Bars per year: 252 trading days; intraday bars over a 6.5-hour session. */
 export function periodsPerYear(timeframe: string): number {
@@ -91,9 +101,14 @@ export async function marketReport(db: Queryable, symbol: string, timeframe: str
     volume: m.volume,
   });
   const at = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+  const tick = await tickOf(db, symbol);
+  const daily = TIMEFRAME_SECONDS[timeframe]! >= 86_400;
+  const span = bars.length > 1 ? (bars[bars.length - 1]!.t - bars[0]!.t) / 86_400_000 : 0;
   return {
     symbol,
     timeframe,
+    /** decimals prices are shown with: the instrument's tick, else 2 (4 below a dollar) */
+    price_decimals: priceDecimals(tick, summary?.c ?? null),
     from: period.from,
     to: period.to,
     source,
@@ -107,6 +122,7 @@ export async function marketReport(db: Queryable, symbol: string, timeframe: str
     },
     vwap: px(periodVwap),
     period_return: summary && summary.o > 0 ? ratio(summary.c / summary.o - 1) : null,
+    cagr: daily && span >= 30 ? ratio(cagr(bars.map((b) => ({ t: b.t, value: b.c })))) : null,
     realised_volatility:
       closes.length > 2 ? ratio(realisedVolatility(closes, periodsPerYear(timeframe))) : null,
     max_drawdown: dd && {
@@ -141,41 +157,150 @@ export async function marketReport(db: Queryable, symbol: string, timeframe: str
 
 export type MarketReport = Awaited<ReturnType<typeof marketReport>>;
 
-export const MARKET_CSV_HEADER = ['t', 'open', 'high', 'low', 'close', 'volume', 'vwap', 'return'];
+const isDaily = (r: MarketReport) => TIMEFRAME_SECONDS[r.timeframe]! >= 86_400;
+/** a bar's time as a person reads it: the day for daily bars, else the minute (UTC) */
+const barTime = (r: MarketReport, iso: string) =>
+  isDaily(r) ? iso.slice(0, 10) : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
 
-export function* marketCsvRows(r: MarketReport): Generator<Cell[]> {
-  for (const c of r.candles) yield [c.t, c.open, c.high, c.low, c.close, c.volume, c.vwap, c.return];
+/** The headline figures, labelled and formatted (prices at the instrument's tick). */
+export function marketSummary(
+  r: MarketReport,
+): { key: string; label: string; display: string; note?: string }[] {
+  const d = r.price_decimals;
+  const dd = r.max_drawdown;
+  return [
+    { key: 'close', label: 'Last close', display: fmt.price(r.ohlc?.close, d) },
+    { key: 'period_return', label: 'Period return', display: fmt.percent(r.period_return) },
+    {
+      key: 'cagr',
+      label: 'Annualised return (CAGR)',
+      display: fmt.percent(r.cagr),
+      ...(r.cagr === null && { note: 'daily bars over 30 days or more' }),
+    },
+    {
+      key: 'realised_volatility',
+      label: 'Volatility (annualised)',
+      display: fmt.percent(r.realised_volatility),
+    },
+    {
+      key: 'max_drawdown',
+      label: 'Max drawdown',
+      display: fmt.percent(dd?.value === null || dd?.value === undefined ? null : -dd.value),
+      ...(dd?.peak && { note: `${fmt.date(dd.peak)} → ${fmt.date(dd.trough)}` }),
+    },
+    { key: 'vwap', label: 'VWAP', display: fmt.price(r.vwap, d) },
+    { key: 'open', label: 'Open', display: fmt.price(r.ohlc?.open, d) },
+    { key: 'high', label: 'High', display: fmt.price(r.ohlc?.high, d) },
+    { key: 'low', label: 'Low', display: fmt.price(r.ohlc?.low, d) },
+    { key: 'volume', label: 'Volume', display: fmt.count(r.ohlc?.volume) },
+    {
+      key: 'bars',
+      label: 'Bars',
+      display: fmt.count(r.bars),
+      note: `${r.timeframe} bars from ${r.source === 'md_candles' ? 'candles' : "our exchange's trades"}`,
+    },
+  ];
 }
 
-const pct = (x: number | null | undefined) =>
-  x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(2)} %`;
-const num = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : String(x));
-
-export function marketPdf(r: MarketReport): PdfSpec {
+export function marketJson(r: MarketReport) {
+  const summary = marketSummary(r);
+  const points = r.candles
+    .map((c) => ({ t: Date.parse(c.t), value: c.close ?? 0 }))
+    .filter((p) => p.value > 0);
+  const first = points[0]?.value;
+  const rolling = rollingVolatility(
+    r.candles.slice(1).map((c) => c.return ?? 0),
+    ROLLING_WINDOW,
+    periodsPerYear(r.timeframe),
+  );
   return {
+    ...r,
+    display: Object.fromEntries(summary.map((s) => [s.key, s.display])),
+    summary,
+    cumulative_returns: points.map((p) => ({
+      t: new Date(p.t).toISOString(),
+      return: ratio(p.value / first! - 1),
+    })),
+    drawdowns: drawdownSeries(points).map((p) => ({
+      t: new Date(p.t).toISOString(),
+      drawdown: ratio(-p.drawdown),
+    })),
+    monthly_returns: isDaily(r)
+      ? monthlyReturns(points).map((m) => ({ month: m.period, return: ratio(m.return) }))
+      : [],
+    rolling_volatility: {
+      window_bars: ROLLING_WINDOW,
+      points: r.candles.slice(1).map((c, i) => ({ t: c.t, volatility: ratio(rolling[i] ?? null) })),
+    },
+  };
+}
+
+export function marketCsvHeader(r: MarketReport): string[] {
+  return [isDaily(r) ? 'Date' : 'Time (UTC)', 'Open', 'High', 'Low', 'Close', 'Volume', 'VWAP', 'Return (%)'];
+}
+
+export function* marketCsvRows(r: MarketReport): Generator<Cell[]> {
+  const d = r.price_decimals;
+  const px = (x: number | null) => (x === null ? null : x.toFixed(d));
+  for (const c of r.candles) {
+    yield [
+      barTime(r, c.t),
+      px(c.open),
+      px(c.high),
+      px(c.low),
+      px(c.close),
+      c.volume,
+      px(c.vwap),
+      c.return === null ? null : (c.return * 100).toFixed(4),
+    ];
+  }
+}
+
+export function marketPdf(r: MarketReport, include: readonly string[] = []): PdfSpec {
+  const d = r.price_decimals;
+  const j = marketJson(r);
+  const summary = j.summary;
+  const labels = r.candles.map((c) => (isDaily(r) ? fmt.date(c.t) : fmt.dateTime(c.t)));
+  const points = r.candles.map((c) => ({ t: Date.parse(c.t), value: c.close ?? 0 }));
+  const spec: PdfSpec = {
     title: `Market report: ${r.symbol}`,
-    subtitle: `${r.from} to ${r.to} (UTC, inclusive) · ${r.timeframe} bars · source ${r.source}`,
-    summary: [
-      ['Open', num(r.ohlc?.open)],
-      ['High', num(r.ohlc?.high)],
-      ['Low', num(r.ohlc?.low)],
-      ['Close', num(r.ohlc?.close)],
-      ['Volume', num(r.ohlc?.volume)],
-      ['VWAP', num(r.vwap)],
-      ['Period return', pct(r.period_return)],
-      ['Realised volatility (annualised)', pct(r.realised_volatility)],
-      [
-        'Max drawdown',
-        `${pct(r.max_drawdown?.value)} (${r.max_drawdown?.peak ?? '-'} → ${r.max_drawdown?.trough ?? '-'})`,
-      ],
-    ],
+    subtitle: `${fmt.date(r.from)} to ${fmt.date(r.to)} (UTC) · ${r.timeframe} bars · ${
+      r.source === 'md_candles' ? 'from candles (live or imported)' : "built from our exchange's trades"
+    } · prices in USD`,
+    cover: summary
+      .slice(0, 9)
+      .map((s) => ({ label: s.label, value: s.display, ...(s.note && { note: s.note }) })),
+    summary: summary.slice(9).map((s) => [s.label, s.note ? `${s.display}  (${s.note})` : s.display]),
     charts: [
       {
-        title: `${r.symbol} close`,
-        points: r.candles.map((c) => ({ label: c.t.slice(0, 16), value: c.close ?? 0 })),
+        title: `${r.symbol} cumulative return`,
+        labels,
+        series: [{ name: r.symbol, values: j.cumulative_returns.map((c) => c.return) }],
+        axis: 'percent',
+      },
+      {
+        title: 'Drawdown (underwater)',
+        labels,
+        series: [{ name: 'Drawdown', values: j.drawdowns.map((x) => x.drawdown), color: '#c0392b' }],
+        kind: 'area',
+        axis: 'percent',
+      },
+      {
+        title: `Rolling volatility (${ROLLING_WINDOW} bars, annualised)`,
+        labels: labels.slice(1),
+        series: [{ name: 'Volatility', values: j.rolling_volatility.points.map((x) => x.volatility) }],
+        axis: 'percent',
       },
     ],
     tables: [
+      ...(isDaily(r)
+        ? [
+            monthlyTable(
+              'Monthly returns',
+              points.filter((p) => p.value > 0),
+            ),
+          ]
+        : []),
       {
         title: 'Volume profile',
         columns: [
@@ -183,10 +308,10 @@ export function marketPdf(r: MarketReport): PdfSpec {
           { name: 'To', width: 90, align: 'right' },
           { name: 'Volume', width: 100, align: 'right' },
         ],
-        rows: r.volume_profile.map((b) => [num(b.low), num(b.high), String(b.volume)]),
+        rows: r.volume_profile.map((b) => [fmt.price(b.low, d), fmt.price(b.high, d), fmt.count(b.volume)]),
       },
       {
-        title: 'Top movers',
+        title: 'Top movers over the same period',
         columns: [
           { name: 'List', width: 80 },
           { name: 'Symbol', width: 70 },
@@ -197,34 +322,40 @@ export function marketPdf(r: MarketReport): PdfSpec {
         ],
         rows: (['gainers', 'losers', 'most_active'] as const).flatMap((list) =>
           r.movers[list].map((m) => [
-            list,
+            list === 'most_active' ? 'most active' : list,
             m.symbol,
-            num(m.open),
-            num(m.close),
-            pct(m.return),
-            String(m.volume),
+            fmt.price(m.open, priceDecimals(null, m.open)),
+            fmt.price(m.close, priceDecimals(null, m.close)),
+            fmt.percent(m.return),
+            fmt.count(m.volume),
           ]),
         ),
       },
-      {
-        title: 'Candles',
-        columns: [
-          { name: 'Time', width: 110 },
-          { name: 'Open', width: 65, align: 'right' },
-          { name: 'High', width: 65, align: 'right' },
-          { name: 'Low', width: 65, align: 'right' },
-          { name: 'Close', width: 65, align: 'right' },
-          { name: 'Volume', width: 75, align: 'right' },
-        ],
-        rows: r.candles.map((c) => [
-          c.t.slice(0, 16),
-          num(c.open),
-          num(c.high),
-          num(c.low),
-          num(c.close),
-          String(c.volume),
-        ]),
-      },
     ],
   };
+  if (include.includes('candles')) {
+    spec.tables.push({
+      title: 'Candles',
+      newPage: true,
+      columns: [
+        { name: isDaily(r) ? 'Date' : 'Time (UTC)', width: 95 },
+        { name: 'Open', width: 65, align: 'right' },
+        { name: 'High', width: 65, align: 'right' },
+        { name: 'Low', width: 65, align: 'right' },
+        { name: 'Close', width: 65, align: 'right' },
+        { name: 'Volume', width: 85, align: 'right' },
+        { name: 'Return', width: 60, align: 'right' },
+      ],
+      rows: r.candles.map((c) => [
+        isDaily(r) ? fmt.date(c.t) : fmt.dateTime(c.t),
+        fmt.price(c.open, d),
+        fmt.price(c.high, d),
+        fmt.price(c.low, d),
+        fmt.price(c.close, d),
+        fmt.count(c.volume),
+        fmt.percent(c.return),
+      ]),
+    });
+  }
+  return spec;
 }

@@ -2,8 +2,11 @@
 import { DAY_MS, dayOf, dayStart, type Period } from './format.ts';
 import { invalidField } from './problems.ts';
 
-/** Longest period any report covers (ten years of days). */
-export const MAX_DAYS = 3660;
+/**
+ * Longest period any report covers: a century of days, a bound on date arithmetic only. What a
+ * report reads is bounded by its own rule (the market report by bar count, MAX_BARS).
+ */
+export const MAX_DAYS = 36_600;
 
 export function periodOf(
   q: { from?: string; to?: string },

@@ -5,6 +5,7 @@
  */
 import type { Queryable } from '../../platform/db/types.ts';
 import type { Cell } from './csv.ts';
+import * as fmt from './display.ts';
 import { type ClosedTrade, FifoLedger, lotCost } from './fifo.ts';
 import { money } from './format.ts';
 import type { PdfSpec } from './pdf.ts';
@@ -175,10 +176,10 @@ export function positionsPdf(account: string, at: Date, lines: PositionLine[]): 
     title: 'Positions and P&L (FIFO)',
     subtitle: `Account ${account} · as of ${j.as_of}`,
     summary: [
-      ['Cost basis', j.totals.cost],
-      ['Market value', j.totals.market_value],
-      ['Realised P&L', j.totals.realised_pnl],
-      ['Unrealised P&L', j.totals.unrealised_pnl],
+      ['Cost basis', fmt.usdOf(j.totals.cost)],
+      ['Market value', fmt.usdOf(j.totals.market_value)],
+      ['Realised P&L', fmt.usdOf(j.totals.realised_pnl)],
+      ['Unrealised P&L', fmt.usdOf(j.totals.unrealised_pnl)],
     ],
     charts: [
       {

@@ -458,3 +458,12 @@ export async function clientAggregates(
   );
   return new Map(rows.map((r) => [r.account, r]));
 }
+
+/** The listed instrument's tick in cents, or null for a symbol that is not listed (imported only). */
+export async function tickOf(db: Queryable, symbol: string): Promise<number | null> {
+  const { rows } = await db.query<{ tick_size: number }>(
+    'SELECT tick_size FROM instruments WHERE symbol = $1',
+    [symbol],
+  );
+  return rows[0]?.tick_size ?? null;
+}

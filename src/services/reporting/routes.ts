@@ -21,7 +21,7 @@ import {
   clientJson,
 } from './brokerage.ts';
 import { type Cell, csvStream } from './csv.ts';
-import { MARKET_CSV_HEADER, MAX_BARS, marketCsvRows, marketPdf, marketReport } from './market.ts';
+import { MAX_BARS, marketCsvHeader, marketCsvRows, marketJson, marketPdf, marketReport } from './market.ts';
 import { type PdfSpec, renderPdf } from './pdf.ts';
 import {
   PERFORMANCE_CSV_HEADER,
@@ -155,12 +155,13 @@ export function reportingRoutes(deps: RoutesDeps) {
       },
     );
 
-    app.get<{ Querystring: PeriodQuery & { benchmark: string; risk_free: number } }>(
+    app.get<{ Querystring: PeriodQuery & { benchmark: string; risk_free: number; include?: string } }>(
       '/v1/reports/performance',
       { schema: { querystring: performanceQuery } },
       async (req, reply) => {
         const id = who(req);
         const period = periodOf(req.query, clock.now(), 365);
+        const include = req.query.include?.split(',') ?? [];
         const report = await performance(db, id.accountId, period, {
           benchmark: req.query.benchmark,
           riskFree: req.query.risk_free,
@@ -168,7 +169,7 @@ export function reportingRoutes(deps: RoutesDeps) {
         return send(reply, req.query.format, `performance-${period.from}-${period.to}`, {
           json: () => performanceJson(report),
           csv: () => ({ header: PERFORMANCE_CSV_HEADER, rows: performanceCsvRows(report) }),
-          pdf: () => performancePdf(report),
+          pdf: () => performancePdf(report, include),
         });
       },
     );
@@ -233,7 +234,10 @@ export function reportingRoutes(deps: RoutesDeps) {
       },
     );
 
-    app.get<{ Querystring: PeriodQuery & { timeframe: string }; Params: { symbol: string } }>(
+    app.get<{
+      Querystring: PeriodQuery & { timeframe: string; include?: string };
+      Params: { symbol: string };
+    }>(
       '/v1/reports/market/:symbol',
       { schema: { querystring: marketQuery, params: marketParams } },
       async (req, reply) => {
@@ -244,9 +248,9 @@ export function reportingRoutes(deps: RoutesDeps) {
         }
         const report = await marketReport(db, req.params.symbol, tf, period);
         return send(reply, req.query.format, `market-${req.params.symbol}-${period.from}-${period.to}`, {
-          json: () => report,
-          csv: () => ({ header: MARKET_CSV_HEADER, rows: marketCsvRows(report) }),
-          pdf: () => marketPdf(report),
+          json: () => marketJson(report),
+          csv: () => ({ header: marketCsvHeader(report), rows: marketCsvRows(report) }),
+          pdf: () => marketPdf(report, req.query.include?.split(',') ?? []),
         });
       },
     );

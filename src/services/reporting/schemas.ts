@@ -5,7 +5,15 @@ const DAY = {
   pattern: '^\\d{4}-\\d{2}-\\d{2}$',
   description: 'UTC day, YYYY-MM-DD',
 } as const;
-const SYMBOL = { type: 'string', pattern: '^[A-Z0-9][A-Z0-9.-]{0,15}$' } as const;
+// any listed or imported symbol (market-data's rule, plus '.' for symbols such as BRK.B)
+const SYMBOL = { type: 'string', pattern: '^[A-Z0-9][A-Z0-9._-]{0,15}$' } as const;
+/** extra sections of a report, comma-separated: `include=candles` */
+const include = (sections: readonly string[]) =>
+  ({
+    type: 'string',
+    pattern: `^(${sections.join('|')})(,(${sections.join('|')}))*$`,
+    description: `extra sections, comma-separated: ${sections.join(', ')}`,
+  }) as const;
 export const FORMATS = ['json', 'csv', 'pdf'] as const;
 export type Format = (typeof FORMATS)[number];
 
@@ -37,6 +45,7 @@ export const performanceQuery = {
     ...period,
     benchmark: { ...SYMBOL, default: 'SPY' },
     risk_free: { type: 'number', minimum: -0.99, maximum: 10, default: 0 },
+    include: include(['daily']),
   },
 } as const;
 
@@ -60,6 +69,7 @@ export const marketQuery = {
     ...common,
     ...period,
     timeframe: { type: 'string', enum: ['1m', '5m', '15m', '1h', '1d'], default: '1d' },
+    include: include(['candles']),
   },
 } as const;
 

@@ -6,6 +6,7 @@
 import { Readable } from 'node:stream';
 import type { Queryable } from '../../platform/db/types.ts';
 import type { Cell } from './csv.ts';
+import * as fmt from './display.ts';
 import { money, type Period } from './format.ts';
 import type { PdfSpec } from './pdf.ts';
 import {
@@ -229,16 +230,17 @@ export async function statementPdf(db: Queryable, h: StatementHead): Promise<Pdf
   const t = head.totals;
   return {
     title: 'Account statement',
-    subtitle: `Account ${h.account} · ${h.period.from} to ${h.period.to} (UTC, inclusive) · USD`,
+    streamed: true,
+    subtitle: `Account ${h.account} · ${fmt.date(h.period.from)} to ${fmt.date(h.period.to)} (UTC, inclusive) · USD`,
     summary: [
-      ['Opening cash', head.opening_cash],
-      ['Deposits', t.deposits],
-      ['Withdrawals', t.withdrawals],
-      ['Buys (notional)', t.buys],
-      ['Sells (notional)', t.sells],
-      ['Fees', t.fees],
-      ['Closing cash', head.closing_cash],
-      ['Trades', String(t.trades)],
+      ['Opening cash', fmt.usdOf(head.opening_cash)],
+      ['Deposits', fmt.usdOf(t.deposits)],
+      ['Withdrawals', fmt.usdOf(t.withdrawals)],
+      ['Buys (notional)', fmt.usdOf(t.buys)],
+      ['Sells (notional)', fmt.usdOf(t.sells)],
+      ['Fees', fmt.usdOf(t.fees)],
+      ['Closing cash', fmt.usdOf(head.closing_cash)],
+      ['Trades', fmt.count(t.trades)],
       ['Reconciled', t.reconciled ? 'yes' : 'NO'],
     ],
     charts: [
@@ -254,7 +256,7 @@ export async function statementPdf(db: Queryable, h: StatementHead): Promise<Pdf
           { name: 'Symbol', width: 120 },
           { name: 'Qty', width: 80, align: 'right' },
         ],
-        rows: head.opening_positions.map((p) => [p.symbol, String(p.qty)]),
+        rows: head.opening_positions.map((p) => [p.symbol, fmt.count(p.qty)]),
       },
       {
         title: 'Deposits and withdrawals',
@@ -264,7 +266,7 @@ export async function statementPdf(db: Queryable, h: StatementHead): Promise<Pdf
           { name: 'Amount', width: 100, align: 'right' },
         ],
         rows: (async function* () {
-          for await (const m of movementsOf(db, h)) yield [m.time, m.kind, m.amount];
+          for await (const m of movementsOf(db, h)) yield [fmt.dateTime(m.time), m.kind, fmt.usdOf(m.amount)];
         })(),
       },
       {
@@ -281,13 +283,13 @@ export async function statementPdf(db: Queryable, h: StatementHead): Promise<Pdf
         rows: (async function* () {
           for await (const x of tradesOf(db, h)) {
             yield [
-              x.time.replace('T', ' ').slice(0, 19),
+              `${fmt.date(x.time)} ${x.time.slice(11, 19)}`,
               x.symbol,
               x.side,
-              String(x.qty),
-              x.price,
-              x.fee,
-              x.net_amount,
+              fmt.count(x.qty),
+              fmt.usdOf(x.price),
+              fmt.usdOf(x.fee),
+              fmt.usdOf(x.net_amount),
             ];
           }
         })(),
@@ -301,7 +303,8 @@ export async function statementPdf(db: Queryable, h: StatementHead): Promise<Pdf
           { name: 'Cost', width: 100, align: 'right' },
         ],
         rows: (async function* () {
-          for await (const x of transfersOf(db, h)) yield [x.time, x.symbol, String(x.qty), x.cost];
+          for await (const x of transfersOf(db, h))
+            yield [fmt.dateTime(x.time), x.symbol, fmt.count(x.qty), fmt.usdOf(x.cost)];
         })(),
       },
       {
@@ -314,9 +317,9 @@ export async function statementPdf(db: Queryable, h: StatementHead): Promise<Pdf
         ],
         rows: head.closing_positions.map((p) => [
           p.symbol,
-          String(p.qty),
-          p.mark ?? '',
-          p.market_value ?? '',
+          fmt.count(p.qty),
+          p.mark === null ? '' : fmt.usdOf(p.mark),
+          p.market_value === null ? '' : fmt.usdOf(p.market_value),
         ]),
       },
     ],

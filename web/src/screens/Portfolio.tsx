@@ -1,57 +1,19 @@
-/** Portfolio and reports: equity curve and metrics, statement for a period, CSV/PDF downloads. */
-import { AreaSeries, createChart, type UTCTimestamp } from 'lightweight-charts';
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+/**
+ * Portfolio and reports: key metrics as cards, cumulative return against the benchmark, drawdown
+ * and monthly returns (the web tear sheet), the statement for a period, CSV/PDF downloads.
+ * Figures come formatted (the report's `summary`); nothing raw, no account id.
+ */
+import { type FormEvent, useState } from 'react';
 import { ApiError, apiResponse } from '../api.ts';
 import { Positions } from '../components/AccountPanels.tsx';
+import { CumulativeChart, DrawdownChart, MetricCards, MonthlyReturns } from '../components/ReportViews.tsx';
 import { LoadState } from '../components/Unavailable.tsx';
 import { useApi } from '../hooks.ts';
 import { fmtCents, toCents } from '../lib/money.ts';
+import { date, type PerformanceReport, type StatementReport, statementFigures } from '../lib/report.ts';
 import type { Account, Position } from '../types.ts';
 
 const iso = (d: Date) => d.toISOString().slice(0, 10);
-
-interface Performance {
-  equity_curve?: { day: string; equity: string }[];
-  [k: string]: unknown;
-}
-
-/** A report's figures for display: primitives, and one level of nested objects (max_drawdown.value…) */
-function figures(o: Record<string, unknown>): [string, string][] {
-  const out: [string, string][] = [];
-  for (const [k, v] of Object.entries(o)) {
-    if (Array.isArray(v)) continue;
-    if (v !== null && typeof v === 'object') {
-      for (const [k2, v2] of Object.entries(v as Record<string, unknown>))
-        if (v2 === null || typeof v2 !== 'object') out.push([`${k} ${k2}`, v2 === null ? '—' : String(v2)]);
-    } else out.push([k, v === null ? '—' : String(v)]);
-  }
-  return out.map(([k, v]) => [k.replaceAll('_', ' '), v]);
-}
-
-function EquityCurve({ points }: { points: { time: number; value: number }[] }) {
-  const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!box.current) return;
-    const css = (n: string) =>
-      getComputedStyle(document.documentElement).getPropertyValue(n).trim() || '#888';
-    const c = createChart(box.current, {
-      autoSize: true,
-      layout: { background: { color: 'transparent' }, textColor: css('--fg-muted'), attributionLogo: false },
-      grid: { vertLines: { color: css('--grid') }, horzLines: { color: css('--grid') } },
-    });
-    const s = c.addSeries(AreaSeries, {
-      lineColor: css('--accent'),
-      topColor: css('--accent'),
-      bottomColor: 'transparent',
-    });
-    s.setData(points.map((p) => ({ time: p.time as UTCTimestamp, value: p.value })));
-    c.timeScale().fitContent();
-    return () => c.remove();
-  }, [points]);
-  return (
-    <div ref={box} className="equity-box" role="img" aria-label={`Equity curve, ${points.length} days`} />
-  );
-}
 
 async function download(path: string, query: Record<string, string>, name: string): Promise<void> {
   const res = await apiResponse(path, { query });
@@ -72,8 +34,10 @@ export default function Portfolio() {
   const [period, setPeriod] = useState({ from, to });
   const account = useApi<Account>('/v2/account', {}, 5_000);
   const positions = useApi<Position[]>('/v2/positions', {}, 5_000);
-  const perf = useApi<Performance>('/v1/reports/performance', { query: { ...period, benchmark: 'SPY' } });
-  const statement = useApi<Record<string, unknown>>('/v1/reports/statement', {
+  const perf = useApi<PerformanceReport>('/v1/reports/performance', {
+    query: { ...period, benchmark: 'SPY' },
+  });
+  const statement = useApi<StatementReport>('/v1/reports/statement', {
     query: { ...period, format: 'json' },
   });
   const [dlError, setDlError] = useState<string | null>(null);
@@ -82,34 +46,27 @@ export default function Portfolio() {
     e.preventDefault();
     setPeriod({ from, to });
   }
-  async function get(format: 'csv' | 'pdf') {
+  async function get(report: 'statement' | 'performance', format: 'csv' | 'pdf') {
     setDlError(null);
+    const what = report === 'statement' ? 'Statement' : 'Tear sheet';
     try {
       await download(
-        '/v1/reports/statement',
-        { ...period, format },
-        `statement-${period.from}-${period.to}.${format}`,
+        `/v1/reports/${report}`,
+        { ...period, format, ...(report === 'performance' && { benchmark: 'SPY' }) },
+        `${report === 'statement' ? 'statement' : 'tear-sheet'}-${period.from}-${period.to}.${format}`,
       );
     } catch (err) {
       setDlError(
         err instanceof ApiError && err.unavailable
-          ? `Statement ${format.toUpperCase()} unavailable (${err.status || 'network'})`
+          ? `${what} ${format.toUpperCase()} unavailable (${err.status || 'network'})`
           : `Download failed: ${err instanceof Error ? err.message : String(err)}`,
       );
     }
   }
 
-  const curve =
-    perf.load.state === 'ok'
-      ? (perf.load.data.equity_curve ?? [])
-          .map((p) => ({
-            time: Math.floor(Date.parse(`${p.day}T00:00:00Z`) / 1000),
-            value: Number(p.equity),
-          }))
-          .filter((p) => Number.isFinite(p.time) && Number.isFinite(p.value))
-      : [];
   const acct = account.load.state === 'ok' ? account.load.data : null;
-  const stmtRows = statement.load.state === 'ok' ? figures(statement.load.data) : [];
+  const report = perf.load.state === 'ok' ? perf.load.data : null;
+  const stmtRows = statement.load.state === 'ok' ? statementFigures(statement.load.data) : [];
   return (
     <div className="portfolio">
       <h1>Portfolio</h1>
@@ -145,36 +102,44 @@ export default function Portfolio() {
         </button>
       </form>
       <section className="panel" aria-labelledby="pf-perf">
-        <h2 id="pf-perf">Performance (benchmark SPY)</h2>
-        {perf.load.state !== 'ok' ? (
+        <h2 id="pf-perf">Performance against SPY</h2>
+        <div className="buttons">
+          <button type="button" onClick={() => void get('performance', 'pdf')}>
+            Download tear sheet PDF
+          </button>
+        </div>
+        {!report ? (
           <LoadState load={perf.load} what="Performance report" />
         ) : (
           <>
-            {curve.length > 0 ? (
-              <EquityCurve points={curve} />
+            {report.started && report.started !== report.from && (
+              <p className="muted">History from {date(report.started)}, the account's first funding.</p>
+            )}
+            <MetricCards items={report.summary ?? []} />
+            {(report.cumulative_returns ?? []).length > 1 ? (
+              <>
+                <h3>Cumulative return</h3>
+                <CumulativeChart report={report} />
+                <h3>Drawdown</h3>
+                <DrawdownChart report={report} />
+              </>
             ) : (
               <p className="muted">No equity history in this period.</p>
             )}
-            <dl className="kv">
-              {figures(perf.load.data).map(([k, v]) => (
-                <div key={k}>
-                  <dt>{k}</dt>
-                  <dd className="num">{v}</dd>
-                </div>
-              ))}
-            </dl>
+            <h3>Monthly returns</h3>
+            <MonthlyReturns report={report} />
           </>
         )}
       </section>
       <section className="panel" aria-labelledby="pf-stmt">
         <h2 id="pf-stmt">
-          Statement {period.from} to {period.to}
+          Statement {date(period.from)} to {date(period.to)}
         </h2>
         <div className="buttons">
-          <button type="button" onClick={() => void get('csv')}>
+          <button type="button" onClick={() => void get('statement', 'csv')}>
             Download statement CSV
           </button>
-          <button type="button" onClick={() => void get('pdf')}>
+          <button type="button" onClick={() => void get('statement', 'pdf')}>
             Download statement PDF
           </button>
         </div>

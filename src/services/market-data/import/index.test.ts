@@ -126,7 +126,7 @@ describe('parseHistory: layouts and refusals', () => {
     expect(result.errors).toHaveLength(1);
     expect(result.errors[0]!.line).toBe(1);
     expect(result.errors[0]!.message).toMatch(/unrecognised header 'Symbol,Last,Change'/);
-    expect(result.errors[0]!.message).toMatch(/Date,Open,High,Low,Close,Adj Close,Volume/);
+    expect(result.errors[0]!.message).toMatch(/Date,Open,High,Low,Close\[,Adj Close\]\[,Volume\]/);
   });
 
   it('refuses a header-less file (data in the first line)', () => {

@@ -5,6 +5,7 @@
  *   bourse start [--role all|orders]   serve (all-in-one by default), until SIGTERM/SIGINT
  *   bourse migrate                     apply migrations/*.sql to the configured database
  *   bourse seed                        add the demo instruments and fund the demo accounts
+ *   bourse verify                      check the orders tables and snapshots against a full journal replay
  *   bourse import FILE [--symbol X]    stream a price file (CSV or JSON) to a running Bourse
  *
  * Configuration comes from the environment (see the README's table, or `bourse help`).
@@ -21,6 +22,8 @@ commands:
   start [--role ${ROLES.join('|')}]   run Bourse (default: all services in one process)
   migrate                      apply database migrations and exit
   seed                         add demo instruments and accounts and exit
+  verify                       replay the whole orders journal and compare it with the derived
+                               tables and the newest snapshot (exit 1 on a difference)
   import FILE [--symbol X] [--timeframe 1d|1h|15m|5m|1m] [--format csv|json]
          [--date-format auto|mdy|dmy] [--dry-run]
                                stream a price file (Yahoo, Stooq, long or wide CSV, JSON bars;
@@ -128,6 +131,28 @@ async function main(argv: string[]): Promise<number> {
       const { seed } = await import('./seed.ts');
       await seed(config, logger);
       return 0;
+    }
+    case 'verify': {
+      const { openPlatform } = await import('./platform.ts');
+      const { createExchange } = await import('../engine/index.ts');
+      const { DEFAULT_EXCHANGE_CONFIG, verifyOrders } = await import('../services/orders/index.ts');
+      const platform = await openPlatform({ ...config, natsUrl: undefined }, logger, { migrate: false });
+      try {
+        const v = await verifyOrders(platform.db, {
+          createExchange,
+          exchangeConfig: DEFAULT_EXCHANGE_CONFIG,
+        });
+        for (const line of v.differences) console.log(line);
+        console.log(
+          `bourse verify: journal up to seq ${v.seq}, snapshot ${v.snapshotSeq || 'none'}: ` +
+            (v.differences.length === 0
+              ? 'tables and snapshot agree with a full replay'
+              : `${v.differences.length} differences`),
+        );
+        return v.differences.length === 0 ? 0 : 1;
+      } finally {
+        await platform.close();
+      }
     }
     default:
       console.error(`bourse: unknown command '${command}'\n\n${USAGE}`);

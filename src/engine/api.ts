@@ -7,6 +7,9 @@ import type {
   SessionState,
   Side,
 } from '../domain/exchange.ts';
+import type { EngineSnapshot } from './snapshot-format.ts';
+
+export type { EngineSnapshot } from './snapshot-format.ts';
 
 export interface AccountView {
   account: string;
@@ -84,7 +87,13 @@ export interface Exchange {
   exportState(): ExchangeState;
   /** sum of reserved cash an account's open orders need (for invariant checks) */
   requiredReservation(account: string): { cash: number; shares: Map<string, number> };
+  /**
+   * A consistent copy of the whole state as plain data (nothing shared with the engine), from
+   * which `createExchange(config, snapshot)` rebuilds an engine that behaves identically.
+   */
+  snapshot(): EngineSnapshot;
 }
 
 export type { Side };
-export type CreateExchange = (config: ExchangeConfig) => Exchange;
+/** A new engine, or with `snapshot` the engine that snapshot was taken of (SnapshotError if it cannot be). */
+export type CreateExchange = (config: ExchangeConfig, snapshot?: EngineSnapshot) => Exchange;

@@ -3,7 +3,7 @@
  */
 import type { Command, EngineEvent, ExchangeConfig, RejectReason } from '../domain/exchange.ts';
 import { addInstrument, halt, setSession } from './admin.ts';
-import type { Exchange } from './api.ts';
+import type { EngineSnapshot, Exchange } from './api.ts';
 import { cancel, replace } from './cancel-replace.ts';
 import { beginCommand, finishCommand, orderView, rejection } from './context.ts';
 import { deposit, transferShares, withdraw } from './funds.ts';
@@ -13,6 +13,7 @@ import { findOrder } from './order-index.ts';
 import {
   accountView,
   bestPrice,
+  captureSnapshot,
   depth,
   exportState,
   instrumentState,
@@ -20,6 +21,7 @@ import {
   positionView,
   positionViews,
   requiredReservation,
+  restoreSnapshot,
   sortedBooks,
 } from './snapshot.ts';
 import { isSelfTradePrevention, validFees } from './validation.ts';
@@ -59,8 +61,11 @@ export function applyCommand(e: Engine, c: Command): EngineEvent[] {
   return e.events;
 }
 
-/** Create an engine. The configuration is trusted code, not input: a bad one throws. */
-export function createExchange(config: ExchangeConfig): Exchange {
+/**
+ * Create an engine, empty or as it was when `snapshot` was captured. The configuration is trusted
+ * code, not input: a bad one throws.
+ */
+export function createExchange(config: ExchangeConfig, snapshot?: EngineSnapshot): Exchange {
   if (!validFees(config.fees)) throw new Error('invalid exchange fee schedule');
   if (!isSelfTradePrevention(config.selfTradePrevention)) throw new Error('invalid self-trade prevention');
   if (typeof config.feeAccount !== 'string' || config.feeAccount.length === 0) {
@@ -71,6 +76,7 @@ export function createExchange(config: ExchangeConfig): Exchange {
     selfTradePrevention: config.selfTradePrevention,
     feeAccount: config.feeAccount,
   });
+  if (snapshot !== undefined) restoreSnapshot(e, snapshot);
   return {
     apply: (command) => applyCommand(e, command),
     account: (id) => {
@@ -108,5 +114,6 @@ export function createExchange(config: ExchangeConfig): Exchange {
     marketHalted: () => e.marketHalted,
     exportState: () => exportState(e),
     requiredReservation: (account) => requiredReservation(e, account),
+    snapshot: () => captureSnapshot(e),
   };
 }

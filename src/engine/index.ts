@@ -85,6 +85,7 @@ export type {
   CreateExchange,
   Depth,
   DepthLevel,
+  EngineSnapshot,
   Exchange,
   ExchangeState,
   InstrumentState,
@@ -92,3 +93,4 @@ export type {
   Side,
 } from './api.ts';
 export { createExchange } from './exchange.ts';
+export { SNAPSHOT_FORMAT, SnapshotError } from './snapshot.ts';

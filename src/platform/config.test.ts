@@ -18,6 +18,13 @@ describe('loadConfig', () => {
       seed: 42,
       commitMaxBatch: 2000,
       fixPort: 9878,
+      orders: {
+        projectMaxBatch: 20_000,
+        snapshotEvery: 100_000,
+        snapshotIntervalMs: 300_000,
+        idempotencyWindowMs: 86_400_000,
+        idempotencyMaxKeys: 1_000_000,
+      },
     });
   });
 

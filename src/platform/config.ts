@@ -20,6 +20,14 @@ export interface Config {
   demo: boolean;
   seed: number;
   commitMaxBatch: number;
+  /** the orders service's journal, snapshots and idempotency window (read by it from the environment too) */
+  orders: {
+    projectMaxBatch: number;
+    snapshotEvery: number;
+    snapshotIntervalMs: number;
+    idempotencyWindowMs: number;
+    idempotencyMaxKeys: number;
+  };
   /** master secret for token and key encryption; embedded default: generated into dataDir */
   secret: string | undefined;
   /** creates the first admin user when set and no admin exists */
@@ -72,6 +80,35 @@ export const configVariables: readonly ConfigVariable[] = [
     name: 'BOURSE_COMMIT_MAX_BATCH',
     default: '2000',
     description: 'Most commands the orders service commits in one transaction (group commit).',
+  },
+  {
+    name: 'BOURSE_PROJECT_MAX_BATCH',
+    default: '20000',
+    description:
+      'Most journal entries the orders projector writes to the derived tables (orders, trades, balances…) in one transaction.',
+  },
+  {
+    name: 'BOURSE_SNAPSHOT_EVERY',
+    default: '100000',
+    description:
+      'Orders engine snapshot every this many commands (0: never by count); restart = snapshot + journal after it.',
+  },
+  {
+    name: 'BOURSE_SNAPSHOT_INTERVAL_MS',
+    default: '300000',
+    description: 'Orders engine snapshot at least this often (ms) while commands come in (0: never by time).',
+  },
+  {
+    name: 'BOURSE_IDEMPOTENCY_WINDOW_MS',
+    default: '86400000',
+    description:
+      'How long a client_order_id or Idempotency-Key returns the original outcome (24 h); after it the key may be used again.',
+  },
+  {
+    name: 'BOURSE_IDEMPOTENCY_MAX_KEYS',
+    default: '1000000',
+    description:
+      'Most idempotency keys the orders service holds in memory; keys beyond it (within the window) are looked up in the database.',
   },
   {
     name: 'BOURSE_SECRET',
@@ -140,6 +177,13 @@ export function loadConfig(env: Env = process.env): Config {
     ),
     seed: read('BOURSE_SEED', integer(0, Number.MAX_SAFE_INTEGER)),
     commitMaxBatch: read('BOURSE_COMMIT_MAX_BATCH', integer(1, 100_000)),
+    orders: {
+      projectMaxBatch: read('BOURSE_PROJECT_MAX_BATCH', integer(1, 1_000_000)),
+      snapshotEvery: read('BOURSE_SNAPSHOT_EVERY', integer(0, Number.MAX_SAFE_INTEGER)),
+      snapshotIntervalMs: read('BOURSE_SNAPSHOT_INTERVAL_MS', integer(0, Number.MAX_SAFE_INTEGER)),
+      idempotencyWindowMs: read('BOURSE_IDEMPOTENCY_WINDOW_MS', integer(0, Number.MAX_SAFE_INTEGER)),
+      idempotencyMaxKeys: read('BOURSE_IDEMPOTENCY_MAX_KEYS', integer(1, 100_000_000)),
+    },
     secret: read('BOURSE_SECRET', (raw) => (raw.length >= 32 ? raw : new Invalid('at least 32 characters'))),
     adminPassword: read('BOURSE_ADMIN_PASSWORD', text),
     fixPort: read('BOURSE_FIX_PORT', (raw) =>

@@ -11,10 +11,7 @@
  * The child is `bourse start --role orders` (the real CLI); BOURSE_CRASH_TARGET=fixture uses
  * test/orders/fixtures/orders-server.ts instead. Without PostgreSQL this fails under CI=true.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { expect, it, onTestFinished } from 'vitest';
+import { expect, it, onTestFinished, vi } from 'vitest';
 import { createExchange } from '../../src/engine/index.ts';
 import { openPostgres } from '../../src/platform/db/postgres.ts';
 import type { Db } from '../../src/platform/db/types.ts';
@@ -32,72 +29,16 @@ import {
 } from '../../src/services/orders/index.ts';
 import { createTestDatabase } from '../support/postgres.ts';
 import { describeWithPostgres, serviceUrl } from '../support/services.ts';
+import { type Child, freePort, spawnService, TARGET, waitReady } from './support/process.ts';
 import { MID, prng, SYMBOL } from './support/service.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TARGET = process.env.BOURSE_CRASH_TARGET === 'fixture' ? 'fixture' : 'cli';
+// two process starts and a few thousand HTTP calls take a while on a busy 2-core machine
+vi.setConfig({ testTimeout: 240_000 });
+
 const CLIENTS = 8;
 const ACCOUNTS = Array.from({ length: CLIENTS }, (_, i) => `crash${i}`);
 /** acknowledgements to collect before the kill */
 const ACKS_BEFORE_KILL = 400;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface Child {
-  process: ChildProcess;
-  output: string[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function spawnService(databaseUrl: string, port: number): Child {
-  const args =
-    TARGET === 'cli'
-      ? ['--import', 'tsx', 'src/cli/bourse.ts', 'start', '--role', 'orders']
-      : ['--import', 'tsx', 'test/orders/fixtures/orders-server.ts'];
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: databaseUrl,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    BOURSE_DEMO: 'off',
-    LOG_LEVEL: 'warn',
-  };
-  delete env.NATS_URL;
-  delete env.REDIS_URL;
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { process: child, output, exited };
-}
-
-async function waitReady(child: Child, port: number): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  let exited = false;
-  void child.exited.then(() => (exited = true));
-  while (Date.now() < deadline && !exited) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`orders service did not become ready (${TARGET}):\n${child.output.join('')}`);
-}
 
 interface Ack {
   account: string;
@@ -296,6 +237,8 @@ describeWithPostgres('orders service survives SIGKILL', () => {
       const retry = await client2.submitOrder(account, request).catch((err: OrdersApiError) => err);
       if (retry instanceof OrdersApiError) expect(retry.status).toBe(422);
       else expect(retry.replayed).toBe(existed === 1);
+      // the tables follow the journal: reading through the service waits for them
+      await client2.exchangeStatus();
       expect(
         await one<number>(
           db,

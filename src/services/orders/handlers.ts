@@ -3,14 +3,15 @@
  * these, so both doors validate, refuse and answer identically.
  *
  * Writes go through the sequencer and answer from the command's own engine events (which are
- * committed by the time the sequencer resolves). Reads go to the database (queries.ts), i.e.
- * committed state; book depth comes from the committed book view.
+ * committed by the time the sequencer resolves). Reads go to the database (queries.ts), after
+ * waiting for the projection to reach everything committed so far (`fresh`): a caller always
+ * reads its own acknowledged writes. Book depth comes from the committed book view.
  */
 import type { Command, EngineEvent, OrderView, SessionState } from '../../domain/exchange.ts';
 import type { Queryable } from '../../platform/db/types.ts';
 import type { OrdersClient } from './client.ts';
 import type { CommittedBook } from './committed-book.ts';
-import { idempotencyKeys, journalEntry } from './journal.ts';
+import { idempotencyKeys, journalEntry, type KeyKind } from './journal.ts';
 import { balanceOf, positionOf, toOrder } from './mapping.ts';
 import type {
   CashRequest,
@@ -29,7 +30,7 @@ import type {
 import { idempotencyKeyReused, notFound, orderNotFound, rejection } from './problems.ts';
 import * as q from './queries.ts';
 import { validators } from './schemas.ts';
-import type { CommandInput, SequencedCommand, Sequencer } from './sequencer.ts';
+import type { CommandInput, SequencedCommand, Sequencer, SubmitOutcome } from './sequencer.ts';
 
 export interface HandlerContext {
   db: Queryable;
@@ -37,6 +38,10 @@ export interface HandlerContext {
   /** current views (replaced on recovery, hence getters) */
   book(): CommittedBook;
   clientOrderIds(): Map<number, string>;
+  /** resolves once the tables reflect every command committed before the call */
+  fresh(): Promise<void>;
+  /** a key's command that memory no longer holds but the window still covers: its seq, or null */
+  findOldKey(kind: KeyKind, account: string, key: string): Promise<number | null>;
 }
 
 /** Drops undefined fields: the journal (jsonb) would drop them anyway, and intent comparison must agree. */
@@ -71,9 +76,26 @@ function lastViewOf(
 }
 
 export function createHandlers(ctx: HandlerContext): OrdersClient {
-  const { db, sequencer } = ctx;
+  const { sequencer } = ctx;
+  // every read waits for the projection first
+  const db: Queryable = {
+    query: async (sql, params, options) => {
+      await ctx.fresh();
+      return ctx.db.query(sql, params, options);
+    },
+    exec: (sql) => ctx.db.exec(sql),
+  };
 
-  async function apply(input: CommandInput, idempotencyKey?: string, clientOrderId?: string) {
+  async function apply(
+    input: CommandInput,
+    idempotencyKey?: string,
+    clientOrderId?: string,
+    old?: { kind: KeyKind; account: string; key: string },
+  ): Promise<SubmitOutcome> {
+    if (old !== undefined) {
+      const seq = await ctx.findOldKey(old.kind, old.account, old.key);
+      if (seq !== null) return { kind: 'duplicate', seq };
+    }
     return sequencer.submit(input, { idempotencyKey, clientOrderId });
   }
 
@@ -102,7 +124,12 @@ export function createHandlers(ctx: HandlerContext): OrdersClient {
       selfTradePrevention: r.selfTradePrevention,
     });
     const key = r.clientOrderId === undefined ? undefined : idempotencyKeys.order(account, r.clientOrderId);
-    const out = await apply(input, key, r.clientOrderId);
+    const out = await apply(
+      input,
+      key,
+      r.clientOrderId,
+      r.clientOrderId === undefined ? undefined : { kind: 'order', account, key: r.clientOrderId },
+    );
 
     if (out.kind === 'duplicate') {
       const entry = await original(out.seq, input, key!);
@@ -149,7 +176,12 @@ export function createHandlers(ctx: HandlerContext): OrdersClient {
     if (idempotencyKey !== undefined) validators.idempotencyKey(idempotencyKey);
     const input: CommandInput = { type: kind, account, amount: r.amount };
     const key = idempotencyKey === undefined ? undefined : idempotencyKeys.cash(account, idempotencyKey);
-    const out = await apply(input, key);
+    const out = await apply(
+      input,
+      key,
+      undefined,
+      idempotencyKey === undefined ? undefined : { kind: 'cash', account, key: idempotencyKey },
+    );
     if (out.kind === 'duplicate') {
       const entry = await original(out.seq, input, key!);
       if (entry.rejectReason !== null) throw rejection(entry.rejectReason);
@@ -255,7 +287,12 @@ export function createHandlers(ctx: HandlerContext): OrdersClient {
         cost: r.qty > 0 ? (r.cost ?? 0) : 0,
       };
       const key = idempotencyKey === undefined ? undefined : idempotencyKeys.shares(account, idempotencyKey);
-      const out = await apply(input, key);
+      const out = await apply(
+        input,
+        key,
+        undefined,
+        idempotencyKey === undefined ? undefined : { kind: 'shares', account, key: idempotencyKey },
+      );
       if (out.kind === 'duplicate') {
         const entry = await original(out.seq, input, key!);
         if (entry.rejectReason !== null) throw rejection(entry.rejectReason);

@@ -2,6 +2,12 @@
  * After a batch commits: move the committed views forward and publish its events (events.ts).
  * Publishing never blocks the next commit and its failures never undo an acknowledged command:
  * the database is the record, the bus a notification (consumers resynchronise by seq).
+ *
+ * The events are derived from committed journal entries, which makes the journal an outbox:
+ * `publishedSeq` is how far every publish has settled, recorded by each projection
+ * (exchange_state.published_seq); after a crash, recovery replays the entries above it and
+ * `republish` sends their events again. Delivery is therefore at least once: consumers drop a
+ * message whose seq they have seen.
  */
 import type { EngineEvent, OrderView, Side } from '../../domain/exchange.ts';
 import type { Bus } from '../../platform/bus/types.ts';
@@ -30,27 +36,51 @@ export interface PublisherViews {
 
 export interface Publisher {
   committed(batch: readonly SequencedCommand[], views: PublisherViews): void;
+  /** Events of entries recovered from the journal (views are already past them: left alone). */
+  republish(entries: readonly SequencedCommand[]): void;
+  /** every event of the entries up to here has been handed to the bus and settled */
+  publishedSeq(): number;
   /** Resolves when every publish issued so far has settled. */
   settled(): Promise<void>;
 }
 
-export function createPublisher(bus: Bus, onError: (err: unknown, subject: string) => void): Publisher {
+export function createPublisher(
+  bus: Bus,
+  onError: (err: unknown, subject: string) => void,
+  publishedFrom = 0,
+): Publisher {
   let outstanding = new Set<Promise<void>>();
+  let published = publishedFrom;
+  /** batches whose publishes have not all settled, in seq order */
+  const unsettled: { seq: number; left: number }[] = [];
+  let current: { seq: number; left: number } = { seq: 0, left: 0 };
+
+  function advance(): void {
+    while (unsettled.length > 0 && unsettled[0]!.left === 0) published = unsettled.shift()!.seq;
+  }
 
   function send(subject: string, data: unknown): void {
+    const batch = current;
+    batch.left++;
     const p = bus.publish(subject, data).then(
       () => {
         outstanding.delete(p);
+        batch.left--;
+        advance();
       },
       (err: unknown) => {
         outstanding.delete(p);
         onError(err, subject);
+        batch.left--;
+        advance();
       },
     );
     outstanding.add(p);
   }
 
-  function committed(batch: readonly SequencedCommand[], views: PublisherViews): void {
+  function committed(batch: readonly SequencedCommand[], views: PublisherViews, replay = false): void {
+    current = { seq: batch[batch.length - 1]!.seq, left: 0 };
+    unsettled.push(current);
     const last = batch[batch.length - 1]!;
     const books = new Map<string, Map<string, BookLevelChange>>();
     const balances = new Map<string, { cash: number; reserved: number }>();
@@ -60,7 +90,12 @@ export function createPublisher(bus: Bus, onError: (err: unknown, subject: strin
     for (const entry of batch) {
       const { seq, command } = entry;
       const ts = command.ts;
-      if (command.type === 'new_order' && entry.clientOrderId !== null && entry.rejectReason === null) {
+      if (
+        !replay &&
+        command.type === 'new_order' &&
+        entry.clientOrderId !== null &&
+        entry.rejectReason === null
+      ) {
         views.clientOrderIds.set(command.id, entry.clientOrderId);
       }
       for (const e of entry.events) {
@@ -96,7 +131,7 @@ export function createPublisher(bus: Bus, onError: (err: unknown, subject: strin
             } satisfies TradeMessage);
             break;
           case 'book_changed': {
-            views.book.set(e.symbol, e.side, e.price, e.qty, e.orders);
+            if (!replay) views.book.set(e.symbol, e.side, e.price, e.qty, e.orders);
             let levels = books.get(e.symbol);
             if (!levels) books.set(e.symbol, (levels = new Map()));
             levels.set(`${e.side}${e.price}`, {
@@ -197,11 +232,27 @@ export function createPublisher(bus: Bus, onError: (err: unknown, subject: strin
         positions: [...(positions.get(account)?.values() ?? [])],
       } satisfies AccountMessage);
     }
-    for (const id of closed) views.clientOrderIds.delete(id);
+    if (!replay) for (const id of closed) views.clientOrderIds.delete(id);
+    advance();
   }
 
   return {
     committed,
+    republish(entries) {
+      if (entries.length === 0) return;
+      // client ids of the orders these entries created; older orders' messages carry null
+      const clientOrderIds = new Map<number, string>();
+      for (const e of entries) {
+        if (e.command.type === 'new_order' && e.clientOrderId !== null)
+          clientOrderIds.set(e.command.id, e.clientOrderId);
+      }
+      const views: PublisherViews = {
+        book: { set() {}, depth: () => ({}) as never, has: () => false },
+        clientOrderIds,
+      };
+      committed(entries, views, true);
+    },
+    publishedSeq: () => published,
     settled: async () => {
       while (outstanding.size > 0) {
         const pending = outstanding;

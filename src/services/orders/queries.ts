@@ -45,7 +45,8 @@ export async function orderByClientId(
   clientOrderId: string,
 ): Promise<Order | null> {
   const { rows } = await db.query<OrderRow>(
-    `SELECT ${ORDER_COLUMNS} FROM orders WHERE account = $1 AND client_order_id = $2`,
+    // the newest: a client order id may be used again once its idempotency window is over
+    `SELECT ${ORDER_COLUMNS} FROM orders WHERE account = $1 AND client_order_id = $2 ORDER BY id DESC LIMIT 1`,
     [account, clientOrderId],
   );
   return rows[0] ? orderOfRow(rows[0]) : null;

@@ -1,18 +1,26 @@
 /**
- * Recovery: rebuild the exchange from the journal, then prove the derived tables agree with it.
+ * Recovery: rebuild the exchange from the last snapshot and the journal after it, and check the
+ * derived tables against it.
  *
- * The journal is the truth; orders/accounts/positions/instruments/exchange_state are derived
- * from it in the same transactions, so after a crash they must equal what a replay produces.
- * If they do not (a bug, a manual edit, an engine whose behaviour changed), the service refuses
- * to start: trading on top of state nobody can explain is the one thing an exchange must not do.
- * The replay also checks that every command gets the verdict it got the first time.
+ * The journal is the truth. The derived tables (orders, accounts, positions, instruments,
+ * exchange_state, …) follow it up to their watermark, exchange_state.last_seq (projector.ts);
+ * snapshots (snapshots.ts) hold the whole engine after some entry. Recovery takes the newest
+ * snapshot at or below the watermark, replays the journal after it, and hands the replayed
+ * entries above the watermark to the projector (and those the bus has not been sent, above
+ * exchange_state.published_seq, to the publisher). The replay checks that every command gets
+ * the verdict it got the first time, so an engine or rule change that would rewrite history
+ * stops the start. Once the tables caught up, they can be compared with the engine
+ * (`compareDerivedTables`, on start by default): trading on top of state nobody can explain is
+ * the one thing an exchange must not do.
  */
 import type { ExchangeConfig, OrderView } from '../../domain/exchange.ts';
-import type { CreateExchange, ExchangeState } from '../../engine/api.ts';
+import type { CreateExchange, Exchange, ExchangeState } from '../../engine/api.ts';
 import type { Queryable } from '../../platform/db/types.ts';
+import { createIdempotencyWindow } from './idempotency.ts';
 import { idempotencyKeys, readJournal } from './journal.ts';
 import { type OrderViewRow, orderViewOfRow } from './mapping.ts';
-import type { SequencerState } from './sequencer.ts';
+import type { SequencedCommand, SequencerState } from './sequencer.ts';
+import { loadSnapshot } from './snapshots.ts';
 
 export class RecoveryError extends Error {
   constructor(
@@ -24,77 +32,177 @@ export class RecoveryError extends Error {
   }
 }
 
-export interface Recovered {
-  state: SequencerState;
-  /** client order ids of the orders still open (for execution messages) */
-  openClientOrderIds: Map<number, string>;
-  commands: number;
-}
-
 export interface RecoverOptions {
   createExchange: CreateExchange;
   exchangeConfig: ExchangeConfig;
-  /** compare the derived tables with the replayed state (default true) */
-  verify?: boolean;
 }
 
-/** Replays the whole journal into a fresh engine. */
-export async function replayJournal(
+/** What the sequencer resumes from, and what the projector and publisher still have to do. */
+export interface Restored {
+  engine: Exchange;
+  lastSeq: number;
+  lastOrderId: number;
+  lastTs: number;
+  /** the snapshot it started from (0: none, the whole journal) */
+  snapshotSeq: number;
+  /** journal entries replayed */
+  replayed: number;
+  /** the tables' watermark and the outbox's, as found */
+  projectedSeq: number;
+  publishedSeq: number;
+  /** replayed entries above min(projectedSeq, publishedSeq) (and the snapshot), with their events */
+  tail: SequencedCommand[];
+}
+
+async function watermarks(db: Queryable): Promise<{ projected: number; published: number }> {
+  const row = (
+    await db.query<{ last_seq: number; published_seq: number }>(
+      'SELECT last_seq, published_seq FROM exchange_state WHERE id = 1',
+    )
+  ).rows[0];
+  return { projected: row?.last_seq ?? 0, published: row?.published_seq ?? 0 };
+}
+
+function verdictOf(command: SequencedCommand['command'], events: SequencedCommand['events']) {
+  for (const e of events) if (e.type === 'rejected' && e.command === command.type) return e.reason;
+  return null;
+}
+
+/**
+ * Applies the journal after `fromSeq` to `engine`, checking each verdict; `each` sees every
+ * entry as the sequencer had it (with its events).
+ */
+async function replayInto(
   db: Queryable,
-  options: RecoverOptions,
-): Promise<{ state: SequencerState; commands: number }> {
-  const engine = options.createExchange(options.exchangeConfig);
-  const idempotency = new Map<string, number>();
-  let lastSeq = 0;
+  engine: Exchange,
+  fromSeq: number,
+  each: (entry: SequencedCommand) => void,
+  untilSeq = Number.POSITIVE_INFINITY,
+): Promise<{ lastSeq: number; lastOrderId: number; lastTs: number; replayed: number }> {
+  let lastSeq = fromSeq;
   let lastOrderId = 0;
   let lastTs = 0;
-  for await (const entry of readJournal(db)) {
+  let replayed = 0;
+  for await (const entry of readJournal(db, fromSeq)) {
+    if (entry.seq > untilSeq) break;
     if (entry.seq !== lastSeq + 1) {
       throw new RecoveryError(`journal gap: seq ${entry.seq} follows ${lastSeq}`);
     }
-    const events = engine.apply(entry.command);
-    let verdict: string | null = null;
-    for (const e of events) {
-      if (e.type === 'rejected' && e.command === entry.command.type) {
-        verdict = e.reason;
-        break;
-      }
-    }
+    const command = entry.command;
+    const events = engine.apply(command);
+    const verdict = verdictOf(command, events);
     if (verdict !== entry.rejectReason) {
       throw new RecoveryError(
-        `replay diverged at seq ${entry.seq} (${entry.command.type}): journaled verdict ` +
+        `replay diverged at seq ${entry.seq} (${command.type}): journaled verdict ` +
           `${entry.rejectReason ?? 'accepted'}, replay gives ${verdict ?? 'accepted'}`,
       );
     }
     lastSeq = entry.seq;
-    lastTs = Math.max(lastTs, entry.command.ts);
-    const command = entry.command;
+    lastTs = Math.max(lastTs, command.ts);
+    replayed++;
+    let clientOrderId: string | null = null;
+    let key = entry.idempotencyKey;
     if (command.type === 'new_order') {
       lastOrderId = Math.max(lastOrderId, command.id);
-      const clientOrderId = (command as { clientOrderId?: string }).clientOrderId;
-      if (clientOrderId !== undefined) {
-        idempotency.set(idempotencyKeys.order(command.account, clientOrderId), entry.seq);
-      }
+      clientOrderId = (command as { clientOrderId?: string }).clientOrderId ?? null;
+      if (clientOrderId !== null) key = idempotencyKeys.order(command.account, clientOrderId);
     }
-    if (entry.idempotencyKey !== null) idempotency.set(entry.idempotencyKey, entry.seq);
+    each({ seq: entry.seq, command, events, idempotencyKey: key, clientOrderId, rejectReason: verdict });
   }
-  return { state: { engine, lastSeq, lastOrderId, lastTs, idempotency }, commands: lastSeq };
+  return { lastSeq, lastOrderId, lastTs, replayed };
 }
 
-export async function recover(db: Queryable, options: RecoverOptions): Promise<Recovered> {
-  const { state, commands } = await replayJournal(db, options);
-  if (options.verify !== false) {
-    const differences = await compareDerivedTables(db, state.engine.exportState(), state.lastSeq);
-    if (differences.length > 0) {
-      throw new RecoveryError('derived tables disagree with the journal replay', differences);
+/**
+ * Replays the whole journal (or up to `untilSeq`) into a fresh engine: an independent check that
+ * uses no snapshot and no table.
+ */
+export async function replayJournal(
+  db: Queryable,
+  options: RecoverOptions,
+  untilSeq?: number,
+): Promise<{ state: SequencerState; commands: number }> {
+  const engine = options.createExchange(options.exchangeConfig);
+  const r = await replayInto(db, engine, 0, () => {}, untilSeq);
+  const idempotency = createIdempotencyWindow({ windowMs: 0, maxKeys: 0, coversSince: 0 });
+  return {
+    state: { engine, lastSeq: r.lastSeq, lastOrderId: r.lastOrderId, lastTs: r.lastTs, idempotency },
+    commands: r.lastSeq,
+  };
+}
+
+/**
+ * The newest usable snapshot at or below the tables' watermark, plus the journal after it.
+ * `onSkipped` hears of snapshots that could not be used (damaged, or of another format).
+ */
+export async function restore(
+  db: Queryable,
+  options: RecoverOptions,
+  onSkipped: (seq: number, why: string) => void = () => {},
+): Promise<Restored> {
+  const { projected, published } = await watermarks(db);
+  // Not limited by `published`: a bus that lags must not make restarts replay the whole journal.
+  // Events between it and the snapshot are then not sent again (the caller is told, `publishedSeq`).
+  const snapshot = await loadSnapshot(db, projected, onSkipped);
+  let engine: Exchange;
+  try {
+    engine = options.createExchange(options.exchangeConfig, snapshot?.engine);
+  } catch (err) {
+    // a snapshot under other rules (or a format this version cannot read) must not be skipped
+    // silently: replaying the journal under other rules would rewrite history
+    throw new RecoveryError(`snapshot at seq ${snapshot?.seq} cannot be restored: ${(err as Error).message}`);
+  }
+  const from = snapshot?.seq ?? 0;
+  const keepAbove = Math.min(projected, published);
+  const tail: SequencedCommand[] = [];
+  const r = await replayInto(db, engine, from, (entry) => {
+    if (entry.seq > keepAbove) tail.push(entry);
+  });
+  if (r.lastSeq < projected) {
+    throw new RecoveryError(`the tables reflect the journal up to ${projected}, but it ends at ${r.lastSeq}`);
+  }
+  return {
+    engine,
+    lastSeq: r.lastSeq,
+    lastOrderId: Math.max(snapshot?.lastOrderId ?? 0, r.lastOrderId),
+    lastTs: Math.max(snapshot?.lastTs ?? 0, r.lastTs),
+    snapshotSeq: from,
+    replayed: r.replayed,
+    projectedSeq: projected,
+    publishedSeq: published,
+    tail,
+  };
+}
+
+export interface Verification {
+  /** the tables' watermark, up to which everything was compared */
+  seq: number;
+  /** the snapshot checked against the full replay (0: none at or below the watermark) */
+  snapshotSeq: number;
+  differences: string[];
+}
+
+/**
+ * The offline check (`bourse verify`): a full replay of the journal from an empty engine, up to the
+ * tables' watermark, compared with the derived tables and with the newest snapshot plus the journal
+ * after it. Safe beside a running service (reads only); on a busy one the watermark moves on while
+ * it runs, so run it on a stopped one or a copy for a clean answer.
+ */
+export async function verifyOrders(db: Queryable, options: RecoverOptions): Promise<Verification> {
+  const { projected } = await watermarks(db);
+  const full = await replayJournal(db, options, projected);
+  const state = full.state.engine.exportState();
+  const differences = await compareDerivedTables(db, state, projected);
+  const snapshot = await loadSnapshot(db, projected, (seq, why) =>
+    differences.push(`snapshot ${seq} unusable: ${why}`),
+  );
+  if (snapshot) {
+    const engine = options.createExchange(options.exchangeConfig, snapshot.engine);
+    await replayInto(db, engine, snapshot.seq, () => {}, projected);
+    if (JSON.stringify(engine.exportState()) !== JSON.stringify(state)) {
+      differences.push(`snapshot ${snapshot.seq} + journal ≠ full replay at seq ${projected}`);
     }
   }
-  const { rows } = await db.query<{ id: number; client_order_id: string }>(
-    `SELECT id, client_order_id FROM orders
-      WHERE status IN ('new', 'partially_filled') AND client_order_id IS NOT NULL`,
-  );
-  const openClientOrderIds = new Map(rows.map((r) => [r.id, r.client_order_id]));
-  return { state, openClientOrderIds, commands };
+  return { seq: projected, snapshotSeq: snapshot?.seq ?? 0, differences };
 }
 
 const MAX_REPORTED = 20;

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createExchange } from '../../engine/index.ts';
 import { manualClock } from '../../platform/clock.ts';
+import { createIdempotencyWindow } from './idempotency.ts';
 import { DEFAULT_EXCHANGE_CONFIG } from './index.ts';
 import { OrdersApiError } from './problems.ts';
 import {
@@ -22,7 +23,7 @@ function freshState(): SequencerState {
     lastSeq: 0,
     lastOrderId: 0,
     lastTs: 0,
-    idempotency: new Map(),
+    idempotency: createIdempotencyWindow({ windowMs: 86_400_000, maxKeys: 1000, coversSince: 0 }),
   };
 }
 

@@ -2,12 +2,13 @@
  * The sequencer: the single writer of the exchange state.
  *
  *   submit → stamp (seq, order id, ts) → engine.apply (risk + match) → queue
- *          → group commit (journal + derived rows, one transaction) → ack → publish
+ *          → group commit (journal rows, one transaction) → ack → project, publish, snapshot
  *
  * The engine is applied synchronously inside submit(), so command order is the order of
  * submit() calls and the engine is never touched concurrently. Acks wait for durability:
- * a command's promise resolves only after the transaction holding its journal entry and all its
- * effects has committed.
+ * a command's promise resolves only after the transaction holding its journal entry has
+ * committed. The derived tables and the bus follow from the committed entries (`committed` hook:
+ * projector.ts, publisher.ts).
  *
  * Group commit: at most one transaction is in flight. Commands that arrive meanwhile are applied
  * to the engine (so they see each other's effects immediately, as in any matching engine) and
@@ -16,14 +17,15 @@
  *
  * Fail-stop: if a commit fails, the in-memory engine is ahead of the database by every
  * queued-or-in-flight command. Those are rejected with a retriable error (none of them was
- * acknowledged), and the whole state is rebuilt from the database before new commands are taken.
+ * acknowledged), and the state is rebuilt (last snapshot + journal) before new commands are taken.
  * Should the failed commit in fact have reached the disk (connection lost after COMMIT was sent),
  * the rebuilt state includes it; a client's retry with the same idempotency key then returns the
  * original outcome, so "rejected but done" cannot turn into "done twice".
  */
 import type { Command, EngineEvent, NewOrderCommand, RejectReason } from '../../domain/exchange.ts';
-import type { Exchange } from '../../engine/api.ts';
+import type { EngineSnapshot, Exchange } from '../../engine/api.ts';
 import type { Clock } from '../../platform/clock.ts';
+import type { IdempotencyWindow } from './idempotency.ts';
 import { commitFailed, OrdersApiError, problem, unavailable } from './problems.ts';
 
 type WithoutTs<C> = C extends unknown ? Omit<C, 'ts'> : never;
@@ -62,17 +64,28 @@ export interface SequencerState {
   lastOrderId: number;
   /** last command timestamp: new ones never go back in time, even if the clock does */
   lastTs: number;
-  /** idempotency key → journal seq, for every keyed command ever journaled */
-  idempotency: Map<string, number>;
+  /** idempotency key → journal seq, for the keyed commands of the window (idempotency.ts) */
+  idempotency: IdempotencyWindow;
+}
+
+/** The engine and the sequencer's counters at one command boundary (a snapshot's content). */
+export interface Captured {
+  seq: number;
+  lastOrderId: number;
+  lastTs: number;
+  engine: EngineSnapshot;
 }
 
 export interface SequencerHooks {
-  /** Make a batch durable: one transaction, all or nothing. */
+  /** Make a batch's journal entries durable: one transaction, all or nothing. */
   persist(batch: readonly SequencedCommand[]): Promise<void>;
   /** After commit and acks, in commit order; must not throw (publishing errors are its own). */
   committed(batch: readonly SequencedCommand[]): void;
-  /** Rebuild the state from the database (after a failed commit). */
-  recover(): Promise<SequencerState>;
+  /**
+   * Rebuild the state from the database (after a failed commit). `previous` is the state being
+   * replaced, whose idempotency window may be carried over.
+   */
+  recover(previous: SequencerState): Promise<SequencerState>;
   /** Logging hooks, so this file needs no logger type. */
   onCommitError(err: unknown, lost: number): void;
   onRecoverError(err: unknown, attempt: number): void;
@@ -111,6 +124,10 @@ export interface Sequencer {
   /** The live engine, ahead of the database by the uncommitted queue: read it knowingly. */
   engine(): Exchange;
   committedSeq(): number;
+  /** The engine and counters as of now (applied, maybe not yet committed: see whenCommitted). */
+  capture(): Captured;
+  /** memory holds every idempotency key of a command at or after this time (idempotency.ts) */
+  idempotencyCoversSince(): number;
   status(): SequencerStatus;
   stats(): SequencerStats;
   /** Stop taking commands, finish every in-flight and queued commit, then resolve. */
@@ -190,7 +207,7 @@ export function createSequencer(
     state.lastSeq = seq;
     state.lastTs = ts;
     if (command.type === 'new_order') state.lastOrderId = command.id;
-    if (key !== null) state.idempotency.set(key, seq);
+    if (key !== null) state.idempotency.add(key, seq, ts);
 
     const entry: SequencedCommand = {
       seq,
@@ -272,7 +289,7 @@ export function createSequencer(
     for (let attempt = 1; ; attempt++) {
       if (status === 'closed') return;
       try {
-        state = await hooks.recover();
+        state = await hooks.recover(state);
         committed = state.lastSeq;
         hooks.onRecovered(state);
         if (thenClose) {
@@ -315,6 +332,13 @@ export function createSequencer(
     },
     engine: () => state.engine,
     committedSeq: () => committed,
+    capture: () => ({
+      seq: state.lastSeq,
+      lastOrderId: state.lastOrderId,
+      lastTs: state.lastTs,
+      engine: state.engine.snapshot(),
+    }),
+    idempotencyCoversSince: () => state.idempotency.coversSince(),
     status: () => status,
     stats: () => ({ ...stats }),
     close,

@@ -1,0 +1,129 @@
+/**
+ * The projector: writes the derived tables from committed journal entries, off the
+ * acknowledgement path.
+ *
+ *   sequencer commits journal rows → ack → projector.offer(entries) → … → writeProjection
+ *
+ * It holds the committed entries (with the engine events they caused) that are not projected yet
+ * and writes them in one statement per cycle: everything waiting, up to maxBatch commands. While
+ * a projection is being written the next entries queue up, so under load a cycle carries
+ * thousands of commands and one order's whole life (creation, fills, cancel) becomes one row
+ * write. Its commit is asynchronous (persistence.ts): the journal is the durable record.
+ *
+ * `projectedSeq` is the watermark: the tables hold exactly the journal up to it. Reads that need
+ * the tables wait for it (`caughtUp`). After a crash, exchange_state.last_seq is the watermark
+ * that reached the disk; recovery replays the journal after it and offers those entries again.
+ * A failed projection is retried (with the committed view reloaded from the tables, since the
+ * failed batch may have moved it); it never affects acknowledged commands.
+ */
+import type { Queryable } from '../../platform/db/types.ts';
+import {
+  buildBatchRows,
+  type CommittedExchange,
+  loadCommittedExchange,
+  writeProjection,
+} from './persistence.ts';
+import type { SequencedCommand } from './sequencer.ts';
+
+export interface ProjectorOptions {
+  /** most commands per projection transaction */
+  maxBatch: number;
+  /** how far the bus has been sent the events (recorded with each projection) */
+  publishedSeq(): number;
+  onError(err: unknown, attempt: number): void;
+}
+
+export interface Projector {
+  /** Committed entries, in seq order; entries at or below what was already offered are ignored. */
+  offer(entries: readonly SequencedCommand[]): void;
+  /** highest seq offered so far */
+  offeredSeq(): number;
+  /** the watermark: the tables reflect the journal up to here */
+  projectedSeq(): number;
+  /** Resolves once the tables reflect the journal up to `seq` (or the projector is closed). */
+  caughtUp(seq: number): Promise<void>;
+  /** Projects everything offered, then stops. */
+  close(): Promise<void>;
+}
+
+interface Waiter {
+  seq: number;
+  resolve: () => void;
+}
+
+/** `projected`: the watermark as the tables hold it (exchange_state.last_seq). */
+export async function createProjector(
+  db: Queryable,
+  projected: number,
+  options: ProjectorOptions,
+): Promise<Projector> {
+  let view: CommittedExchange = await loadCommittedExchange(db);
+  let queue: SequencedCommand[] = [];
+  let offered = projected;
+  let running = false;
+  let closed = false;
+  let waiters: Waiter[] = [];
+  let idle: (() => void) | null = null;
+
+  function release(): void {
+    if (waiters.length === 0) return;
+    const still: Waiter[] = [];
+    for (const w of waiters) {
+      if (w.seq <= projected || closed) w.resolve();
+      else still.push(w);
+    }
+    waiters = still;
+  }
+
+  async function run(): Promise<void> {
+    running = true;
+    let attempt = 0;
+    while (queue.length > 0) {
+      // take the batch out: entries offered while it is written queue up for the next one
+      const batch = queue.length <= options.maxBatch ? queue : queue.slice(0, options.maxBatch);
+      queue = batch === queue ? [] : queue.slice(batch.length);
+      try {
+        await writeProjection(db, buildBatchRows(batch, view), options.publishedSeq());
+      } catch (err) {
+        queue = batch.concat(queue);
+        attempt++;
+        options.onError(err, attempt);
+        await new Promise((r) => setTimeout(r, Math.min(5000, 50 * 2 ** attempt)));
+        // buildBatchRows moved the view forward for rows that were not written
+        try {
+          view = await loadCommittedExchange(db);
+        } catch {
+          // the next attempt reloads again
+        }
+        continue;
+      }
+      attempt = 0;
+      projected = batch[batch.length - 1]!.seq;
+      release();
+    }
+    running = false;
+    idle?.();
+  }
+
+  return {
+    offer(entries) {
+      for (const entry of entries) {
+        if (entry.seq <= offered) continue;
+        queue.push(entry);
+        offered = entry.seq;
+      }
+      if (!running && queue.length > 0) void run();
+    },
+    offeredSeq: () => offered,
+    projectedSeq: () => projected,
+    caughtUp(seq) {
+      if (seq <= projected || closed) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ seq, resolve }));
+    },
+    async close() {
+      if (running) await new Promise<void>((r) => (idle = r));
+      closed = true;
+      release();
+    },
+  };
+}

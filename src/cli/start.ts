@@ -4,6 +4,7 @@ import { createGateway, type Gateway, loadGatewayConfig } from '../gateway/index
 import { openCache } from '../platform/cache/open.ts';
 import { systemClock } from '../platform/clock.ts';
 import type { Config } from '../platform/config.ts';
+import { installProblemHandlers, problemServerOptions } from '../platform/http/problem.ts';
 import type { Logger } from '../platform/logger.ts';
 import { openRateLimiter } from '../platform/ratelimit/open.ts';
 import { createMarketDataService, type MarketDataService } from '../services/market-data/index.ts';
@@ -68,11 +69,16 @@ export interface Running {
 }
 
 function httpServer(logger: Logger, component: string): FastifyInstance {
-  return Fastify({
+  const problems = { service: component, notFound: true };
+  const app = Fastify({
     loggerInstance: logger.child({ component }) as FastifyBaseLogger,
     // per-request lines would drown the log at trading volumes; errors still log
     logController: new LogController({ disableRequestLogging: true }),
+    // what the server refuses before a service's routes (414, 431, unknown routes): problem+json
+    ...problemServerOptions(problems),
   }) as unknown as FastifyInstance;
+  installProblemHandlers(app, problems);
+  return app;
 }
 
 function urlList(env: NodeJS.ProcessEnv, name: string, required = true): string[] {

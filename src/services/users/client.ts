@@ -6,7 +6,12 @@
  * (plain data: the public routes' schemas and examples, which the gateway puts in its OpenAPI document).
  */
 
+import { PROBLEM_CONTENT_TYPE, type Problem, ProblemError } from '../../platform/http/problem.ts';
+
 export { type RouteDocs, usersApiDocs } from './api-docs.ts';
+
+const isProblem = (res: Response): boolean =>
+  (res.headers.get('content-type') ?? '').startsWith(PROBLEM_CONTENT_TYPE);
 
 export type Role = 'investor' | 'broker' | 'admin';
 
@@ -96,6 +101,10 @@ export function createHttpUsersClient(opts: HttpUsersClientOptions): UsersClient
     if (res.status === 401 || res.status === 404) {
       await res.body?.cancel();
       return null;
+    }
+    if (res.status >= 400 && res.status < 500 && isProblem(res)) {
+      // the caller's bad input (a malformed id, say): the same 4xx for whoever asked, not a failure
+      throw new ProblemError((await res.json()) as Problem);
     }
     if (!res.ok) {
       await res.body?.cancel();

@@ -10,7 +10,7 @@ import { registeredSubject, type UserRegisteredMessage } from './events.ts';
 import { decodeCursor, page } from './pagination.ts';
 import { passwordPolicyViolation } from './passwords.ts';
 import { canActFor } from './policy.ts';
-import { conflict, forbidden, invalidField, notFound, problem } from './problems.ts';
+import { conflict, fieldError, forbidden, invalidField, notFound, problem } from './problems.ts';
 import {
   type AdminUserPatch,
   adminUserPatch,
@@ -189,7 +189,7 @@ export async function usersRoutes(app: FastifyInstance, ctx: UsersContext): Prom
         const ok = await checkPassword(ctx, user, user.username, body.current_password);
         if (!ok) {
           throw problem(403, 'wrong-password', 'Wrong password', 'current_password is not your password', {
-            errors: [{ in: 'body', field: 'current_password', message: 'is not your password' }],
+            errors: [fieldError('body', 'current_password', 'is not your password')],
           });
         }
       }

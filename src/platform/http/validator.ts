@@ -29,13 +29,13 @@ function makeAjv(coerce: boolean, formats: readonly FormatName[]): Ajv {
   return ajv;
 }
 
-type Validate = ((data: unknown) => boolean) & { errors?: FastifySchemaValidationError[] | null };
+export type Validate = ((data: unknown) => boolean) & { errors?: FastifySchemaValidationError[] | null };
 
 /**
  * Ajv coerces '1e309' and 'Infinity' in a URL to Infinity and lets it through `type: integer` with
  * a `maximum` (PostgreSQL then refuses it as a bigint): a number in a URL must also be finite.
  */
-function finiteNumbers(validate: Validate): Validate {
+export function finiteNumbers(validate: Validate): Validate {
   const checked: Validate = (data) => {
     if (!validate(data)) {
       checked.errors = validate.errors ?? null;

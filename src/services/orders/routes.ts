@@ -34,6 +34,7 @@
 import type { ErrorObject } from 'ajv';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { installProblemHandlers } from '../../platform/http/problem.ts';
+import { finiteNumbers, type Validate } from '../../platform/http/validator.ts';
 import type { OrdersClient } from './client.ts';
 import type {
   CashRequest,
@@ -62,7 +63,9 @@ export function ordersRoutes(client: OrdersClient) {
   return async function plugin(app: FastifyInstance): Promise<void> {
     // Encapsulated: these compilers and handlers apply to this plugin's routes only.
     app.setValidatorCompiler(({ schema, httpPart }) =>
-      (httpPart === 'body' ? s.bodyAjv : s.paramsAjv).compile(schema as object),
+      httpPart === 'body'
+        ? s.bodyAjv.compile(schema as object)
+        : finiteNumbers(s.paramsAjv.compile(schema as object) as Validate),
     );
 
     installProblemHandlers(app, {

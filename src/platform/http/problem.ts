@@ -278,21 +278,25 @@ export function installProblemHandlers(
   if (opts.notFound) app.setNotFoundHandler(handlers.notFoundHandler);
   app.addHook('preValidation', async (request) => {
     if (/%00|\0/.test(request.url)) throw invalidField('querystring', 'querystring', 'must not contain NUL');
-    if (containsNul(request.body)) throw invalidField('body', 'body', 'must not contain NUL');
+    const field = nulField(request.body, '');
+    if (field !== undefined) throw invalidField('body', field, 'must not contain NUL');
   });
   return handlers;
 }
 
-function containsNul(body: unknown): boolean {
-  if (body === undefined || body === null) return false;
-  if (typeof body === 'string') return body.includes('\0');
-  if (Buffer.isBuffer(body)) return body.includes(0) || body.includes('\\u0000');
-  if (typeof body === 'object' && typeof (body as { pipe?: unknown }).pipe === 'function') return false;
-  try {
-    return JSON.stringify(body).includes('\\u0000');
-  } catch {
-    return false;
+/** The dotted path of the first string holding a NUL ('' for the body itself), if any. */
+function nulField(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return value.includes('\0') ? path : undefined;
+  // a raw body (the gateway forwards bytes): a NUL byte, or JSON's escape for one
+  if (Buffer.isBuffer(value)) return value.includes(0) || value.includes('\\u0000') ? path : undefined;
+  // deeper than any schema goes: validation refuses it anyway, and the walk must stay bounded
+  if (value === null || typeof value !== 'object' || depth > 32) return undefined;
+  if (typeof (value as { pipe?: unknown }).pipe === 'function') return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const found = nulField(v, path ? `${path}.${k}` : k, depth + 1);
+    if (found !== undefined) return found;
   }
+  return undefined;
 }
 
 /**

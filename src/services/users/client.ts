@@ -102,8 +102,9 @@ export function createHttpUsersClient(opts: HttpUsersClientOptions): UsersClient
       await res.body?.cancel();
       return null;
     }
-    if (res.status >= 400 && res.status < 500 && isProblem(res)) {
-      // the caller's bad input (a malformed id, say): the same 4xx for whoever asked, not a failure
+    if ((res.status === 400 || res.status === 422) && isProblem(res)) {
+      // the caller's bad input (a malformed id, say): the same 4xx for whoever asked, not a failure;
+      // a 403 here means a wrong internal token, which is this deployment's fault, not the caller's
       throw new ProblemError((await res.json()) as Problem);
     }
     if (!res.ok) {

@@ -47,6 +47,7 @@ describeWithPostgres('ownership at the gateway', () => {
   let brokerX: TestUser;
   let clientX: TestUser;
   let clientY: TestUser;
+  let brokerageX: string;
 
   beforeAll(async () => {
     stack = await startStack(await makeDb());
@@ -65,6 +66,7 @@ describeWithPostgres('ownership at the gateway', () => {
 
     const x = await stack.brokerage();
     const y = await stack.brokerage();
+    brokerageX = x;
     brokerX = await stack.user({ role: 'broker', brokerageId: x });
     clientX = await stack.user({ brokerageId: x });
     clientY = await stack.user({ brokerageId: y });
@@ -141,6 +143,31 @@ describeWithPostgres('ownership at the gateway', () => {
     }
     // the broker's own view does not include the client's order
     expectProblem(await stack.req({ method: 'GET', url: `/v2/orders/${id}`, headers: brokerX.auth }), 404);
+  });
+
+  it('a broker never funds his own account, nor another broker of his brokerage: 403, cash unchanged', async () => {
+    const colleague = await stack.user({ role: 'broker', brokerageId: brokerageX });
+    for (const u of [brokerX, colleague]) await stack.fund(u.id, 10);
+    const fund = (account: string, direction: 'deposit' | 'withdraw') =>
+      stack.req({
+        method: 'POST',
+        url: '/v1/admin/funding',
+        headers: brokerX.auth,
+        payload: { account_id: account, direction, amount: '1000000.00' },
+      });
+    for (const account of [brokerX.id, colleague.id]) {
+      for (const direction of ['deposit', 'withdraw'] as const)
+        expectProblem(await fund(account, direction), 403);
+      expect((await stack.orders.client.balance(account)).cash).toBe(1_000);
+    }
+    // the same broker still funds his client
+    const client = await stack.req({
+      method: 'POST',
+      url: '/v1/admin/funding',
+      headers: brokerX.auth,
+      payload: { account_id: clientX.id, direction: 'deposit', amount: '1.00' },
+    });
+    expect(client.statusCode, client.body).toBe(200);
   });
 
   it('an admin may act for anyone', async () => {

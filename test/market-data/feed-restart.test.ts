@@ -10,7 +10,16 @@ import { NEWSROOM_PATH, registerNewsroom } from '../../src/cli/demo/newsroom.ts'
 import { createMarketDataService } from '../../src/services/market-data/index.ts';
 import { SYMBOL } from '../orders/support/service.ts';
 import { forEachDb } from '../support/db.ts';
-import { INTERNAL_TOKEN, logger, type MdHarness, makeHarness, stubUsers, T0 } from './harness.ts';
+import {
+  admin,
+  expectProblem,
+  INTERNAL_TOKEN,
+  logger,
+  type MdHarness,
+  makeHarness,
+  stubUsers,
+  T0,
+} from './harness.ts';
 
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 
@@ -70,5 +79,40 @@ forEachDb('market-data: feeds across a restart', (makeDb) => {
       await second.close();
       await after.app.close();
     }
+  });
+
+  it('keeps the built-in exchange feed: deleting it is a 409, pausing works, and a start writes it if missing', async () => {
+    const feedIds = async () =>
+      (await h.db.query<{ id: string }>('SELECT id FROM md_feeds ORDER BY id')).rows.map((r) => r.id);
+    const refused = await h.req({ method: 'DELETE', url: '/v1/market-data/feeds/exchange' }, admin);
+    expectProblem(refused, 409);
+    expect((refused.json() as { detail: string }).detail).toMatch(/enabled/);
+    expect(await feedIds()).toContain('exchange');
+    const paused = await h.req(
+      { method: 'PATCH', url: '/v1/market-data/feeds/exchange', payload: { enabled: false } },
+      admin,
+    );
+    expect(paused.statusCode, paused.body).toBe(200);
+    await h.req(
+      { method: 'PATCH', url: '/v1/market-data/feeds/exchange', payload: { enabled: true } },
+      admin,
+    );
+
+    // removed behind the API's back (other feeds remain): the next start writes it again
+    await h.db.query("DELETE FROM md_feeds WHERE id = 'exchange'");
+    expect(await feedIds()).not.toContain('exchange');
+    expect((await feedIds()).length).toBeGreaterThan(0);
+    const restarted = await createMarketDataService({
+      db: h.db,
+      bus: h.bus,
+      clock: h.clock,
+      logger,
+      orders: h.orders.client,
+      users: stubUsers(new Map()),
+      internalToken: INTERNAL_TOKEN,
+      config: { timers: false },
+    });
+    await restarted.close();
+    expect(await feedIds()).toContain('exchange');
   });
 });

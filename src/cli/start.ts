@@ -161,6 +161,11 @@ async function startRole(
   }
   let marketData: MarketDataService | undefined;
   let reporting: ReportingService | undefined;
+  // the services' own address, known once they listen (below): news feeds with a path poll it
+  let announceServicesUrl: (url: string) => void = () => {};
+  const servicesUrlKnown = new Promise<string>((resolve) => {
+    announceServicesUrl = resolve;
+  });
   if (
     platform &&
     ordersClient &&
@@ -176,6 +181,7 @@ async function startRole(
       orders: ordersClient,
       users: usersClient,
       internalToken,
+      config: { localUrl: () => servicesUrlKnown },
     });
     closers.push(() => md.close());
     marketData = md;
@@ -230,6 +236,7 @@ async function startRole(
     const address = await internal.listen(listenOn);
     closers.push(() => internal.close());
     servicesUrl = `http://127.0.0.1:${new URL(address).port}`;
+    announceServicesUrl(servicesUrl);
     if (role !== 'all') {
       ready = true;
       return { app: internal, url: `http://localhost:${new URL(address).port}`, fixPort, stop: stopAll };
@@ -276,7 +283,7 @@ async function startRole(
   }
   if (config.demo && marketData && servicesUrl && platform) {
     await addDemoFeeds(platform.db, marketData, {
-      newsUrl: `${servicesUrl}${NEWSROOM_PATH}`,
+      newsPath: NEWSROOM_PATH,
       seed: config.seed,
       now: Date.now(),
     });

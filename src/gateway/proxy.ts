@@ -18,7 +18,12 @@ const BODY_LIMIT = 64 * 1024;
 
 /** [method, path, summary, rate class]; documented with the users service's schemas (openapi.ts) */
 export const USERS_ROUTES: readonly [HTTPMethods, string, string, RouteClass?][] = [
-  ['POST', '/users', 'Register: {username, email, password} → 201 {username, email, id}', 'login'],
+  [
+    'POST',
+    '/users',
+    'Register: {username, email, password} → 201 {username, email, id}; joining a brokerage needs an invite_code',
+    'login',
+  ],
   ['GET', '/users', 'List users (admin: all; broker: their brokerage’s clients)'],
   ['GET', '/users/me', 'Your profile'],
   ['PATCH', '/users/me', 'Change your profile or password'],
@@ -36,6 +41,11 @@ export const USERS_ROUTES: readonly [HTTPMethods, string, string, RouteClass?][]
   ['POST', '/brokerages', 'Admin: create a brokerage'],
   ['GET', '/brokerages', 'Brokerages'],
   ['GET', '/brokerages/:id', 'A brokerage'],
+  [
+    'POST',
+    '/brokerages/:id/invites',
+    'Broker/admin: a single-use, expiring invite code to join the brokerage',
+  ],
   ['GET', '/notifications', 'Your notifications inbox'],
   ['POST', '/notifications/:id/read', 'Mark a notification read'],
   ['POST', '/notifications/read-all', 'Mark all your notifications read'],

@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       redisUrl: undefined,
       natsUrl: undefined,
       natsStream: 'BOURSE',
+      natsPrefix: undefined,
       logLevel: 'info',
       demo: true,
       seed: 42,
@@ -58,6 +59,12 @@ describe('loadConfig', () => {
       fixPort: null,
     });
     expect(loadConfig({ BOURSE_FIX_PORT: '0' }).fixPort).toBe(0);
+    // a prefix gets its own stream unless one is named
+    expect(loadConfig({ BOURSE_NATS_PREFIX: 'eu.staging' })).toMatchObject({
+      natsPrefix: 'eu.staging',
+      natsStream: 'BOURSE_eu_staging',
+    });
+    expect(loadConfig({ BOURSE_NATS_PREFIX: 'b', BOURSE_NATS_STREAM: 'MINE' }).natsStream).toBe('MINE');
     expect(loadConfig({ DATABASE_URL: '', PORT: ' ' })).toMatchObject({ databaseUrl: undefined, port: 8080 });
   });
 
@@ -72,6 +79,7 @@ describe('loadConfig', () => {
       BOURSE_SEED: '-1',
       BOURSE_COMMIT_MAX_BATCH: '0',
       BOURSE_NATS_STREAM: 'a.b',
+      BOURSE_NATS_PREFIX: 'md.>',
       BOURSE_FIX_PORT: 'on',
     };
     let error: unknown;
@@ -88,6 +96,7 @@ describe('loadConfig', () => {
       'REDIS_URL',
       'NATS_URL',
       'BOURSE_NATS_STREAM',
+      'BOURSE_NATS_PREFIX',
       'LOG_LEVEL',
       'BOURSE_DEMO',
       'BOURSE_SEED',

@@ -16,6 +16,8 @@ export interface Config {
   /** NATS JetStream when set, else the in-process bus. */
   natsUrl: string | undefined;
   natsStream: string;
+  /** prepended to every subject (`<prefix>.md.trade.X`); unset: none, as before it existed */
+  natsPrefix: string | undefined;
   logLevel: LogLevel;
   demo: boolean;
   seed: number;
@@ -71,7 +73,16 @@ export const configVariables: readonly ConfigVariable[] = [
   {
     name: 'BOURSE_NATS_STREAM',
     default: 'BOURSE',
-    description: 'JetStream stream holding md.>, orders.>, users.>, news.> (one per deployment).',
+    description:
+      'JetStream stream holding md.>, orders.>, users.>, news.> (one per deployment). With ' +
+      'BOURSE_NATS_PREFIX and no stream given: BOURSE_<prefix>.',
+  },
+  {
+    name: 'BOURSE_NATS_PREFIX',
+    default: undefined,
+    description:
+      'Subject prefix (staging → staging.md.trade.AAPL), so that several deployments share one NATS ' +
+      'server without seeing each other’s events. Letters, digits, _ and -, dot-separated. Unset: none.',
   },
   { name: 'LOG_LEVEL', default: 'info', description: `Log level: ${LOG_LEVELS.join(', ')}.` },
   { name: 'BOURSE_DEMO', default: 'on', description: "Demo market with simulated traders: 'on' or 'off'." },
@@ -171,6 +182,10 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: read('REDIS_URL', urls(['redis:', 'rediss:'], 1)),
     natsUrl: read('NATS_URL', urls(['nats:', 'tls:', 'ws:', 'wss:'], Number.POSITIVE_INFINITY)),
     natsStream: read('BOURSE_NATS_STREAM', matches(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')),
+    natsPrefix: read(
+      'BOURSE_NATS_PREFIX',
+      matches(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'letters, digits, _ and -, dot-separated tokens'),
+    ),
     logLevel: read('LOG_LEVEL', oneOf(LOG_LEVELS)),
     demo: read('BOURSE_DEMO', (raw) =>
       raw === 'on' ? true : raw === 'off' ? false : new Invalid("expected 'on' or 'off'"),
@@ -195,6 +210,10 @@ export function loadConfig(env: Env = process.env): Config {
     ),
   };
   if (problems.length > 0) throw new ConfigError(problems);
+  // two deployments on one server need two streams too: streams may not overlap in subjects
+  if (config.natsPrefix !== undefined && !env.BOURSE_NATS_STREAM?.trim()) {
+    config.natsStream = `BOURSE_${config.natsPrefix.replaceAll('.', '_')}`;
+  }
   // Every field is either valid or defaulted once no problem was found.
   return config as Config;
 }

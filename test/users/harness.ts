@@ -100,7 +100,8 @@ export async function makeHarness(
       if (o.role) payload.role = o.role;
       if (o.brokerageId) payload.brokerage_id = o.brokerageId;
       let by = o.by;
-      if (!by && (o.role === 'broker' || o.role === 'admin')) by = await h.admin();
+      // joining a brokerage on one's own needs an invite: an admin places the user instead
+      if (!by && (o.role === 'broker' || o.role === 'admin' || o.brokerageId)) by = await h.admin();
       const reg = await app.inject({
         method: 'POST',
         url: '/users',

@@ -1,7 +1,8 @@
 /**
  * /v1/admin: what an operator does to the exchange (list instruments and their rules, halts, the
  * session) and sees of the edge (upstream breakers and health, rate limits), plus funding: cash in
- * and out of an account, which an admin may do for anyone and a broker for their own clients.
+ * and out of an account, which an admin may do for anyone and a broker for their own clients (never
+ * for himself: that would create cash from nothing).
  * Everything else is admin-only; the orders service itself keeps these behind its internal API.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -284,7 +285,8 @@ export async function adminRoutes(app: FastifyInstance, ctx: GatewayContext, dep
       tags,
       summary: 'Deposit or withdraw cash',
       description:
-        'An admin for any account, a broker for their own brokerage’s clients. With an idempotency_key ' +
+        'An admin for any account, a broker for their own brokerage’s clients (never their own account). ' +
+        'With an idempotency_key ' +
         'a retry returns the first outcome instead of moving the cash twice.',
       body: fundingBody,
       response: { 200: looseObject },
@@ -294,6 +296,10 @@ export async function adminRoutes(app: FastifyInstance, ctx: GatewayContext, dep
       const identity = identityOf(req);
       if (identity.role === 'investor') throw forbidden('Funding is done by a broker or an admin');
       const account = await ctx.acting.accountOf(identity, { query: req.body.account_id }, req.id);
+      // acting "for" oneself is allowed everywhere else; here it would let a broker mint his own cash
+      if (identity.role !== 'admin' && account === identity.userId) {
+        throw forbidden('A broker funds their brokerage’s clients, never their own account');
+      }
       const amount = parsePrice(req.body.amount, 'amount');
       const key = req.body.idempotency_key;
       const request = { amount, ...(key !== undefined && { idempotencyKey: key }) };

@@ -57,6 +57,8 @@ export interface MarketDataConfig {
   tapeSize?: number;
   /** how news feeds fetch (tests) */
   fetch?: typeof fetch;
+  /** the services' own address once they listen: news feeds whose URL is a path are fetched there */
+  localUrl?: () => Promise<string>;
   /** the news parsing functions (default: ./news) */
   newsParsing?: NewsParsing;
 }
@@ -150,6 +152,7 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
     logger,
     orders,
     fetch: config.fetch ?? fetch,
+    localUrl: config.localUrl,
     consolidator,
     parsing: config.newsParsing ?? { parseFeed, tagSymbols },
     knownSymbols: () => knownSymbols(),

@@ -147,7 +147,23 @@ export function createHandlers(ctx: HandlerContext): OrdersClient {
     return { order: toOrder(last.view, r.clientOrderId ?? null, null, last.cancelReason), replayed: false };
   }
 
+  /**
+   * Refuses a cancel/replace of an order that is not the caller's before it reaches the sequencer:
+   * journaled, the attempt would be published on the caller's exec subject (and become a
+   * notification naming someone else's order id). An order's account never changes, so this check
+   * cannot race the command; an open order is in the engine, a closed one in the tables.
+   */
+  async function requireOwnOrder(account: string, orderId: number): Promise<void> {
+    const open = sequencer.engine().order(orderId);
+    if (open !== undefined) {
+      if (open.account !== account) throw orderNotFound(orderId);
+      return;
+    }
+    if (!(await q.orderById(db, account, orderId))) throw orderNotFound(orderId);
+  }
+
   async function orderCommand(account: string, orderId: number, input: CommandInput): Promise<Order> {
+    await requireOwnOrder(account, orderId);
     // read before the command: the id map forgets an order once it closes
     const clientOrderId = ctx.clientOrderIds().get(orderId) ?? null;
     const out = await apply(input);

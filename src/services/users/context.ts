@@ -7,6 +7,7 @@ import type { Alerts } from './alerts.ts';
 import type { ApiKeys } from './api-keys.ts';
 import type { ResolvedUsersConfig } from './config.ts';
 import type { Authenticator } from './identity.ts';
+import type { Invites } from './invites.ts';
 import type { KeyRing } from './keys.ts';
 import type { Inbox } from './notifications.ts';
 import type { PasswordHasher } from './passwords.ts';
@@ -27,6 +28,7 @@ export interface UsersContext {
   tokens: AccessTokens;
   keys: KeyRing;
   apiKeys: ApiKeys;
+  invites: Invites;
   auth: Authenticator;
   inbox: Inbox;
   alerts: Alerts;

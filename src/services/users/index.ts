@@ -17,6 +17,7 @@ import type { UsersContext } from './context.ts';
 import { allNotifications, type NotificationMessage } from './events.ts';
 import { createAuthenticator } from './identity.ts';
 import { createInProcessClient } from './in-process-client.ts';
+import { createInvites } from './invites.ts';
 import { createKeyRing } from './keys.ts';
 import { createInbox } from './notifications.ts';
 import { notificationFromExec } from './order-notifications.ts';
@@ -119,6 +120,7 @@ export async function createUsersService(deps: UsersServiceDeps): Promise<UsersS
     tokens,
     keys,
     apiKeys,
+    invites: createInvites({ clock, pepper: derived.credentialPepper }),
     auth: createAuthenticator({ tokens, sessions, apiKeys }),
     inbox,
     alerts,

@@ -165,7 +165,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   }
   await adminRoutes(app, ctx, { upstreams: Object.values(upstreams) });
   await app.register(async (scope) =>
-    usersProxy(scope, { users: upstreams.users, limiter: deps.limiter, config, metrics }),
+    usersProxy(scope, {
+      users: upstreams.users,
+      internalToken: deps.usersInternalToken,
+      limiter: deps.limiter,
+      config,
+      metrics,
+    }),
   );
   await app.register(async (scope) =>
     servicesProxy(scope, {

@@ -21,7 +21,7 @@ import { type GatewayConfig, type GatewayConfigInput, resolveGatewayConfig } fro
 import type { GatewayContext } from './context.ts';
 import { installEdgeHooks } from './edge.ts';
 import { errorHandler } from './errors.ts';
-import { BREAKER_VALUE, createMetrics, type GatewayMetrics } from './metrics.ts';
+import { BREAKER_VALUE, createMetrics, type GatewayMetrics, watchWsRelay } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { opsRoutes } from './ops.ts';
 import { fail, sendProblem } from './problems.ts';
@@ -182,10 +182,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     }),
   );
   if (deps.webRoot) await registerWeb(app, { root: deps.webRoot });
-  pipeWebSockets(app.server, {
+  const relay = pipeWebSockets(app.server, {
     '/notifications/stream': upstreams.users,
     '/v1/market-data/stream': upstreams.marketData,
   });
+  watchWsRelay(metrics, relay.stats);
   await app.ready();
 
   return {

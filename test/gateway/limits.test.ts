@@ -84,6 +84,8 @@ describeWith(['postgres', 'redis'], 'rate limits shared on Redis', () => {
     ).toBe(200);
     const metrics = await gateways[0]!.app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/bourse_gateway_rate_limited_total\{class="orders"\} 1/);
+    // the WebSocket relay's counters (the slow-reader bound) are exported too
+    expect(metrics.body).toMatch(/bourse_gateway_ws_relay_max_buffered_bytes \d+/);
   });
 
   it('wrong passwords for a username from 5 addresses, on either gateway, do not lock the owner out', async () => {

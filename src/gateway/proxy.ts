@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { FORWARDED_HEADERS } from '../platform/http/forwarded-identity.ts';
 import type { RateLimiter } from '../platform/ratelimit/types.ts';
+import { DEVICE_HEADER, presentedDeviceToken } from '../services/users/client.ts';
 import type { GatewayConfig, RouteClass } from './config.ts';
 import type { EdgeRouteConfig } from './context.ts';
 import { takeOrRefuse } from './limits.ts';
@@ -57,21 +58,17 @@ const FORWARDED_REQUEST_HEADERS = [
   'user-agent',
   'apca-api-key-id',
   'apca-api-secret-key',
-  // the device token of a login (users service, devices.ts)
-  'bourse-device',
 ];
 
-/** The `bourse_device` cookie of a browser, passed on as the header (no other cookie leaves). */
-function deviceCookie(req: FastifyRequest): Record<string, string> {
-  const cookie = req.headers.cookie;
-  if (typeof cookie !== 'string') return {};
-  for (const pair of cookie.split(';')) {
-    const eq = pair.indexOf('=');
-    if (eq > 0 && pair.slice(0, eq).trim() === 'bourse_device')
-      return { 'bourse-device': pair.slice(eq + 1).trim() };
-  }
-  return {};
+/**
+ * The device token, from the header or a browser's cookie, passed on as the header (no cookie
+ * leaves). Only a token's own characters: anything else could not even be sent as a header.
+ */
+function deviceTokenHeader(req: FastifyRequest): Record<string, string> {
+  const token = presentedDeviceToken(req.headers);
+  return token !== undefined && /^[A-Za-z0-9._-]{1,256}$/.test(token) ? { [DEVICE_HEADER]: token } : {};
 }
+
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -176,7 +173,7 @@ export async function usersProxy(app: FastifyInstance, deps: ProxyDeps): Promise
   // throttles logins per client, and trusts this only with the internal token
   const handler = (req: FastifyRequest, reply: FastifyReply) =>
     forward(deps.users, req, reply, {
-      ...deviceCookie(req),
+      ...deviceTokenHeader(req),
       [FORWARDED_HEADERS.token]: deps.internalToken,
       [FORWARDED_HEADERS.clientAddress]: req.ip,
     });

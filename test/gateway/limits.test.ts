@@ -109,8 +109,10 @@ describeWith(['postgres', 'redis'], 'rate limits shared on Redis', () => {
     // a heavier attack: unknown clients now wait, the owner's device (its cookie) does not
     for (let i = 0; i < 20; i++) await login(i, `10.0.2.${i + 1}`, 'wrong wrong wrong');
     expectProblem(await login(1, '10.0.3.1', PASSWORD), 429);
-    const known = await login(1, '10.0.3.2', PASSWORD, { cookie: `bourse_device=${device}` });
+    const known = await login(1, '10.0.3.2', PASSWORD, { cookie: `theme=dark; bourse_device=${device}` });
     expect(known.statusCode, known.body).toBe(200);
+    const byHeader = await login(0, '10.0.3.3', PASSWORD, { 'bourse-device': device });
+    expect(byHeader.statusCode, byHeader.body).toBe(200);
   });
 
   it('limits anonymous callers per IP', async () => {

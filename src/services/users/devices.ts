@@ -11,8 +11,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export const DEVICE_HEADER = 'bourse-device';
-export const DEVICE_COOKIE = 'bourse_device';
+export { DEVICE_COOKIE, DEVICE_HEADER, presentedDeviceToken } from './client.ts';
 
 export interface DeviceTokens {
   issue(userId: string, nowMs: number): { token: string; maxAgeSec: number };
@@ -39,19 +38,4 @@ export function createDeviceTokens(key: Buffer, ttlSec: number): DeviceTokens {
       return parts[2]!;
     },
   };
-}
-
-/** The device token a request presents: the header, else the cookie. */
-export function presentedDeviceToken(
-  headers: Record<string, string | string[] | undefined>,
-): string | undefined {
-  const header = headers[DEVICE_HEADER];
-  if (typeof header === 'string' && header !== '') return header;
-  const cookie = headers.cookie;
-  if (typeof cookie !== 'string') return undefined;
-  for (const pair of cookie.split(';')) {
-    const eq = pair.indexOf('=');
-    if (eq > 0 && pair.slice(0, eq).trim() === DEVICE_COOKIE) return pair.slice(eq + 1).trim();
-  }
-  return undefined;
 }

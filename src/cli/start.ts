@@ -137,12 +137,16 @@ async function startRole(
       { db: platform.db, clock: systemClock, logger: usersLogger },
       { password: config.adminPassword },
     );
+    // login throttling state, shared by every users instance on one Redis
+    const usersLimiter = await openRateLimiter(config);
+    closers.push(() => usersLimiter.close());
     const u = await createUsersService({
       db: platform.db,
       bus: platform.bus,
       clock: systemClock,
       logger: usersLogger,
       config: { secret: config.secret, dataDir: config.dataDir },
+      limiter: usersLimiter,
     });
     closers.push(() => u.close());
     users = u;

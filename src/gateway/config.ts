@@ -11,8 +11,12 @@ export type RouteClass = 'orders' | 'reads' | 'login';
 export interface GatewayConfig {
   /** token buckets per class, keyed per user / API key / IP */
   rateLimits: Record<RouteClass, BucketRule>;
-  /** login attempts: per client IP and per username, on top of the `login` class */
+  /** login attempts per client IP, on top of the `login` class */
   loginPerIp: BucketRule;
+  /**
+   * FIX logon attempts per API key. REST logins have no per-username limit here: the users
+   * service throttles per (account, client) so that an attacker cannot keep the owner out.
+   */
   loginPerUsername: BucketRule;
   /** upstream call timeout, ms */
   upstreamTimeoutMs: number;
@@ -120,7 +124,8 @@ export const gatewayConfigVariables: readonly GatewayConfigVariable[] = [
   {
     name: 'BOURSE_RATE_LOGIN_USER',
     default: rule(D.loginPerUsername),
-    description: 'Login attempts per username: capacity/refill.',
+    description:
+      'FIX logon attempts per API key: capacity/refill. (REST logins are throttled per account and client by the users service.)',
   },
   {
     name: 'BOURSE_UPSTREAM_TIMEOUT_MS',

@@ -21,7 +21,7 @@ import { type GatewayConfig, type GatewayConfigInput, resolveGatewayConfig } fro
 import type { GatewayContext } from './context.ts';
 import { installEdgeHooks } from './edge.ts';
 import { errorHandler } from './errors.ts';
-import { BREAKER_VALUE, createMetrics, type GatewayMetrics } from './metrics.ts';
+import { BREAKER_VALUE, createMetrics, type GatewayMetrics, watchWsRelay } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { opsRoutes } from './ops.ts';
 import { fail, sendProblem } from './problems.ts';
@@ -165,7 +165,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   }
   await adminRoutes(app, ctx, { upstreams: Object.values(upstreams) });
   await app.register(async (scope) =>
-    usersProxy(scope, { users: upstreams.users, limiter: deps.limiter, config, metrics }),
+    usersProxy(scope, {
+      users: upstreams.users,
+      internalToken: deps.usersInternalToken,
+      limiter: deps.limiter,
+      config,
+      metrics,
+    }),
   );
   await app.register(async (scope) =>
     servicesProxy(scope, {
@@ -176,10 +182,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     }),
   );
   if (deps.webRoot) await registerWeb(app, { root: deps.webRoot });
-  pipeWebSockets(app.server, {
+  const relay = pipeWebSockets(app.server, {
     '/notifications/stream': upstreams.users,
     '/v1/market-data/stream': upstreams.marketData,
   });
+  watchWsRelay(metrics, relay.stats);
   await app.ready();
 
   return {

@@ -6,7 +6,9 @@
  */
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import { FORWARDED_HEADERS } from '../platform/http/forwarded-identity.ts';
 import type { RateLimiter } from '../platform/ratelimit/types.ts';
+import { DEVICE_HEADER, presentedDeviceToken } from '../services/users/client.ts';
 import type { GatewayConfig, RouteClass } from './config.ts';
 import type { EdgeRouteConfig } from './context.ts';
 import { takeOrRefuse } from './limits.ts';
@@ -67,6 +69,16 @@ const FORWARDED_REQUEST_HEADERS = [
   'apca-api-key-id',
   'apca-api-secret-key',
 ];
+
+/**
+ * The device token, from the header or a browser's cookie, passed on as the header (no cookie
+ * leaves). Only a token's own characters: anything else could not even be sent as a header.
+ */
+function deviceTokenHeader(req: FastifyRequest): Record<string, string> {
+  const token = presentedDeviceToken(req.headers);
+  return token !== undefined && /^[A-Za-z0-9._-]{1,256}$/.test(token) ? { [DEVICE_HEADER]: token } : {};
+}
+
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -78,6 +90,8 @@ const HOP_BY_HOP = new Set([
 
 export interface ProxyDeps {
   users: Upstream;
+  /** proves to the users service that the client address it is given comes from the gateway */
+  internalToken: string;
   limiter: RateLimiter;
   config: GatewayConfig;
   metrics: GatewayMetrics;
@@ -141,33 +155,20 @@ function withAlpacaFields(body: Buffer): Buffer {
   }
 }
 
-/** Login attempts: per client IP and per username, before the users service sees them. */
+/**
+ * Login attempts per client IP, before the users service sees them. Nothing here is per username:
+ * a limit any address can use up would let an attacker keep the owner out. The users service
+ * throttles per (account, client) and admits known devices (its throttle.ts).
+ */
 function loginLimits(deps: ProxyDeps) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
-    const refused = () => deps.metrics.rateLimited.inc({ class: 'login' });
     await takeOrRefuse(
       deps.limiter,
       reply,
       `login-ip:${req.ip}`,
       deps.config.loginPerIp,
       'Too many login attempts from this address',
-      refused,
-    );
-    let username: unknown;
-    try {
-      username = (JSON.parse(String(req.body)) as { username?: unknown }).username;
-    } catch {
-      return; // the users service answers the malformed body
-    }
-    if (typeof username !== 'string' || username.length === 0 || username.length > 320) return;
-    const key = `login-user:${username.trim().toLowerCase()}`;
-    await takeOrRefuse(
-      deps.limiter,
-      reply,
-      key,
-      deps.config.loginPerUsername,
-      'Too many login attempts for this user',
-      refused,
+      () => deps.metrics.rateLimited.inc({ class: 'login' }),
     );
   };
 }
@@ -178,7 +179,14 @@ export async function usersProxy(app: FastifyInstance, deps: ProxyDeps): Promise
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) =>
     done(null, body),
   );
-  const handler = (req: FastifyRequest, reply: FastifyReply) => forward(deps.users, req, reply);
+  // the caller's address as this gateway sees it (BOURSE_TRUST_PROXY applied): the users service
+  // throttles logins per client, and trusts this only with the internal token
+  const handler = (req: FastifyRequest, reply: FastifyReply) =>
+    forward(deps.users, req, reply, {
+      ...deviceTokenHeader(req),
+      [FORWARDED_HEADERS.token]: deps.internalToken,
+      [FORWARDED_HEADERS.clientAddress]: req.ip,
+    });
 
   for (const [method, url, summary, rateClass = 'reads'] of USERS_ROUTES) {
     const config: EdgeRouteConfig = { auth: 'optional', rateClass };

@@ -26,6 +26,8 @@ export const FORWARDED_HEADERS = {
   brokerageId: 'x-bourse-brokerage-id',
   username: 'x-bourse-username',
   accountId: 'x-bourse-account-id',
+  /** the caller's address as the gateway saw it (BOURSE_TRUST_PROXY applied): login throttling */
+  clientAddress: 'x-bourse-client-address',
 } as const;
 
 const ROLES: readonly string[] = ['investor', 'broker', 'admin'];

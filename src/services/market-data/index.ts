@@ -87,7 +87,7 @@ export interface MarketDataService {
   /** Reloads the feeds from md_feeds. */
   reloadFeeds(): Promise<void>;
   stats(): {
-    stream: { sockets: number; slowConsumerClosed: number };
+    stream: { sockets: number; slowConsumerClosed: number; maxBufferedBytes: number };
     candles: { late: number; symbols: number };
   };
   close(): Promise<void>;

@@ -22,6 +22,7 @@ import {
   inviteSchema,
   jwksResponse,
   loginBody,
+  loginResponse,
   logoutBody,
   noContent,
   notificationPage,
@@ -76,7 +77,12 @@ const docs: Record<string, RouteDocs> = {
   'PATCH /users/:id': { params: idParam, body: adminUserPatch, response: withProblems({ 200: userSchema }) },
   'POST /auth/login': {
     body: withExample(loginBody, { username: 'ada', password: 'correct horse battery staple' }),
-    response: withProblems({ 200: withExample(tokenResponse, tokens) }),
+    response: withProblems({
+      200: withExample(loginResponse, {
+        ...tokens,
+        device_token: `d1.${USER_ID}.Qm91cnNlRGV2aWNlSWQ.1790000000.EXAMPLEexampleEXAMPLEexampleEXAMPLEexampleE`,
+      }),
+    }),
   },
   'POST /auth/refresh': {
     body: withExample(refreshBody, { refresh_token: 'brt_PREVIOUSpreviousPREVIOUSpreviousPREVIOUSpre' }),

@@ -67,6 +67,25 @@ export interface UsersClient {
 /** Header that carries the shared internal token on /internal routes. */
 export const INTERNAL_TOKEN_HEADER = 'x-bourse-internal-token';
 
+/** Where a login presents its device token (devices.ts): this header, or this cookie. */
+export const DEVICE_HEADER = 'bourse-device';
+export const DEVICE_COOKIE = 'bourse_device';
+
+/** The device token a request presents: the header, else the cookie. */
+export function presentedDeviceToken(
+  headers: Record<string, string | string[] | undefined>,
+): string | undefined {
+  const header = headers[DEVICE_HEADER];
+  if (typeof header === 'string' && header !== '') return header;
+  const cookie = headers.cookie;
+  if (typeof cookie !== 'string') return undefined;
+  for (const pair of cookie.split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0 && pair.slice(0, eq).trim() === DEVICE_COOKIE) return pair.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
 export interface HttpUsersClientOptions {
   /** e.g. http://127.0.0.1:3001 (with the prefix the service is mounted at, if any) */
   baseUrl: string;

@@ -2,12 +2,19 @@
 import type { Argon2Params } from './passwords.ts';
 import { OWASP_ARGON2ID } from './passwords.ts';
 
+/** Login throttling (throttle.ts); the defaults follow OWASP's authentication cheat sheet. */
 export interface LockoutPolicy {
-  /** consecutive failures before the account locks (the attempt that reaches it is the last free one) */
+  /** attempts one client may make at one account before it is held off */
   threshold: number;
-  /** first lock length; doubles with every further failure */
+  /** first hold of a client; doubles with every further attempt */
   baseLockSec: number;
   maxLockSec: number;
+  /** attempts that clients without a device token may make together at one account at once... */
+  accountBurst: number;
+  /** ...and one more every this many seconds */
+  accountRefillSec: number;
+  /** lifetime of a device token (devices.ts) */
+  deviceTtlSec: number;
 }
 
 export interface UsersConfig {
@@ -78,8 +85,11 @@ export function resolveConfig(c: UsersConfig): ResolvedUsersConfig {
     audience: c.audience ?? 'bourse',
     lockout: {
       threshold: positiveInt('lockout.threshold', c.lockout?.threshold, 5),
-      baseLockSec: positiveInt('lockout.baseLockSec', c.lockout?.baseLockSec, 30),
+      baseLockSec: positiveInt('lockout.baseLockSec', c.lockout?.baseLockSec, 1),
       maxLockSec: positiveInt('lockout.maxLockSec', c.lockout?.maxLockSec, 900),
+      accountBurst: positiveInt('lockout.accountBurst', c.lockout?.accountBurst, 10),
+      accountRefillSec: positiveInt('lockout.accountRefillSec', c.lockout?.accountRefillSec, 30),
+      deviceTtlSec: positiveInt('lockout.deviceTtlSec', c.lockout?.deviceTtlSec, 90 * 86_400),
     },
     argon2: {
       memoryCost: positiveInt('argon2.memoryCost', argon2.memoryCost, OWASP_ARGON2ID.memoryCost),

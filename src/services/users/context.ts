@@ -6,6 +6,7 @@ import type { Db } from '../../platform/db/types.ts';
 import type { Alerts } from './alerts.ts';
 import type { ApiKeys } from './api-keys.ts';
 import type { ResolvedUsersConfig } from './config.ts';
+import type { DeviceTokens } from './devices.ts';
 import type { Authenticator } from './identity.ts';
 import type { Invites } from './invites.ts';
 import type { KeyRing } from './keys.ts';
@@ -24,6 +25,7 @@ export interface UsersContext {
   config: ResolvedUsersConfig;
   hasher: PasswordHasher;
   throttle: LoginThrottle;
+  devices: DeviceTokens;
   sessions: Sessions;
   tokens: AccessTokens;
   keys: KeyRing;

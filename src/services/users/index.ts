@@ -8,12 +8,15 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Bus } from '../../platform/bus/types.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/types.ts';
+import { createMemoryRateLimiter } from '../../platform/ratelimit/memory.ts';
+import type { RateLimiter } from '../../platform/ratelimit/types.ts';
 import { subjects } from '../orders/events.ts';
 import { createAlerts } from './alerts.ts';
 import { createApiKeys } from './api-keys.ts';
 import type { UsersClient } from './client.ts';
 import { resolveConfig, type UsersConfig } from './config.ts';
 import type { UsersContext } from './context.ts';
+import { createDeviceTokens } from './devices.ts';
 import { allNotifications, type NotificationMessage } from './events.ts';
 import { createAuthenticator } from './identity.ts';
 import { createInProcessClient } from './in-process-client.ts';
@@ -50,6 +53,11 @@ export interface UsersServiceDeps {
   clock: Clock;
   logger: FastifyBaseLogger;
   config: UsersConfig;
+  /**
+   * Login throttling state (throttle.ts): the platform limiter, Redis in a cluster so that every
+   * instance sees the same attempts. Absent: buckets in this process (the single-process default).
+   */
+  limiter?: RateLimiter;
 }
 
 export interface UsersService {
@@ -71,6 +79,8 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 export async function createUsersService(deps: UsersServiceDeps): Promise<UsersService> {
   const { db, bus, clock } = deps;
   const logger = deps.logger;
+  const ownsLimiter = deps.limiter === undefined;
+  const limiter = deps.limiter ?? createMemoryRateLimiter({ clock });
   const config = resolveConfig(deps.config);
   const secret = await resolveSecret(deps.config, logger);
   const derived = deriveKeys(secret);
@@ -115,7 +125,13 @@ export async function createUsersService(deps: UsersServiceDeps): Promise<UsersS
     logger,
     config,
     hasher: createPasswordHasher(config.argon2),
-    throttle: createLoginThrottle({ db, clock, policy: config.lockout, pepper: derived.credentialPepper }),
+    throttle: createLoginThrottle({
+      limiter,
+      clock,
+      policy: config.lockout,
+      pepper: derived.credentialPepper,
+    }),
+    devices: createDeviceTokens(derived.deviceTokenKey, config.lockout.deviceTtlSec),
     sessions,
     tokens,
     keys,
@@ -144,7 +160,7 @@ export async function createUsersService(deps: UsersServiceDeps): Promise<UsersS
   ]);
 
   const maintenance = setInterval(() => {
-    Promise.all([ctx.throttle.prune(), sessions.prune(), keys.rotate(false)]).catch((err: unknown) =>
+    Promise.all([sessions.prune(), keys.rotate(false)]).catch((err: unknown) =>
       logger.warn({ err }, 'users maintenance failed'),
     );
   }, MAINTENANCE_MS);
@@ -198,6 +214,7 @@ export async function createUsersService(deps: UsersServiceDeps): Promise<UsersS
       await Promise.all(unsubscribe.map((u) => u()));
       await inbox.idle();
       await alerts.idle();
+      if (ownsLimiter) await limiter.close();
     },
   };
 }

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { authenticate, identityOf, maybeIdentityOf } from './auth.ts';
 import type { Role } from './client.ts';
 import { nowDate, type UsersContext } from './context.ts';
-import { checkPassword } from './credentials.ts';
+import { checkPassword, loginClientOf } from './credentials.ts';
 import { registeredSubject, type UserRegisteredMessage } from './events.ts';
 import { decodeCursor, page } from './pagination.ts';
 import { passwordPolicyViolation } from './passwords.ts';
@@ -207,7 +207,13 @@ export async function usersRoutes(app: FastifyInstance, ctx: UsersContext): Prom
         if (weak) throw invalidField('body', 'password', weak);
       }
       if (body.current_password !== undefined) {
-        const ok = await checkPassword(ctx, user, user.username, body.current_password);
+        const ok = await checkPassword(
+          ctx,
+          user,
+          user.username,
+          body.current_password,
+          loginClientOf(ctx, req, user),
+        );
         if (!ok) {
           throw problem(403, 'wrong-password', 'Wrong password', 'current_password is not your password', {
             errors: [{ in: 'body', field: 'current_password', message: 'is not your password' }],

@@ -183,6 +183,21 @@ export const tokenResponse = {
   },
 } as const;
 
+export const loginResponse = {
+  type: 'object',
+  required: [...tokenResponse.required, 'device_token'],
+  properties: {
+    ...tokenResponse.properties,
+    device_token: {
+      type: 'string',
+      description:
+        'Marks this device as one the account logged in from: send it back on later logins (header ' +
+        '`bourse-device`, or the `bourse_device` cookie also set) and they are not slowed by failed ' +
+        'attempts from elsewhere. Not a credential.',
+    },
+  },
+} as const;
+
 const refreshToken = { type: 'string', pattern: REFRESH_TOKEN_PATTERN } as const;
 
 export const refreshBody = {

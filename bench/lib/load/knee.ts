@@ -3,7 +3,7 @@
 export interface StepResult {
   /** the fixed arrival rate the generator held, requests/s */
   offered: number;
-  /** successful (2xx) replies received per second of the measured window */
+  /** 2xx replies to the measured requests per second, over the time from the first measured send to the last reply */
   achieved: number;
   /** latency from each request's scheduled send time, ms */
   p50: number;

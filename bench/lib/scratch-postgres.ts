@@ -35,7 +35,8 @@ export async function withScratchDatabase<T>(prefix: string, fn: (url: string) =
   const name = `${prefix}_${process.pid}_${Date.now() % 1_000_000}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
+  // from template0: a CREATE from a template fails while anyone is connected to it
+  await admin.query(`CREATE DATABASE ${name} TEMPLATE template0`);
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
   try {

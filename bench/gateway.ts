@@ -20,7 +20,8 @@
  *
  * Environment: BENCH_RATES (orders/s, default 100,200,500,1000,…,40000), BENCH_QUOTE_RATES (reads/s,
  * default 1000,2000,5000,10000,20000,40000), BENCH_STEP_SECONDS (default 5), BENCH_WARMUP_SECONDS
- * (default 1), BENCH_CONNECTIONS (default 256), BENCH_BACKENDS (default "pglite,postgres"),
+ * (default 1), BENCH_CONNECTIONS (default 256), BENCH_STOP_P99_MS
+ * (stop a sweep past this p99; default 50, the knee's limit), BENCH_BACKENDS (default "pglite,postgres"),
  * BENCH_DATABASE_URL / DATABASE_URL (admin connection for a scratch database), BENCH_REDIS_URL
  * (default redis://127.0.0.1:6379), BENCH_PLOT_DIR (default bench/results).
  *

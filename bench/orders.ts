@@ -14,7 +14,8 @@
  *
  * Environment: BENCH_RATES (orders/s, comma-separated; default 100,200,500,1000,…,40000),
  * BENCH_STEP_SECONDS (measured per step, default 5), BENCH_WARMUP_SECONDS (per step, default 1),
- * BENCH_CONNECTIONS (keep-alive connections, default 256), BENCH_BACKENDS (default
+ * BENCH_CONNECTIONS (keep-alive connections, default 256), BENCH_STOP_P99_MS (stop the sweep past this p99;
+ * default 50, the knee's limit), BENCH_BACKENDS (default
  * "postgres,pglite"), BENCH_DATABASE_URL / DATABASE_URL (admin connection that creates and drops a
  * scratch database), BOURSE_INTERNAL_TOKEN (sent on every internal call; default: derived from the
  * bench's own BOURSE_SECRET), BENCH_PLOT_DIR (where orders.svg goes; default bench/results).

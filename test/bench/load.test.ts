@@ -92,6 +92,11 @@ describe('sweep settings', () => {
     const s = sweepSettingsFromEnv({ BENCH_RATES: '100, 300', BENCH_STEP_SECONDS: '3' });
     expect(s.rates).toEqual([100, 300]);
     expect(s.stepSeconds).toBe(3);
+    expect(s.stopP99Ms).toBe(50);
+    expect(sweepSettingsFromEnv({ BENCH_STOP_P99_MS: '500' })).toMatchObject({
+      stopP99Ms: 500,
+      p99LimitMs: 50,
+    });
     expect(sweepSettingsFromEnv({}).rates.at(-1)).toBe(40_000);
     expect(() => sweepSettingsFromEnv({ BENCH_RATES: '100,fast' })).toThrow(/BENCH_RATES/);
     expect(() => sweepSettingsFromEnv({ BENCH_STEP_SECONDS: '-1' })).toThrow(/BENCH_STEP_SECONDS/);

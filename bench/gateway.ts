@@ -217,12 +217,19 @@ async function measure(backend: string, env: Record<string, string>): Promise<Ba
     const tokens = await setUp(server.url);
     const context: GatewayContext = { tokens, symbols };
     const cpu0 = await server.cpuMs();
-    const orders = await sweep(`${backend} orders`, { url: server.url, workload: ORDERS, context }, settings);
+    const cpuMs = () => server!.cpuMs();
+    const orders = await sweep(
+      `${backend} orders`,
+      { url: server.url, workload: ORDERS, context },
+      settings,
+      cpuMs,
+    );
     const traded = await symbolsTraded(server.url, tokens[0]!);
     const quotes = await sweep(
       `${backend} quotes`,
       { url: server.url, workload: QUOTES, context },
       quoteSettings,
+      cpuMs,
     );
     const cpu = ((await server.cpuMs()) - cpu0) / 1000;
     return {

@@ -105,7 +105,7 @@ async function measure(backend: string, env: Record<string, string>): Promise<Cu
     );
     await setUp(server.url);
     const context: OrdersInternalContext = { headers, accounts, symbols };
-    return await sweep(backend, { url: server.url, workload: WORKLOAD, context }, settings);
+    return await sweep(backend, { url: server.url, workload: WORKLOAD, context }, settings, server.cpuMs);
   } finally {
     await server.stop();
     await rm(dataDir, { recursive: true, force: true });

@@ -23,6 +23,11 @@ export interface StepResult {
   maxSendLagMs: number;
   /** a few distinct error / rejection descriptions, for the operator */
   samples: string[];
+  /**
+   * CPU time the server process spent per request of the step (warm-up included), µs, when the
+   * sweep could read it: a figure a busy machine distorts far less than rates and latencies
+   */
+  serverCpuUs?: number;
 }
 
 export const P99_LIMIT_MS = 50;

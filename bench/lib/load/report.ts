@@ -16,6 +16,7 @@ export function curveTable(title: string, curve: Curve): string {
     fmtInt(s.overload),
     fmtInt(s.rejected),
     s.maxSendLagMs.toFixed(1),
+    s.serverCpuUs === undefined ? '-' : s.serverCpuUs.toFixed(0),
   ]);
   const knee =
     curve.p99msAtKnee === null
@@ -35,6 +36,7 @@ export function curveTable(title: string, curve: Curve): string {
         'overload',
         'rejected',
         'gen lag ms',
+        'server CPU µs/req',
       ],
       rows,
     ),

@@ -16,12 +16,15 @@ export interface SweepSettings {
   p99LimitMs: number;
   /** the sweep stops after a step whose p99 passes this (default: the knee's limit) */
   stopP99Ms: number;
+  /** a discarded run at the first rate before the sweep, so that step 1 does not pay for a cold server */
+  primeSeconds: number;
 }
 
 /**
  * BENCH_RATES, BENCH_STEP_SECONDS (default 5), BENCH_WARMUP_SECONDS (1), BENCH_CONNECTIONS (256),
  * BENCH_STOP_P99_MS (default 50: stop at the knee's limit; higher to see the curve past the knee
- * on a noisy machine, the knee is still read at 50 ms).
+ * on a noisy machine, the knee is still read at 50 ms), BENCH_PRIME_SECONDS (default 3: a discarded
+ * run at the first rate before the first step, which a freshly started server would otherwise pay for).
  */
 export function sweepSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): SweepSettings {
   const num = (name: string, fallback: number): number => {
@@ -44,6 +47,7 @@ export function sweepSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Swee
     connections: num('BENCH_CONNECTIONS', 256),
     p99LimitMs: P99_LIMIT_MS,
     stopP99Ms: num('BENCH_STOP_P99_MS', P99_LIMIT_MS),
+    primeSeconds: num('BENCH_PRIME_SECONDS', 3),
   };
 }
 
@@ -57,10 +61,22 @@ export async function sweep(
   label: string,
   target: { url: string; workload: string; context: unknown },
   settings: SweepSettings,
+  /** the server process's CPU time so far, ms (BourseProcess.cpuMs) */
+  serverCpuMs?: () => Promise<number>,
 ): Promise<Curve> {
   const steps: StepResult[] = [];
   let stoppedBecause: string | null = null;
+  if (settings.primeSeconds > 0 && settings.rates.length > 0) {
+    await runStep({
+      ...target,
+      rate: settings.rates[0]!,
+      seconds: settings.primeSeconds,
+      warmupSeconds: 0,
+      connections: settings.connections,
+    });
+  }
   for (const rate of settings.rates) {
+    const cpu0 = await serverCpuMs?.();
     const step = await runStep({
       ...target,
       rate,
@@ -68,10 +84,14 @@ export async function sweep(
       warmupSeconds: settings.warmupSeconds,
       connections: settings.connections,
     });
+    const cpu1 = await serverCpuMs?.();
+    if (cpu0 !== undefined && cpu1 !== undefined && Number.isFinite(cpu1 - cpu0))
+      step.serverCpuUs = ((cpu1 - cpu0) * 1000) / (rate * (settings.warmupSeconds + settings.stepSeconds));
     steps.push(step);
     process.stderr.write(
       `  ${label} ${rate}/s: achieved ${Math.round(step.achieved)}/s, p50 ${step.p50.toFixed(1)} ms, ` +
-        `p99 ${step.p99.toFixed(1)} ms, errors ${step.errors}, overload ${step.overload}, rejected ${step.rejected}\n`,
+        `p99 ${step.p99.toFixed(1)} ms, errors ${step.errors}, overload ${step.overload}, rejected ${step.rejected}` +
+        `${step.serverCpuUs === undefined ? '' : `, server CPU ${step.serverCpuUs.toFixed(0)} µs/req`}\n`,
     );
     for (const s of step.samples) process.stderr.write(`    e.g. ${s}\n`);
     stoppedBecause = stopReason(step, settings.stopP99Ms);

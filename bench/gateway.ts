@@ -216,6 +216,10 @@ async function measure(backend: string, env: Record<string, string>): Promise<Ba
     );
     const tokens = await setUp(server.url);
     const context: GatewayContext = { tokens, symbols };
+    // what the process burns with no requests at all (demo market, feeds, projector, session checks)
+    const idle0 = await server.cpuMs();
+    await new Promise((r) => setTimeout(r, 3_000));
+    const idlePct = ((await server.cpuMs()) - idle0) / 30;
     const cpu0 = await server.cpuMs();
     const cpuMs = () => server!.cpuMs();
     const orders = await sweep(
@@ -235,7 +239,7 @@ async function measure(backend: string, env: Record<string, string>): Promise<Ba
     return {
       orders,
       quotes,
-      note: `${backend}: ${traded} of ${SYMBOLS} symbols traded during the order sweep; the bourse process used ${cpu.toFixed(0)} CPU-seconds over both sweeps`,
+      note: `${backend}: ${traded} of ${SYMBOLS} symbols traded during the order sweep; the bourse process used ${cpu.toFixed(0)} CPU-seconds over both sweeps, and ${idlePct.toFixed(0)} % of a core idle (no requests; demo market, feeds, projector)`,
     };
   } finally {
     await server?.stop();

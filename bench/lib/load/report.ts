@@ -62,13 +62,16 @@ export function curvesSvg(title: string, curves: Record<string, Curve>): string 
   const xMax = 10 ** Math.ceil(Math.log10(Math.max(1_000, ...points.map((p) => p.x))));
   const yMin = 10 ** Math.floor(Math.log10(Math.max(0.1, Math.min(1, ...points.map((p) => p.y)))));
   const yMax = 10 ** Math.ceil(Math.log10(Math.max(100, ...points.map((p) => p.y))));
+  const r1 = (v: number) => Math.round(v * 10) / 10;
   const px = (x: number) =>
-    m.l + ((Math.log10(x) - Math.log10(xMin)) / (Math.log10(xMax) - Math.log10(xMin))) * (W - m.l - m.r);
+    r1(m.l + ((Math.log10(x) - Math.log10(xMin)) / (Math.log10(xMax) - Math.log10(xMin))) * (W - m.l - m.r));
   const py = (y: number) =>
-    H -
-    m.b -
-    ((Math.log10(Math.max(y, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) *
-      (H - m.t - m.b);
+    r1(
+      H -
+        m.b -
+        ((Math.log10(Math.max(y, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) *
+          (H - m.t - m.b),
+    );
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`,
     `<title>${xmlText(title)}</title>`,

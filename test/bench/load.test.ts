@@ -93,6 +93,8 @@ describe('sweep settings', () => {
     expect(s.rates).toEqual([100, 300]);
     expect(s.stepSeconds).toBe(3);
     expect(s.stopP99Ms).toBe(50);
+    expect(s.threads).toBe(1);
+    expect(sweepSettingsFromEnv({ BENCH_GENERATORS: '3' }).threads).toBe(3);
     expect(sweepSettingsFromEnv({ BENCH_STOP_P99_MS: '500' })).toMatchObject({
       stopP99Ms: 500,
       p99LimitMs: 50,
@@ -129,41 +131,45 @@ describe('order mix', () => {
 });
 
 describe('load generator step', () => {
-  it('sends rate × seconds requests and counts replies, overload answers, rejections and errors apart', async () => {
-    const app = Fastify();
-    app.get<{ Params: { code: string } }>('/status/:code', async (req, reply) => {
-      if (req.params.code === 'drop') {
-        // a transport error: the connection closes with no answer
-        reply.hijack();
-        req.raw.socket.destroy();
-        return;
-      }
-      return reply.code(Number(req.params.code)).send({ code: req.params.code });
-    });
-    const url = await app.listen({ port: 0, host: '127.0.0.1' });
-    try {
-      const result = await runStep({
-        url,
-        rate: 200,
-        warmupSeconds: 0.1,
-        seconds: 0.5,
-        workload: new URL('./status-workload.ts', import.meta.url).href,
-        // 10 kinds of answer, so each occurs 10 times among 100 measured requests
-        context: { statuses: ['200', '201', '200', '429', '503', '422', '404', '500', 'drop', '200'] },
-        connections: 8,
-        drainSeconds: 5,
+  it.each([1, 2])(
+    'sends rate × seconds requests and counts replies, overload answers, rejections and errors apart (%i threads)',
+    async (threads) => {
+      const app = Fastify();
+      app.get<{ Params: { code: string } }>('/status/:code', async (req, reply) => {
+        if (req.params.code === 'drop') {
+          // a transport error: the connection closes with no answer
+          reply.hijack();
+          req.raw.socket.destroy();
+          return;
+        }
+        return reply.code(Number(req.params.code)).send({ code: req.params.code });
       });
-      expect(result.sent).toBe(100);
-      expect(result.ok).toBe(40);
-      expect(result.overload).toBe(20);
-      expect(result.rejected).toBe(20);
-      expect(result.errors).toBe(20);
-      expect(result.offered).toBe(200);
-      expect(result.p50).toBeGreaterThan(0);
-      expect(result.p999).toBeGreaterThanOrEqual(result.p99);
-      expect(result.samples.length).toBeGreaterThan(0);
-    } finally {
-      await app.close();
-    }
-  });
+      const url = await app.listen({ port: 0, host: '127.0.0.1' });
+      try {
+        const result = await runStep({
+          url,
+          rate: 200,
+          warmupSeconds: 0.1,
+          seconds: 0.5,
+          workload: new URL('./status-workload.ts', import.meta.url).href,
+          // 10 kinds of answer, so each occurs 10 times among 100 measured requests
+          context: { statuses: ['200', '201', '200', '429', '503', '422', '404', '500', 'drop', '200'] },
+          connections: 8,
+          drainSeconds: 5,
+          threads,
+        });
+        expect(result.sent).toBe(100);
+        expect(result.ok).toBe(40);
+        expect(result.overload).toBe(20);
+        expect(result.rejected).toBe(20);
+        expect(result.errors).toBe(20);
+        expect(result.offered).toBe(200);
+        expect(result.p50).toBeGreaterThan(0);
+        expect(result.p999).toBeGreaterThanOrEqual(result.p99);
+        expect(result.samples.length).toBeGreaterThan(0);
+      } finally {
+        await app.close();
+      }
+    },
+  );
 });

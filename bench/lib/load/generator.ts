@@ -9,6 +9,10 @@
  * (microseconds, 3 significant digits), as wrk2 does. The first `warmupSeconds` are sent but not
  * recorded. After the last send the generator waits up to `drainSeconds` for the replies still
  * out; those that never come count as errors, with their latency so far.
+ *
+ * One thread of JavaScript tops out at some thousands of requests/s; `threads` splits one schedule
+ * over several (thread k sends the requests i ≡ k mod threads, at the same scheduled times) and
+ * merges their histograms.
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
@@ -31,14 +35,77 @@ export interface StepOptions {
   connections?: number;
   /** how long to wait for outstanding replies after the last send (default 10 s) */
   drainSeconds?: number;
+  /** generator threads sharing the schedule (default 1); the connections are split among them */
+  threads?: number;
 }
 
-/** Runs one step in a fresh worker thread and returns what it measured. */
-export function runStep(options: StepOptions): Promise<StepResult> {
+/** What one generator thread sends back. */
+interface PartResult {
+  /** HdrHistogram, compressed base64 */
+  histogram: string;
+  ok: number;
+  errors: number;
+  overload: number;
+  rejected: number;
+  sent: number;
+  maxSendLagMs: number;
+  samples: string[];
+  /** from the first measured send's scheduled time to the last measured reply, ms */
+  spanMs: number;
+}
+
+interface PartOptions extends StepOptions {
+  /** scheduled time of request 0, ms since the epoch (threads have different performance clocks) */
+  t0EpochMs: number;
+  part: number;
+  parts: number;
+}
+
+/** Runs one step in fresh worker threads and returns what they measured together. */
+export async function runStep(options: StepOptions): Promise<StepResult> {
+  const parts = Math.max(1, Math.floor(options.threads ?? 1));
+  const connections = Math.max(1, Math.ceil((options.connections ?? 256) / parts));
+  // far enough ahead for the threads to load their workload modules
+  const t0EpochMs = Date.now() + 500 + 100 * parts;
+  const results = await Promise.all(
+    Array.from({ length: parts }, (_, part) => runPart({ ...options, connections, t0EpochMs, part, parts })),
+  );
+  const histogram = hdr.build(HISTOGRAM);
+  for (const r of results) histogram.add(hdr.decodeFromCompressedBase64(r.histogram));
+  const sum = (pick: (r: PartResult) => number) => results.reduce((acc, r) => acc + pick(r), 0);
+  const ok = sum((r) => r.ok);
+  const spanMs = Math.max(...results.map((r) => r.spanMs));
+  const ms = (q: number) => histogram.getValueAtPercentile(q) / 1000;
+  return {
+    offered: options.rate,
+    // the measured requests' 2xx over the time they took to be sent and answered: a system that
+    // falls behind stretches that time, so achieved stays ≤ offered and shows what it kept up with
+    achieved: ok / Math.max(options.seconds, spanMs / 1000),
+    p50: ms(50),
+    p99: ms(99),
+    p999: ms(99.9),
+    max: histogram.maxValue / 1000,
+    errors: sum((r) => r.errors),
+    overload: sum((r) => r.overload),
+    rejected: sum((r) => r.rejected),
+    sent: sum((r) => r.sent),
+    ok,
+    maxSendLagMs: Math.max(...results.map((r) => r.maxSendLagMs)),
+    samples: [...new Set(results.flatMap((r) => r.samples))].slice(0, 5),
+  };
+}
+
+const HISTOGRAM = {
+  lowestDiscernibleValue: 1,
+  highestTrackableValue: 3_600_000_000,
+  numberOfSignificantValueDigits: 3,
+} as const;
+
+function runPart(options: PartOptions): Promise<PartResult> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./generator-thread.mjs', import.meta.url), { workerData: options });
-    let result: StepResult | undefined;
-    worker.once('message', (m: StepResult) => {
+    let result: PartResult | undefined;
+    worker.once('message', (m: PartResult) => {
       result = m;
       // lingering keep-alive sockets must not hold the step open
       worker.terminate().catch(() => {});
@@ -51,8 +118,8 @@ export function runStep(options: StepOptions): Promise<StepResult> {
   });
 }
 
-async function generate(options: StepOptions): Promise<StepResult> {
-  const { rate, warmupSeconds, seconds } = options;
+async function generate(options: PartOptions): Promise<PartResult> {
+  const { rate, warmupSeconds, seconds, part, parts } = options;
   const mod = (await import(options.workload)) as WorkloadModule;
   const next = mod.createRequests(options.context);
   const drainMs = (options.drainSeconds ?? 10) * 1000;
@@ -63,15 +130,11 @@ async function generate(options: StepOptions): Promise<StepResult> {
     headersTimeout: 0,
     bodyTimeout: 0,
   });
-  const histogram = hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 3_600_000_000,
-    numberOfSignificantValueDigits: 3,
-  });
+  const histogram = hdr.build(HISTOGRAM);
 
   const warmCount = warmupSeconds > 0 ? requestsIn(warmupSeconds, rate) : 0;
   const total = warmCount + requestsIn(seconds, rate);
-  const t0 = performance.now() + 20;
+  const t0 = options.t0EpochMs - performance.timeOrigin;
   const windowStart = scheduledAtMs(t0, warmCount, rate);
   const counts = { sent: 0, ok: 0, errors: 0, overload: 0, rejected: 0 };
   let lastMeasuredReplyAt = windowStart;
@@ -133,10 +196,10 @@ async function generate(options: StepOptions): Promise<StepResult> {
   }
 
   await new Promise<void>((resolve) => {
-    let i = 0;
+    let i = part;
     const tick = () => {
       const due = Math.min(total, dueBy(performance.now() - t0, rate));
-      while (i < due) send(i++);
+      for (; i < due; i += parts) send(i);
       if (i < total) setTimeout(tick, Math.max(0, scheduledAtMs(t0, i, rate) - performance.now() - 0.5));
       else {
         allSent = true;
@@ -165,29 +228,18 @@ async function generate(options: StepOptions): Promise<StepResult> {
     sample(`${outstanding.size} requests unanswered ${drainMs / 1000} s after the last send`);
   pool.destroy().catch(() => {});
 
-  const ms = (q: number) => histogram.getValueAtPercentile(q) / 1000;
   return {
-    offered: rate,
-    // the measured requests' 2xx over the time they took to be sent and answered: a system that
-    // falls behind stretches that time, so achieved stays ≤ offered and shows what it kept up with
-    achieved: counts.ok / Math.max(seconds, (lastMeasuredReplyAt - windowStart) / 1000),
-    p50: ms(50),
-    p99: ms(99),
-    p999: ms(99.9),
-    max: histogram.maxValue / 1000,
-    errors: counts.errors,
-    overload: counts.overload,
-    rejected: counts.rejected,
-    sent: counts.sent,
-    ok: counts.ok,
+    histogram: hdr.encodeIntoCompressedBase64(histogram),
+    ...counts,
     maxSendLagMs,
     samples: [...samples],
+    spanMs: lastMeasuredReplyAt - windowStart,
   };
 }
 
 if (!isMainThread && parentPort) {
   const port = parentPort;
-  generate(workerData as StepOptions).then(
+  generate(workerData as PartOptions).then(
     (result) => port.postMessage(result),
     (err: unknown) => {
       throw err;

@@ -18,13 +18,16 @@ export interface SweepSettings {
   stopP99Ms: number;
   /** a discarded run at the first rate before the sweep, so that step 1 does not pay for a cold server */
   primeSeconds: number;
+  /** generator threads sharing each step's schedule */
+  threads: number;
 }
 
 /**
  * BENCH_RATES, BENCH_STEP_SECONDS (default 5), BENCH_WARMUP_SECONDS (1), BENCH_CONNECTIONS (256),
  * BENCH_STOP_P99_MS (default 50: stop at the knee's limit; higher to see the curve past the knee
  * on a noisy machine, the knee is still read at 50 ms), BENCH_PRIME_SECONDS (default 3: a discarded
- * run at the first rate before the first step, which a freshly started server would otherwise pay for).
+ * run at the first rate before the first step, which a freshly started server would otherwise pay for),
+ * BENCH_GENERATORS (default 1: generator threads sharing the schedule, for rates one thread cannot send).
  */
 export function sweepSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): SweepSettings {
   const num = (name: string, fallback: number): number => {
@@ -48,6 +51,7 @@ export function sweepSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Swee
     p99LimitMs: P99_LIMIT_MS,
     stopP99Ms: num('BENCH_STOP_P99_MS', P99_LIMIT_MS),
     primeSeconds: num('BENCH_PRIME_SECONDS', 3),
+    threads: Math.max(1, Math.floor(num('BENCH_GENERATORS', 1))),
   };
 }
 
@@ -73,6 +77,7 @@ export async function sweep(
       seconds: settings.primeSeconds,
       warmupSeconds: 0,
       connections: settings.connections,
+      threads: settings.threads,
     });
   }
   for (const rate of settings.rates) {
@@ -83,6 +88,7 @@ export async function sweep(
       seconds: settings.stepSeconds,
       warmupSeconds: settings.warmupSeconds,
       connections: settings.connections,
+      threads: settings.threads,
     });
     const cpu1 = await serverCpuMs?.();
     if (cpu0 !== undefined && cpu1 !== undefined && Number.isFinite(cpu1 - cpu0))

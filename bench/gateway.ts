@@ -23,7 +23,8 @@
  * (default 1), BENCH_CONNECTIONS (default 256), BENCH_STOP_P99_MS
  * (stop a sweep past this p99; default 50, the knee's limit), BENCH_BACKENDS (default "pglite,postgres"),
  * BENCH_DATABASE_URL / DATABASE_URL (admin connection for a scratch database), BENCH_REDIS_URL
- * (default redis://127.0.0.1:6379), BENCH_PLOT_DIR (default bench/results).
+ * (default redis://127.0.0.1:6379), BENCH_PLOT_DIR (default bench/results); and BENCH_PRIME_SECONDS,
+ * BENCH_GENERATORS (bench/lib/load/sweep.ts).
  *
  * Prints a table per backend and workload, then as the last line:
  *   {"gateway":{"postgres":{"orders":{"knee":N,"p99msAtKnee":N,"curve":[…]},"quotes":{…}},"pglite":{…}}}

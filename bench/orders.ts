@@ -18,7 +18,8 @@
  * default 50, the knee's limit), BENCH_BACKENDS (default
  * "postgres,pglite"), BENCH_DATABASE_URL / DATABASE_URL (admin connection that creates and drops a
  * scratch database), BOURSE_INTERNAL_TOKEN (sent on every internal call; default: derived from the
- * bench's own BOURSE_SECRET), BENCH_PLOT_DIR (where orders.svg goes; default bench/results).
+ * bench's own BOURSE_SECRET), BENCH_PLOT_DIR (where orders.svg goes; default bench/results); and BENCH_PRIME_SECONDS,
+ * BENCH_GENERATORS (bench/lib/load/sweep.ts).
  *
  * Prints a table per backend, then as the last line:
  *   {"orders":{"postgres":{"knee":N,"p99msAtKnee":N,"curve":[{"offered":N,"achieved":N,"p50":N,"p99":N,"p999":N,"errors":N}]},"pglite":{…}}}

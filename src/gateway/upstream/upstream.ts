@@ -144,6 +144,7 @@ export function createUpstream(
   });
   let next = 0;
   let aborted = false;
+  let closed: Promise<void> | undefined;
 
   /** Round-robin over the healthy instances with a closed (or half-open) breaker, then any usable. */
   function choose(avoid: ReadonlySet<Instance>): Instance | undefined {
@@ -178,7 +179,9 @@ export function createUpstream(
       if (!instance || ++tries > instances.length + maxSends) {
         throw new UpstreamUnavailable(name, sends > 0 && !options.retry, retryAfterSec, lastError);
       }
-      if (aborted) throw new UpstreamUnavailable(name, sends > 0 && !options.retry, retryAfterSec, lastError);
+      // shutting down: no new attempt
+      if (aborted || closed)
+        throw new UpstreamUnavailable(name, sends > 0 && !options.retry, retryAfterSec, lastError);
       const attempt: Attempt = { requestId: options.requestId };
       try {
         return await instance.breaker.fire(() => once(instance, attempt));
@@ -257,11 +260,13 @@ export function createUpstream(
       await Promise.all(instances.map((i) => i.health.check()));
     },
     close: async () => {
-      for (const i of instances) {
-        i.health.stop();
-        i.breaker.shutdown();
-      }
-      await Promise.all(instances.map((i) => i.pool.close()));
+      closed ??= (async () => {
+        for (const i of instances) i.health.stop();
+        // the calls in flight still go through their breakers: shut them once those are done
+        await Promise.all(instances.map((i) => i.pool.close()));
+        for (const i of instances) i.breaker.shutdown();
+      })();
+      await closed;
     },
     abort: () => {
       aborted = true;

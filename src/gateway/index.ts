@@ -178,7 +178,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     }),
   );
   if (deps.webRoot) await registerWeb(app, { root: deps.webRoot });
-  pipeWebSockets(app.server, {
+  const webSockets = pipeWebSockets(app.server, {
     '/notifications/stream': upstreams.users,
     '/v1/market-data/stream': upstreams.marketData,
   });
@@ -191,8 +191,9 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   });
   await app.ready();
 
-  // requests in flight may finish until the deadline; then their upstream calls are ended, so
-  // they answer 503 and nothing an instance does (or fails to do) can hold the shutdown
+  // WebSocket streams end at once; requests in flight may finish until the deadline, then their
+  // upstream calls are ended, so they answer 503 and nothing an instance does (or fails to do)
+  // can hold the shutdown
   async function closeGateway(): Promise<void> {
     let lastly: NodeJS.Timeout | undefined;
     const deadline = setTimeout(() => {
@@ -204,6 +205,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       // once those have had time to answer, the connections of whatever still holds the server
       lastly = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
     }, config.shutdownTimeoutMs);
+    webSockets.closeAll();
     try {
       await app.close();
       await quotes.close();

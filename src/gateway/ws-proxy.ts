@@ -12,8 +12,13 @@ export function pipeWebSockets(
   server: { on(event: 'upgrade', l: (req: IncomingMessage, s: Duplex, head: Buffer) => void): unknown },
   /** stream path → the service that serves it (absent: not configured) */
   streams: Record<string, Upstream | undefined>,
-): void {
+): { closeAll(): void } {
+  // a stream never ends by itself, and the server's close does not wait for upgraded sockets:
+  // the gateway ends them when it closes, and clients reconnect to another gateway
+  const open = new Set<Duplex>();
   server.on('upgrade', (req, socket, head) => {
+    open.add(socket);
+    socket.on('close', () => open.delete(socket));
     const path = (req.url ?? '').split('?')[0] ?? '';
     const known = Object.hasOwn(streams, path);
     const target = known ? streams[path]?.pick() : undefined;
@@ -34,4 +39,9 @@ export function pipeWebSockets(
     socket.on('error', () => upstream.destroy());
     socket.on('close', () => upstream.destroy());
   });
+  return {
+    closeAll: () => {
+      for (const socket of open) socket.destroy();
+    },
+  };
 }

@@ -6,6 +6,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import type { Gateway } from '../../src/gateway/index.ts';
 import { makePostgresDb } from '../support/db.ts';
 import { scoped } from '../support/lifecycle.ts';
@@ -124,14 +125,19 @@ describeWithPostgres('gateway with an orders instance that never answers', () =>
     expect((await gateway.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
   });
 
-  it('closes at the shutdown deadline, answering the request stuck on the instance 503', async () => {
+  it('closes at the shutdown deadline, answering the request stuck on the instance 503 and ending streams', async () => {
     const gateway = await gatewayOnStuck({ shutdownTimeoutMs: 200 });
     const address = await gateway.app.listen({ port: 0, host: '127.0.0.1' });
     const held = stuck.held();
     const stuckRequest = fetch(`${address}/v2/account`, { headers: auth });
     await eventually(async () => (stuck.held() > held ? true : undefined));
+    // a notifications stream, piped to the users service, that its reader never ends
+    const stream = new WebSocket(`${address.replace(/^http/, 'ws')}/notifications/stream`, { headers: auth });
+    await new Promise((resolve, reject) => stream.once('open', resolve).once('error', reject));
+    const streamClosed = new Promise((resolve) => stream.once('close', resolve));
 
     await gateway.close();
+    await streamClosed;
     const res = await stuckRequest;
     expect(res.status).toBe(503);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);

@@ -270,7 +270,10 @@ export function createUpstream(
     },
     abort: () => {
       aborted = true;
-      for (const i of instances) i.pool.abort();
+      for (const i of instances) {
+        i.health.stop();
+        i.pool.abort();
+      }
     },
   };
 }

@@ -100,11 +100,42 @@ describeWithPostgres('gateway: bad header values never wedge it', () => {
       );
       await expect(call).rejects.toBeInstanceOf(UpstreamRequestInvalid);
     }
+    // and a raw forwarded request, on the users service's upstream
+    const users = stack.gateway.upstreams.users;
+    for (let i = 0; i < 100; i++) {
+      const send = users.send(
+        { requestId: `raw-${i}`, retry: true },
+        { method: 'POST', path: '/alerts', headers: { 'idempotency-key': `${BAD_KEY}${i}` }, body: '{}' },
+      );
+      await expect(send).rejects.toBeInstanceOf(UpstreamRequestInvalid);
+    }
+    expect(users.instances().map((i) => i.breaker)).toEqual(['closed']);
     expect(breakers()).toEqual(['closed']);
     expect(await retries()).toBe(retriesBefore);
+    expect((await stack.req({ method: 'GET', url: '/users/me', headers: investor.auth })).statusCode).toBe(
+      200,
+    );
     const res = await order();
     expect(res.statusCode, res.body).toBe(200);
     expect(breakers()).toEqual(['closed']);
+  });
+
+  it('passes a 4xx from the orders service back as it is, never retried and never counted', async () => {
+    const retriesBefore = await retries();
+    for (let i = 0; i < 50; i++) {
+      // too many shares out: the orders service refuses it
+      const res = await stack.req({
+        method: 'POST',
+        url: '/v1/admin/transfers',
+        headers: admin.auth,
+        payload: { account_id: investor.id, symbol, qty: -1_000_000, idempotency_key: `out-${i}` },
+      });
+      expect(res.statusCode, res.body).toBeGreaterThanOrEqual(400);
+      expect(res.statusCode, res.body).toBeLessThan(500);
+    }
+    expect(await retries()).toBe(retriesBefore);
+    expect(breakers()).toEqual(['closed']);
+    expect((await order()).statusCode).toBe(200);
   });
 
   async function retries(): Promise<number> {

@@ -16,6 +16,9 @@ import { createLogger } from '../platform/logger.ts';
 import type { ImportResponse } from './import.ts';
 import { ROLES, type Role, start } from './start.ts';
 
+/** after BOURSE_SHUTDOWN_TIMEOUT_MS, what the rest of the stop (database, bus) may still take */
+const SHUTDOWN_GRACE_MS = 5_000;
+
 const USAGE = `usage: bourse <command> [options]
 
 commands:
@@ -109,6 +112,15 @@ async function main(argv: string[]): Promise<number> {
       await new Promise<void>((resolve) => {
         const onSignal = (signal: string) => {
           logger.info({ signal }, 'shutting down: finishing in-flight commits');
+          // the gateway ends what is still in flight at the deadline; this is the backstop for
+          // anything else that would hold the process (a stuck connection, a service's close)
+          setTimeout(() => {
+            logger.error(
+              { shutdownTimeoutMs: config.shutdownTimeoutMs },
+              'shutdown deadline passed: exiting',
+            );
+            process.exit(1);
+          }, config.shutdownTimeoutMs + SHUTDOWN_GRACE_MS).unref();
           running.stop().then(resolve, (err) => {
             logger.error({ err }, 'shutdown failed');
             process.exitCode = 1;

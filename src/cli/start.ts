@@ -266,7 +266,7 @@ async function startRole(
     cache,
     limiter,
     bus: platform?.bus,
-    config: loadGatewayConfig(env),
+    config: { ...loadGatewayConfig(env), shutdownTimeoutMs: config.shutdownTimeoutMs },
     webRoot: WEB_ROOT,
   });
   closers.push(() => gateway.close());

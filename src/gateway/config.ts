@@ -48,6 +48,8 @@ export interface GatewayConfig {
   jwtAudience: string;
   /** trust X-Forwarded-For from a load balancer in front (Fastify trustProxy) */
   trustProxy: boolean;
+  /** close(): how long requests in flight may finish before their upstream calls are ended (503), ms */
+  shutdownTimeoutMs: number;
 }
 
 export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = {
@@ -76,6 +78,7 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = {
   jwtIssuer: 'bourse',
   jwtAudience: 'bourse',
   trustProxy: false,
+  shutdownTimeoutMs: 10_000,
 };
 
 /** A partial config whose rate limits may name only some classes. */

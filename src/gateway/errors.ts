@@ -6,7 +6,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { OrdersApiError, type Problem as OrdersProblem } from '../services/orders/client.ts';
 import { alpacaCode, GatewayError, type Problem, problem, sendProblem } from './problems.ts';
-import { UpstreamUnavailable } from './upstream/upstream.ts';
+import { UpstreamRequestInvalid, UpstreamUnavailable } from './upstream/upstream.ts';
 import { fieldErrors } from './validation.ts';
 
 /** The orders service's camelCase fields → the public API's names. */
@@ -77,6 +77,13 @@ export function problemOf(
           `the ${err.upstream} service is unavailable; nothing was executed`,
         );
     return { problem: p, headers: { 'retry-after': String(err.retryAfterSec) } };
+  }
+  if (err instanceof UpstreamRequestInvalid) {
+    // a value the edge's schemas let through that no HTTP client may send on: still the caller's
+    const header = err.unsendable.header;
+    const detail = `the request cannot be sent on: ${err.unsendable.message}`;
+    const errors = header ? [{ in: 'headers', field: header, message: 'is not a valid header value' }] : [];
+    return { problem: problem(422, 'invalid-request', 'Invalid request', detail, { errors }), headers: {} };
   }
   const e = err as FastifyError;
   if (e.validation) {

@@ -83,6 +83,8 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/** after the shutdown deadline, how long the ended requests have to answer before connections are cut */
+const CLOSE_GRACE_MS = 1_000;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
@@ -182,22 +184,53 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     }),
   );
   if (deps.webRoot) await registerWeb(app, { root: deps.webRoot });
-  const relay = pipeWebSockets(app.server, {
+  const webSockets = pipeWebSockets(app.server, {
     '/notifications/stream': upstreams.users,
     '/v1/market-data/stream': upstreams.marketData,
   });
-  watchWsRelay(metrics, relay.stats);
+  watchWsRelay(metrics, webSockets.stats);
+  let closing: Promise<void> | undefined;
+  // a request that was in flight when the close began ends its keep-alive connection with its
+  // answer (Fastify does it for the requests that arrive later), so the server can close
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   await app.ready();
+
+  // WebSocket streams end at once; requests in flight may finish until the deadline, then their
+  // upstream calls are ended, so they answer 503 and nothing an instance does (or fails to do)
+  // can hold the shutdown
+  async function closeGateway(): Promise<void> {
+    let lastly: NodeJS.Timeout | undefined;
+    const deadline = setTimeout(() => {
+      logger.warn(
+        { shutdownTimeoutMs: config.shutdownTimeoutMs },
+        'gateway: shutdown deadline reached, ending the upstream calls in flight',
+      );
+      for (const upstream of Object.values(upstreams)) upstream.abort();
+      // once those have had time to answer, the connections of whatever still holds the server
+      lastly = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+    }, config.shutdownTimeoutMs);
+    webSockets.closeAll();
+    try {
+      await app.close();
+      await quotes.close();
+      await Promise.all(Object.values(upstreams).map((u) => u.close()));
+    } finally {
+      clearTimeout(deadline);
+      clearTimeout(lastly);
+    }
+  }
 
   return {
     app,
     config,
     upstreams,
     metrics,
-    async close() {
-      await app.close();
-      await quotes.close();
-      await Promise.all(Object.values(upstreams).map((u) => u.close()));
+    close() {
+      closing ??= closeGateway();
+      return closing;
     },
   };
 }

@@ -17,10 +17,20 @@ export async function opsRoutes(
 
   app.get(
     '/readyz',
-    { config: open, schema: { tags, summary: 'Every required service has an instance in the rotation' } },
+    {
+      config: open,
+      schema: {
+        tags,
+        summary: 'Every required service has an instance in the rotation that can take a request now',
+      },
+    },
     async (_req, reply) => {
       const upstreams = Object.fromEntries(deps.upstreams.map((u) => [u.name, u.instances()]));
-      const ready = deps.required.every((u) => u.instances().some((i) => i.healthy && i.breaker !== 'open'));
+      // an instance whose breaker is open, or whose every connection is taken with requests
+      // waiting, serves nothing more now: a load balancer should send the traffic elsewhere
+      const ready = deps.required.every((u) =>
+        u.instances().some((i) => i.healthy && i.breaker !== 'open' && !i.exhausted),
+      );
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', upstreams });
     },
   );

@@ -14,6 +14,7 @@ import type { EdgeRouteConfig } from './context.ts';
 import { takeOrRefuse } from './limits.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { alpacaCode, PROBLEM_JSON } from './problems.ts';
+import { idempotencyKeyHeaders } from './routes/common.ts';
 import type { Upstream } from './upstream/upstream.ts';
 
 const BODY_LIMIT = 64 * 1024;
@@ -199,6 +200,7 @@ export async function usersProxy(app: FastifyInstance, deps: ProxyDeps): Promise
         tags: ['users'],
         summary,
         description: 'Forwarded to the users service, which validates and authorises it.',
+        headers: idempotencyKeyHeaders,
       },
       ...(url === '/auth/login' && { preHandler: loginLimits(deps) }),
       handler,
@@ -210,7 +212,7 @@ export async function usersProxy(app: FastifyInstance, deps: ProxyDeps): Promise
       url: `${prefix}/*`,
       config: { auth: 'optional', rateClass: 'reads' } satisfies EdgeRouteConfig,
       bodyLimit: BODY_LIMIT,
-      schema: { hide: true },
+      schema: { hide: true, headers: idempotencyKeyHeaders },
       handler,
     });
   }

@@ -12,7 +12,7 @@ import type { RouteClass } from './config.ts';
 import { accountOf, type EdgeRouteConfig, type GatewayContext, identityOf } from './context.ts';
 import { fail } from './problems.ts';
 import { forward } from './proxy.ts';
-import { SECURITY } from './routes/common.ts';
+import { idempotencyKeyHeaders, SECURITY } from './routes/common.ts';
 import type { Upstream } from './upstream/upstream.ts';
 
 /** [method, path, summary, rate class] for the OpenAPI document; a catch-all per prefix forwards the rest */
@@ -104,6 +104,7 @@ function mount(
             summary,
             security: SECURITY,
             description: `Forwarded to the ${tag} service.`,
+            headers: idempotencyKeyHeaders,
           },
           handler,
         });
@@ -115,7 +116,13 @@ function mount(
       url,
       config: { auth: 'required', rateClass } satisfies EdgeRouteConfig,
       bodyLimit: BODY_LIMIT,
-      schema: { tags: [tag], summary, security: SECURITY, description: `Forwarded to the ${tag} service.` },
+      schema: {
+        tags: [tag],
+        summary,
+        security: SECURITY,
+        description: `Forwarded to the ${tag} service.`,
+        headers: idempotencyKeyHeaders,
+      },
       handler,
     });
   }
@@ -125,7 +132,7 @@ function mount(
       url: `${prefix}/*`,
       config: { auth: 'required', rateClass: 'reads' } satisfies EdgeRouteConfig,
       bodyLimit: BODY_LIMIT,
-      schema: { hide: true },
+      schema: { hide: true, headers: idempotencyKeyHeaders },
       handler,
     });
   }

@@ -41,12 +41,17 @@ export function pipeWebSockets(
   /** stream path → the service that serves it (absent: not configured) */
   streams: Record<string, Pick<Upstream, 'pick'> | undefined>,
   options: WsRelayOptions = {},
-): { stats(): WsRelayStats } {
+): { stats(): WsRelayStats; closeAll(): void } {
   const highWater = options.highWaterBytes ?? DEFAULT_WS_HIGH_WATER_BYTES;
   const stallMs = options.stallMs ?? DEFAULT_WS_STALL_MS;
   const stats: WsRelayStats = { open: 0, stalledClosed: 0, maxBufferedBytes: 0 };
+  // a stream never ends by itself, and the server's close does not wait for upgraded sockets:
+  // the gateway ends them when it closes, and clients reconnect to another gateway
+  const open = new Set<Duplex>();
 
   server.on('upgrade', (req, socket, head) => {
+    open.add(socket);
+    socket.on('close', () => open.delete(socket));
     const path = (req.url ?? '').split('?')[0] ?? '';
     const known = Object.hasOwn(streams, path);
     const target = known ? streams[path]?.pick() : undefined;
@@ -107,5 +112,10 @@ export function pipeWebSockets(
     socket.on('close', finish);
   });
 
-  return { stats: () => ({ ...stats }) };
+  return {
+    stats: () => ({ ...stats }),
+    closeAll: () => {
+      for (const socket of open) socket.destroy();
+    },
+  };
 }

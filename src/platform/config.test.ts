@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       seed: 42,
       commitMaxBatch: 2000,
       fixPort: 9878,
+      shutdownTimeoutMs: 10_000,
       orders: {
         projectMaxBatch: 20_000,
         snapshotEvery: 100_000,
@@ -43,6 +44,7 @@ describe('loadConfig', () => {
       BOURSE_SEED: '7',
       BOURSE_COMMIT_MAX_BATCH: '500',
       BOURSE_FIX_PORT: 'off',
+      BOURSE_SHUTDOWN_TIMEOUT_MS: '2500',
     });
     expect(config).toMatchObject({
       port: 9000,
@@ -57,6 +59,7 @@ describe('loadConfig', () => {
       seed: 7,
       commitMaxBatch: 500,
       fixPort: null,
+      shutdownTimeoutMs: 2500,
     });
     expect(loadConfig({ BOURSE_FIX_PORT: '0' }).fixPort).toBe(0);
     // a prefix gets its own stream unless one is named
@@ -81,6 +84,7 @@ describe('loadConfig', () => {
       BOURSE_NATS_STREAM: 'a.b',
       BOURSE_NATS_PREFIX: 'md.>',
       BOURSE_FIX_PORT: 'on',
+      BOURSE_SHUTDOWN_TIMEOUT_MS: '0',
     };
     let error: unknown;
     try {
@@ -102,6 +106,7 @@ describe('loadConfig', () => {
       'BOURSE_SEED',
       'BOURSE_COMMIT_MAX_BATCH',
       'BOURSE_FIX_PORT',
+      'BOURSE_SHUTDOWN_TIMEOUT_MS',
     ]);
     expect(problems[0]).toBe('PORT="80a": expected an integer from 0 to 65535');
     expect((error as Error).message).toContain("BOURSE_DEMO=\"yes\": expected 'on' or 'off'");

@@ -36,6 +36,8 @@ export interface Config {
   adminPassword: string | undefined;
   /** FIX 4.4 order-entry port; null: no FIX listener */
   fixPort: number | null;
+  /** how long a graceful stop lets requests in flight finish before ending them, ms */
+  shutdownTimeoutMs: number;
 }
 
 export interface ConfigVariable {
@@ -139,6 +141,12 @@ export const configVariables: readonly ConfigVariable[] = [
     description:
       "FIX 4.4 order-entry port of `bourse start` and `--role fix` (0: any free port, 'off': no FIX listener).",
   },
+  {
+    name: 'BOURSE_SHUTDOWN_TIMEOUT_MS',
+    default: '10000',
+    description:
+      'On SIGTERM/SIGINT, how long requests in flight may finish; then the gateway ends its upstream calls (they answer 503) and the process exits, at the latest 5 s later.',
+  },
 ];
 
 export class ConfigError extends Error {
@@ -208,6 +216,7 @@ export function loadConfig(env: Env = process.env): Config {
           ? new Invalid("expected a port from 0 to 65535, or 'off'")
           : Number(raw),
     ),
+    shutdownTimeoutMs: read('BOURSE_SHUTDOWN_TIMEOUT_MS', integer(1, 3_600_000)),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   // two deployments on one server need two streams too: streams may not overlap in subjects

@@ -12,7 +12,7 @@ import type { Identity } from '../auth/credentials.ts';
 import { type GatewayContext, identityOf } from '../context.ts';
 import { forbidden } from '../problems.ts';
 import type { Upstream } from '../upstream/upstream.ts';
-import { route } from './common.ts';
+import { idempotencyKeySchema, route } from './common.ts';
 
 const tags = ['admin'];
 const looseObject = { type: 'object', additionalProperties: true } as const;
@@ -93,7 +93,7 @@ const fundingBody = {
     account_id: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' },
     direction: { type: 'string', enum: ['deposit', 'withdraw'] },
     amount: { ...decimalString, description: 'dollars, > 0' },
-    idempotency_key: { type: 'string', minLength: 1, maxLength: 128 },
+    idempotency_key: idempotencyKeySchema,
   },
 } as const;
 
@@ -112,7 +112,7 @@ const transferBody = {
       description: '> 0 moves shares in, < 0 moves free shares out',
     },
     cost: { ...decimalString, description: 'cost basis in dollars of the shares moved in' },
-    idempotency_key: { type: 'string', minLength: 1, maxLength: 128 },
+    idempotency_key: idempotencyKeySchema,
   },
 } as const;
 

@@ -2,10 +2,12 @@
  * The users service's public routes, forwarded as they are (it validates and authorises them
  * itself; the gateway only rate-limits them, and adds the login limits). The documented routes
  * are listed for the OpenAPI document; a catch-all per prefix forwards routes added since.
- * `/internal/*` is never forwarded. The notifications WebSocket is piped through (ws-proxy.ts).
+ * `/internal/*` is never forwarded. Every forwarded request carries the internal token: the users
+ * service's server answers nothing without it. The notifications WebSocket is piped through (ws-proxy.ts).
  */
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import { internalTokenHeader } from '../platform/http/forwarded-identity.ts';
 import type { RateLimiter } from '../platform/ratelimit/types.ts';
 import type { GatewayConfig, RouteClass } from './config.ts';
 import type { EdgeRouteConfig } from './context.ts';
@@ -68,6 +70,8 @@ const HOP_BY_HOP = new Set([
 
 export interface ProxyDeps {
   users: Upstream;
+  /** sent with every forwarded request (the users service's server requires it) */
+  internalToken: string;
   limiter: RateLimiter;
   config: GatewayConfig;
   metrics: GatewayMetrics;
@@ -168,7 +172,8 @@ export async function usersProxy(app: FastifyInstance, deps: ProxyDeps): Promise
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) =>
     done(null, body),
   );
-  const handler = (req: FastifyRequest, reply: FastifyReply) => forward(deps.users, req, reply);
+  const handler = (req: FastifyRequest, reply: FastifyReply) =>
+    forward(deps.users, req, reply, internalTokenHeader(deps.internalToken));
 
   for (const [method, url, summary, rateClass = 'reads'] of USERS_ROUTES) {
     const config: EdgeRouteConfig = { auth: 'optional', rateClass };

@@ -34,7 +34,26 @@ export interface Config {
   adminPassword: string | undefined;
   /** FIX 4.4 order-entry port; null: no FIX listener */
   fixPort: number | null;
+  /**
+   * the internal APIs' token(s): the first is sent, all are accepted (rotation); unset: derived from
+   * `secret` (and in the all-in-one process from the generated one)
+   */
+  internalTokens: string[] | undefined;
+  /** mutual TLS between processes: PEM file paths; all three or none */
+  internalTls: InternalTlsFiles | undefined;
+  /** bearer token(s) for `/metrics`; the internal token is accepted too */
+  metricsTokens: string[] | undefined;
 }
+
+export interface InternalTlsFiles {
+  /** CA that signed every process's certificate (servers require a client certificate it signed) */
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** Shortest token accepted: as long as the derived one's 32 random bytes in base64url. */
+export const TOKEN_MIN_LENGTH = 32;
 
 export interface ConfigVariable {
   name: string;
@@ -128,6 +147,34 @@ export const configVariables: readonly ConfigVariable[] = [
     description:
       "FIX 4.4 order-entry port of `bourse start` and `--role fix` (0: any free port, 'off': no FIX listener).",
   },
+  {
+    name: 'BOURSE_INTERNAL_TOKEN',
+    default: undefined,
+    description:
+      'Token every internal API (the services behind the gateway) requires, 32+ characters. Comma-separated while rotating: the first is sent, all are accepted. Unset: derived from BOURSE_SECRET; a `--role` process without either refuses to start.',
+  },
+  {
+    name: 'BOURSE_INTERNAL_TLS_CA',
+    default: undefined,
+    description:
+      'Mutual TLS between processes: PEM file of the CA. With _CERT and _KEY, a `--role` service serves HTTPS and requires a client certificate signed by it, and clients present theirs.',
+  },
+  {
+    name: 'BOURSE_INTERNAL_TLS_CERT',
+    default: undefined,
+    description: "Mutual TLS: PEM file of this process's certificate (server and client).",
+  },
+  {
+    name: 'BOURSE_INTERNAL_TLS_KEY',
+    default: undefined,
+    description: "Mutual TLS: PEM file of this process's private key.",
+  },
+  {
+    name: 'BOURSE_METRICS_TOKEN',
+    default: undefined,
+    description:
+      'Bearer token(s) for `GET /metrics` (comma-separated; the internal token also works). Unset: only the internal token.',
+  },
 ];
 
 export class ConfigError extends Error {
@@ -157,7 +204,9 @@ export function loadConfig(env: Env = process.env): Config {
     if (raw === undefined) return undefined;
     const value = parse(raw);
     if (!(value instanceof Invalid)) return value;
-    problems.push(`${name}=${JSON.stringify(raw)}: ${value.expected}`);
+    // a secret's value never reaches an error message (they end up in logs)
+    const shown = /SECRET|TOKEN|PASSWORD/.test(name) ? '(hidden)' : JSON.stringify(raw);
+    problems.push(`${name}=${shown}: ${value.expected}`);
     return undefined;
   };
 
@@ -193,13 +242,36 @@ export function loadConfig(env: Env = process.env): Config {
           ? new Invalid("expected a port from 0 to 65535, or 'off'")
           : Number(raw),
     ),
+    internalTokens: read('BOURSE_INTERNAL_TOKEN', tokens),
+    internalTls: undefined as InternalTlsFiles | undefined,
+    metricsTokens: read('BOURSE_METRICS_TOKEN', tokens),
   };
+  const tlsFiles = {
+    ca: read('BOURSE_INTERNAL_TLS_CA', text),
+    cert: read('BOURSE_INTERNAL_TLS_CERT', text),
+    key: read('BOURSE_INTERNAL_TLS_KEY', text),
+  };
+  const tlsSet = Object.values(tlsFiles).filter((v) => v !== undefined).length;
+  if (tlsSet === 3) config.internalTls = tlsFiles as InternalTlsFiles;
+  else if (tlsSet > 0)
+    problems.push('BOURSE_INTERNAL_TLS_CA, _CERT and _KEY: set all three (mutual TLS) or none');
   if (problems.length > 0) throw new ConfigError(problems);
   // Every field is either valid or defaulted once no problem was found.
   return config as Config;
 }
 
 const text: Parse<string> = (raw) => raw;
+
+/** Comma-separated tokens (current first, then the next one while rotating), each long enough. */
+const tokens: Parse<string[]> = (raw) => {
+  const list = raw
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  return list.length > 0 && list.every((t) => t.length >= TOKEN_MIN_LENGTH && /^[\x21-\x7e]+$/.test(t))
+    ? list
+    : new Invalid(`expected comma-separated tokens of ${TOKEN_MIN_LENGTH}+ printable characters`);
+};
 
 function integer(min: number, max: number): Parse<number> {
   return (raw) => {

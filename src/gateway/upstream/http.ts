@@ -72,10 +72,22 @@ function headerRecord(init: RequestInit['headers']): Record<string, string> {
   return { ...(init as Record<string, string>) };
 }
 
-export function createInstancePool(url: string, connections: number): InstancePool {
+/** Mutual TLS to the services (BOURSE_INTERNAL_TLS_*): the CA to trust, and the certificate to present. */
+export interface UpstreamTls {
+  ca: string | Buffer;
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+export function createInstancePool(url: string, connections: number, tls?: UpstreamTls): InstancePool {
   const origin = new URL(url);
   const base = origin.pathname.replace(/\/+$/, '');
-  const pool = new Pool(origin.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+  const pool = new Pool(origin.origin, {
+    connections,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    ...(tls && { connect: { ca: tls.ca, cert: tls.cert, key: tls.key } }),
+  });
 
   async function send(request: RawRequest, attempt: Attempt, timeoutMs: number): Promise<RawResponse> {
     try {

@@ -24,6 +24,7 @@ import {
   nothingSent,
   type RawRequest,
   type RawResponse,
+  type UpstreamTls,
 } from './http.ts';
 
 export interface CallOptions {
@@ -87,10 +88,11 @@ export function createUpstream(
   config: GatewayConfig,
   logger: Logger,
   events: UpstreamEvents = {},
+  tls?: UpstreamTls,
 ): Upstream {
   if (urls.length === 0) throw new Error(`gateway: no URL for the ${name} service`);
   const instances: Instance[] = urls.map((url) => {
-    const pool = createInstancePool(url, config.upstreamConnections);
+    const pool = createInstancePool(url, config.upstreamConnections, tls);
     const breaker = createBreaker({
       name: `${name} ${url}`,
       errorPercent: config.breakerErrorPercent,

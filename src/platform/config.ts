@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { parseInternalTokens } from './http/forwarded-identity.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -264,10 +265,7 @@ const text: Parse<string> = (raw) => raw;
 
 /** Comma-separated tokens (current first, then the next one while rotating), each long enough. */
 const tokens: Parse<string[]> = (raw) => {
-  const list = raw
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean);
+  const list = parseInternalTokens(raw);
   return list.length > 0 && list.every((t) => t.length >= TOKEN_MIN_LENGTH && /^[\x21-\x7e]+$/.test(t))
     ? list
     : new Invalid(`expected comma-separated tokens of ${TOKEN_MIN_LENGTH}+ printable characters`);

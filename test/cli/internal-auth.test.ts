@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { type Running, start } from '../../src/cli/start.ts';
 import { loadConfig } from '../../src/platform/config.ts';
 import { createLogger } from '../../src/platform/logger.ts';
@@ -146,6 +147,43 @@ describe('internal APIs of `bourse start` (all-in-one, embedded defaults)', () =
     expect(balance.json()).toMatchObject({ cash: 0 });
     const exchange = await inject({ method: 'GET', url: '/internal/orders/exchange', headers: auth });
     expect(exchange.json()).toMatchObject({ marketHalted: false });
+  });
+
+  it("relays the gateway's WebSocket with the token; the internal port refuses one without it", async () => {
+    const post = (path: string, body: unknown) =>
+      fetch(`${running.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const user = {
+      username: 'wsuser',
+      email: 'wsuser@example.com',
+      password: 'correct horse battery staple',
+    };
+    expect((await post('/users', user)).status).toBe(201);
+    const login = await post('/auth/login', { username: user.username, password: user.password });
+    expect(login.status).toBe(200);
+    const { access_token } = (await login.json()) as { access_token: string };
+    const upgrade = (base: string) =>
+      new Promise<number>((resolve, reject) => {
+        const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/notifications/stream`, {
+          headers: { authorization: `Bearer ${access_token}` },
+        });
+        // the close handshake goes through the relay too: done when the client sees the close
+        ws.on('open', () => {
+          ws.on('close', () => resolve(101));
+          ws.close();
+        });
+        // with this listener, ending the refused request is ours to do (ws leaves it open)
+        ws.on('unexpected-response', (req, res) => {
+          req.destroy();
+          resolve(res.statusCode ?? 0);
+        });
+        ws.on('error', reject);
+      });
+    expect(await upgrade(running.url)).toBe(101);
+    expect(await upgrade(running.internal!.url)).toBe(401);
   });
 
   it('answers anonymous health and readiness on the internal port with up or down only', async () => {

@@ -115,6 +115,9 @@ export function requireInternalToken(
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     if (anonymous.has(req.url.split('?')[0] ?? '')) return;
     if (hasInternalToken(req.headers, accepted)) return;
+    // a refused WebSocket upgrade: the socket is nobody's once answered (the websocket plugin's own
+    // hooks, which would close it, never run), and an open one would hold up the server's close
+    if (req.headers.upgrade) reply.raw.once('finish', () => req.raw.socket.destroy());
     return reply.code(401).type('application/problem+json').send(INTERNAL_TOKEN_PROBLEM);
   });
 }

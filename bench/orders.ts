@@ -61,9 +61,7 @@ async function inBatches<T>(items: T[], width: number, fn: (item: T) => Promise<
 }
 
 async function setUp(url: string): Promise<void> {
-  const client = httpOrdersClient(url, {
-    fetch: (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as object), ...headers } }),
-  });
+  const client = httpOrdersClient(url, { internalToken: INTERNAL_TOKEN });
   for (const symbol of symbols)
     await client.addInstrument({
       symbol,

@@ -35,6 +35,7 @@ import { orderRoutes } from './routes/orders.ts';
 import { positionRoutes } from './routes/positions.ts';
 import { servicesProxy } from './service-proxy.ts';
 import { ordersCall, usersCall } from './services.ts';
+import type { UpstreamTls } from './upstream/http.ts';
 import { createUpstream, type Upstream } from './upstream/upstream.ts';
 import { validatorCompiler } from './validation.ts';
 import { registerWeb } from './web.ts';
@@ -46,6 +47,7 @@ export {
   gatewayConfigVariables,
   loadGatewayConfig,
 } from './config.ts';
+export type { UpstreamTls } from './upstream/http.ts';
 export type { Upstream } from './upstream/upstream.ts';
 
 export interface UpstreamUrls {
@@ -65,6 +67,13 @@ export interface GatewayDeps {
    * gateway to the users service, and the identity it forwards to market data and reporting
    */
   usersInternalToken: string;
+  /**
+   * tokens that unlock `/metrics` and `/readyz`'s details (as a bearer token, or the internal token
+   * header): BOURSE_METRICS_TOKEN and the accepted internal tokens. Default: the internal token.
+   */
+  opsTokens?: readonly string[];
+  /** undici connect options for every upstream (mutual TLS: ca, cert, key) */
+  tls?: UpstreamTls;
   cache: Cache;
   limiter: RateLimiter;
   /** invalidates cached quotes on md.trade.* / md.book.*; without it they simply expire */
@@ -99,7 +108,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     retry: (upstream: string) => metrics.retries.inc({ upstream }),
   };
   const make = (name: string, urls: string[]) => {
-    const upstream = createUpstream(name, urls, config, logger, events);
+    const upstream = createUpstream(name, urls, config, logger, events, deps.tls);
     for (const url of urls) {
       metrics.breaker.set({ upstream: name, instance: url }, 0);
       metrics.healthy.set({ upstream: name, instance: url }, 1);
@@ -113,7 +122,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     ...(deps.upstreams.reporting?.length && { reporting: make('reporting', deps.upstreams.reporting) }),
   };
 
-  const orders = ordersCall(upstreams.orders, config);
+  const orders = ordersCall(upstreams.orders, config, deps.usersInternalToken);
   const users = usersCall(upstreams.users, config, deps.usersInternalToken);
   const quotes = await createQuotes({ cache: deps.cache, bus: deps.bus, orders, config, metrics });
   const ctx: GatewayContext = {
@@ -161,6 +170,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     upstreams: Object.values(upstreams),
     required: [upstreams.orders, upstreams.users],
     metrics,
+    tokens: deps.opsTokens ?? [deps.usersInternalToken],
   });
   for (const routes of [accountRoutes, orderRoutes, positionRoutes, activityRoutes, marketDataRoutes]) {
     await routes(app, ctx);
@@ -184,10 +194,14 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     }),
   );
   if (deps.webRoot) await registerWeb(app, { root: deps.webRoot });
-  const webSockets = pipeWebSockets(app.server, {
-    '/notifications/stream': upstreams.users,
-    '/v1/market-data/stream': upstreams.marketData,
-  });
+  const webSockets = pipeWebSockets(
+    app.server,
+    {
+      '/notifications/stream': upstreams.users,
+      '/v1/market-data/stream': upstreams.marketData,
+    },
+    { internalToken: deps.usersInternalToken, tls: deps.tls },
+  );
   watchWsRelay(metrics, webSockets.stats);
   let closing: Promise<void> | undefined;
   // a request that was in flight when the close began ends its keep-alive connection with its

@@ -2,11 +2,12 @@
  * The users service's public routes, forwarded as they are (it validates and authorises them
  * itself; the gateway only rate-limits them, and adds the login limits). The documented routes
  * are listed for the OpenAPI document; a catch-all per prefix forwards routes added since.
- * `/internal/*` is never forwarded. The notifications WebSocket is piped through (ws-proxy.ts).
+ * `/internal/*` is never forwarded. Every forwarded request carries the internal token: the users
+ * service's server answers nothing without it. The notifications WebSocket is piped through (ws-proxy.ts).
  */
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
-import { FORWARDED_HEADERS } from '../platform/http/forwarded-identity.ts';
+import { FORWARDED_HEADERS, internalTokenHeader } from '../platform/http/forwarded-identity.ts';
 import type { RateLimiter } from '../platform/ratelimit/types.ts';
 import { DEVICE_HEADER, presentedDeviceToken } from '../services/users/client.ts';
 import type { GatewayConfig, RouteClass } from './config.ts';
@@ -91,7 +92,8 @@ const HOP_BY_HOP = new Set([
 
 export interface ProxyDeps {
   users: Upstream;
-  /** proves to the users service that the client address it is given comes from the gateway */
+  /** sent with every forwarded request (the users service's server requires it); it also proves that
+   * the client address it is given comes from the gateway */
   internalToken: string;
   limiter: RateLimiter;
   config: GatewayConfig;
@@ -185,7 +187,7 @@ export async function usersProxy(app: FastifyInstance, deps: ProxyDeps): Promise
   const handler = (req: FastifyRequest, reply: FastifyReply) =>
     forward(deps.users, req, reply, {
       ...deviceTokenHeader(req),
-      [FORWARDED_HEADERS.token]: deps.internalToken,
+      ...internalTokenHeader(deps.internalToken),
       [FORWARDED_HEADERS.clientAddress]: req.ip,
     });
 

@@ -2,7 +2,9 @@
  * The services' WebSockets (users: `/notifications/stream`; market data: `/v1/market-data/stream`),
  * each piped through to an instance of its service chosen by the balancer: the upgrade request is
  * replayed on a fresh connection and the two sockets are joined. Anything else that asks to
- * upgrade is refused.
+ * upgrade is refused. The replayed request carries the internal token (the services' servers
+ * require it) and never the client's own `x-bourse-*` headers; over TLS when the services serve
+ * it (mutual TLS).
  *
  * Slow readers are bounded end to end. A service cuts a reader off (4008) when its own WebSocket
  * buffer passes its bound, but it only sees that buffer grow if the relay stops reading for a
@@ -15,6 +17,9 @@
 import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { connect as connectTls } from 'node:tls';
+import { internalTokenHeader } from '../platform/http/forwarded-identity.ts';
+import type { UpstreamTls } from './upstream/http.ts';
 import type { Upstream } from './upstream/upstream.ts';
 
 export interface WsRelayOptions {
@@ -40,10 +45,11 @@ export function pipeWebSockets(
   server: { on(event: 'upgrade', l: (req: IncomingMessage, s: Duplex, head: Buffer) => void): unknown },
   /** stream path → the service that serves it (absent: not configured) */
   streams: Record<string, Pick<Upstream, 'pick'> | undefined>,
-  options: WsRelayOptions = {},
+  opts: { internalToken: string; tls?: UpstreamTls | undefined } & WsRelayOptions,
 ): { stats(): WsRelayStats; closeAll(): void } {
-  const highWater = options.highWaterBytes ?? DEFAULT_WS_HIGH_WATER_BYTES;
-  const stallMs = options.stallMs ?? DEFAULT_WS_STALL_MS;
+  const internal = Object.entries(internalTokenHeader(opts.internalToken)).map(([k, v]) => `${k}: ${v}`);
+  const highWater = opts.highWaterBytes ?? DEFAULT_WS_HIGH_WATER_BYTES;
+  const stallMs = opts.stallMs ?? DEFAULT_WS_STALL_MS;
   const stats: WsRelayStats = { open: 0, stalledClosed: 0, maxBufferedBytes: 0 };
   // a stream never ends by itself, and the server's close does not wait for upgraded sockets:
   // the gateway ends them when it closes, and clients reconnect to another gateway
@@ -80,10 +86,15 @@ export function pipeWebSockets(
       }, stallMs);
       stall.unref();
     };
-    const upstream: Socket = connect(Number(url.port || 80), url.hostname, () => {
+    const secure = url.protocol === 'https:';
+    const port = Number(url.port || (secure ? 443 : 80));
+    const onConnect = () => {
       const lines = [`GET ${url.pathname.replace(/\/+$/, '')}${req.url} HTTP/1.1`];
-      for (let i = 0; i < req.rawHeaders.length; i += 2)
-        lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        const name = req.rawHeaders[i] ?? '';
+        if (!name.toLowerCase().startsWith('x-bourse-')) lines.push(`${name}: ${req.rawHeaders[i + 1]}`);
+      }
+      lines.push(...internal);
       upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
       if (head.length > 0) upstream.write(head);
       // client → service: the services read whatever comes, so plain backpressure is enough
@@ -99,7 +110,10 @@ export function pipeWebSockets(
         }
       });
       upstream.on('end', () => socket.end());
-    });
+    };
+    const upstream: Socket = secure
+      ? connectTls({ port, host: url.hostname, ...opts.tls }, onConnect)
+      : connect(port, url.hostname, onConnect);
     socket.on('drain', () => {
       clearTimeout(stall);
       stall = undefined;

@@ -71,6 +71,41 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: ' ' })).toMatchObject({ databaseUrl: undefined, port: 8080 });
   });
 
+  it('reads the internal tokens (current first), mutual TLS files and metrics tokens', () => {
+    const current = 'c'.repeat(32);
+    const next = 'n'.repeat(40);
+    const config = loadConfig({
+      BOURSE_INTERNAL_TOKEN: `${current}, ${next}`,
+      BOURSE_INTERNAL_TLS_CA: '/tls/ca.pem',
+      BOURSE_INTERNAL_TLS_CERT: '/tls/orders.pem',
+      BOURSE_INTERNAL_TLS_KEY: '/tls/orders.key',
+      BOURSE_METRICS_TOKEN: 'm'.repeat(32),
+    });
+    expect(config.internalTokens).toEqual([current, next]);
+    expect(config.internalTls).toEqual({
+      ca: '/tls/ca.pem',
+      cert: '/tls/orders.pem',
+      key: '/tls/orders.key',
+    });
+    expect(config.metricsTokens).toEqual(['m'.repeat(32)]);
+  });
+
+  it('refuses a short internal token without echoing it, and half a TLS configuration', () => {
+    const err = (() => {
+      try {
+        loadConfig({ BOURSE_INTERNAL_TOKEN: 'short-token-value', BOURSE_INTERNAL_TLS_CA: '/tls/ca.pem' });
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('accepted');
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.problems).toHaveLength(2);
+    expect(err.message).toContain('BOURSE_INTERNAL_TOKEN=(hidden)');
+    expect(err.message).not.toContain('short-token-value');
+    expect(err.message).toContain('BOURSE_INTERNAL_TLS_CA, _CERT and _KEY');
+  });
+
   it('names every bad variable at once', () => {
     const bad = {
       PORT: '80a',

@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { parseInternalTokens } from './http/forwarded-identity.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -38,7 +39,26 @@ export interface Config {
   fixPort: number | null;
   /** how long a graceful stop lets requests in flight finish before ending them, ms */
   shutdownTimeoutMs: number;
+  /**
+   * the internal APIs' token(s): the first is sent, all are accepted (rotation); unset: derived from
+   * `secret` (and in the all-in-one process from the generated one)
+   */
+  internalTokens: string[] | undefined;
+  /** mutual TLS between processes: PEM file paths; all three or none */
+  internalTls: InternalTlsFiles | undefined;
+  /** bearer token(s) for `/metrics`; the internal token is accepted too */
+  metricsTokens: string[] | undefined;
 }
+
+export interface InternalTlsFiles {
+  /** CA that signed every process's certificate (servers require a client certificate it signed) */
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** Shortest token accepted: as long as the derived one's 32 random bytes in base64url. */
+export const TOKEN_MIN_LENGTH = 32;
 
 export interface ConfigVariable {
   name: string;
@@ -147,6 +167,34 @@ export const configVariables: readonly ConfigVariable[] = [
     description:
       'On SIGTERM/SIGINT, how long requests in flight may finish; then the gateway ends its upstream calls (they answer 503) and the process exits, at the latest 5 s later.',
   },
+  {
+    name: 'BOURSE_INTERNAL_TOKEN',
+    default: undefined,
+    description:
+      'Token every internal API (the services behind the gateway) requires, 32+ characters. Comma-separated while rotating: the first is sent, all are accepted. Unset: derived from BOURSE_SECRET; a `--role` process without either refuses to start.',
+  },
+  {
+    name: 'BOURSE_INTERNAL_TLS_CA',
+    default: undefined,
+    description:
+      'Mutual TLS between processes: PEM file of the CA. With _CERT and _KEY, a `--role` service serves HTTPS and requires a client certificate signed by it, and clients present theirs.',
+  },
+  {
+    name: 'BOURSE_INTERNAL_TLS_CERT',
+    default: undefined,
+    description: "Mutual TLS: PEM file of this process's certificate (server and client).",
+  },
+  {
+    name: 'BOURSE_INTERNAL_TLS_KEY',
+    default: undefined,
+    description: "Mutual TLS: PEM file of this process's private key.",
+  },
+  {
+    name: 'BOURSE_METRICS_TOKEN',
+    default: undefined,
+    description:
+      'Bearer token(s) for `GET /metrics` (comma-separated; the internal token also works). Unset: only the internal token.',
+  },
 ];
 
 export class ConfigError extends Error {
@@ -176,7 +224,9 @@ export function loadConfig(env: Env = process.env): Config {
     if (raw === undefined) return undefined;
     const value = parse(raw);
     if (!(value instanceof Invalid)) return value;
-    problems.push(`${name}=${JSON.stringify(raw)}: ${value.expected}`);
+    // a secret's value never reaches an error message (they end up in logs)
+    const shown = /SECRET|TOKEN|PASSWORD/.test(name) ? '(hidden)' : JSON.stringify(raw);
+    problems.push(`${name}=${shown}: ${value.expected}`);
     return undefined;
   };
 
@@ -217,7 +267,19 @@ export function loadConfig(env: Env = process.env): Config {
           : Number(raw),
     ),
     shutdownTimeoutMs: read('BOURSE_SHUTDOWN_TIMEOUT_MS', integer(1, 3_600_000)),
+    internalTokens: read('BOURSE_INTERNAL_TOKEN', tokens),
+    internalTls: undefined as InternalTlsFiles | undefined,
+    metricsTokens: read('BOURSE_METRICS_TOKEN', tokens),
   };
+  const tlsFiles = {
+    ca: read('BOURSE_INTERNAL_TLS_CA', text),
+    cert: read('BOURSE_INTERNAL_TLS_CERT', text),
+    key: read('BOURSE_INTERNAL_TLS_KEY', text),
+  };
+  const tlsSet = Object.values(tlsFiles).filter((v) => v !== undefined).length;
+  if (tlsSet === 3) config.internalTls = tlsFiles as InternalTlsFiles;
+  else if (tlsSet > 0)
+    problems.push('BOURSE_INTERNAL_TLS_CA, _CERT and _KEY: set all three (mutual TLS) or none');
   if (problems.length > 0) throw new ConfigError(problems);
   // two deployments on one server need two streams too: streams may not overlap in subjects
   if (config.natsPrefix !== undefined && !env.BOURSE_NATS_STREAM?.trim()) {
@@ -228,6 +290,14 @@ export function loadConfig(env: Env = process.env): Config {
 }
 
 const text: Parse<string> = (raw) => raw;
+
+/** Comma-separated tokens (current first, then the next one while rotating), each long enough. */
+const tokens: Parse<string[]> = (raw) => {
+  const list = parseInternalTokens(raw);
+  return list.length > 0 && list.every((t) => t.length >= TOKEN_MIN_LENGTH && /^[\x21-\x7e]+$/.test(t))
+    ? list
+    : new Invalid(`expected comma-separated tokens of ${TOKEN_MIN_LENGTH}+ printable characters`);
+};
 
 function integer(min: number, max: number): Parse<number> {
   return (raw) => {

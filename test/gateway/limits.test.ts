@@ -14,6 +14,7 @@ import { describeWith, serviceUrl } from '../support/services.ts';
 import {
   bearer,
   expectProblem,
+  OPS,
   PASSWORD,
   type Services,
   startGateway,
@@ -82,7 +83,7 @@ describeWith(['postgres', 'redis'], 'rate limits shared on Redis', () => {
     expect(
       (await gateways[0]!.app.inject({ method: 'GET', url: '/v2/orders', headers: auth })).statusCode,
     ).toBe(200);
-    const metrics = await gateways[0]!.app.inject({ method: 'GET', url: '/metrics' });
+    const metrics = await gateways[0]!.app.inject({ method: 'GET', url: '/metrics', headers: OPS });
     expect(metrics.body).toMatch(/bourse_gateway_rate_limited_total\{class="orders"\} 1/);
     // the WebSocket relay's counters (the slow-reader bound) are exported too
     expect(metrics.body).toMatch(/bourse_gateway_ws_relay_max_buffered_bytes \d+/);

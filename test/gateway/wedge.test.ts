@@ -11,7 +11,7 @@ import { UpstreamRequestInvalid } from '../../src/gateway/upstream/upstream.ts';
 import { makePostgresDb } from '../support/db.ts';
 import { scoped } from '../support/lifecycle.ts';
 import { describeWithPostgres } from '../support/services.ts';
-import { expectProblem, type Stack, startStack, type TestUser, unique } from './stack.ts';
+import { expectProblem, INTERNAL_TOKEN, type Stack, startStack, type TestUser, unique } from './stack.ts';
 
 const BAD_KEY = 'ключ-1';
 
@@ -90,7 +90,7 @@ describeWithPostgres('gateway: bad header values never wedge it', () => {
 
   it('refuses a bad header in the upstream layer before sending: no retry, no breaker count, no lost connection', async () => {
     // past the edge's validation, straight into the gateway's own orders upstream
-    const orders = ordersCall(stack.gateway.upstreams.orders, stack.gateway.config);
+    const orders = ordersCall(stack.gateway.upstreams.orders, stack.gateway.config, INTERNAL_TOKEN);
     const retriesBefore = await retries();
     for (let i = 0; i < 1_000; i++) {
       const call = orders<unknown>(`bad-${i}`, true, (c) =>

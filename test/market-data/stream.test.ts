@@ -409,10 +409,7 @@ forEachDb('market-data: WebSocket stream', (makeDb) => {
       relayStats = pipeWebSockets(
         relay,
         { '/v1/market-data/stream': { pick: () => mdBase } },
-        {
-          highWaterBytes: HIGH_WATER,
-          stallMs,
-        },
+        { internalToken: 'relay-test-token', highWaterBytes: HIGH_WATER, stallMs },
       );
       await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
       relayUrl = `ws://127.0.0.1:${(relay.address() as AddressInfo).port}/v1/market-data/stream`;

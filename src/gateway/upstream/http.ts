@@ -129,10 +129,23 @@ function headerRecord(init: RequestInit['headers']): Record<string, string> {
   return { ...(init as Record<string, string>) };
 }
 
-export function createInstancePool(url: string, connections: number): InstancePool {
+/** Mutual TLS to the services (BOURSE_INTERNAL_TLS_*): the CA to trust, and the certificate to present. */
+export interface UpstreamTls {
+  ca: string | Buffer;
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+export function createInstancePool(url: string, connections: number, tls?: UpstreamTls): InstancePool {
   const origin = new URL(url);
   const base = origin.pathname.replace(/\/+$/, '');
-  const newPool = () => new Pool(origin.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+  const newPool = () =>
+    new Pool(origin.origin, {
+      connections,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      ...(tls && { connect: { ca: tls.ca, cert: tls.cert, key: tls.key } }),
+    });
   let pool = newPool();
   /** aborted by `abort()`: ends every request of this pool, waiting ones included */
   const shutdown = new AbortController();

@@ -31,6 +31,7 @@ import {
   type RawRequest,
   type RawResponse,
   type Unsendable,
+  type UpstreamTls,
 } from './http.ts';
 
 export interface CallOptions {
@@ -110,10 +111,11 @@ export function createUpstream(
   config: GatewayConfig,
   logger: Logger,
   events: UpstreamEvents = {},
+  tls?: UpstreamTls,
 ): Upstream {
   if (urls.length === 0) throw new Error(`gateway: no URL for the ${name} service`);
   const instances: Instance[] = urls.map((url) => {
-    const pool = createInstancePool(url, config.upstreamConnections);
+    const pool = createInstancePool(url, config.upstreamConnections, tls);
     const breaker = createBreaker({
       name: `${name} ${url}`,
       errorPercent: config.breakerErrorPercent,

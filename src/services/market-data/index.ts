@@ -16,6 +16,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Bus, Unsubscribe } from '../../platform/bus/types.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/types.ts';
+import type { InternalTokens } from '../../platform/http/forwarded-identity.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { OrdersClient } from '../orders/client.ts';
 import { subjects as ordersSubjects } from '../orders/events.ts';
@@ -70,8 +71,8 @@ export interface MarketDataServiceDeps {
   logger: Logger;
   orders: OrdersClient;
   users: UsersClient;
-  /** the shared token the gateway sends with forwarded identities */
-  internalToken: string;
+  /** the shared token the gateway sends with forwarded identities (several while rotating) */
+  internalToken: InternalTokens;
   config?: MarketDataConfig;
 }
 

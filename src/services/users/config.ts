@@ -28,6 +28,11 @@ export interface UsersConfig {
    * `<dataDir>/secret` (mode 0600). With neither, the service refuses to start.
    */
   dataDir?: string;
+  /**
+   * BOURSE_INTERNAL_TOKEN: the tokens /internal routes accept (current and next while rotating; the
+   * first is the service's `internalToken`). Default: one derived from the secret.
+   */
+  internalTokens?: readonly string[];
   /** access JWT lifetime; default 900 (15 min) */
   accessTtlSec?: number;
   /** one refresh token's lifetime (each rotation issues a new one); default 14 days */

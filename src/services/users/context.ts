@@ -35,7 +35,8 @@ export interface UsersContext {
   inbox: Inbox;
   alerts: Alerts;
   hub: PushHub;
-  internalToken: string;
+  /** accepted on /internal routes: the one derived from the secret, or the configured list */
+  internalTokens: readonly string[];
 }
 
 export const nowDate = (ctx: { clock: Clock }): Date => new Date(ctx.clock.now());

@@ -27,7 +27,7 @@ export function lockedProblem(retryAfterSec: number) {
 export function loginClientOf(ctx: UsersContext, req: FastifyRequest, user: UserRow | null): LoginClient {
   const forwarded = req.headers[FORWARDED_HEADERS.clientAddress];
   const address =
-    typeof forwarded === 'string' && forwarded !== '' && hasInternalToken(req.headers, ctx.internalToken)
+    typeof forwarded === 'string' && forwarded !== '' && hasInternalToken(req.headers, ctx.internalTokens)
       ? forwarded
       : req.ip;
   const deviceId = user

@@ -84,6 +84,9 @@ export async function createUsersService(deps: UsersServiceDeps): Promise<UsersS
   const config = resolveConfig(deps.config);
   const secret = await resolveSecret(deps.config, logger);
   const derived = deriveKeys(secret);
+  const internalTokens = deps.config.internalTokens?.length
+    ? deps.config.internalTokens
+    : [derived.internalToken];
 
   const keys = createKeyRing({
     db,
@@ -141,7 +144,7 @@ export async function createUsersService(deps: UsersServiceDeps): Promise<UsersS
     inbox,
     alerts,
     hub,
-    internalToken: derived.internalToken,
+    internalTokens,
   };
 
   const unsubscribe = await Promise.all([
@@ -198,7 +201,7 @@ export async function createUsersService(deps: UsersServiceDeps): Promise<UsersS
       await app.register(plugin, { prefix: opts.prefix ?? '' });
     },
     client: createInProcessClient(ctx),
-    internalToken: derived.internalToken,
+    internalToken: internalTokens[0]!,
     rotateSigningKey: () => keys.rotate(true),
     async idle() {
       await inbox.idle();

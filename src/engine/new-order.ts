@@ -165,7 +165,7 @@ export function newOrder(e: Engine, c: NewOrderCommand): RejectReason | null {
     createdAt: e.ts,
     qty,
     price,
-    stopPrice: hasStopPrice ? stopPrice : 0,
+    stopPrice,
     limit,
     position: isBuy ? null : account.positions.get(book.symbol)!,
     orderClass,
@@ -174,6 +174,7 @@ export function newOrder(e: Engine, c: NewOrderCommand): RejectReason | null {
     trailBps,
     activationPrice,
   });
+  o.hwm = hwm;
   register(e, o);
   const legOrders: Order[] = [];
   for (let k = 0; k < legs.length; k++) {

@@ -135,6 +135,11 @@ export interface NewOrderCommand {
   stopLoss?: StopLossLeg;
 }
 
+/** How many ids a new order takes: its own and its legs' (the ids right after it). */
+export function idsTaken(c: Pick<NewOrderCommand, 'takeProfit' | 'stopLoss'>): number {
+  return 1 + (c.takeProfit === undefined ? 0 : 1) + (c.stopLoss === undefined ? 0 : 1);
+}
+
 export interface StopLossLeg {
   stopPrice?: number;
   price?: number;

@@ -103,6 +103,7 @@ export function createPublisher(
           case 'accepted':
           case 'expired':
           case 'triggered':
+          case 'released':
             exec(seq, ts, e.type, e.order, {});
             break;
           case 'canceled':

@@ -327,6 +327,11 @@ export interface ReleasedEvent {
   type: 'released';
   order: OrderView;
 }
+/** A trailing stop's high-water mark moved (or it reached its activation price): new hwm and stop price. */
+export interface TrailedEvent {
+  type: 'trailed';
+  order: OrderView;
+}
 export interface TriggeredEvent {
   type: 'triggered';
   order: OrderView;
@@ -383,6 +388,7 @@ export type EngineEvent =
   | ReplacedEvent
   | TriggeredEvent
   | ReleasedEvent
+  | TrailedEvent
   | BookChangedEvent
   | BalanceChangedEvent
   | PositionChangedEvent

@@ -74,12 +74,12 @@ export function runTriggered(e: Engine): void {
 }
 
 /**
- * A new working order that is not a plain taker: a stop joins its queue (or triggers at once), a
- * trailing stop starts tracking (or waits for its activation price), anything else meets the book.
+ * A new working order: a stop joins its queue (or triggers at once), a trailing stop starts
+ * tracking (or waits for its activation price), anything else meets the book.
  */
 export function startWorking(e: Engine, o: Order): void {
   if (o.orderType === 'trailing_stop') {
-    startTrailing(o);
+    if (!o.book.trailing.has(o)) startTrailing(o);
     hold(e, o);
     if (o.level !== null && stopHolds(o.isBuy, o.stopPrice, o.book.referencePrice)) {
       removeStop(o);
@@ -90,10 +90,11 @@ export function startWorking(e: Engine, o: Order): void {
   else addStop(o);
 }
 
-/** A released exit leg starts working, as if it had just been accepted. */
+/** A released exit leg starts working, as if it had just been accepted (a trailing one from the price now). */
 function startLeg(e: Engine, o: Order): void {
   o.status = 'new';
   o.updatedAt = e.ts;
+  if (o.orderType === 'trailing_stop') startTrailing(o);
   e.events.push({ type: 'released', order: orderView(o) });
   startWorking(e, o);
 }

@@ -86,7 +86,8 @@
  *
  * EVENTS, per command, in order: `rejected` (alone: a rejected command changes nothing), or
  * accepted / replaced / canceled / triggered / released, then per trade: `trade` (tradeId from nextTradeId),
- * `fill` of the maker, `fill` of the taker (order snapshots after the fill), interleaved with any
+ * `fill` of the maker, `fill` of the taker (order snapshots after the fill), `trailed` per trailing
+ * stop the trade moved, interleaved with any
  * self-trade cancels and remainder cancels as they happen; `expired` on close; then, aggregated once
  * per command: `book_changed` per touched level (final qty and order count; qty 0 = gone),
  * `balance` per account whose cash or reserved changed, `position` per changed position, each with

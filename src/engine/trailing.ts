@@ -16,6 +16,7 @@
  * highest stop it can start with, the one of the activation price.
  */
 import { hold } from './accounts.ts';
+import { orderView } from './context.ts';
 import type { Book, Engine, Order } from './model.ts';
 import { buyCollar, trailingLimit, trailStop } from './risk.ts';
 import { addStop, removeStop } from './stops.ts';
@@ -58,15 +59,17 @@ export function trackTrade(e: Engine, book: Book, price: number): void {
       continue;
     }
     o.hwm = price;
-    const stop = trailStop(book, isBuy, o.trailPrice, o.trailBps, price);
-    if (stop === o.stopPrice && o.level !== null) continue;
-    if (o.level !== null) removeStop(o);
-    o.stopPrice = stop;
     o.updatedAt = e.ts;
-    addStop(o);
-    if (isBuy) {
-      o.limit = buyCollar(book, stop);
-      hold(e, o);
+    const stop = trailStop(book, isBuy, o.trailPrice, o.trailBps, price);
+    if (stop !== o.stopPrice || o.level === null) {
+      if (o.level !== null) removeStop(o);
+      o.stopPrice = stop;
+      addStop(o);
+      if (isBuy) {
+        o.limit = buyCollar(book, stop);
+        hold(e, o);
+      }
     }
+    e.events.push({ type: 'trailed', order: orderView(o) });
   }
 }

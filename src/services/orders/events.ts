@@ -43,6 +43,8 @@ export type ExecKind =
   | 'triggered'
   /** a bracket's / oto's exit leg starts working: its entry filled */
   | 'released'
+  /** a trailing stop's high-water mark and stop price moved */
+  | 'trailed'
   | 'rejected';
 
 export interface ExecMessage {

@@ -505,6 +505,7 @@ export function buildBatchRows(batch: readonly SequencedCommand[], exchange: Com
         case 'replaced':
         case 'triggered':
         case 'released':
+        case 'trailed':
           orders.set(e.order.id, { view: e.order, seq, cancelReason: null });
           break;
         case 'canceled':

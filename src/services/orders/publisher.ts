@@ -104,6 +104,7 @@ export function createPublisher(
           case 'expired':
           case 'triggered':
           case 'released':
+          case 'trailed':
             exec(seq, ts, e.type, e.order, {});
             break;
           case 'canceled':

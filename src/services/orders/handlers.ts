@@ -7,7 +7,13 @@
  * waiting for the projection to reach everything committed so far (`fresh`): a caller always
  * reads its own acknowledged writes. Book depth comes from the committed book view.
  */
-import type { Command, EngineEvent, OrderView, SessionState } from '../../domain/exchange.ts';
+import {
+  type Command,
+  type EngineEvent,
+  idsTaken,
+  type OrderView,
+  type SessionState,
+} from '../../domain/exchange.ts';
 import type { Queryable } from '../../platform/db/types.ts';
 import type { OrdersClient } from './client.ts';
 import type { CommittedBook } from './committed-book.ts';
@@ -122,6 +128,12 @@ export function createHandlers(ctx: HandlerContext): OrdersClient {
       stopPrice: r.stopPrice,
       postOnly: r.postOnly,
       selfTradePrevention: r.selfTradePrevention,
+      trailPrice: r.trailPrice,
+      trailBps: r.trailBps,
+      activationPrice: r.activationPrice,
+      orderClass: r.orderClass,
+      takeProfit: r.takeProfit,
+      stopLoss: r.stopLoss,
     });
     const key = r.clientOrderId === undefined ? undefined : idempotencyKeys.order(account, r.clientOrderId);
     const out = await apply(
@@ -144,7 +156,16 @@ export function createHandlers(ctx: HandlerContext): OrdersClient {
     const id = (entry.command as { id: number }).id;
     if (entry.rejectReason !== null) throw rejection(entry.rejectReason, id);
     const last = lastViewOf(entry.events, id)!;
-    return { order: toOrder(last.view, r.clientOrderId ?? null, null, last.cancelReason), replayed: false };
+    const order = toOrder(last.view, r.clientOrderId ?? null, null, last.cancelReason);
+    if (order.orderClass !== undefined) {
+      // the legs took the ids after the entry's
+      order.legs = [];
+      for (let k = 1; k < idsTaken(r); k++) {
+        const leg = lastViewOf(entry.events, id + k);
+        if (leg) order.legs.push(toOrder(leg.view, null, null, leg.cancelReason));
+      }
+    }
+    return { order, replayed: false };
   }
 
   /**
@@ -250,6 +271,8 @@ export function createHandlers(ctx: HandlerContext): OrdersClient {
           qty: r.qty,
           price: r.price,
           stopPrice: r.stopPrice,
+          trailPrice: r.trailPrice,
+          trailBps: r.trailBps,
         }),
       );
     },

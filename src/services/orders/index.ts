@@ -102,7 +102,7 @@ interface Views {
 async function viewsOf(db: Db, engine: Exchange): Promise<Views> {
   const { rows } = await db.query<{ id: number; client_order_id: string }>(
     `SELECT id, client_order_id FROM orders
-      WHERE status IN ('new', 'partially_filled') AND client_order_id IS NOT NULL`,
+      WHERE status IN ('held', 'new', 'partially_filled') AND client_order_id IS NOT NULL`,
   );
   return {
     book: committedBookOf(engine),

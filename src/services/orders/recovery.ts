@@ -13,7 +13,7 @@
  * (`compareDerivedTables`, on start by default): trading on top of state nobody can explain is
  * the one thing an exchange must not do.
  */
-import type { ExchangeConfig, OrderView } from '../../domain/exchange.ts';
+import { type ExchangeConfig, idsTaken, type OrderView } from '../../domain/exchange.ts';
 import type { CreateExchange, Exchange, ExchangeState } from '../../engine/api.ts';
 import type { Queryable } from '../../platform/db/types.ts';
 import { createIdempotencyWindow } from './idempotency.ts';
@@ -103,7 +103,7 @@ async function replayInto(
     let clientOrderId: string | null = null;
     let key = entry.idempotencyKey;
     if (command.type === 'new_order') {
-      lastOrderId = Math.max(lastOrderId, command.id);
+      lastOrderId = Math.max(lastOrderId, command.id + idsTaken(command) - 1);
       clientOrderId = (command as { clientOrderId?: string }).clientOrderId ?? null;
       if (clientOrderId !== null) key = idempotencyKeys.order(command.account, clientOrderId);
     }
@@ -275,8 +275,9 @@ export async function compareDerivedTables(
 
   const orders = await db.query<OrderViewRow>(
     `SELECT id, account, symbol, side, type, tif, qty, filled_qty, price, stop_price, post_only, status,
-            triggered, filled_notional, fees, created_at, updated_at
-       FROM orders WHERE status IN ('new', 'partially_filled')`,
+            triggered, filled_notional, fees, created_at, updated_at, order_class, parent_id, trail_price,
+            trail_bps, hwm, activation_price
+       FROM orders WHERE status IN ('held', 'new', 'partially_filled')`,
   );
   compareKeyed(
     'open order',
@@ -361,6 +362,12 @@ function normalizeOrder(o: OrderView): OrderView {
     fees: o.fees,
     created_at: new Date(o.createdAt),
     updated_at: new Date(o.updatedAt),
+    order_class: o.orderClass ?? 'simple',
+    parent_id: o.parentId ?? null,
+    trail_price: o.trailPrice ?? 0,
+    trail_bps: o.trailBps ?? 0,
+    hwm: o.hwm ?? 0,
+    activation_price: o.activationPrice ?? 0,
   });
 }
 

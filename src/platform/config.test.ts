@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       natsStream: 'BOURSE',
       logLevel: 'info',
       demo: true,
+      demoRate: 5,
       seed: 42,
       commitMaxBatch: 2000,
       fixPort: 9878,
@@ -24,6 +25,8 @@ describe('loadConfig', () => {
         snapshotIntervalMs: 300_000,
         idempotencyWindowMs: 86_400_000,
         idempotencyMaxKeys: 1_000_000,
+        journalRetain: 100_000,
+        archiveDir: expect.stringMatching(/\/data\/journal-archive$/),
       },
     });
   });
@@ -58,6 +61,12 @@ describe('loadConfig', () => {
       fixPort: null,
     });
     expect(loadConfig({ BOURSE_FIX_PORT: '0' }).fixPort).toBe(0);
+    expect(
+      loadConfig({ BOURSE_JOURNAL_RETAIN: 'all', BOURSE_ARCHIVE_DIR: '/srv/archive', BOURSE_DEMO_RATE: '50' }),
+    ).toMatchObject({ demoRate: 50, orders: { journalRetain: null, archiveDir: '/srv/archive' } });
+    expect(loadConfig({ BOURSE_JOURNAL_RETAIN: '0' }).orders.journalRetain).toBe(0);
+    expect(() => loadConfig({ BOURSE_JOURNAL_RETAIN: '7d' })).toThrow(/BOURSE_JOURNAL_RETAIN/);
+    expect(() => loadConfig({ BOURSE_DEMO_RATE: '0' })).toThrow(/BOURSE_DEMO_RATE/);
     expect(loadConfig({ DATABASE_URL: '', PORT: ' ' })).toMatchObject({ databaseUrl: undefined, port: 8080 });
   });
 

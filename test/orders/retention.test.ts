@@ -11,7 +11,6 @@ import { createExchange } from '../../src/engine/index.ts';
 import { createMemoryBus } from '../../src/platform/bus/memory.ts';
 import type { Db } from '../../src/platform/db/types.ts';
 import { listSegments, readArchive } from '../../src/services/orders/archive.ts';
-import type { OrdersClient } from '../../src/services/orders/client.ts';
 import {
   createOrdersService,
   DEFAULT_EXCHANGE_CONFIG,
@@ -23,7 +22,8 @@ import {
 } from '../../src/services/orders/index.ts';
 import { as, fakeUsers, getJson, reportingApp, user } from '../reporting/support.ts';
 import { forEachDb } from '../support/db.ts';
-import { count, fund, listAcme, logger, MID, prng, SYMBOL, testClock } from './support/service.ts';
+import { count, fund, listAcme, logger, testClock } from './support/service.ts';
+import { TRADERS, trade } from './support/trading.ts';
 
 // one clock across restarts: retention compares entry times with "now"
 const clock = testClock();
@@ -32,35 +32,7 @@ const startService = (db: Db, config: OrdersServiceConfig) =>
 
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 
-const ACCOUNTS = ['r0', 'r1', 'r2', 'r3'];
-
-/** Seeded resting and crossing limit orders, some cancelled, in concurrent waves. */
-export async function trade(client: OrdersClient, seed: number, waves: number): Promise<void> {
-  const rnd = prng(seed);
-  for (let w = 0; w < waves; w++) {
-    await Promise.all(
-      Array.from({ length: 8 }, async (_, i) => {
-        const account = ACCOUNTS[Math.floor(rnd() * ACCOUNTS.length)]!;
-        const side = rnd() < 0.5 ? ('buy' as const) : ('sell' as const);
-        const crossing = rnd() < 0.4;
-        const away = 1 + Math.floor(rnd() * 10);
-        const price = side === 'buy' ? MID + (crossing ? 3 : -away) : MID - (crossing ? 3 : -away);
-        const { order } = await client.submitOrder(account, {
-          symbol: SYMBOL,
-          side,
-          type: 'limit',
-          tif: 'gtc',
-          qty: 1 + Math.floor(rnd() * 40),
-          price,
-          clientOrderId: `s${seed}-${w}-${i}`,
-        });
-        if (rnd() < 0.2 && (order.status === 'new' || order.status === 'partially_filled'))
-          // a concurrent wave may have filled it meanwhile: "order not open" is fine
-          await client.cancelOrder(account, order.id).catch(() => {});
-      }),
-    );
-  }
-}
+const ACCOUNTS = TRADERS;
 
 const options = (archiveDir: string) => ({
   createExchange,

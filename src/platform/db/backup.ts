@@ -48,7 +48,7 @@ const FETCH = 2000;
 const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 /** The schema's tables, each after the tables its foreign keys point to. */
-async function tablesInOrder(tx: Queryable): Promise<string[]> {
+export async function tablesInOrder(tx: Queryable): Promise<string[]> {
   const { rows: tables } = await tx.query<{ name: string }>(
     `SELECT tablename AS name FROM pg_tables
       WHERE schemaname = current_schema() AND tablename <> 'schema_migrations' ORDER BY tablename`,
@@ -165,6 +165,9 @@ export async function restoreDatabase(
 
   let rows = 0;
   await db.transaction(async (tx) => {
+    // rows the migrations seed (a default brokerage, …) come from the backup like the rest
+    const tables = await tablesInOrder(tx);
+    if (tables.length > 0) await tx.exec(`TRUNCATE ${tables.map(quote).join(', ')}`);
     let table: string | null = null;
     let batch: string[] = [];
     const flush = async (): Promise<void> => {

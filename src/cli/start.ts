@@ -51,7 +51,8 @@ export const clusterVariables: { name: string; default: string | undefined; desc
   {
     name: 'BOURSE_URL',
     default: undefined,
-    description: '`bourse import`: the running Bourse to send to. Unset: http://localhost:$PORT.',
+    description:
+      '`bourse import` and `bourse backup` (on PGlite): the running Bourse to talk to. Unset: http://localhost:$PORT.',
   },
 ];
 

@@ -136,6 +136,9 @@ export async function startDemoMarket(options: DemoMarketOptions): Promise<DemoM
 
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
+  // every book is quoted once before the doors open, then symbols take turns
+  await Promise.all(states.map((st) => stepSymbol(venue, rng, st, tickMs * states.length)));
+
   let turn = 0;
   const tick = async () => {
     if (stopped) return;

@@ -62,7 +62,11 @@ describe('loadConfig', () => {
     });
     expect(loadConfig({ BOURSE_FIX_PORT: '0' }).fixPort).toBe(0);
     expect(
-      loadConfig({ BOURSE_JOURNAL_RETAIN: 'all', BOURSE_ARCHIVE_DIR: '/srv/archive', BOURSE_DEMO_RATE: '50' }),
+      loadConfig({
+        BOURSE_JOURNAL_RETAIN: 'all',
+        BOURSE_ARCHIVE_DIR: '/srv/archive',
+        BOURSE_DEMO_RATE: '50',
+      }),
     ).toMatchObject({ demoRate: 50, orders: { journalRetain: null, archiveDir: '/srv/archive' } });
     expect(loadConfig({ BOURSE_JOURNAL_RETAIN: '0' }).orders.journalRetain).toBe(0);
     expect(() => loadConfig({ BOURSE_JOURNAL_RETAIN: '7d' })).toThrow(/BOURSE_JOURNAL_RETAIN/);

@@ -36,6 +36,8 @@ forEachDb('orders: backup and restore', (makeDb) => {
     await listAcme(service.client);
     await fund(service.client, ACCOUNTS);
     await trade(service.client, 11, 20);
+    // a snapshot in the backup (more are taken while it runs, every 200 commands)
+    await service.snapshot();
 
     // orders keep coming while the backup runs
     let trading = true;

@@ -13,6 +13,7 @@ import { createOrdersService, httpOrdersClient, type OrdersService } from '../se
 import { createReportingService, type ReportingService } from '../services/reporting/index.ts';
 import { createHttpUsersClient, type UsersClient } from '../services/users/client.ts';
 import { createUsersService, ensureAdmin, type UsersService } from '../services/users/index.ts';
+import { takeBackup } from './backup.ts';
 import { addDemoFeeds } from './demo/feeds.ts';
 import { type DemoMarket, startDemoMarket } from './demo/market-maker.ts';
 import { DEMO_NEWS_SYMBOLS, NEWSROOM_PATH, registerNewsroom } from './demo/newsroom.ts';
@@ -51,7 +52,8 @@ export const clusterVariables: { name: string; default: string | undefined; desc
   {
     name: 'BOURSE_URL',
     default: undefined,
-    description: '`bourse import`: the running Bourse to send to. Unset: http://localhost:$PORT.',
+    description:
+      '`bourse import` and `bourse backup` (on PGlite): the running Bourse to talk to. Unset: http://localhost:$PORT.',
   },
 ];
 
@@ -140,7 +142,13 @@ async function startRole(
   let orders: OrdersService | undefined;
   let users: UsersService | undefined;
   if (platform && (role === 'all' || role === 'orders')) {
-    const o = await createOrdersService({ db: platform.db, bus: platform.bus, clock: systemClock, logger });
+    const o = await createOrdersService({
+      db: platform.db,
+      bus: platform.bus,
+      clock: systemClock,
+      logger,
+      config: { journalRetain: config.orders.journalRetain, archiveDir: config.orders.archiveDir },
+    });
     closers.push(() => o.close());
     orders = o;
   }
@@ -311,6 +319,8 @@ async function startRole(
     bus: platform?.bus,
     config: { ...loadGatewayConfig(env), shutdownTimeoutMs: config.shutdownTimeoutMs },
     webRoot: WEB_ROOT,
+    // all-in-one: the process that owns the database (the only one that may open a PGlite folder)
+    ...(platform && role === 'all' && { backup: (out, file) => takeBackup(platform.db, out, file) }),
   });
   closers.push(() => gateway.close());
   // the demo market is set up before the doors open, so the first page already shows a market
@@ -322,6 +332,7 @@ async function startRole(
     const demo: DemoMarket = await startDemoMarket({
       venue: ordersVenue(orders.client),
       seed: config.seed,
+      rate: config.demoRate,
       onError: (err) => logger.warn({ err }, 'demo market step failed'),
     });
     // stopped first: closers run in reverse

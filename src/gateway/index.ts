@@ -29,7 +29,7 @@ import { usersProxy } from './proxy.ts';
 import { createQuotes } from './quotes.ts';
 import { accountRoutes } from './routes/account.ts';
 import { activityRoutes } from './routes/activities.ts';
-import { adminRoutes } from './routes/admin.ts';
+import { type AdminDeps, adminRoutes } from './routes/admin.ts';
 import { marketDataRoutes } from './routes/market-data.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { positionRoutes } from './routes/positions.ts';
@@ -81,6 +81,8 @@ export interface GatewayDeps {
   config?: GatewayConfigInput;
   /** the built web terminal (web/dist), served at `/`; without it, no terminal routes */
   webRoot?: string;
+  /** the database backup behind GET /v1/admin/backup (all-in-one only; see routes/admin.ts) */
+  backup?: AdminDeps['backup'];
 }
 
 export interface Gateway {
@@ -175,7 +177,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   for (const routes of [accountRoutes, orderRoutes, positionRoutes, activityRoutes, marketDataRoutes]) {
     await routes(app, ctx);
   }
-  await adminRoutes(app, ctx, { upstreams: Object.values(upstreams) });
+  await adminRoutes(app, ctx, { upstreams: Object.values(upstreams), backup: deps.backup });
   await app.register(async (scope) =>
     usersProxy(scope, {
       users: upstreams.users,

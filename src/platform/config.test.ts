@@ -16,6 +16,7 @@ describe('loadConfig', () => {
       natsPrefix: undefined,
       logLevel: 'info',
       demo: true,
+      demoRate: 5,
       seed: 42,
       commitMaxBatch: 2000,
       fixPort: 9878,
@@ -26,6 +27,8 @@ describe('loadConfig', () => {
         snapshotIntervalMs: 300_000,
         idempotencyWindowMs: 86_400_000,
         idempotencyMaxKeys: 1_000_000,
+        journalRetain: 100_000,
+        archiveDir: expect.stringMatching(/\/data\/journal-archive$/),
       },
     });
   });
@@ -68,6 +71,16 @@ describe('loadConfig', () => {
       natsStream: 'BOURSE_eu_staging',
     });
     expect(loadConfig({ BOURSE_NATS_PREFIX: 'b', BOURSE_NATS_STREAM: 'MINE' }).natsStream).toBe('MINE');
+    expect(
+      loadConfig({
+        BOURSE_JOURNAL_RETAIN: 'all',
+        BOURSE_ARCHIVE_DIR: '/srv/archive',
+        BOURSE_DEMO_RATE: '50',
+      }),
+    ).toMatchObject({ demoRate: 50, orders: { journalRetain: null, archiveDir: '/srv/archive' } });
+    expect(loadConfig({ BOURSE_JOURNAL_RETAIN: '0' }).orders.journalRetain).toBe(0);
+    expect(() => loadConfig({ BOURSE_JOURNAL_RETAIN: '7d' })).toThrow(/BOURSE_JOURNAL_RETAIN/);
+    expect(() => loadConfig({ BOURSE_DEMO_RATE: '0' })).toThrow(/BOURSE_DEMO_RATE/);
     expect(loadConfig({ DATABASE_URL: '', PORT: ' ' })).toMatchObject({ databaseUrl: undefined, port: 8080 });
   });
 

@@ -21,6 +21,8 @@ export interface Config {
   natsPrefix: string | undefined;
   logLevel: LogLevel;
   demo: boolean;
+  /** commands a second the demo's traders send, about */
+  demoRate: number;
   seed: number;
   commitMaxBatch: number;
   /** the orders service's journal, snapshots and idempotency window (read by it from the environment too) */
@@ -30,6 +32,10 @@ export interface Config {
     snapshotIntervalMs: number;
     idempotencyWindowMs: number;
     idempotencyMaxKeys: number;
+    /** journal commands kept in the table behind the newest (older ones archived); null: all */
+    journalRetain: number | null;
+    /** Absolute. Where archived journal segments go. */
+    archiveDir: string;
   };
   /** master secret for token and key encryption; embedded default: generated into dataDir */
   secret: string | undefined;
@@ -108,6 +114,12 @@ export const configVariables: readonly ConfigVariable[] = [
   },
   { name: 'LOG_LEVEL', default: 'info', description: `Log level: ${LOG_LEVELS.join(', ')}.` },
   { name: 'BOURSE_DEMO', default: 'on', description: "Demo market with simulated traders: 'on' or 'off'." },
+  {
+    name: 'BOURSE_DEMO_RATE',
+    default: '5',
+    description:
+      'About how many orders a second (new, replace, cancel) the demo traders send across all symbols; at 5 the idle demo grows the data folder by about 300 MB a day (README, Operations).',
+  },
   { name: 'BOURSE_SEED', default: '42', description: 'Seed of the demo market, so a run can be reproduced.' },
   {
     name: 'BOURSE_COMMIT_MAX_BATCH',
@@ -142,6 +154,18 @@ export const configVariables: readonly ConfigVariable[] = [
     default: '1000000',
     description:
       'Most idempotency keys the orders service holds in memory; keys beyond it (within the window) are looked up in the database.',
+  },
+  {
+    name: 'BOURSE_JOURNAL_RETAIN',
+    default: '100000',
+    description:
+      "Orders journal commands kept in the database behind the newest; older ones, once a kept snapshot covers them and they are older than the idempotency window, move to gzip'd segment files in BOURSE_ARCHIVE_DIR ('all': never).",
+  },
+  {
+    name: 'BOURSE_ARCHIVE_DIR',
+    default: undefined,
+    description:
+      'Where archived orders journal segments go (read by `bourse verify` and audits, never by recovery). Unset: BOURSE_DATA_DIR/journal-archive.',
   },
   {
     name: 'BOURSE_SECRET',
@@ -248,6 +272,7 @@ export function loadConfig(env: Env = process.env): Config {
     demo: read('BOURSE_DEMO', (raw) =>
       raw === 'on' ? true : raw === 'off' ? false : new Invalid("expected 'on' or 'off'"),
     ),
+    demoRate: read('BOURSE_DEMO_RATE', integer(1, 10_000)),
     seed: read('BOURSE_SEED', integer(0, Number.MAX_SAFE_INTEGER)),
     commitMaxBatch: read('BOURSE_COMMIT_MAX_BATCH', integer(1, 100_000)),
     orders: {
@@ -256,6 +281,14 @@ export function loadConfig(env: Env = process.env): Config {
       snapshotIntervalMs: read('BOURSE_SNAPSHOT_INTERVAL_MS', integer(0, Number.MAX_SAFE_INTEGER)),
       idempotencyWindowMs: read('BOURSE_IDEMPOTENCY_WINDOW_MS', integer(0, Number.MAX_SAFE_INTEGER)),
       idempotencyMaxKeys: read('BOURSE_IDEMPOTENCY_MAX_KEYS', integer(1, 100_000_000)),
+      journalRetain: read('BOURSE_JOURNAL_RETAIN', (raw) =>
+        raw === 'all'
+          ? null
+          : integer(0, Number.MAX_SAFE_INTEGER)(raw) instanceof Invalid
+            ? new Invalid("expected a number of commands, or 'all'")
+            : Number(raw),
+      ),
+      archiveDir: resolve(read('BOURSE_ARCHIVE_DIR', text) ?? join(dataDir, 'journal-archive')),
     },
     secret: read('BOURSE_SECRET', (raw) => (raw.length >= 32 ? raw : new Invalid('at least 32 characters'))),
     adminPassword: read('BOURSE_ADMIN_PASSWORD', text),

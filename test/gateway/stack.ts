@@ -5,7 +5,12 @@
  */
 import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
-import { createGateway, type Gateway, type GatewayConfigInput } from '../../src/gateway/index.ts';
+import {
+  createGateway,
+  type Gateway,
+  type GatewayConfigInput,
+  type GatewayDeps,
+} from '../../src/gateway/index.ts';
 import { createMemoryBus } from '../../src/platform/bus/memory.ts';
 import type { Bus } from '../../src/platform/bus/types.ts';
 import { createMemoryCache } from '../../src/platform/cache/memory.ts';
@@ -123,7 +128,13 @@ export const bearer = (token: string): Record<string, string> => ({ authorizatio
 
 export async function startGateway(
   services: Services,
-  opts: { config?: GatewayConfigInput; cache?: Cache; limiter?: RateLimiter; ordersUrls?: string[] } = {},
+  opts: {
+    config?: GatewayConfigInput;
+    cache?: Cache;
+    limiter?: RateLimiter;
+    ordersUrls?: string[];
+    backup?: GatewayDeps['backup'];
+  } = {},
 ): Promise<Gateway> {
   return createGateway({
     logger,
@@ -133,12 +144,18 @@ export async function startGateway(
     limiter: opts.limiter ?? createMemoryRateLimiter(),
     bus: services.bus,
     config: { ...RELAXED, ...opts.config },
+    backup: opts.backup,
   });
 }
 
 export async function startStack(
   db: Db,
-  opts: { config?: GatewayConfigInput; cache?: Cache; limiter?: RateLimiter } = {},
+  opts: {
+    config?: GatewayConfigInput;
+    cache?: Cache;
+    limiter?: RateLimiter;
+    backup?: GatewayDeps['backup'];
+  } = {},
 ): Promise<Stack> {
   const services = await startServices(db);
   const cache = opts.cache ?? createMemoryCache();

@@ -33,6 +33,7 @@ import type {
   SessionState,
   ShareTransferRequest,
   ShareTransferResult,
+  StorageStatus,
 } from './model.ts';
 import { OrdersApiError, type Problem, problem } from './problems.ts';
 
@@ -59,6 +60,8 @@ export interface OrdersClient {
   depth(symbol: string, levels?: number): Promise<BookDepth>;
   instruments(): Promise<Instrument[]>;
   exchangeStatus(): Promise<ExchangeStatus>;
+  /** journal and snapshot disk use, lags, retention and the last backup (operator status) */
+  storageStatus(): Promise<StorageStatus>;
 
   // admin
   addInstrument(spec: InstrumentSpec): Promise<Instrument>;
@@ -163,6 +166,7 @@ export function httpOrdersClient(baseUrl: string, options: HttpOrdersClientOptio
     depth: (symbol, levels) => call('GET', `/symbols/${seg(symbol)}/book`, { query: { levels } }),
     instruments: () => call('GET', '/instruments'),
     exchangeStatus: () => call('GET', '/exchange'),
+    storageStatus: () => call('GET', '/storage'),
     addInstrument: (spec) => call('POST', '/admin/instruments', { body: spec }),
     halt: (request) => call('POST', '/admin/halt', { body: request }),
     setSession: (state) => call('POST', '/admin/session', { body: { state } }),

@@ -32,6 +32,7 @@ import type {
   PageQuery,
   ReplaceRequest,
   ShareTransferRequest,
+  StorageStatus,
 } from './model.ts';
 import { idempotencyKeyReused, notFound, orderNotFound, rejection } from './problems.ts';
 import * as q from './queries.ts';
@@ -48,6 +49,8 @@ export interface HandlerContext {
   fresh(): Promise<void>;
   /** a key's command that memory no longer holds but the window still covers: its seq, or null */
   findOldKey(kind: KeyKind, account: string, key: string): Promise<number | null>;
+  /** the journal, snapshots, lags and last backup, for the operator status */
+  storageStatus(): Promise<StorageStatus>;
 }
 
 /** Drops undefined fields: the journal (jsonb) would drop them anyway, and intent comparison must agree. */
@@ -364,6 +367,7 @@ export function createHandlers(ctx: HandlerContext): OrdersClient {
 
     instruments: async () => q.instruments(db),
     exchangeStatus,
+    storageStatus: () => ctx.storageStatus(),
 
     addInstrument: async (spec: InstrumentSpec): Promise<Instrument> => {
       const s = validators.instrument<InstrumentSpec>(spec);

@@ -200,6 +200,31 @@ export interface ExchangeStatus {
   lastSeq: number;
 }
 
+/** The orders service's storage, as the operator status shows it (storage-status.ts). */
+export interface StorageStatus {
+  journal: {
+    /** table and indexes, bytes on disk */
+    bytes: number;
+    /** the oldest entry still in the table (null: none) */
+    firstSeq: number | null;
+    rows: number;
+    /** entries up to here were archived (retention.ts) to archiveDir */
+    archivedSeq: number;
+    archiveDir: string;
+  };
+  snapshots: {
+    bytes: number;
+    count: number;
+    lastSeq: number | null;
+    lastTakenAt: string | null;
+    lastAgeMs: number | null;
+  };
+  seqs: { committed: number; projected: number; published: number };
+  /** journal entries committed but not yet in the derived tables / not yet sent on the bus */
+  lag: { projection: number; outbox: number };
+  lastBackup: { takenAt: string; journalSeq: number; bytes: number; file: string } | null;
+}
+
 export interface DepthLevel {
   price: number;
   qty: number;

@@ -387,6 +387,32 @@ export const exchangeStatusResponse = obj({
   lastSeq: int,
 });
 
+const nullableInt = { type: ['integer', 'null'] } as const;
+export const storageStatusResponse = obj({
+  journal: obj({
+    bytes: int,
+    firstSeq: nullableInt,
+    rows: int,
+    archivedSeq: int,
+    archiveDir: { type: 'string' },
+  }),
+  snapshots: obj({
+    bytes: int,
+    count: int,
+    lastSeq: nullableInt,
+    lastTakenAt: nullableString,
+    lastAgeMs: nullableInt,
+  }),
+  seqs: obj({ committed: int, projected: int, published: int }),
+  lag: obj({ projection: int, outbox: int }),
+  lastBackup: {
+    anyOf: [
+      { type: 'null' },
+      obj({ takenAt: { type: 'string' }, journalSeq: int, bytes: int, file: { type: 'string' } }),
+    ],
+  },
+});
+
 const level = obj({ price: int, qty: int, orders: int });
 export const depthResponse = obj({
   symbol: { type: 'string' },

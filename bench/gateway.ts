@@ -1,208 +1,317 @@
 /**
- * `npm run bench:gateway` — the public API end to end on loopback: autocannon (in a worker
- * thread) → gateway (auth, rate limiting, validation, decimal conversion, balancing, breaker) →
- * HTTP → orders service → sequencer → group commit on PostgreSQL → ack, all on this machine.
- * Authentication and rate limiting are on, with the limits raised for the run (the bench measures
- * the machinery, not the policy). The orders and users services listen on an internal loopback
- * port, the gateway on another, as `bourse start` composes them.
+ * `npm run bench:gateway` — the public HTTP API of the platform as `bourse start` composes it: the
+ * real CLI in a child process, every service on (orders, users, market data consolidating and
+ * streaming, reporting, FIX) and the demo market running, driven open-loop from a worker thread
+ * of this process. Once on the embedded default (PGlite, in-memory cache and rate limits), once on
+ * PostgreSQL + Redis (Redis token buckets and cache).
  *
- * Workloads, one after the other:
- *   orders  POST /v2/orders, alternating non-crossing GTC limit buys and sells (each one journaled
- *           and committed before its 200), with a bearer token (verified once, then cached);
- *   quotes  GET /market-data?symbols=BENCH (top of book, depth and last trade), served from the
- *           gateway's cache (in memory: the embedded default).
+ * Accounts: BENCH_ACCOUNTS investors (default 1,000) register through the API and log in, each
+ * with its own access token; the demo pays each its paper cash, and an admin transfer gives each
+ * shares of its "home" symbol. BENCH_SYMBOLS instruments (default 20) are listed through the admin
+ * API. Rate limiting is on, as users run it, with every bucket raised to 1,000,000/s
+ * (BOURSE_RATE_*) so that the limits are not what is measured.
  *
- * Environment: BENCH_SECONDS (per workload, default 10), BENCH_WARMUP_SECONDS (default 2),
- * BENCH_CONNECTIONS (default 64), BENCH_DATABASE_URL / DATABASE_URL (admin connection used to create
- * and drop a scratch database; default postgres://postgres@127.0.0.1:5432/postgres).
+ * Two sweeps per backend (bench/lib/load: fixed arrival rate, latency from the scheduled send
+ * time, stop once p99 > 50 ms or errors / overload answers appear):
+ *   orders  POST /v2/orders, the order mix of bench/lib/load/order-mix.ts over all accounts and
+ *           symbols: two in three passive GTC buys that rest, one in three IOC sells that trade;
+ *   quotes  GET /market-data?symbols=X (best bid/ask, depth, last trade), one symbol per request,
+ *           from the gateway's cache, each request with one of the accounts' tokens.
  *
- * Prints a table, then as the last line:
- *   {"orders":{"reqPerSec":N,"p99ms":N},"quotes":{"reqPerSec":N,"p99ms":N}}
- * Targets on a 2-core machine (reported, not asserted): ≥ 8,000 orders/s with p99 ≤ 25 ms,
- * ≥ 25,000 quote reads/s.
+ * Environment: BENCH_RATES (orders/s, default 100,200,500,1000,…,40000), BENCH_QUOTE_RATES (reads/s,
+ * default 1000,2000,5000,10000,20000,40000), BENCH_STEP_SECONDS (default 5), BENCH_WARMUP_SECONDS
+ * (default 1), BENCH_CONNECTIONS (default 256), BENCH_STOP_P99_MS
+ * (stop a sweep past this p99; default 50, the knee's limit), BENCH_BACKENDS (default "pglite,postgres"),
+ * BENCH_DATABASE_URL / DATABASE_URL (admin connection for a scratch database), BENCH_REDIS_URL
+ * (default redis://127.0.0.1:6379), BENCH_PLOT_DIR (default bench/results); and BENCH_PRIME_SECONDS,
+ * BENCH_GENERATORS (bench/lib/load/sweep.ts).
+ *
+ * Prints a table per backend and workload, then as the last line:
+ *   {"gateway":{"postgres":{"orders":{"knee":N,"p99msAtKnee":N,"curve":[…]},"quotes":{…}},"pglite":{…}}}
  */
-import autocannon from 'autocannon';
-import Fastify from 'fastify';
-import pg from 'pg';
-import { createGateway } from '../src/gateway/index.ts';
-import { createMemoryBus } from '../src/platform/bus/memory.ts';
-import { createMemoryCache } from '../src/platform/cache/memory.ts';
-import { systemClock } from '../src/platform/clock.ts';
-import { migrate } from '../src/platform/db/migrate.ts';
-import { openPostgres } from '../src/platform/db/postgres.ts';
-import { createLogger } from '../src/platform/logger.ts';
-import { createMemoryRateLimiter } from '../src/platform/ratelimit/memory.ts';
-import { createOrdersService } from '../src/services/orders/index.ts';
-import { createUsersService } from '../src/services/users/index.ts';
-import { fmtInt, formatTable } from './lib/table.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BourseProcess, startBourse } from './lib/bourse-process.ts';
+import { dollars, REFERENCE_PRICE_CENTS } from './lib/load/order-mix.ts';
+import { curvesSvg, curveTable, writePlot } from './lib/load/report.ts';
+import { type Curve, curveJson, sweep, sweepSettingsFromEnv } from './lib/load/sweep.ts';
+import type { GatewayContext } from './lib/load/workloads/gateway-orders.ts';
+import {
+  ADMIN_URL,
+  NotDurableError,
+  requireDurablePostgres,
+  withScratchDatabase,
+} from './lib/scratch-postgres.ts';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const ADMIN_URL =
-  process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const SYMBOL = 'BENCH';
-const PASSWORD = 'bench pass phrase 2026';
-const UNLIMITED = { capacity: 1_000_000_000, refillPerSec: 1_000_000_000 };
+const BACKENDS = (process.env.BENCH_BACKENDS ?? 'pglite,postgres').split(',').map((s) => s.trim());
+const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 1_000);
+const SYMBOLS = Number(process.env.BENCH_SYMBOLS ?? 20);
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SECRET = 'bench-gateway-secret-0123456789abcdef-not-for-production';
+const ADMIN_PASSWORD = 'bench operator pass phrase 2026';
+const PASSWORD = 'bench investor pass phrase 2026';
+const UNLIMITED = '1000000/1000000';
+const SHARES = 1_000_000;
 
-interface Figures {
-  name: string;
-  reqPerSec: number;
-  p50ms: number;
-  p99ms: number;
-  maxMs: number;
-  ok: number;
-  failed: number;
-}
+const settings = sweepSettingsFromEnv();
+const quoteSettings = {
+  ...settings,
+  rates: process.env.BENCH_QUOTE_RATES
+    ? sweepSettingsFromEnv({ ...process.env, BENCH_RATES: process.env.BENCH_QUOTE_RATES }).rates
+    : [1_000, 2_000, 5_000, 10_000, 20_000, 40_000],
+};
+const symbols = Array.from({ length: SYMBOLS }, (_, k) => `LOAD${String(k).padStart(2, '0')}`);
+const ORDERS = new URL('./lib/load/workloads/gateway-orders.ts', import.meta.url).href;
+const QUOTES = new URL('./lib/load/workloads/gateway-quotes.ts', import.meta.url).href;
 
-function run(name: string, opts: autocannon.Options, seconds: number): Promise<Figures> {
-  return new Promise((resolve, reject) => {
-    autocannon({ ...opts, duration: seconds, connections: CONNECTIONS, workers: 1 }, (err, r) => {
-      if (err) return reject(err);
-      resolve({
-        name,
-        reqPerSec: r.requests.average,
-        p50ms: r.latency.p50,
-        p99ms: r.latency.p99,
-        maxMs: r.latency.max,
-        ok: r['2xx'],
-        failed: r.non2xx + r.errors + r.timeouts,
-      });
+async function call<T>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(base + path, {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
     });
-  });
-}
-
-async function withScratchDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
-  const name = `bench_gateway_${process.pid}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  try {
-    return await fn(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    const text = await res.text();
+    if (res.ok) return (text ? JSON.parse(text) : undefined) as T;
+    // set-up only: an upstream still starting answers 503 for a moment
+    if (res.status === 503 && attempt < 20) {
+      await new Promise((r) => setTimeout(r, 250));
+      continue;
+    }
+    throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
   }
 }
 
-async function main(): Promise<void> {
-  const logger = createLogger({ level: 'warn' });
-  const results = await withScratchDatabase(async (url) => {
-    const db = await openPostgres({ connectionString: url });
-    await migrate(db);
-    const bus = createMemoryBus({ logger });
-    const internal = Fastify({ logger: false });
-    const orders = await createOrdersService({ db, bus, clock: systemClock, logger });
-    const users = await createUsersService({
-      db,
-      bus,
-      clock: systemClock,
-      logger: internal.log,
-      config: { secret: 'bench-secret-that-is-long-enough-0123456789' },
-    });
-    await orders.register(internal);
-    await users.register(internal);
-    internal.get('/healthz', async () => ({ status: 'ok' }));
-    const internalUrl = await internal.listen({ port: 0, host: '127.0.0.1' });
-
-    const cache = createMemoryCache();
-    const limiter = createMemoryRateLimiter();
-    const gateway = await createGateway({
-      logger,
-      upstreams: { orders: [internalUrl], users: [internalUrl] },
-      usersInternalToken: users.internalToken,
-      cache,
-      limiter,
-      bus,
-      config: { rateLimits: { orders: UNLIMITED, reads: UNLIMITED, login: UNLIMITED } },
-    });
-    const gatewayUrl = await gateway.app.listen({ port: 0, host: '127.0.0.1' });
-
-    try {
-      await orders.client.addInstrument({
-        symbol: SYMBOL,
-        tickSize: 1,
-        lotSize: 1,
-        minQty: 1,
-        maxQty: 1_000_000,
-        priceBandBps: 0,
-        collarBps: 1000,
-        referencePrice: 10_000,
-      });
-      const reg = await gateway.app.inject({
-        method: 'POST',
-        url: '/users',
-        payload: { username: 'bencher', email: 'bencher@example.com', password: PASSWORD },
-      });
-      const userId = (reg.json() as { id: string }).id;
-      const login = await gateway.app.inject({
-        method: 'POST',
-        url: '/auth/login',
-        payload: { username: 'bencher', password: PASSWORD },
-      });
-      const token = (login.json() as { access_token: string }).access_token;
-      await orders.client.deposit(userId, { amount: 1_000_000_000_00 });
-      await orders.client.transferShares(userId, { symbol: SYMBOL, qty: 10_000_000, cost: 1_000_000_000_00 });
-
-      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-      const order = (side: 'buy' | 'sell', price: string) => ({
-        method: 'POST' as const,
-        path: '/v2/orders',
-        headers,
-        body: JSON.stringify({
-          symbol: SYMBOL,
-          qty: '1',
-          side,
-          type: 'limit',
-          time_in_force: 'gtc',
-          limit_price: price,
-        }),
-      });
-      const ordersOpts = { url: gatewayUrl, requests: [order('buy', '99.00'), order('sell', '101.00')] };
-      const quotesOpts = { url: `${gatewayUrl}/market-data?symbols=${SYMBOL}`, headers };
-
-      if (WARMUP_SECONDS > 0) await run('warmup', ordersOpts, WARMUP_SECONDS);
-      const ordersResult = await run('orders', ordersOpts, SECONDS);
-      if (WARMUP_SECONDS > 0) await run('warmup', quotesOpts, WARMUP_SECONDS);
-      const quotesResult = await run('quotes', quotesOpts, SECONDS);
-      return [ordersResult, quotesResult];
-    } finally {
-      await gateway.close();
-      await internal.close();
-      await users.close();
-      await orders.close();
-      await bus.close();
-      await db.close();
-    }
-  });
-
-  console.log(
-    `gateway bench: ${SECONDS} s per workload, ${CONNECTIONS} connections, auth + rate limiting on, PostgreSQL\n`,
-  );
-  console.log(
-    formatTable(
-      ['workload', 'req/s', 'p50 ms', 'p99 ms', 'max ms', '2xx', 'failed'],
-      results.map((r) => [
-        r.name,
-        fmtInt(r.reqPerSec),
-        r.p50ms,
-        r.p99ms,
-        r.maxMs,
-        fmtInt(r.ok),
-        fmtInt(r.failed),
-      ]),
-    ),
-  );
-  const [o, q] = results as [Figures, Figures];
-  console.log(
-    JSON.stringify({
-      orders: { reqPerSec: Math.round(o.reqPerSec), p99ms: o.p99ms },
-      quotes: { reqPerSec: Math.round(q.reqPerSec), p99ms: q.p99ms },
-    }),
-  );
+async function inBatches<T, R>(
+  items: T[],
+  width: number,
+  fn: (item: T, k: number) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = [];
+  for (let k = 0; k < items.length; k += width)
+    out.push(...(await Promise.all(items.slice(k, k + width).map((item, j) => fn(item, k + j)))));
+  return out;
 }
 
-await main();
+/** Lists the symbols, registers and logs in the accounts, gives each its home shares; returns tokens. */
+async function setUp(base: string): Promise<string[]> {
+  const t0 = performance.now();
+  const admin = (
+    await call<{ access_token: string }>(base, 'POST', '/auth/login', {
+      username: 'admin',
+      password: ADMIN_PASSWORD,
+    })
+  ).access_token;
+  for (const symbol of symbols)
+    await call(
+      base,
+      'POST',
+      '/v1/admin/instruments',
+      {
+        symbol,
+        reference_price: dollars(REFERENCE_PRICE_CENTS),
+        price_band_pct: 20,
+        collar_pct: 20,
+      },
+      admin,
+    );
+  const names = Array.from({ length: ACCOUNTS }, (_, k) => `load${String(k).padStart(5, '0')}`);
+  // password hashing (argon2id) is the cost here; a few at a time keep both cores busy
+  const accounts = await inBatches(names, 8, async (username) => {
+    const { id } = await call<{ id: string }>(base, 'POST', '/users', {
+      username,
+      email: `${username}@bench.example.com`,
+      password: PASSWORD,
+    });
+    const { access_token } = await call<{ access_token: string }>(base, 'POST', '/auth/login', {
+      username,
+      password: PASSWORD,
+    });
+    return { id, token: access_token };
+  });
+  process.stderr.write(
+    `  ${ACCOUNTS} accounts registered and logged in (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`,
+  );
+  await inBatches(accounts, 32, async ({ id }, k) =>
+    call(
+      base,
+      'POST',
+      '/v1/admin/transfers',
+      {
+        account_id: id,
+        symbol: symbols[k % SYMBOLS],
+        qty: SHARES,
+        cost: dollars(SHARES * REFERENCE_PRICE_CENTS),
+      },
+      admin,
+    ),
+  );
+  // the demo's paper cash arrives by a bus event after registration: wait until every account has it
+  const deadline = Date.now() + 60_000;
+  let unfunded = accounts;
+  while (unfunded.length > 0) {
+    const cash = await inBatches(unfunded, 32, ({ token }) =>
+      call<{ cash: string }>(base, 'GET', '/v2/account', undefined, token),
+    );
+    unfunded = unfunded.filter((_, k) => Number(cash[k]!.cash) <= 0);
+    if (unfunded.length === 0) break;
+    if (Date.now() > deadline) throw new Error(`${unfunded.length} accounts never got their demo paper cash`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  process.stderr.write(
+    `  shares transferred, paper cash arrived (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`,
+  );
+  return accounts.map((a) => a.token);
+}
+
+/** How many of the symbols have traded (last trade in their market data). */
+async function symbolsTraded(base: string, token: string): Promise<number> {
+  const r = await call<{ snapshots: Record<string, { latest_trade?: unknown }> }>(
+    base,
+    'GET',
+    `/market-data?symbols=${symbols.join(',')}`,
+    undefined,
+    token,
+  );
+  return Object.values(r.snapshots).filter((s) => s.latest_trade).length;
+}
+
+interface BackendResult {
+  orders: Curve;
+  quotes: Curve;
+  note: string;
+}
+
+async function measure(backend: string, env: Record<string, string>): Promise<BackendResult> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'bourse-bench-gateway-'));
+  let server: BourseProcess | undefined;
+  try {
+    server = await startBourse('all', {
+      BOURSE_DATA_DIR: dataDir,
+      BOURSE_SECRET: SECRET,
+      BOURSE_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      BOURSE_DEMO: 'on',
+      BOURSE_FIX_PORT: '0',
+      BOURSE_RATE_ORDERS: UNLIMITED,
+      BOURSE_RATE_READS: UNLIMITED,
+      BOURSE_RATE_LOGIN: UNLIMITED,
+      BOURSE_RATE_LOGIN_IP: UNLIMITED,
+      BOURSE_RATE_LOGIN_USER: UNLIMITED,
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      NATS_URL: '',
+      ...env,
+    });
+    process.stderr.write(
+      `bench:gateway ${backend}: bourse start pid ${server.pid} at ${server.url}; setting up…\n`,
+    );
+    const tokens = await setUp(server.url);
+    const context: GatewayContext = { tokens, symbols };
+    // what the process burns with no requests at all (demo market, feeds, projector, session checks)
+    const idle0 = await server.cpuMs();
+    await new Promise((r) => setTimeout(r, 3_000));
+    const idlePct = ((await server.cpuMs()) - idle0) / 30;
+    const cpu0 = await server.cpuMs();
+    const cpuMs = () => server!.cpuMs();
+    const orders = await sweep(
+      `${backend} orders`,
+      { url: server.url, workload: ORDERS, context },
+      settings,
+      cpuMs,
+    );
+    const traded = await symbolsTraded(server.url, tokens[0]!);
+    const quotes = await sweep(
+      `${backend} quotes`,
+      { url: server.url, workload: QUOTES, context },
+      quoteSettings,
+      cpuMs,
+    );
+    const cpu = ((await server.cpuMs()) - cpu0) / 1000;
+    return {
+      orders,
+      quotes,
+      note: `${backend}: ${traded} of ${SYMBOLS} symbols traded during the order sweep; the bourse process used ${cpu.toFixed(0)} CPU-seconds over both sweeps, and ${idlePct.toFixed(0)} % of a core idle (no requests; demo market, feeds, projector)`,
+    };
+  } finally {
+    await server?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<number> {
+  const notes: string[] = [];
+  if (BACKENDS.includes('postgres')) {
+    try {
+      notes.push(
+        `postgres: ${await requireDurablePostgres(ADMIN_URL)}, scratch database; Redis ${REDIS_URL} (token buckets, cache)`,
+      );
+    } catch (err) {
+      if (!(err instanceof NotDurableError)) throw err;
+      console.error(`bench:gateway: ${err.message}`);
+      return 1;
+    }
+  }
+  const results: Record<string, BackendResult> = {};
+  for (const backend of BACKENDS) {
+    if (backend === 'postgres') {
+      results.postgres = await withScratchDatabase('bourse_bench_gateway', async (url) => {
+        await requireDurablePostgres(url);
+        return measure('postgres', { DATABASE_URL: url, REDIS_URL });
+      });
+    } else if (backend === 'pglite') {
+      notes.push(
+        'pglite: the embedded default (PGlite in a temporary BOURSE_DATA_DIR, in-memory cache and token buckets)',
+      );
+      results.pglite = await measure('pglite', {});
+    } else throw new Error(`BENCH_BACKENDS: unknown backend '${backend}' (postgres, pglite)`);
+  }
+
+  console.log(
+    `\nbench:gateway — bourse start (all services, demo on), public API, open loop; ${ACCOUNTS} accounts each with ` +
+      `its own token, ${SYMBOLS} symbols, a third of the orders trading; rate limits on at ${UNLIMITED} per bucket; ` +
+      `${settings.stepSeconds} s per step after ${settings.warmupSeconds} s warm-up, ${settings.connections} connections; ` +
+      `${cpus().length}× ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}\n`,
+  );
+  for (const [name, r] of Object.entries(results)) {
+    console.log(curveTable(`${name} — orders (POST /v2/orders)`, r.orders));
+    console.log(curveTable(`${name} — quotes (GET /market-data, cached)`, r.quotes));
+  }
+  for (const note of [...notes, ...Object.values(results).map((r) => r.note)]) console.log(note);
+  const byCurve = (pick: (r: BackendResult) => Curve) =>
+    Object.fromEntries(Object.entries(results).map(([name, r]) => [name, pick(r)]));
+  const plots = [
+    await writePlot(
+      'gateway-orders.svg',
+      curvesSvg(
+        'bench:gateway — orders through the public API, p99 vs achieved',
+        byCurve((r) => r.orders),
+      ),
+    ),
+    await writePlot(
+      'gateway-quotes.svg',
+      curvesSvg(
+        'bench:gateway — cached quote reads, p99 vs achieved',
+        byCurve((r) => r.quotes),
+      ),
+    ),
+  ];
+  console.log(`plots: ${plots.join(', ')}\n`);
+  const json: Record<string, { orders: ReturnType<typeof curveJson>; quotes: ReturnType<typeof curveJson> }> =
+    {};
+  for (const [name, r] of Object.entries(results))
+    json[name] = { orders: curveJson(r.orders), quotes: curveJson(r.quotes) };
+  console.log(JSON.stringify({ gateway: json }));
+  return 0;
+}
+
+process.exitCode = await main();

@@ -1,269 +1,157 @@
 /**
- * `npm run bench:orders` — the orders service end to end in-process: handlers → sequencer →
- * engine → group commit → ack, with 64 concurrent submitters each waiting for its ack (i.e. for
- * the commit) before sending the next order. Durability is on: PostgreSQL keeps
- * synchronous_commit = on (checked and printed), PGlite is file-backed in a temp directory.
+ * `npm run bench:orders` — the orders service alone, in its own process (`bourse start --role
+ * orders`), driven open-loop over its internal HTTP API, on PostgreSQL and on the embedded PGlite.
  *
- * Workload (seeded): one symbol around a mid of $100.00; per submitter a random mix of
- *   60% passive GTC limits 1..50 ticks away from mid (rest on the book),
- *   15% crossing IOC limits 5 ticks through mid (trade, remainder canceled),
- *   25% cancels of one of the submitter's own resting orders (a new order when it has none),
- * all with client order ids (so every order also pays for its idempotency key).
- * "orders/s" counts acknowledged order messages (new orders and cancels), each one journaled
- * and committed; new orders alone are reported beside it.
+ * Open loop: a generator in a worker thread sends orders at a fixed rate whatever the replies do
+ * and measures each one from its scheduled send time (bench/lib/load). A sweep raises the rate step
+ * by step and stops once p99 passes 50 ms or errors / overload answers appear; the knee is the
+ * highest achieved rate with p99 ≤ 50 ms and neither.
  *
- * Environment: BENCH_SECONDS (measured, default 10), BENCH_WARMUP_SECONDS (default 2),
- * BENCH_SUBMITTERS (default 64), BENCH_DATABASE_URL / DATABASE_URL (an admin connection used to
- * create and drop a scratch database; default postgres://postgres@127.0.0.1:5432/postgres),
- * BENCH_BACKENDS (default "postgres,pglite").
+ * Workload (bench/lib/load/order-mix.ts): BENCH_ACCOUNTS accounts (default 1,000) over
+ * BENCH_SYMBOLS symbols (default 20); two orders in three are passive GTC buys that rest, one in
+ * three an IOC sell that trades with the best resting buy. Each is journaled and committed before
+ * its answer (synchronous_commit and fsync must be on: the bench refuses to run otherwise).
  *
- * Prints a table, then a last line of JSON:
- *   {"postgres":{"ordersPerSec":N,"p50ms":N,"p99ms":N},"pglite":{"ordersPerSec":N,"p50ms":N,"p99ms":N}}
+ * Environment: BENCH_RATES (orders/s, comma-separated; default 100,200,500,1000,…,40000),
+ * BENCH_STEP_SECONDS (measured per step, default 5), BENCH_WARMUP_SECONDS (per step, default 1),
+ * BENCH_CONNECTIONS (keep-alive connections, default 256), BENCH_STOP_P99_MS (stop the sweep past this p99;
+ * default 50, the knee's limit), BENCH_BACKENDS (default
+ * "postgres,pglite"), BENCH_DATABASE_URL / DATABASE_URL (admin connection that creates and drops a
+ * scratch database), BOURSE_INTERNAL_TOKEN (sent on every internal call; default: derived from the
+ * bench's own BOURSE_SECRET), BENCH_PLOT_DIR (where orders.svg goes; default bench/results); and BENCH_PRIME_SECONDS,
+ * BENCH_GENERATORS (bench/lib/load/sweep.ts).
+ *
+ * Prints a table per backend, then as the last line:
+ *   {"orders":{"postgres":{"knee":N,"p99msAtKnee":N,"curve":[{"offered":N,"achieved":N,"p50":N,"p99":N,"p999":N,"errors":N}]},"pglite":{…}}}
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { createMemoryBus } from '../src/platform/bus/memory.ts';
-import { systemClock } from '../src/platform/clock.ts';
-import { migrate } from '../src/platform/db/migrate.ts';
-import { openPglite } from '../src/platform/db/pglite.ts';
-import { openPostgres } from '../src/platform/db/postgres.ts';
-import type { Db } from '../src/platform/db/types.ts';
-import { createLogger } from '../src/platform/logger.ts';
-import { createOrdersService, type OrdersService } from '../src/services/orders/index.ts';
-import { createPrng } from './lib/prng.ts';
-import { fmtInt, formatTable } from './lib/table.ts';
+import { FORWARDED_HEADERS } from '../src/platform/http/forwarded-identity.ts';
+import { httpOrdersClient } from '../src/services/orders/client.ts';
+import { deriveKeys } from '../src/services/users/secret.ts';
+import { startBourse } from './lib/bourse-process.ts';
+import { REFERENCE_PRICE_CENTS } from './lib/load/order-mix.ts';
+import { curvesSvg, curveTable, writePlot } from './lib/load/report.ts';
+import { type Curve, curveJson, sweep, sweepSettingsFromEnv } from './lib/load/sweep.ts';
+import type { OrdersInternalContext } from './lib/load/workloads/orders-internal.ts';
+import {
+  ADMIN_URL,
+  NotDurableError,
+  requireDurablePostgres,
+  withScratchDatabase,
+} from './lib/scratch-postgres.ts';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
-const SUBMITTERS = Number(process.env.BENCH_SUBMITTERS ?? 64);
-const ADMIN_URL =
-  process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'postgres,pglite').split(',').map((s) => s.trim());
+const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 1_000);
+const SYMBOLS = Number(process.env.BENCH_SYMBOLS ?? 20);
+const SECRET = 'bench-orders-secret-0123456789abcdef-not-for-production';
+const INTERNAL_TOKEN =
+  process.env.BOURSE_INTERNAL_TOKEN?.split(',')[0]?.trim() || deriveKeys(SECRET).internalToken;
+const WORKLOAD = new URL('./lib/load/workloads/orders-internal.ts', import.meta.url).href;
 
-const SYMBOL = 'BENCH';
-const MID = 10_000;
+const settings = sweepSettingsFromEnv();
+const symbols = Array.from({ length: SYMBOLS }, (_, k) => `LOAD${String(k).padStart(2, '0')}`);
+const accounts = Array.from({ length: ACCOUNTS }, (_, k) => `load${k}`);
+const headers = { [FORWARDED_HEADERS.token]: INTERNAL_TOKEN };
 
-interface Result {
-  backend: string;
-  seconds: number;
-  acked: number;
-  newOrders: number;
-  cancels: number;
-  rejected: number;
-  trades: number;
-  commits: number;
-  p50ms: number;
-  p99ms: number;
-  maxMs: number;
-  setting: string;
+/** Runs `fn` over `items`, `width` at a time. */
+async function inBatches<T>(items: T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  for (let k = 0; k < items.length; k += width) await Promise.all(items.slice(k, k + width).map(fn));
 }
 
-function percentileOf(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
-async function setup(service: OrdersService): Promise<void> {
-  const c = service.client;
-  await c.addInstrument({
-    symbol: SYMBOL,
-    tickSize: 1,
-    lotSize: 1,
-    minQty: 1,
-    maxQty: 1_000_000,
-    priceBandBps: 0,
-    collarBps: 1000,
-    referencePrice: MID,
+async function setUp(url: string): Promise<void> {
+  const client = httpOrdersClient(url, { internalToken: INTERNAL_TOKEN });
+  for (const symbol of symbols)
+    await client.addInstrument({
+      symbol,
+      tickSize: 1,
+      lotSize: 1,
+      minQty: 1,
+      maxQty: 1_000_000,
+      priceBandBps: 2_000,
+      collarBps: 2_000,
+      referencePrice: REFERENCE_PRICE_CENTS,
+    });
+  await inBatches(accounts, 32, async (account) => {
+    const k = Number(account.slice(4));
+    await client.deposit(account, { amount: 1_000_000_00 });
+    // each account's "home" symbol (order-mix.ts): the shares its IOC sells come from
+    await client.transferShares(account, {
+      symbol: symbols[k % SYMBOLS]!,
+      qty: 1_000_000,
+      cost: 1_000_000 * REFERENCE_PRICE_CENTS,
+    });
   });
-  await Promise.all(
-    Array.from({ length: SUBMITTERS }, async (_, i) => {
-      const account = `bench${i}`;
-      await c.deposit(account, { amount: 100_000_000_000_000 });
-      await c.transferShares(account, { symbol: SYMBOL, qty: 100_000_000, cost: 100_000_000 * MID });
-    }),
-  );
 }
 
-async function run(backend: string, service: OrdersService, setting: string): Promise<Result> {
-  const client = service.client;
-  let measuring = false;
-  let stopping = false;
-  const latencies: number[] = [];
-  const counts = { acked: 0, newOrders: 0, cancels: 0, rejected: 0, trades: 0 };
-
-  async function submitter(index: number): Promise<void> {
-    const account = `bench${index}`;
-    const rnd = createPrng(0xb0b5e + index);
-    const resting: number[] = [];
-    let seq = 0;
-    while (!stopping) {
-      const roll = rnd.float();
-      const t0 = performance.now();
-      let kind: 'new' | 'cancel' = 'new';
-      try {
-        if (roll < 0.25 && resting.length > 0) {
-          kind = 'cancel';
-          const at = rnd.int(resting.length);
-          const id = resting[at]!;
-          resting[at] = resting[resting.length - 1]!;
-          resting.pop();
-          await client.cancelOrder(account, id);
-        } else {
-          const side = rnd.chance(0.5) ? 'buy' : 'sell';
-          const crossing = roll >= 0.25 && roll < 0.4;
-          const away = crossing ? -5 : 1 + rnd.int(50);
-          const price = side === 'buy' ? MID - away : MID + away;
-          const { order } = await client.submitOrder(account, {
-            symbol: SYMBOL,
-            side,
-            type: 'limit',
-            tif: crossing ? 'ioc' : 'gtc',
-            qty: 1 + rnd.int(100),
-            price,
-            clientOrderId: `${account}-${seq++}`,
-          });
-          if (order.status === 'new' || order.status === 'partially_filled') resting.push(order.id);
-          if (order.filledQty > 0 && measuring) counts.trades++;
-        }
-      } catch (err) {
-        // a cancel that lost the race with a fill is answered 422 order-not-open: acked all the same
-        const status = (err as { status?: number }).status;
-        if (status !== 422) throw err;
-        if (measuring) counts.rejected++;
-      }
-      if (measuring) {
-        latencies.push(performance.now() - t0);
-        counts.acked++;
-        if (kind === 'new') counts.newOrders++;
-        else counts.cancels++;
-      }
-    }
-  }
-
-  const workers = Array.from({ length: SUBMITTERS }, (_, i) => submitter(i));
-  await new Promise((r) => setTimeout(r, WARMUP_SECONDS * 1000));
-  const statsBefore = service.sequencer.stats();
-  measuring = true;
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  measuring = false;
-  const elapsed = (performance.now() - t0) / 1000;
-  const statsAfter = service.sequencer.stats();
-  stopping = true;
-  await Promise.all(workers);
-
-  const sorted = Float64Array.from(latencies).sort();
-  return {
-    backend,
-    seconds: elapsed,
-    ...counts,
-    commits: statsAfter.commits - statsBefore.commits,
-    p50ms: percentileOf(sorted, 0.5),
-    p99ms: percentileOf(sorted, 0.99),
-    maxMs: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
-    setting,
-  };
-}
-
-async function withPostgres(fn: (db: Db, setting: string) => Promise<Result>): Promise<Result> {
-  const name = `bourse_bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  const db = await openPostgres({ connectionString: url.toString() });
+async function measure(backend: string, env: Record<string, string>): Promise<Curve> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'bourse-bench-orders-'));
+  const server = await startBourse('orders', {
+    BOURSE_DATA_DIR: dataDir,
+    BOURSE_SECRET: SECRET,
+    BOURSE_INTERNAL_TOKEN: INTERNAL_TOKEN,
+    BOURSE_DEMO: 'off',
+    BOURSE_FIX_PORT: 'off',
+    DATABASE_URL: '',
+    REDIS_URL: '',
+    NATS_URL: '',
+    ...env,
+  });
   try {
-    await migrate(db);
-    const { rows } = await db.query<{ synchronous_commit: string }>('SHOW synchronous_commit');
-    const { rows: fsync } = await db.query<{ fsync: string }>('SHOW fsync');
-    return await fn(db, `synchronous_commit=${rows[0]?.synchronous_commit} fsync=${fsync[0]?.fsync}`);
+    process.stderr.write(
+      `bench:orders ${backend}: orders service pid ${server.pid} at ${server.url}; setting up…\n`,
+    );
+    await setUp(server.url);
+    const context: OrdersInternalContext = { headers, accounts, symbols };
+    return await sweep(backend, { url: server.url, workload: WORKLOAD, context }, settings, server.cpuMs);
   } finally {
-    await db.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-    await admin.end();
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
   }
 }
 
-async function withPglite(fn: (db: Db, setting: string) => Promise<Result>): Promise<Result> {
-  const dir = await mkdtemp(join(tmpdir(), 'bourse-bench-'));
-  const db = await openPglite({ dataDir: dir });
-  try {
-    await migrate(db);
-    return await fn(db, `file-backed ${dir}`);
-  } finally {
-    await db.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-async function bench(backend: string): Promise<Result> {
-  const open = backend === 'postgres' ? withPostgres : withPglite;
-  return open(async (db, setting) => {
-    const logger = createLogger({ level: 'warn', name: 'bench' });
-    const bus = createMemoryBus({ logger });
-    const service = await createOrdersService({ db, bus, clock: systemClock, logger });
+async function main(): Promise<number> {
+  const notes: string[] = [];
+  if (BACKENDS.includes('postgres')) {
     try {
-      await setup(service);
-      return await run(backend, service, setting);
-    } finally {
-      await service.close();
-      await bus.close();
+      notes.push(`postgres: ${await requireDurablePostgres(ADMIN_URL)}, scratch database per run`);
+    } catch (err) {
+      if (!(err instanceof NotDurableError)) throw err;
+      console.error(`bench:orders: ${err.message}`);
+      return 1;
     }
-  });
+  }
+  const curves: Record<string, Curve> = {};
+  for (const backend of BACKENDS) {
+    if (backend === 'postgres') {
+      curves.postgres = await withScratchDatabase('bourse_bench_orders', async (url) => {
+        await requireDurablePostgres(url);
+        return measure('postgres', { DATABASE_URL: url });
+      });
+    } else if (backend === 'pglite') {
+      notes.push('pglite: the embedded default, file-backed in a temporary BOURSE_DATA_DIR');
+      curves.pglite = await measure('pglite', {});
+    } else throw new Error(`BENCH_BACKENDS: unknown backend '${backend}' (postgres, pglite)`);
+  }
+
+  console.log(
+    `\nbench:orders — orders service alone (bourse start --role orders), internal HTTP API, open loop; ` +
+      `${ACCOUNTS} accounts, ${SYMBOLS} symbols, a third of the orders trading; ` +
+      `${settings.stepSeconds} s per step after ${settings.warmupSeconds} s warm-up, ${settings.connections} connections; ` +
+      `${cpus().length}× ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}\n`,
+  );
+  for (const [name, curve] of Object.entries(curves)) console.log(curveTable(name, curve));
+  for (const note of notes) console.log(note);
+  const plot = await writePlot(
+    'orders.svg',
+    curvesSvg('bench:orders — orders service alone, p99 vs achieved', curves),
+  );
+  console.log(`plot: ${plot}\n`);
+  const json: Record<string, ReturnType<typeof curveJson>> = {};
+  for (const [name, curve] of Object.entries(curves)) json[name] = curveJson(curve);
+  console.log(JSON.stringify({ orders: json }));
+  return 0;
 }
 
-const results: Result[] = [];
-for (const backend of BACKENDS) {
-  process.stderr.write(`bench:orders ${backend}: ${WARMUP_SECONDS}s warm-up + ${SECONDS}s measured…\n`);
-  results.push(await bench(backend));
-}
-
-const cpu = cpus()[0]?.model ?? 'unknown CPU';
-console.log(
-  `\nbench:orders — ${SUBMITTERS} submitters, ack after commit, ${SECONDS}s measured, ${cpus().length}× ${cpu}, Node ${process.version}\n`,
-);
-console.log(
-  formatTable(
-    [
-      'backend',
-      'orders/s',
-      'new/s',
-      'cancels/s',
-      'p50 ms',
-      'p99 ms',
-      'max ms',
-      'commits/s',
-      'orders/commit',
-      'fills',
-    ],
-    results.map((r) => [
-      r.backend,
-      fmtInt(r.acked / r.seconds),
-      fmtInt(r.newOrders / r.seconds),
-      fmtInt(r.cancels / r.seconds),
-      r.p50ms.toFixed(2),
-      r.p99ms.toFixed(2),
-      r.maxMs.toFixed(1),
-      fmtInt(r.commits / r.seconds),
-      (r.acked / Math.max(1, r.commits)).toFixed(1),
-      fmtInt(r.trades),
-    ]),
-  ),
-);
-for (const r of results)
-  console.log(`${r.backend}: ${r.setting}; ${r.rejected} cancels answered order-not-open`);
-console.log();
-
-const json: Record<string, { ordersPerSec: number; p50ms: number; p99ms: number }> = {};
-for (const r of results) {
-  json[r.backend] = {
-    ordersPerSec: Math.round(r.acked / r.seconds),
-    p50ms: Math.round(r.p50ms * 100) / 100,
-    p99ms: Math.round(r.p99ms * 100) / 100,
-  };
-}
-console.log(JSON.stringify(json));
+process.exitCode = await main();

@@ -3,7 +3,9 @@
  * The `bourse` command.
  *
  *   bourse start [--role all|orders]   serve (all-in-one by default), until SIGTERM/SIGINT
- *   bourse migrate                     apply migrations/*.sql to the configured database
+ *   bourse migrate [--dry-run]         apply migrations/*.sql to the configured database
+ *   bourse backup FILE                 a consistent copy of a (running) Bourse's database
+ *   bourse restore FILE                bring a backup back into an empty data folder or database
  *   bourse seed                        add the demo instruments and fund the demo accounts
  *   bourse verify                      check the orders tables and snapshots against a full journal replay
  *   bourse import FILE [--symbol X]    stream a price file (CSV or JSON) to a running Bourse
@@ -16,11 +18,19 @@ import { createLogger } from '../platform/logger.ts';
 import type { ImportResponse } from './import.ts';
 import { ROLES, type Role, start } from './start.ts';
 
+/** after BOURSE_SHUTDOWN_TIMEOUT_MS, what the rest of the stop (database, bus) may still take */
+const SHUTDOWN_GRACE_MS = 5_000;
+
 const USAGE = `usage: bourse <command> [options]
 
 commands:
   start [--role ${ROLES.join('|')}]   run Bourse (default: all services in one process)
-  migrate                      apply database migrations and exit
+  migrate [--dry-run]          apply database migrations and exit (--dry-run: list them only)
+  backup FILE                  write a consistent copy of the database (journal and snapshots
+                               included) to FILE, while Bourse runs; on PGlite through the running
+                               Bourse as admin (BOURSE_ADMIN_PASSWORD or an admin API key)
+  restore FILE                 load a backup into an empty data folder (BOURSE_DATA_DIR) or
+                               database (DATABASE_URL); refuses a non-empty one
   seed                         add demo instruments and accounts and exit
   verify                       replay the whole orders journal and compare it with the derived
                                tables and the newest snapshot (exit 1 on a difference)
@@ -39,7 +49,9 @@ async function adminHeaders(base: string): Promise<Record<string, string>> {
   if (env.BOURSE_API_KEY_ID && env.BOURSE_API_SECRET_KEY)
     return { 'apca-api-key-id': env.BOURSE_API_KEY_ID, 'apca-api-secret-key': env.BOURSE_API_SECRET_KEY };
   if (!env.BOURSE_ADMIN_PASSWORD)
-    throw new Error('set BOURSE_ADMIN_PASSWORD (or BOURSE_API_KEY_ID and BOURSE_API_SECRET_KEY) to import');
+    throw new Error(
+      'set BOURSE_ADMIN_PASSWORD (or BOURSE_API_KEY_ID and BOURSE_API_SECRET_KEY) to import or back up',
+    );
   const res = await fetch(`${base}/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -84,7 +96,11 @@ async function runImport(rest: string[]): Promise<number> {
 async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
   if (command === 'import') return runImport(rest);
-  const { values } = parseArgs({ args: rest, options: { role: { type: 'string', default: 'all' } } });
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { role: { type: 'string', default: 'all' }, 'dry-run': { type: 'boolean', default: false } },
+  });
   if (command === 'help' || command === '--help' || command === '-h') {
     console.log(USAGE);
     console.log('\nconfiguration (environment variables):');
@@ -109,6 +125,15 @@ async function main(argv: string[]): Promise<number> {
       await new Promise<void>((resolve) => {
         const onSignal = (signal: string) => {
           logger.info({ signal }, 'shutting down: finishing in-flight commits');
+          // the gateway ends what is still in flight at the deadline; this is the backstop for
+          // anything else that would hold the process (a stuck connection, a service's close)
+          setTimeout(() => {
+            logger.error(
+              { shutdownTimeoutMs: config.shutdownTimeoutMs },
+              'shutdown deadline passed: exiting',
+            );
+            process.exit(1);
+          }, config.shutdownTimeoutMs + SHUTDOWN_GRACE_MS).unref();
           running.stop().then(resolve, (err) => {
             logger.error({ err }, 'shutdown failed');
             process.exitCode = 1;
@@ -122,10 +147,46 @@ async function main(argv: string[]): Promise<number> {
       return process.exitCode === 1 ? 1 : 0;
     }
     case 'migrate': {
+      if (values['dry-run']) {
+        const { migrate } = await import('../platform/db/migrate.ts');
+        const { openDb } = await import('../platform/db/open.ts');
+        const db = await openDb(config, logger);
+        try {
+          const { applied } = await migrate(db, undefined, { dryRun: true });
+          console.log(
+            applied.length === 0
+              ? 'bourse migrate --dry-run: the database is up to date'
+              : `bourse migrate --dry-run: would apply ${applied.join(', ')}`,
+          );
+        } finally {
+          await db.close();
+        }
+        return 0;
+      }
       const { openPlatform } = await import('./platform.ts');
       const platform = await openPlatform({ ...config, natsUrl: undefined }, logger, { migrate: true });
       await platform.close();
       return 0;
+    }
+    case 'backup':
+    case 'restore': {
+      const file = positionals[0];
+      if (!file || positionals.length > 1) {
+        console.error(`usage: bourse ${command} FILE`);
+        return 2;
+      }
+      const { backupCommand, restoreCommand } = await import('./backup.ts');
+      try {
+        console.log(
+          command === 'backup'
+            ? await backupCommand(config, file, adminHeaders)
+            : await restoreCommand(config, file),
+        );
+        return 0;
+      } catch (err) {
+        console.error(`bourse ${command}: ${(err as Error).message}`);
+        return 1;
+      }
     }
     case 'seed': {
       const { seed } = await import('./seed.ts');
@@ -141,10 +202,13 @@ async function main(argv: string[]): Promise<number> {
         const v = await verifyOrders(platform.db, {
           createExchange,
           exchangeConfig: DEFAULT_EXCHANGE_CONFIG,
+          archiveDir: config.orders.archiveDir,
         });
         for (const line of v.differences) console.log(line);
         console.log(
-          `bourse verify: journal up to seq ${v.seq}, snapshot ${v.snapshotSeq || 'none'}: ` +
+          `bourse verify: journal up to seq ${v.seq}` +
+            (v.baselineSeq ? ` (from the oldest kept snapshot, ${v.baselineSeq}: archive incomplete)` : '') +
+            `, snapshot ${v.snapshotSeq || 'none'}: ` +
             (v.differences.length === 0
               ? 'tables and snapshot agree with a full replay'
               : `${v.differences.length} differences`),

@@ -4,6 +4,7 @@ import { createGateway, type Gateway, loadGatewayConfig } from '../gateway/index
 import { openCache } from '../platform/cache/open.ts';
 import { systemClock } from '../platform/clock.ts';
 import type { Config } from '../platform/config.ts';
+import { hasInternalToken, requireInternalToken } from '../platform/http/forwarded-identity.ts';
 import { installProblemHandlers, problemServerOptions } from '../platform/http/problem.ts';
 import type { Logger } from '../platform/logger.ts';
 import { openRateLimiter } from '../platform/ratelimit/open.ts';
@@ -13,12 +14,13 @@ import { createOrdersService, httpOrdersClient, type OrdersService } from '../se
 import { createReportingService, type ReportingService } from '../services/reporting/index.ts';
 import { createHttpUsersClient, type UsersClient } from '../services/users/client.ts';
 import { createUsersService, ensureAdmin, type UsersService } from '../services/users/index.ts';
-import { deriveKeys } from '../services/users/secret.ts';
+import { takeBackup } from './backup.ts';
 import { addDemoFeeds } from './demo/feeds.ts';
 import { type DemoMarket, startDemoMarket } from './demo/market-maker.ts';
 import { DEMO_NEWS_SYMBOLS, NEWSROOM_PATH, registerNewsroom } from './demo/newsroom.ts';
 import { ordersVenue } from './demo/orders-venue.ts';
 import { startPaperFunding } from './demo/paper-funding.ts';
+import { type InternalCredential, internalCredential, internalFetch } from './internal-credential.ts';
 import { openPlatform } from './platform.ts';
 
 /** the built web terminal (`npm run build:web`, which `npm start` runs when web/ changed) */
@@ -51,7 +53,8 @@ export const clusterVariables: { name: string; default: string | undefined; desc
   {
     name: 'BOURSE_URL',
     default: undefined,
-    description: '`bourse import`: the running Bourse to send to. Unset: http://localhost:$PORT.',
+    description:
+      '`bourse import` and `bourse backup` (on PGlite): the running Bourse to talk to. Unset: http://localhost:$PORT.',
   },
 ];
 
@@ -62,13 +65,18 @@ export interface Running {
   /** the public server: the gateway for `all` and `gateway`, the service itself otherwise */
   app: FastifyInstance;
   url: string;
+  /**
+   * the services' own server (internal: every route but the health checks needs the internal
+   * token), and the routes it serves; absent in `--role gateway`
+   */
+  internal?: { app: FastifyInstance; url: string; routes: readonly { method: string; url: string }[] };
   /** the FIX 4.4 order-entry port, when this process serves it */
   fixPort?: number;
   /** Graceful stop: refuse new requests, finish in-flight commits, close the platform. */
   stop(): Promise<void>;
 }
 
-function httpServer(logger: Logger, component: string): FastifyInstance {
+function httpServer(logger: Logger, component: string, tls?: InternalCredential['tls']): FastifyInstance {
   const problems = { service: component, notFound: true };
   const app = Fastify({
     loggerInstance: logger.child({ component }) as FastifyBaseLogger,
@@ -76,6 +84,8 @@ function httpServer(logger: Logger, component: string): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     // what the server refuses before a service's routes (414, 431, unknown routes): problem+json
     ...problemServerOptions(problems),
+    // mutual TLS: a client without a certificate signed by the deployment's CA never gets a byte in
+    ...(tls && { https: { ...tls, requestCert: true, rejectUnauthorized: true } }),
   }) as unknown as FastifyInstance;
   installProblemHandlers(app, problems);
   return app;
@@ -96,9 +106,12 @@ function urlList(env: NodeJS.ProcessEnv, name: string, required = true): string[
  *
  * - `all`: every service in this process. The services listen on a loopback-only internal port;
  *   the gateway listens on PORT and reaches them by URL, exactly as it would across machines.
+ *   The internal token is generated per process unless configured.
  * - `orders`, `users`, `market-data`, `reporting`: that service alone on PORT (cluster mode, several
  *   instances behind gateways). Market data and reporting reach orders and users at the first of
- *   BOURSE_ORDERS_URLS / BOURSE_USERS_URLS, and need BOURSE_SECRET (the internal token).
+ *   BOURSE_ORDERS_URLS / BOURSE_USERS_URLS. Every route of a service's server but the health checks
+ *   needs the internal token (BOURSE_INTERNAL_TOKEN, or derived from BOURSE_SECRET): without one a
+ *   role refuses to start. With BOURSE_INTERNAL_TLS_* the server also requires a client certificate.
  * - `fix`: FIX 4.4 order entry alone on BOURSE_FIX_PORT (health checks on PORT), in front of the
  *   orders instance at BOURSE_ORDERS_URLS, API keys checked by BOURSE_USERS_URLS; `all` serves
  *   FIX too unless BOURSE_FIX_PORT is off.
@@ -127,13 +140,21 @@ async function startRole(
 ): Promise<Running> {
   let ready = false;
   const needsServices = role !== 'gateway';
+  const credential = await internalCredential(config, role);
+  const clientFetch = internalFetch(credential);
   const platform = needsServices ? await openPlatform(config, logger, { migrate: true }) : undefined;
   if (platform) closers.push(() => platform.close());
 
   let orders: OrdersService | undefined;
   let users: UsersService | undefined;
   if (platform && (role === 'all' || role === 'orders')) {
-    const o = await createOrdersService({ db: platform.db, bus: platform.bus, clock: systemClock, logger });
+    const o = await createOrdersService({
+      db: platform.db,
+      bus: platform.bus,
+      clock: systemClock,
+      logger,
+      config: { journalRetain: config.orders.journalRetain, archiveDir: config.orders.archiveDir },
+    });
     closers.push(() => o.close());
     orders = o;
   }
@@ -143,12 +164,16 @@ async function startRole(
       { db: platform.db, clock: systemClock, logger: usersLogger },
       { password: config.adminPassword },
     );
+    // login throttling state, shared by every users instance on one Redis
+    const usersLimiter = await openRateLimiter(config);
+    closers.push(() => usersLimiter.close());
     const u = await createUsersService({
       db: platform.db,
       bus: platform.bus,
       clock: systemClock,
       logger: usersLogger,
-      config: { secret: config.secret, dataDir: config.dataDir },
+      config: { secret: config.secret, dataDir: config.dataDir, internalTokens: credential.accept },
+      limiter: usersLimiter,
     });
     closers.push(() => u.close());
     users = u;
@@ -159,21 +184,27 @@ async function startRole(
   const env = process.env;
   let ordersClient: OrdersClient | undefined = orders?.client;
   let usersClient: UsersClient | undefined = users?.client;
-  let internalToken = users?.internalToken;
+  // what this process's services accept; what its clients send is the first of them
+  const internalToken = credential.accept;
   if (role === 'market-data' || role === 'reporting' || role === 'fix') {
-    internalToken = internalTokenFrom(config);
-    ordersClient = httpOrdersClient(urlList(env, 'BOURSE_ORDERS_URLS')[0]!);
-    usersClient = createHttpUsersClient({ baseUrl: urlList(env, 'BOURSE_USERS_URLS')[0]!, internalToken });
+    ordersClient = httpOrdersClient(urlList(env, 'BOURSE_ORDERS_URLS')[0]!, {
+      internalToken: credential.send,
+      fetch: clientFetch,
+    });
+    usersClient = createHttpUsersClient({
+      baseUrl: urlList(env, 'BOURSE_USERS_URLS')[0]!,
+      internalToken: credential.send,
+      fetch: clientFetch,
+    });
   }
   let marketData: MarketDataService | undefined;
   let reporting: ReportingService | undefined;
-  if (
-    platform &&
-    ordersClient &&
-    usersClient &&
-    internalToken &&
-    (role === 'all' || role === 'market-data')
-  ) {
+  // the services' own address, known once they listen (below): news feeds with a path poll it
+  let announceServicesUrl: (url: string) => void = () => {};
+  const servicesUrlKnown = new Promise<string>((resolve) => {
+    announceServicesUrl = resolve;
+  });
+  if (platform && ordersClient && usersClient && (role === 'all' || role === 'market-data')) {
     const md = await createMarketDataService({
       db: platform.db,
       bus: platform.bus,
@@ -182,11 +213,12 @@ async function startRole(
       orders: ordersClient,
       users: usersClient,
       internalToken,
+      config: { localUrl: () => servicesUrlKnown },
     });
     closers.push(() => md.close());
     marketData = md;
   }
-  if (platform && usersClient && internalToken && (role === 'all' || role === 'reporting')) {
+  if (platform && usersClient && (role === 'all' || role === 'reporting')) {
     const r = await createReportingService({
       db: platform.db,
       users: usersClient,
@@ -211,34 +243,61 @@ async function startRole(
     }
   }
 
-  // The services' own HTTP server: loopback-only behind the gateway in `all`, public in a service role.
+  // The services' own HTTP server: loopback-only behind the gateway in `all`, on HOST in a service
+  // role, and internal in both: nothing but the health checks answers without the internal token.
   let servicesUrl: string | undefined;
+  let internalServer: Running['internal'];
   if (needsServices) {
-    const internal = httpServer(logger, role === 'all' ? 'internal' : role);
+    // mutual TLS is for the hops between processes; `all`'s loopback hop stays in this process
+    const internal = httpServer(
+      logger,
+      role === 'all' ? 'internal' : role,
+      role === 'all' ? undefined : credential.tls,
+    );
+    const routes: { method: string; url: string }[] = [];
+    internal.addHook('onRoute', (r) => {
+      for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
+    });
+    // the demo newsroom is the stand-in for an outside news site: the news feed fetches it as it
+    // would any other, without the internal token
+    const anonymous = ['/healthz', '/readyz', ...(config.demo && role === 'all' ? [NEWSROOM_PATH] : [])];
+    requireInternalToken(internal, credential.accept, anonymous);
     if (orders) await orders.register(internal);
     if (users) await users.register(internal);
     if (marketData) await marketData.register(internal);
     if (reporting) await reporting.register(internal);
     if (config.demo && role === 'all')
       registerNewsroom(internal, { seed: config.seed, symbols: DEMO_NEWS_SYMBOLS, now: () => Date.now() });
-    internal.get('/healthz', async (_req, reply) =>
-      ready
-        ? { status: 'ok', role, db: platform?.db.kind, bus: platform?.bus.kind }
-        : reply.code(503).send({ status: 'starting' }),
+    // anonymous callers learn up or down; the details are for callers with the internal token
+    const details = (req: { headers: Record<string, string | string[] | undefined> }) =>
+      hasInternalToken(req.headers, credential.accept)
+        ? { role, db: platform?.db.kind, bus: platform?.bus.kind }
+        : {};
+    internal.get('/healthz', async (req, reply) =>
+      ready ? { status: 'ok', ...details(req) } : reply.code(503).send({ status: 'starting' }),
     );
-    internal.get('/readyz', async (_req, reply) => {
+    internal.get('/readyz', async (req, reply) => {
       if (!ready) return reply.code(503).send({ status: 'starting' });
       await platform?.db.query('SELECT 1');
-      return { status: 'ready' };
+      return { status: 'ready', ...details(req) };
     });
     const listenOn =
       role === 'all' ? { port: 0, host: '127.0.0.1' } : { port: config.port, host: config.host };
     const address = await internal.listen(listenOn);
     closers.push(() => internal.close());
-    servicesUrl = `http://127.0.0.1:${new URL(address).port}`;
+    const scheme = new URL(address).protocol;
+    servicesUrl = `${scheme}//127.0.0.1:${new URL(address).port}`;
+    announceServicesUrl(servicesUrl);
+    internalServer = { app: internal, url: servicesUrl, routes };
     if (role !== 'all') {
       ready = true;
-      return { app: internal, url: `http://localhost:${new URL(address).port}`, fixPort, stop: stopAll };
+      return {
+        app: internal,
+        url: `${scheme}//localhost:${new URL(address).port}`,
+        internal: internalServer,
+        fixPort,
+        stop: stopAll,
+      };
     }
   }
 
@@ -257,12 +316,17 @@ async function startRole(
           marketData: urlList(env, 'BOURSE_MARKET_DATA_URLS', false),
           reporting: urlList(env, 'BOURSE_REPORTING_URLS', false),
         },
-    usersInternalToken: users?.internalToken ?? internalTokenFrom(config),
+    usersInternalToken: credential.send,
+    opsTokens: [...(config.metricsTokens ?? []), ...credential.accept],
+    // `all` reaches its own loopback server in plain HTTP; `--role gateway` the others' over mutual TLS
+    ...(role === 'gateway' && credential.tls && { tls: credential.tls }),
     cache,
     limiter,
     bus: platform?.bus,
-    config: loadGatewayConfig(env),
+    config: { ...loadGatewayConfig(env), shutdownTimeoutMs: config.shutdownTimeoutMs },
     webRoot: WEB_ROOT,
+    // all-in-one: the process that owns the database (the only one that may open a PGlite folder)
+    ...(platform && role === 'all' && { backup: (out, file) => takeBackup(platform.db, out, file) }),
   });
   closers.push(() => gateway.close());
   // the demo market is set up before the doors open, so the first page already shows a market
@@ -274,6 +338,7 @@ async function startRole(
     const demo: DemoMarket = await startDemoMarket({
       venue: ordersVenue(orders.client),
       seed: config.seed,
+      rate: config.demoRate,
       onError: (err) => logger.warn({ err }, 'demo market step failed'),
     });
     // stopped first: closers run in reverse
@@ -282,7 +347,7 @@ async function startRole(
   }
   if (config.demo && marketData && servicesUrl && platform) {
     await addDemoFeeds(platform.db, marketData, {
-      newsUrl: `${servicesUrl}${NEWSROOM_PATH}`,
+      newsPath: NEWSROOM_PATH,
       seed: config.seed,
       now: Date.now(),
     });
@@ -296,6 +361,7 @@ async function startRole(
   return {
     app: gateway.app,
     url,
+    internal: internalServer,
     fixPort,
     stop: () => {
       ready = false;
@@ -303,10 +369,4 @@ async function startRole(
       return stopping;
     },
   };
-}
-
-function internalTokenFrom(config: Config): string {
-  if (!config.secret)
-    throw new Error('BOURSE_SECRET must be set for --role gateway (it derives the internal token)');
-  return deriveKeys(config.secret).internalToken;
 }

@@ -6,13 +6,20 @@
  */
 
 export type Side = 'buy' | 'sell';
-export type OrderType = 'market' | 'limit' | 'stop' | 'stop_limit';
+export type OrderType = 'market' | 'limit' | 'stop' | 'stop_limit' | 'trailing_stop';
+/**
+ * simple: one order. bracket: an entry, then a take-profit limit and a stop-loss (stop, stop-limit or
+ * trailing stop) held until the entry fills, the two exits one-cancels-other. oto: an entry and one
+ * held exit. oco: a limit and a stop-loss, both working at once, one-cancels-other.
+ */
+export type OrderClass = 'simple' | 'bracket' | 'oco' | 'oto';
 export type TimeInForce = 'day' | 'gtc' | 'ioc' | 'fok';
 export type SessionState = 'pre_open' | 'open' | 'closed';
 /** What happens when an incoming order would trade against a resting order of the same account. */
 export type SelfTradePrevention = 'cancel_resting' | 'cancel_incoming' | 'cancel_both' | 'allow';
 export type Liquidity = 'maker' | 'taker';
 export type OrderStatus =
+  | 'held' // an exit leg waiting for its entry (parent) to fill
   | 'new' // resting on the book (or a stop waiting for its trigger)
   | 'partially_filled'
   | 'filled'
@@ -47,7 +54,9 @@ export type RejectReason =
   | 'invalid_replace'
   | 'invalid_amount'
   | 'duplicate_symbol'
-  | 'invalid_instrument';
+  | 'invalid_instrument'
+  | 'invalid_trail' // trailing stop: trail_price / trail_percent / activation price missing or malformed
+  | 'invalid_order_class'; // order class, take_profit or stop_loss missing, malformed or inconsistent
 
 export type CancelReason =
   | 'user' // cancel command
@@ -55,7 +64,9 @@ export type CancelReason =
   | 'collar' // market order / triggered stop would have traded outside the price collar
   | 'no_liquidity' // market order found nothing (more) to trade against
   | 'self_trade' // self-trade prevention
-  | 'halted'; // reserved for admin mass-cancel
+  | 'halted' // reserved for admin mass-cancel
+  | 'oco' // the other leg of its one-cancels-other pair filled or was cancelled
+  | 'parent'; // an exit leg whose entry was cancelled before any fill
 
 export interface FeeSchedule {
   /** basis points of notional charged to the resting side; 0..1000 */
@@ -111,6 +122,29 @@ export interface NewOrderCommand {
   postOnly?: boolean;
   /** overrides the exchange default for this order */
   selfTradePrevention?: SelfTradePrevention;
+  /** trailing_stop: the trail in ticks (cents), or `trailBps` (basis points of the high-water mark) */
+  trailPrice?: number;
+  trailBps?: number;
+  /** trailing_stop: do not track until the last price reaches this (sell: >=, buy: <=) */
+  activationPrice?: number;
+  /** default simple. Legs take the next ids: id + 1 (take profit, or the oco stop), id + 2 (stop loss). */
+  orderClass?: OrderClass;
+  /** bracket, oto: the exit limit (opposite side, same quantity) */
+  takeProfit?: { price: number };
+  /** bracket, oto, oco: a stop (stopPrice), stop-limit (stopPrice, price) or trailing stop (trailPrice | trailBps) */
+  stopLoss?: StopLossLeg;
+}
+
+/** How many ids a new order takes: its own and its legs' (the ids right after it). */
+export function idsTaken(c: Pick<NewOrderCommand, 'takeProfit' | 'stopLoss'>): number {
+  return 1 + (c.takeProfit === undefined ? 0 : 1) + (c.stopLoss === undefined ? 0 : 1);
+}
+
+export interface StopLossLeg {
+  stopPrice?: number;
+  price?: number;
+  trailPrice?: number;
+  trailBps?: number;
 }
 
 export interface CancelCommand {
@@ -130,6 +164,9 @@ export interface ReplaceCommand {
   qty?: number;
   price?: number;
   stopPrice?: number;
+  /** trailing_stop: a new trail (one of the two; it replaces the other kind) */
+  trailPrice?: number;
+  trailBps?: number;
 }
 
 export interface DepositCommand {
@@ -217,6 +254,16 @@ export interface OrderView {
   fees: number;
   createdAt: number;
   updatedAt: number;
+  // Set only when they apply, so that plain orders' views (and journaled verdicts) stay as they were.
+  /** bracket, oco, oto (simple is left out) */
+  orderClass?: OrderClass;
+  /** a leg: the order it belongs to (bracket / oto entry, or an oco's limit) */
+  parentId?: number;
+  /** trailing_stop: the trail (one of the two is 0), the high-water mark (0 until it tracks) */
+  trailPrice?: number;
+  trailBps?: number;
+  hwm?: number;
+  activationPrice?: number;
 }
 
 export interface AcceptedEvent {
@@ -275,6 +322,16 @@ export interface ReplacedEvent {
   /** whether the order kept its time priority */
   keptPriority: boolean;
 }
+/** A held exit leg starts working: its entry filled (or was cancelled after a partial fill). */
+export interface ReleasedEvent {
+  type: 'released';
+  order: OrderView;
+}
+/** A trailing stop's high-water mark moved (or it reached its activation price): new hwm and stop price. */
+export interface TrailedEvent {
+  type: 'trailed';
+  order: OrderView;
+}
 export interface TriggeredEvent {
   type: 'triggered';
   order: OrderView;
@@ -330,6 +387,8 @@ export type EngineEvent =
   | ExpiredEvent
   | ReplacedEvent
   | TriggeredEvent
+  | ReleasedEvent
+  | TrailedEvent
   | BookChangedEvent
   | BalanceChangedEvent
   | PositionChangedEvent

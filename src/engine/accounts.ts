@@ -5,6 +5,7 @@
 import { mulDivFloor } from './arith.ts';
 import { touchAccount, touchPosition } from './context.ts';
 import { type Account, createPosition, type Engine, type Order, type Position } from './model.ts';
+import { requiredHolding } from './risk.ts';
 
 export function openPosition(e: Engine, a: Account, symbol: string): Position {
   let p = a.positions.get(symbol);
@@ -27,7 +28,8 @@ export function freeShares(a: Account, symbol: string): number {
 
 /** Set what an order holds (cents for a buy, shares for a sell), moving the difference in or out of its account. */
 export function setHolding(e: Engine, o: Order, amount: number): void {
-  const delta = amount - o.reserved;
+  const before = o.reserved;
+  const delta = amount - before;
   if (delta === 0) return;
   o.reserved = amount;
   if (o.isBuy) {
@@ -35,10 +37,29 @@ export function setHolding(e: Engine, o: Order, amount: number): void {
     touchAccount(e, a);
     a.reserved += delta;
   } else {
-    const p = o.position!;
+    // Starting to hold: the position may have been dropped while the order held nothing (an exit
+    // leg waiting for its entry to buy the shares), so look it up (or open it) again.
+    const p = before === 0 ? openPosition(e, o.account, o.book.symbol) : o.position!;
+    o.position = p;
     touchPosition(e, p);
     p.reserved += delta;
   }
+}
+
+/**
+ * Set what an order holds from its own state. The two legs of a one-cancels-other pair close out the
+ * same position, so they hold once between them: the larger need, on the lower id, the other nothing.
+ */
+export function hold(e: Engine, o: Order): void {
+  const s = o.sibling;
+  if (s === null) {
+    setHolding(e, o, requiredHolding(o));
+    return;
+  }
+  const need = Math.max(requiredHolding(o), requiredHolding(s));
+  const first = o.id < s.id ? o : s;
+  setHolding(e, first === o ? s : o, 0);
+  setHolding(e, first, need);
 }
 
 /** Signed cash movement caused by a trade (fees included). */

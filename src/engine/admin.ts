@@ -8,7 +8,7 @@ import type {
   RejectReason,
   SessionCommand,
 } from '../domain/exchange.ts';
-import { createBook, type Engine } from './model.ts';
+import { createBook, type Engine, isOpenOrder } from './model.ts';
 import { ordersById } from './order-index.ts';
 import { expireOrder } from './orders.ts';
 import { validInstrument } from './validation.ts';
@@ -60,7 +60,8 @@ export function setSession(e: Engine, c: SessionCommand): RejectReason | null {
   e.events.push({ type: 'session', state });
   if (state !== 'closed') return null;
   for (const o of ordersById(e.orders)) {
-    if (o.tif === 'day') expireOrder(e, o);
+    // An oco's other leg or an entry's held legs may have expired with it already.
+    if (o.tif === 'day' && isOpenOrder(o)) expireOrder(e, o);
   }
   return null;
 }

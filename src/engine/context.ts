@@ -108,7 +108,7 @@ export function finishCommand(e: Engine): void {
 }
 
 export function orderView(o: Order): OrderView {
-  return {
+  const view: OrderView = {
     id: o.id,
     account: o.accountId,
     symbol: o.book.symbol,
@@ -127,4 +127,14 @@ export function orderView(o: Order): OrderView {
     createdAt: o.createdAt,
     updatedAt: o.updatedAt,
   };
+  // Only when they apply: a plain order's view is what it always was.
+  if (o.orderClass !== 'simple') view.orderClass = o.orderClass;
+  if (o.parentId !== 0) view.parentId = o.parentId;
+  if (o.orderType === 'trailing_stop') {
+    view.trailPrice = o.trailPrice;
+    view.trailBps = o.trailBps;
+    view.hwm = o.hwm;
+    view.activationPrice = o.activationPrice;
+  }
+  return view;
 }

@@ -4,14 +4,16 @@
  * of activations triggers nothing more).
  */
 import type { CancelReason } from '../domain/exchange.ts';
-import { setHolding } from './accounts.ts';
+import { hold } from './accounts.ts';
 import { oppositeSide, rest } from './book.ts';
 import { orderView } from './context.ts';
 import { worstLevel } from './ladder.ts';
 import { fillableQty, match, withinLimit } from './matching.ts';
-import { type Engine, leaves, type Order } from './model.ts';
+import { type Engine, isMarketStop, isOpenOrder, leaves, type Order } from './model.ts';
 import { cancelOrder } from './orders.ts';
-import { requiredHolding, stopLimitAtTrigger } from './risk.ts';
+import { stopHolds, stopLimitAtTrigger } from './risk.ts';
+import { addStop, removeStop } from './stops.ts';
+import { startTrailing, stopTrailing } from './trailing.ts';
 
 /** Match a taker, then rest or cancel what is left. */
 export function execute(e: Engine, o: Order): void {
@@ -42,8 +44,9 @@ export function activate(e: Engine, o: Order): void {
   const book = o.book;
   o.triggered = true;
   o.updatedAt = e.ts;
-  if (o.orderType === 'stop') o.limit = stopLimitAtTrigger(book, o.isBuy, o.limit);
-  setHolding(e, o, requiredHolding(o));
+  if (o.orderType === 'trailing_stop') stopTrailing(o);
+  if (isMarketStop(o)) o.limit = stopLimitAtTrigger(book, o.isBuy, o.limit);
+  hold(e, o);
   e.events.push({ type: 'triggered', order: orderView(o) });
   // Fill-or-kill is decided at trigger time: all of it now, or nothing (no trade, cancelled).
   if (o.tif === 'fok' && fillableQty(book, o.isBuy, o.limit, o.account, o.stp, leaves(o)) < leaves(o)) {
@@ -53,10 +56,45 @@ export function activate(e: Engine, o: Order): void {
   execute(e, o);
 }
 
-/** Activate the stops this command's trades triggered, in trigger order, including the ones they trigger. */
+/**
+ * Activate the stops this command's trades triggered and start the exit legs its entries released,
+ * in order, including what they trigger and release in turn. An order closed while it waited in the
+ * queue (the other leg of its pair filled) is skipped.
+ */
 export function runTriggered(e: Engine): void {
   const queue = e.triggered;
   if (queue.length === 0) return;
-  for (let i = 0; i < queue.length; i++) activate(e, queue[i]!);
+  for (let i = 0; i < queue.length; i++) {
+    const o = queue[i]!;
+    if (!isOpenOrder(o)) continue;
+    if (o.status === 'held') startLeg(e, o);
+    else activate(e, o);
+  }
   queue.length = 0;
+}
+
+/**
+ * A new working order: a stop joins its queue (or triggers at once), a trailing stop starts
+ * tracking (or waits for its activation price), anything else meets the book.
+ */
+export function startWorking(e: Engine, o: Order): void {
+  if (o.orderType === 'trailing_stop') {
+    if (!o.book.trailing.has(o)) startTrailing(o);
+    hold(e, o);
+    if (o.level !== null && stopHolds(o.isBuy, o.stopPrice, o.book.referencePrice)) {
+      removeStop(o);
+      activate(e, o);
+    }
+  } else if (!o.isStopType) execute(e, o);
+  else if (stopHolds(o.isBuy, o.stopPrice, o.book.referencePrice)) activate(e, o);
+  else addStop(o);
+}
+
+/** A released exit leg starts working, as if it had just been accepted (a trailing one from the price now). */
+function startLeg(e: Engine, o: Order): void {
+  o.status = 'new';
+  o.updatedAt = e.ts;
+  if (o.orderType === 'trailing_stop') startTrailing(o);
+  e.events.push({ type: 'released', order: orderView(o) });
+  startWorking(e, o);
 }

@@ -19,6 +19,18 @@
  * more (cascade). A `triggered` event precedes its trades. A stop whose condition already holds
  * on entry (or after a replace) triggers at once.
  *
+ * TRAILING STOPS (trailing.ts). A stop whose stop price follows the high-water mark (hwm) of trade
+ * prices since it started: sell at hwm − trail, buy at hwm + trail, the trail in ticks or basis
+ * points of the hwm; it triggers as a stop (market with collar). An optional activation price holds
+ * it back (no tracking, stopPrice 0) until the last price reaches it. A replace may change the trail.
+ *
+ * ORDER CLASSES (classes.ts). bracket (entry + take-profit + stop-loss, the stop-loss a stop,
+ * stop-limit or trailing stop), oto (entry + one exit) and oco (limit + stop-loss). Legs take the
+ * next ids; a bracket's / oto's exits are `held` until the entry is done (filled, or cancelled after
+ * a partial fill: sized to the filled quantity; cancelled before any fill: cancelled, reason
+ * `parent`), then `released`. One-cancels-other on the first fill and on a cancel (reason `oco`);
+ * a pair holds once (the larger need), a held sell leg holds the shares bought so far.
+ *
  * TIME IN FORCE. day, gtc, ioc, fok. Market orders and triggered stops never rest (IOC). FOK fills
  * completely at once or is rejected `fok_not_fillable` with nothing changed; a market FOK is
  * all-or-nothing within its collar; a FOK stop decides at trigger time (if it cannot fill it is
@@ -73,8 +85,9 @@
  * consume ids. The engine keeps open orders only; `order(id)` answers for open orders.
  *
  * EVENTS, per command, in order: `rejected` (alone: a rejected command changes nothing), or
- * accepted / replaced / canceled / triggered, then per trade: `trade` (tradeId from nextTradeId),
- * `fill` of the maker, `fill` of the taker (order snapshots after the fill), interleaved with any
+ * accepted / replaced / canceled / triggered / released, then per trade: `trade` (tradeId from nextTradeId),
+ * `fill` of the maker, `fill` of the taker (order snapshots after the fill), `trailed` per trailing
+ * stop the trade moved, interleaved with any
  * self-trade cancels and remainder cancels as they happen; `expired` on close; then, aggregated once
  * per command: `book_changed` per touched level (final qty and order count; qty 0 = gone),
  * `balance` per account whose cash or reserved changed, `position` per changed position, each with

@@ -12,6 +12,8 @@ import type {
   Command,
   EngineEvent,
   InstrumentSpec,
+  NewOrderCommand,
+  OrderClass,
   OrderType,
   SelfTradePrevention,
   SessionState,
@@ -86,6 +88,14 @@ type Gen =
       stp: SelfTradePrevention | null;
       /** push a price off the tick grid / the qty off the lot */
       malformed: boolean;
+      /** trailing stops: trail in ticks (> 0) or in bps (< 0, negated); activation ticks from the reference */
+      trail: number;
+      activation: number | null;
+      orderClass: OrderClass;
+      /** legs: ticks away from the reference on the profitable (take profit) / losing (stop loss) side */
+      tp: number;
+      sl: number;
+      slKind: 'stop' | 'stop_limit' | 'trail';
     }
   | { kind: 'cancel'; back: number; owner: boolean }
   | {
@@ -95,6 +105,7 @@ type Gen =
       qty: number | null;
       price: number | null;
       stop: number | null;
+      trail: number | null;
     }
   | { kind: 'deposit' | 'withdraw'; account: string; amount: number }
   | { kind: 'transfer'; account: string; symbol: string; qty: number }
@@ -115,6 +126,9 @@ const symbol = fc.oneof(
 // their first value). Prices sit within a few ticks of the reference, so that orders meet often.
 const ticks = fc.constantFrom(0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6);
 const lots = fc.constantFrom(1, 2, 3, 5, 8, 10, 13, 20, 30);
+/** trailing stops: ticks (> 0) or basis points (< 0); 0 and 10000 bps are malformed */
+const trails = fc.constantFrom(1, 2, 3, -100, -300, -50, 5, -1_000, 0, -10_000);
+const legTicks = fc.constantFrom(1, 2, 3, 4, 6, 0);
 /** true once in `n` draws, uniformly; shrinks to false */
 function oneIn(n: number): fc.Arbitrary<boolean> {
   return fc.constantFrom(...new Array<boolean>(n - 1).fill(false), true);
@@ -144,6 +158,15 @@ function orderGen(types: OrderType[]): fc.Arbitrary<Gen> {
       fc.constantFrom<SelfTradePrevention>('cancel_resting', 'cancel_incoming', 'cancel_both', 'allow'),
     ),
     malformed: oneIn(40),
+    trail: trails,
+    activation: sometimes(3, ticks),
+    orderClass: fc.oneof(
+      { arbitrary: fc.constant<OrderClass>('simple'), weight: 6 },
+      { arbitrary: fc.constantFrom<OrderClass>('bracket', 'oco', 'oto'), weight: 3 },
+    ),
+    tp: legTicks,
+    sl: legTicks,
+    slKind: fc.constantFrom('stop' as const, 'stop_limit' as const, 'trail' as const),
   });
 }
 
@@ -160,6 +183,7 @@ const replaceGen: fc.Arbitrary<Gen> = fc.record({
   qty: sometimes(2, fc.constantFrom(1, 2, 5, 10, 20, 0, 35)),
   price: sometimes(2, ticks),
   stop: sometimes(6, ticks),
+  trail: sometimes(4, trails),
 });
 
 const fundsGen: fc.Arbitrary<Gen> = fc.oneof(
@@ -212,6 +236,11 @@ function priceOf(sym: string, ticksFromRef: number, malformed: boolean): number 
   return spec.referencePrice + ticksFromRef * spec.tickSize + (malformed ? 1 : 0);
 }
 
+function trailOf(sym: string, trail: number): { trailPrice: number } | { trailBps: number } {
+  const spec = SPECS.find((s) => s.symbol === sym) ?? SPECS[0]!;
+  return trail >= 0 ? { trailPrice: trail * spec.tickSize } : { trailBps: -trail };
+}
+
 function lotsOf(sym: string, lots: number, malformed: boolean): number {
   const spec = SPECS.find((s) => s.symbol === sym) ?? SPECS[0]!;
   return lots * spec.lotSize + (malformed ? 1 : 0);
@@ -228,10 +257,12 @@ function toCommand(g: Gen, i: number, x: Exchange): Command {
     case 'order': {
       const hasLimit = g.orderType === 'limit' || g.orderType === 'stop_limit';
       const isStop = g.orderType === 'stop' || g.orderType === 'stop_limit';
-      return {
+      const trailing = g.orderType === 'trailing_stop';
+      const command: NewOrderCommand = {
         type: 'new_order',
         ts,
-        id: i + 1,
+        // room for the legs, which take the ids after their entry's
+        id: 3 * i + 1,
         account: g.account,
         symbol: g.symbol,
         side: g.side,
@@ -240,9 +271,48 @@ function toCommand(g: Gen, i: number, x: Exchange): Command {
         qty: lotsOf(g.symbol, g.qty, g.malformed && !hasLimit),
         ...(hasLimit ? { price: priceOf(g.symbol, g.price, g.malformed) } : {}),
         ...(isStop ? { stopPrice: priceOf(g.symbol, g.stop, false) } : {}),
+        ...(trailing ? trailOf(g.symbol, g.trail) : {}),
+        ...(trailing && g.activation !== null
+          ? { activationPrice: priceOf(g.symbol, g.activation, false) }
+          : {}),
         ...(g.postOnly ? { postOnly: true } : {}),
         ...(g.stp ? { selfTradePrevention: g.stp } : {}),
       };
+      if (g.orderClass === 'simple') return command;
+      // Legs on the sensible sides of the reference (a 0 makes some of them invalid on purpose).
+      const exitBuys = g.orderClass === 'oco' ? g.side === 'buy' : g.side === 'sell';
+      const dir = exitBuys ? -1 : 1;
+      const tp = priceOf(g.symbol, dir * g.tp, false);
+      const stopPrice = priceOf(g.symbol, -dir * g.sl, false);
+      const stopLoss =
+        g.slKind === 'trail'
+          ? trailOf(g.symbol, g.trail)
+          : g.slKind === 'stop'
+            ? { stopPrice }
+            : { stopPrice, price: priceOf(g.symbol, -dir * (g.sl + 1), false) };
+      command.orderClass = g.orderClass;
+      if (g.orderClass === 'oco') {
+        command.orderType = 'limit';
+        command.price = tp;
+        delete command.stopPrice;
+        delete command.trailPrice;
+        delete command.trailBps;
+        delete command.activationPrice;
+        command.stopLoss = stopLoss;
+      } else {
+        if (g.orderType !== 'limit') {
+          command.orderType = 'market';
+          delete command.price;
+        }
+        delete command.stopPrice;
+        delete command.trailPrice;
+        delete command.trailBps;
+        delete command.activationPrice;
+        // bracket: both legs; oto: one of them, chosen by the stop-loss kind
+        if (g.orderClass === 'bracket' || g.slKind === 'stop') command.takeProfit = { price: tp };
+        if (g.orderClass === 'bracket' || g.slKind !== 'stop') command.stopLoss = stopLoss;
+      }
+      return command;
     }
     case 'cancel':
     case 'replace': {
@@ -260,6 +330,7 @@ function toCommand(g: Gen, i: number, x: Exchange): Command {
         ...(g.qty !== null ? { qty: lotsOf(sym, g.qty, false) } : {}),
         ...(g.price !== null ? { price: priceOf(sym, g.price, false) } : {}),
         ...(g.stop !== null ? { stopPrice: priceOf(sym, g.stop, false) } : {}),
+        ...(g.trail !== null ? trailOf(sym, g.trail) : {}),
       };
     }
     case 'deposit':
@@ -362,7 +433,27 @@ function checkAfter(
     const resting = new Map<string, [number, number]>();
     for (const o of after.openOrders) {
       if (o.symbol !== sym) continue;
-      const waiting = !o.triggered && (o.orderType === 'stop' || o.orderType === 'stop_limit');
+      // Held legs work once their entry is done: it is open, and they are in no queue.
+      if (o.status === 'held') {
+        const parent = after.openOrders.find((p) => p.id === o.parentId);
+        if (parent === undefined || parent.status === 'held') fail(`held leg ${o.id} has no open entry`);
+        continue;
+      }
+      const waiting =
+        !o.triggered &&
+        (o.orderType === 'stop' || o.orderType === 'stop_limit' || o.orderType === 'trailing_stop');
+      if (o.orderType === 'trailing_stop' && !o.triggered) {
+        // A trailing stop tracks (hwm and stop set, stop on the losing side of the mark) or awaits activation.
+        if (
+          (o.hwm ?? 0) === 0
+            ? o.stopPrice !== 0
+            : o.side === 'sell'
+              ? o.stopPrice >= o.hwm!
+              : o.stopPrice <= o.hwm!
+        )
+          fail(`trailing stop ${o.id} inconsistent: ${JSON.stringify(o)}`);
+        if ((o.hwm ?? 0) === 0) continue;
+      }
       if (waiting) {
         // Waiting stops sit on the far side of the last price (or they would have triggered).
         const ref = inst.referencePrice;
@@ -398,7 +489,8 @@ function checkAfter(
 
   for (const o of after.openOrders) {
     if (o.filledQty < 0 || o.filledQty >= o.qty) fail(`open order ${o.id} filled ${o.filledQty} of ${o.qty}`);
-    if (o.status !== 'new' && o.status !== 'partially_filled') fail(`open order ${o.id} is ${o.status}`);
+    if (o.status !== 'new' && o.status !== 'partially_filled' && o.status !== 'held')
+      fail(`open order ${o.id} is ${o.status}`);
   }
   for (const e of events) {
     if ('order' in e && (e.order.filledQty > e.order.qty || e.order.filledQty < 0))
@@ -501,7 +593,7 @@ describe('invariants over random command sequences', () => {
   it('hold after every command for the full mix, and replay reproduces events and state', () => {
     fc.assert(
       fc.property(
-        commandsGen(['limit', 'limit', 'limit', 'market', 'stop', 'stop_limit'], 10, 80),
+        commandsGen(['limit', 'limit', 'limit', 'market', 'stop', 'stop_limit', 'trailing_stop'], 10, 80),
         (gens) => {
           replayMatches(run(gens));
         },
@@ -512,7 +604,7 @@ describe('invariants over random command sequences', () => {
 
   it('hold when stops and market orders dominate (cascades, collars)', () => {
     fc.assert(
-      fc.property(commandsGen(['stop', 'stop_limit', 'market', 'limit'], 10, 50), (gens) => {
+      fc.property(commandsGen(['stop', 'stop_limit', 'trailing_stop', 'market', 'limit'], 10, 50), (gens) => {
         run(gens);
       }),
       { numRuns: 800 },
@@ -561,7 +653,7 @@ describe('snapshots', () => {
   it('snapshot + the rest of the commands gives the same events and state as the whole run', () => {
     fc.assert(
       fc.property(
-        commandsGen(['limit', 'limit', 'limit', 'market', 'stop', 'stop_limit'], 10, 120),
+        commandsGen(['limit', 'limit', 'limit', 'market', 'stop', 'stop_limit', 'trailing_stop'], 10, 120),
         fc.array(fc.nat(), { minLength: 1, maxLength: 4 }),
         (gens, cuts) => {
           snapshotMatches(run(gens), cuts);

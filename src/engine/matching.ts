@@ -3,16 +3,16 @@
  * first come first served within a price. Trades execute at the resting (maker) order's price.
  */
 import type { SelfTradePrevention } from '../domain/exchange.ts';
-import { addShares, removeShares, setHolding, tradeCash } from './accounts.ts';
+import { addShares, hold, openPosition, removeShares, tradeCash } from './accounts.ts';
 import { fee } from './arith.ts';
 import { shrinkResting, unrest } from './book.ts';
 import { orderView } from './context.ts';
 import { bestLevel } from './ladder.ts';
 import type { Account, Book, Engine, Order } from './model.ts';
 import { leaves } from './model.ts';
-import { cancelOrder, unregister } from './orders.ts';
-import { requiredHolding } from './risk.ts';
+import { cancelOrder, settleChildren, unregister } from './orders.ts';
 import { collectTriggered } from './stops.ts';
+import { trackTrade } from './trailing.ts';
 
 /** Whether a taker on this side with this limit may trade at `price`. */
 export function withinLimit(isBuy: boolean, limit: number, price: number): boolean {
@@ -105,7 +105,10 @@ function trade(e: Engine, taker: Order, maker: Order, price: number): void {
 
   // Seller first, so that a self-trade (stp 'allow') reduces the position before adding to it.
   tradeCash(e, sell.account, notional - sellFee);
-  removeShares(e, sell.position!, qty);
+  // A sell holding nothing (the other leg of a pair holds for both) looks its position up.
+  const position = sell.reserved === 0 ? openPosition(e, sell.account, book.symbol) : sell.position!;
+  sell.position = position;
+  removeShares(e, position, qty);
   tradeCash(e, buy.account, -(notional + buyFee));
   addShares(e, buy.account, book.symbol, qty, notional + buyFee);
   if (buyFee + sellFee > 0) tradeCash(e, e.feeAccount, buyFee + sellFee);
@@ -149,9 +152,31 @@ function trade(e: Engine, taker: Order, maker: Order, price: number): void {
     liquidity: 'taker',
   });
 
+  afterFill(e, maker);
+  afterFill(e, taker);
   book.lastTradePrice = price;
   book.referencePrice = price;
+  trackTrade(e, book, price);
   collectTriggered(e, book, price);
+}
+
+/**
+ * Order classes, once a fill is reported: the first fill of a one-cancels-other leg cancels the
+ * other leg; an entry's held legs hold the shares it bought, and are released once it is filled.
+ */
+function afterFill(e: Engine, o: Order): void {
+  const s = o.sibling;
+  if (s !== null) {
+    // Broken first, so that cancelling the other leg does not come back to cancel this one.
+    o.sibling = null;
+    s.sibling = null;
+    hold(e, o);
+    cancelOrder(e, s, 'oco');
+  }
+  const children = o.children;
+  if (children === null) return;
+  if (o.filledQty === o.qty) settleChildren(e, o);
+  else for (const c of children) hold(e, c);
 }
 
 function fill(e: Engine, o: Order, qty: number, notional: number, orderFee: number): void {
@@ -160,7 +185,7 @@ function fill(e: Engine, o: Order, qty: number, notional: number, orderFee: numb
   o.fees += orderFee;
   o.updatedAt = e.ts;
   if (o.level !== null) shrinkResting(e, o, qty);
-  setHolding(e, o, requiredHolding(o));
+  hold(e, o);
   if (o.filledQty === o.qty) {
     o.status = 'filled';
     if (o.level !== null) unrest(e, o);

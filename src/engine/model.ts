@@ -7,6 +7,7 @@ import type {
   EngineEvent,
   ExchangeConfig,
   InstrumentSpec,
+  OrderClass,
   OrderStatus,
   OrderType,
   SelfTradePrevention,
@@ -25,7 +26,7 @@ export interface Order {
   readonly side: Side;
   readonly isBuy: boolean;
   readonly orderType: OrderType;
-  /** stop or stop_limit */
+  /** stop, stop_limit or trailing_stop */
   readonly isStopType: boolean;
   readonly tif: TimeInForce;
   /** a limit order (or stop-limit, once triggered) whose time in force lets it rest: day or gtc */
@@ -51,8 +52,25 @@ export interface Order {
   limit: number;
   /** what this order holds right now: cents for a buy, shares for a sell */
   reserved: number;
-  /** a sell's position, whose shares it reserves (a position with reserved shares is never dropped) */
+  /**
+   * a sell's position, whose shares it reserves (a position with reserved shares is never dropped);
+   * looked up again whenever the order starts holding, since a held exit leg may wait for shares
+   */
   position: Position | null;
+  readonly orderClass: OrderClass;
+  /** a leg: the id of the order it belongs to (0 for none) */
+  readonly parentId: number;
+  /** a held exit leg: its entry, until the entry is done (then null and status leaves `held`) */
+  parent: Order | null;
+  /** an entry's exit legs while they are held */
+  children: Order[] | null;
+  /** the other leg of a one-cancels-other pair while both are open: the pair holds once (see classes.ts) */
+  sibling: Order | null;
+  /** trailing_stop: trail in ticks or in basis points (the other is 0), high-water mark (0: not tracking yet) */
+  trailPrice: number;
+  trailBps: number;
+  hwm: number;
+  activationPrice: number;
   /** the level (book or stop queue) this order waits in, with its neighbours in time priority */
   level: Level | null;
   prev: Order | null;
@@ -110,6 +128,8 @@ export interface Book {
   readonly buyStops: Ladder;
   /** untriggered sell stops, keyed by stop price: the highest triggers first */
   readonly sellStops: Ladder;
+  /** untriggered trailing stops (tracking or waiting for activation), updated on every trade; see trailing.ts */
+  readonly trailing: Set<Order>;
 }
 
 export interface Position {
@@ -214,6 +234,7 @@ export function createBook(spec: InstrumentSpec, defaultFees: ExchangeConfig['fe
     asks: createLadder(symbol, 'sell', false, true),
     buyStops: createLadder(symbol, 'buy', false, false),
     sellStops: createLadder(symbol, 'sell', true, false),
+    trailing: new Set(),
   };
 }
 
@@ -272,11 +293,91 @@ export function createEngine(config: ExchangeConfig): Engine {
   };
 }
 
+/** What differs between orders at creation; everything else starts the same. */
+export type OrderInit = Pick<
+  Order,
+  | 'id'
+  | 'account'
+  | 'book'
+  | 'side'
+  | 'orderType'
+  | 'tif'
+  | 'postOnly'
+  | 'stp'
+  | 'createdAt'
+  | 'qty'
+  | 'price'
+  | 'stopPrice'
+  | 'limit'
+  | 'position'
+  | 'orderClass'
+  | 'parentId'
+  | 'trailPrice'
+  | 'trailBps'
+  | 'activationPrice'
+>;
+
+/** A new order with every field set (one shape for all orders, see the top of this file). */
+export function createOrder(i: OrderInit): Order {
+  const orderType = i.orderType;
+  const hasLimit = orderType === 'limit' || orderType === 'stop_limit';
+  return {
+    id: i.id,
+    accountId: i.account.id,
+    account: i.account,
+    book: i.book,
+    side: i.side,
+    isBuy: i.side === 'buy',
+    orderType,
+    isStopType: orderType === 'stop' || orderType === 'stop_limit' || orderType === 'trailing_stop',
+    tif: i.tif,
+    mayRest: hasLimit && (i.tif === 'day' || i.tif === 'gtc'),
+    postOnly: i.postOnly,
+    stp: i.stp,
+    createdAt: i.createdAt,
+    qty: i.qty,
+    filledQty: 0,
+    price: i.price,
+    stopPrice: i.stopPrice,
+    status: 'new',
+    triggered: false,
+    filledNotional: 0,
+    fees: 0,
+    updatedAt: i.createdAt,
+    limit: i.limit,
+    reserved: 0,
+    position: i.position,
+    orderClass: i.orderClass,
+    parentId: i.parentId,
+    parent: null,
+    children: null,
+    sibling: null,
+    trailPrice: i.trailPrice,
+    trailBps: i.trailBps,
+    hwm: 0,
+    activationPrice: i.activationPrice,
+    level: null,
+    prev: null,
+    next: null,
+    accountPrev: null,
+    accountNext: null,
+  };
+}
+
 export function leaves(o: Order): number {
   return o.qty - o.filledQty;
 }
 
-/** A stop or stop-limit that has not triggered yet: it waits in a stop queue, not on the book. */
+/** A stop, stop-limit or trailing stop that has not triggered yet: it waits in a stop queue, not on the book. */
 export function isWaitingStop(o: Order): boolean {
   return o.isStopType && !o.triggered;
+}
+
+/** Stops that become market orders (with a collar) when they trigger. */
+export function isMarketStop(o: { orderType: OrderType }): boolean {
+  return o.orderType === 'stop' || o.orderType === 'trailing_stop';
+}
+
+export function isOpenOrder(o: Order): boolean {
+  return o.status === 'new' || o.status === 'partially_filled' || o.status === 'held';
 }

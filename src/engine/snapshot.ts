@@ -19,6 +19,7 @@ import {
   type Book,
   createAccount,
   createBook,
+  createOrder,
   createPosition,
   type Engine,
   type Ladder,
@@ -32,8 +33,10 @@ import { requiredHoldingFromScratch } from './risk.ts';
 import {
   type EngineSnapshot,
   type LadderIndex,
+  READABLE_FORMATS,
   SNAPSHOT_FORMAT,
   type SnapshotOrder,
+  type SnapshotOrderExtras,
 } from './snapshot-format.ts';
 
 /** Code-unit order: the same everywhere, unlike localeCompare. */
@@ -105,6 +108,11 @@ export function depth(e: Engine, symbol: string, levels: number): Depth {
   return { symbol, bids: depthSide(book.bids, levels), asks: depthSide(book.asks, levels) };
 }
 
+/** Open orders of a book in no queue (held legs, trailing stops awaiting activation), by id. */
+function unqueued(e: Engine, book: Book): Order[] {
+  return ordersById(e.orders).filter((o) => o.book === book && o.level === null);
+}
+
 /** Orders of a ladder in priority order: best level first, then first come first served. */
 function ladderOrders(ladder: Ladder, out: OrderView[]): void {
   for (const level of liveLevels(ladder)) {
@@ -121,6 +129,7 @@ export function exportState(e: Engine): ExchangeState {
     ladderOrders(book.asks, openOrders);
     ladderOrders(book.buyStops, openOrders);
     ladderOrders(book.sellStops, openOrders);
+    for (const o of unqueued(e, book)) openOrders.push(orderView(o));
   }
   return {
     session: e.session,
@@ -142,7 +151,13 @@ export function requiredReservation(
   const shares = new Map<string, number>();
   const a = e.accounts.get(account);
   for (let o = a === undefined ? null : a.firstOrder; o !== null; o = o.accountNext) {
-    const need = requiredHoldingFromScratch(o);
+    // The two legs of a pair hold once, the larger need: counted at the lower id.
+    const s = o.sibling;
+    if (s !== null && s.id < o.id) continue;
+    const need =
+      s === null
+        ? requiredHoldingFromScratch(o)
+        : Math.max(requiredHoldingFromScratch(o), requiredHoldingFromScratch(s));
     if (o.isBuy) cash += need;
     else shares.set(o.book.symbol, (shares.get(o.book.symbol) ?? 0) + need);
   }
@@ -166,22 +181,47 @@ function ladderOf(book: Book, index: LadderIndex): Ladder {
   return index === 0 ? book.bids : index === 1 ? book.asks : index === 2 ? book.buyStops : book.sellStops;
 }
 
+function levelOrders(level: Level): Order[] {
+  const out: Order[] = [];
+  for (let o = level.head; o !== null; o = o.next) out.push(o);
+  return out;
+}
+
+function extrasOf(o: Order, unqueued: boolean): SnapshotOrderExtras | null {
+  if (o.orderClass === 'simple' && o.orderType !== 'trailing_stop') return null;
+  const x: SnapshotOrderExtras = {};
+  if (unqueued) x.side = o.side;
+  if (o.orderClass !== 'simple') x.cls = o.orderClass;
+  if (o.parentId !== 0) x.parentId = o.parentId;
+  if (o.parent !== null) x.heldBy = o.parent.id;
+  if (o.sibling !== null) x.sibling = o.sibling.id;
+  if (o.trailPrice !== 0) x.trailPrice = o.trailPrice;
+  if (o.trailBps !== 0) x.trailBps = o.trailBps;
+  if (o.hwm !== 0) x.hwm = o.hwm;
+  if (o.activationPrice !== 0) x.activationPrice = o.activationPrice;
+  return x;
+}
+
 /** A consistent copy of the engine's state: plain data that shares nothing with the engine. */
 export function captureSnapshot(e: Engine): EngineSnapshot {
   const books: EngineSnapshot['books'] = [];
   const orders: SnapshotOrder[] = [];
   let bookIndex = 0;
   for (const book of e.books.values()) {
-    books.push({
+    const entry: EngineSnapshot['books'][number] = {
       spec: copySpec(book.spec),
       halted: book.halted,
       lastTradePrice: book.lastTradePrice,
       referencePrice: book.referencePrice,
-    });
-    for (let l = 0 as LadderIndex; l < 4; l = (l + 1) as LadderIndex) {
-      for (const level of liveLevels(ladderOf(book, l))) {
-        for (let o = level.head; o !== null; o = o.next) {
-          orders.push([
+    };
+    if (book.trailing.size > 0) entry.trailing = [...book.trailing].map((o) => o.id);
+    books.push(entry);
+    for (let l = 0 as LadderIndex; l < 5; l = (l + 1) as LadderIndex) {
+      const queued =
+        l === 4 ? unqueued(e, book) : liveLevels(ladderOf(book, l)).flatMap((level) => levelOrders(level));
+      for (const o of queued) {
+        {
+          const row: SnapshotOrder = [
             bookIndex,
             l,
             o.id,
@@ -202,7 +242,10 @@ export function captureSnapshot(e: Engine): EngineSnapshot {
             o.updatedAt,
             o.limit,
             o.reserved,
-          ]);
+          ];
+          const extras = extrasOf(o, l === 4);
+          if (extras !== null) row.push(extras);
+          orders.push(row);
         }
       }
     }
@@ -250,8 +293,8 @@ function sameConfig(a: ExchangeConfig, b: ExchangeConfig): boolean {
  * would not reproduce what they did.
  */
 export function restoreSnapshot(e: Engine, s: EngineSnapshot): void {
-  if (s.format !== SNAPSHOT_FORMAT)
-    throw new SnapshotError(`snapshot format ${s.format} is not ${SNAPSHOT_FORMAT}`);
+  if (!READABLE_FORMATS.includes(s.format))
+    throw new SnapshotError(`snapshot format ${s.format} is not one of ${READABLE_FORMATS.join(', ')}`);
   if (!sameConfig(e.config, s.config)) {
     throw new SnapshotError(
       'the snapshot was taken under other exchange rules (fees, self-trade prevention or fee account)',
@@ -290,53 +333,77 @@ export function restoreSnapshot(e: Engine, s: EngineSnapshot): void {
     }
   }
   const restored: Order[] = [];
+  const byId = new Map<number, Order>();
   for (const row of s.orders) {
     const book = books[row[0] as number];
     const account = e.accounts.get(row[3] as string);
     if (book === undefined || account === undefined)
       throw new SnapshotError(`snapshot order ${row[2]} is dangling`);
     const ladder = row[1] as LadderIndex;
-    const isBuy = ladder === 0 || ladder === 2;
+    const x = (row[20] ?? {}) as SnapshotOrderExtras;
     const orderType = row[4] as OrderType;
-    const tif = row[5] as TimeInForce;
-    const hasLimit = orderType === 'limit' || orderType === 'stop_limit';
-    const o: Order = {
+    const isBuy = ladder === 4 ? x.side === 'buy' : ladder === 0 || ladder === 2;
+    const o = createOrder({
       id: row[2] as number,
-      accountId: account.id,
       account,
       book,
       side: isBuy ? 'buy' : 'sell',
-      isBuy,
       orderType,
-      isStopType: orderType === 'stop' || orderType === 'stop_limit',
-      tif,
-      mayRest: hasLimit && (tif === 'day' || tif === 'gtc'),
+      tif: row[5] as TimeInForce,
       postOnly: row[6] === 1,
       stp: row[7] as SelfTradePrevention,
       createdAt: row[8] as number,
       qty: row[9] as number,
-      filledQty: row[10] as number,
       price: row[11] as number,
       stopPrice: row[12] as number,
-      status: row[13] as OrderStatus,
-      triggered: row[14] === 1,
-      filledNotional: row[15] as number,
-      fees: row[16] as number,
-      updatedAt: row[17] as number,
       limit: row[18] as number,
-      reserved: row[19] as number,
       position: isBuy ? null : (account.positions.get(book.symbol) ?? null),
-      level: null,
-      prev: null,
-      next: null,
-      accountPrev: null,
-      accountNext: null,
-    };
-    if (!isBuy && o.position === null) throw new SnapshotError(`snapshot sell order ${o.id} has no position`);
-    enqueue(ladderOf(book, ladder), ladder < 2 ? o.price : o.stopPrice, o);
+      orderClass: x.cls ?? 'simple',
+      parentId: x.parentId ?? 0,
+      trailPrice: x.trailPrice ?? 0,
+      trailBps: x.trailBps ?? 0,
+      activationPrice: x.activationPrice ?? 0,
+    });
+    o.filledQty = row[10] as number;
+    o.status = row[13] as OrderStatus;
+    o.triggered = row[14] === 1;
+    o.filledNotional = row[15] as number;
+    o.fees = row[16] as number;
+    o.updatedAt = row[17] as number;
+    o.reserved = row[19] as number;
+    o.hwm = x.hwm ?? 0;
+    // A sell that holds nothing yet (a held leg) finds its position when it starts holding.
+    if (!isBuy && o.position === null && o.reserved > 0)
+      throw new SnapshotError(`snapshot sell order ${o.id} has no position`);
+    if (ladder < 4) enqueue(ladderOf(book, ladder), ladder < 2 ? o.price : o.stopPrice, o);
     restored.push(o);
+    byId.set(o.id, o);
   }
-  // Each account lists its open orders in acceptance order, i.e. by id.
+  for (const row of s.orders) {
+    const x = row[20] as SnapshotOrderExtras | undefined;
+    if (x === undefined) continue;
+    const o = byId.get(row[2] as number)!;
+    if (x.sibling !== undefined) o.sibling = linked(byId, x.sibling, o.id);
+    if (x.heldBy !== undefined) {
+      const parent = linked(byId, x.heldBy, o.id);
+      o.parent = parent;
+      if (parent.children === null) parent.children = [];
+      parent.children.push(o);
+    }
+  }
+  for (let b = 0; b < s.books.length; b++) {
+    for (const id of s.books[b]!.trailing ?? []) books[b]!.trailing.add(linked(byId, id, id));
+  }
+  // Each account lists its open orders in acceptance order, i.e. by id; an entry's legs by id too.
   restored.sort((x, y) => x.id - y.id);
-  for (const o of restored) register(e, o);
+  for (const o of restored) {
+    register(e, o);
+    o.children?.sort((x, y) => x.id - y.id);
+  }
+}
+
+function linked(byId: Map<number, Order>, id: number, from: number): Order {
+  const o = byId.get(id);
+  if (o === undefined) throw new SnapshotError(`snapshot order ${from} links to ${id}, which is not open`);
+  return o;
 }

@@ -93,10 +93,13 @@ export function market(
         throw new Error('a rejected command changed state');
     },
     order(args) {
+      const id = args.id ?? m.nextId++;
+      // Legs take the ids after their entry's.
+      m.nextId = Math.max(m.nextId, id + 1 + (args.takeProfit ? 1 : 0) + (args.stopLoss ? 1 : 0));
       return {
         type: 'new_order',
         ts: ++m.ts,
-        id: args.id ?? m.nextId++,
+        id,
         account: 'A',
         symbol: 'ACME',
         side: 'buy',

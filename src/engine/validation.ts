@@ -12,6 +12,7 @@ import type {
   TimeInForce,
 } from '../domain/exchange.ts';
 import {
+  BPS,
   isNonNegativeInt,
   isPositiveInt,
   MAX_BAND_BPS,
@@ -27,7 +28,21 @@ export function isSide(v: unknown): v is Side {
 }
 
 export function isOrderType(v: unknown): v is OrderType {
-  return v === 'limit' || v === 'market' || v === 'stop' || v === 'stop_limit';
+  return v === 'limit' || v === 'market' || v === 'stop' || v === 'stop_limit' || v === 'trailing_stop';
+}
+
+/**
+ * A trailing stop's trail: exactly one of a price on the tick grid or basis points of the
+ * high-water mark below 100% (the edge turns Alpaca's percent into basis points).
+ */
+export function trailProblem(
+  trailPrice: unknown,
+  trailBps: unknown,
+  spec: InstrumentSpec,
+): RejectReason | null {
+  if ((trailPrice === undefined) === (trailBps === undefined)) return 'invalid_trail';
+  if (trailPrice !== undefined) return priceProblem(trailPrice, spec) === null ? null : 'invalid_trail';
+  return isPositiveInt(trailBps) && trailBps < BPS ? null : 'invalid_trail';
 }
 
 export function isTimeInForce(v: unknown): v is TimeInForce {

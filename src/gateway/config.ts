@@ -11,8 +11,12 @@ export type RouteClass = 'orders' | 'reads' | 'login';
 export interface GatewayConfig {
   /** token buckets per class, keyed per user / API key / IP */
   rateLimits: Record<RouteClass, BucketRule>;
-  /** login attempts: per client IP and per username, on top of the `login` class */
+  /** login attempts per client IP, on top of the `login` class */
   loginPerIp: BucketRule;
+  /**
+   * FIX logon attempts per API key. REST logins have no per-username limit here: the users
+   * service throttles per (account, client) so that an attacker cannot keep the owner out.
+   */
   loginPerUsername: BucketRule;
   /** upstream call timeout, ms */
   upstreamTimeoutMs: number;
@@ -44,6 +48,8 @@ export interface GatewayConfig {
   jwtAudience: string;
   /** trust X-Forwarded-For from a load balancer in front (Fastify trustProxy) */
   trustProxy: boolean;
+  /** close(): how long requests in flight may finish before their upstream calls are ended (503), ms */
+  shutdownTimeoutMs: number;
 }
 
 export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = {
@@ -72,6 +78,7 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = {
   jwtIssuer: 'bourse',
   jwtAudience: 'bourse',
   trustProxy: false,
+  shutdownTimeoutMs: 10_000,
 };
 
 /** A partial config whose rate limits may name only some classes. */
@@ -120,7 +127,8 @@ export const gatewayConfigVariables: readonly GatewayConfigVariable[] = [
   {
     name: 'BOURSE_RATE_LOGIN_USER',
     default: rule(D.loginPerUsername),
-    description: 'Login attempts per username: capacity/refill.',
+    description:
+      'FIX logon attempts per API key: capacity/refill. (REST logins are throttled per account and client by the users service.)',
   },
   {
     name: 'BOURSE_UPSTREAM_TIMEOUT_MS',

@@ -8,7 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import { type ProblemHandlerOptions, problemHandlers } from '../platform/http/problem.ts';
 import { OrdersApiError, type Problem as OrdersProblem } from '../services/orders/client.ts';
 import { alpacaCode, INVALID_INPUT_STATUS, type Problem, problem, withAlpacaFields } from './problems.ts';
-import { UpstreamUnavailable } from './upstream/upstream.ts';
+import { UpstreamRequestInvalid, UpstreamUnavailable } from './upstream/upstream.ts';
 
 /** The orders service's camelCase fields → the public API's names. */
 const FIELD_NAMES: Record<string, string> = {
@@ -65,6 +65,18 @@ function translate(err: unknown): { problem: Problem; headers?: Record<string, s
           `the ${err.upstream} service is unavailable; nothing was executed`,
         );
     return { problem: p, headers: { 'retry-after': String(err.retryAfterSec) } };
+  }
+  if (err instanceof UpstreamRequestInvalid) {
+    // a value the edge's schemas let through that no HTTP client may send on: still the caller's
+    const header = err.unsendable.header;
+    const detail = `the request cannot be sent on: ${err.unsendable.message}`;
+    const errors = header
+      ? [{ in: 'headers', field: header, pointer: '', detail: 'is not a valid header value' }]
+      : [];
+    return {
+      problem: problem(INVALID_INPUT_STATUS, 'invalid-request', 'Invalid request', detail, { errors }),
+      headers: {},
+    };
   }
   return undefined;
 }

@@ -22,19 +22,20 @@ import { type GatewayConfig, type GatewayConfigInput, resolveGatewayConfig } fro
 import type { GatewayContext } from './context.ts';
 import { installEdgeHooks } from './edge.ts';
 import { GATEWAY_PROBLEMS } from './errors.ts';
-import { BREAKER_VALUE, createMetrics, type GatewayMetrics } from './metrics.ts';
+import { BREAKER_VALUE, createMetrics, type GatewayMetrics, watchWsRelay } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { opsRoutes } from './ops.ts';
 import { usersProxy } from './proxy.ts';
 import { createQuotes } from './quotes.ts';
 import { accountRoutes } from './routes/account.ts';
 import { activityRoutes } from './routes/activities.ts';
-import { adminRoutes } from './routes/admin.ts';
+import { type AdminDeps, adminRoutes } from './routes/admin.ts';
 import { marketDataRoutes } from './routes/market-data.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { positionRoutes } from './routes/positions.ts';
 import { servicesProxy } from './service-proxy.ts';
 import { ordersCall, usersCall } from './services.ts';
+import type { UpstreamTls } from './upstream/http.ts';
 import { createUpstream, type Upstream } from './upstream/upstream.ts';
 import { validatorCompiler } from './validation.ts';
 import { registerWeb } from './web.ts';
@@ -46,6 +47,7 @@ export {
   gatewayConfigVariables,
   loadGatewayConfig,
 } from './config.ts';
+export type { UpstreamTls } from './upstream/http.ts';
 export type { Upstream } from './upstream/upstream.ts';
 
 export interface UpstreamUrls {
@@ -65,6 +67,13 @@ export interface GatewayDeps {
    * gateway to the users service, and the identity it forwards to market data and reporting
    */
   usersInternalToken: string;
+  /**
+   * tokens that unlock `/metrics` and `/readyz`'s details (as a bearer token, or the internal token
+   * header): BOURSE_METRICS_TOKEN and the accepted internal tokens. Default: the internal token.
+   */
+  opsTokens?: readonly string[];
+  /** undici connect options for every upstream (mutual TLS: ca, cert, key) */
+  tls?: UpstreamTls;
   cache: Cache;
   limiter: RateLimiter;
   /** invalidates cached quotes on md.trade.* / md.book.*; without it they simply expire */
@@ -72,6 +81,8 @@ export interface GatewayDeps {
   config?: GatewayConfigInput;
   /** the built web terminal (web/dist), served at `/`; without it, no terminal routes */
   webRoot?: string;
+  /** the database backup behind GET /v1/admin/backup (all-in-one only; see routes/admin.ts) */
+  backup?: AdminDeps['backup'];
 }
 
 export interface Gateway {
@@ -83,6 +94,8 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/** after the shutdown deadline, how long the ended requests have to answer before connections are cut */
+const CLOSE_GRACE_MS = 1_000;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
@@ -97,7 +110,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     retry: (upstream: string) => metrics.retries.inc({ upstream }),
   };
   const make = (name: string, urls: string[]) => {
-    const upstream = createUpstream(name, urls, config, logger, events);
+    const upstream = createUpstream(name, urls, config, logger, events, deps.tls);
     for (const url of urls) {
       metrics.breaker.set({ upstream: name, instance: url }, 0);
       metrics.healthy.set({ upstream: name, instance: url }, 1);
@@ -111,7 +124,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     ...(deps.upstreams.reporting?.length && { reporting: make('reporting', deps.upstreams.reporting) }),
   };
 
-  const orders = ordersCall(upstreams.orders, config);
+  const orders = ordersCall(upstreams.orders, config, deps.usersInternalToken);
   const users = usersCall(upstreams.users, config, deps.usersInternalToken);
   const quotes = await createQuotes({ cache: deps.cache, bus: deps.bus, orders, config, metrics });
   const ctx: GatewayContext = {
@@ -151,13 +164,20 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     upstreams: Object.values(upstreams),
     required: [upstreams.orders, upstreams.users],
     metrics,
+    tokens: deps.opsTokens ?? [deps.usersInternalToken],
   });
   for (const routes of [accountRoutes, orderRoutes, positionRoutes, activityRoutes, marketDataRoutes]) {
     await routes(app, ctx);
   }
-  await adminRoutes(app, ctx, { upstreams: Object.values(upstreams) });
+  await adminRoutes(app, ctx, { upstreams: Object.values(upstreams), backup: deps.backup });
   await app.register(async (scope) =>
-    usersProxy(scope, { users: upstreams.users, limiter: deps.limiter, config, metrics }),
+    usersProxy(scope, {
+      users: upstreams.users,
+      internalToken: deps.usersInternalToken,
+      limiter: deps.limiter,
+      config,
+      metrics,
+    }),
   );
   await app.register(async (scope) =>
     servicesProxy(scope, {
@@ -168,21 +188,57 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     }),
   );
   if (deps.webRoot) await registerWeb(app, { root: deps.webRoot });
-  pipeWebSockets(app.server, {
-    '/notifications/stream': upstreams.users,
-    '/v1/market-data/stream': upstreams.marketData,
+  const webSockets = pipeWebSockets(
+    app.server,
+    {
+      '/notifications/stream': upstreams.users,
+      '/v1/market-data/stream': upstreams.marketData,
+    },
+    { internalToken: deps.usersInternalToken, tls: deps.tls },
+  );
+  watchWsRelay(metrics, webSockets.stats);
+  let closing: Promise<void> | undefined;
+  // a request that was in flight when the close began ends its keep-alive connection with its
+  // answer (Fastify does it for the requests that arrive later), so the server can close
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
   });
   await app.ready();
+
+  // WebSocket streams end at once; requests in flight may finish until the deadline, then their
+  // upstream calls are ended, so they answer 503 and nothing an instance does (or fails to do)
+  // can hold the shutdown
+  async function closeGateway(): Promise<void> {
+    let lastly: NodeJS.Timeout | undefined;
+    const deadline = setTimeout(() => {
+      logger.warn(
+        { shutdownTimeoutMs: config.shutdownTimeoutMs },
+        'gateway: shutdown deadline reached, ending the upstream calls in flight',
+      );
+      for (const upstream of Object.values(upstreams)) upstream.abort();
+      // once those have had time to answer, the connections of whatever still holds the server
+      lastly = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+    }, config.shutdownTimeoutMs);
+    webSockets.closeAll();
+    try {
+      await app.close();
+      await quotes.close();
+      await Promise.all(Object.values(upstreams).map((u) => u.close()));
+    } finally {
+      clearTimeout(deadline);
+      clearTimeout(lastly);
+    }
+  }
 
   return {
     app,
     config,
     upstreams,
     metrics,
-    async close() {
-      await app.close();
-      await quotes.close();
-      await Promise.all(Object.values(upstreams).map((u) => u.close()));
+    close() {
+      closing ??= closeGateway();
+      return closing;
     },
   };
 }

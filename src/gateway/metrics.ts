@@ -5,6 +5,7 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { BreakerState } from './upstream/breaker.ts';
+import type { WsRelayStats } from './ws-proxy.ts';
 
 export interface GatewayMetrics {
   registry: Registry;
@@ -82,4 +83,33 @@ export function createMetrics(): GatewayMetrics {
       registers,
     }),
   };
+}
+
+/** The WebSocket relay's own counters (ws-proxy.ts), read when /metrics is scraped. */
+export function watchWsRelay(metrics: GatewayMetrics, stats: () => WsRelayStats): void {
+  const registers = [metrics.registry];
+  new Gauge({
+    name: 'bourse_gateway_ws_relay_open',
+    help: 'WebSocket connections being relayed to a service',
+    registers,
+    collect() {
+      this.set(stats().open);
+    },
+  });
+  new Gauge({
+    name: 'bourse_gateway_ws_relay_stalled_closed',
+    help: 'Relayed WebSockets cut off because the client stopped draining (since start)',
+    registers,
+    collect() {
+      this.set(stats().stalledClosed);
+    },
+  });
+  new Gauge({
+    name: 'bourse_gateway_ws_relay_max_buffered_bytes',
+    help: 'Most bytes ever waiting in the relay for one client (bounded by the high-water mark plus one read)',
+    registers,
+    collect() {
+      this.set(stats().maxBufferedBytes);
+    },
+  });
 }

@@ -2,23 +2,32 @@
  * The users service's public routes, forwarded as they are (it validates and authorises them
  * itself; the gateway only rate-limits them, and adds the login limits). The documented routes
  * are listed for the OpenAPI document; a catch-all per prefix forwards routes added since.
- * `/internal/*` is never forwarded. The notifications WebSocket is piped through (ws-proxy.ts).
+ * `/internal/*` is never forwarded. Every forwarded request carries the internal token: the users
+ * service's server answers nothing without it. The notifications WebSocket is piped through (ws-proxy.ts).
  */
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import { FORWARDED_HEADERS, internalTokenHeader } from '../platform/http/forwarded-identity.ts';
 import type { RateLimiter } from '../platform/ratelimit/types.ts';
+import { DEVICE_HEADER, presentedDeviceToken } from '../services/users/client.ts';
 import type { GatewayConfig, RouteClass } from './config.ts';
 import type { EdgeRouteConfig } from './context.ts';
 import { takeOrRefuse } from './limits.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { alpacaCode, PROBLEM_JSON } from './problems.ts';
+import { idempotencyKeyHeaders } from './routes/common.ts';
 import type { Upstream } from './upstream/upstream.ts';
 
 const BODY_LIMIT = 64 * 1024;
 
 /** [method, path, summary, rate class]; documented with the users service's schemas (openapi.ts) */
 export const USERS_ROUTES: readonly [HTTPMethods, string, string, RouteClass?][] = [
-  ['POST', '/users', 'Register: {username, email, password} → 201 {username, email, id}', 'login'],
+  [
+    'POST',
+    '/users',
+    'Register: {username, email, password} → 201 {username, email, id}; joining a brokerage needs an invite_code',
+    'login',
+  ],
   ['GET', '/users', 'List users (admin: all; broker: their brokerage’s clients)'],
   ['GET', '/users/me', 'Your profile'],
   ['PATCH', '/users/me', 'Change your profile or password'],
@@ -36,6 +45,11 @@ export const USERS_ROUTES: readonly [HTTPMethods, string, string, RouteClass?][]
   ['POST', '/brokerages', 'Admin: create a brokerage'],
   ['GET', '/brokerages', 'Brokerages'],
   ['GET', '/brokerages/:id', 'A brokerage'],
+  [
+    'POST',
+    '/brokerages/:id/invites',
+    'Broker/admin: a single-use, expiring invite code to join the brokerage',
+  ],
   ['GET', '/notifications', 'Your notifications inbox'],
   ['POST', '/notifications/:id/read', 'Mark a notification read'],
   ['POST', '/notifications/read-all', 'Mark all your notifications read'],
@@ -57,6 +71,16 @@ const FORWARDED_REQUEST_HEADERS = [
   'apca-api-key-id',
   'apca-api-secret-key',
 ];
+
+/**
+ * The device token, from the header or a browser's cookie, passed on as the header (no cookie
+ * leaves). Only a token's own characters: anything else could not even be sent as a header.
+ */
+function deviceTokenHeader(req: FastifyRequest): Record<string, string> {
+  const token = presentedDeviceToken(req.headers);
+  return token !== undefined && /^[A-Za-z0-9._-]{1,256}$/.test(token) ? { [DEVICE_HEADER]: token } : {};
+}
+
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -68,6 +92,9 @@ const HOP_BY_HOP = new Set([
 
 export interface ProxyDeps {
   users: Upstream;
+  /** sent with every forwarded request (the users service's server requires it); it also proves that
+   * the client address it is given comes from the gateway */
+  internalToken: string;
   limiter: RateLimiter;
   config: GatewayConfig;
   metrics: GatewayMetrics;
@@ -131,33 +158,20 @@ function withAlpacaFields(body: Buffer): Buffer {
   }
 }
 
-/** Login attempts: per client IP and per username, before the users service sees them. */
+/**
+ * Login attempts per client IP, before the users service sees them. Nothing here is per username:
+ * a limit any address can use up would let an attacker keep the owner out. The users service
+ * throttles per (account, client) and admits known devices (its throttle.ts).
+ */
 function loginLimits(deps: ProxyDeps) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
-    const refused = () => deps.metrics.rateLimited.inc({ class: 'login' });
     await takeOrRefuse(
       deps.limiter,
       reply,
       `login-ip:${req.ip}`,
       deps.config.loginPerIp,
       'Too many login attempts from this address',
-      refused,
-    );
-    let username: unknown;
-    try {
-      username = (JSON.parse(String(req.body)) as { username?: unknown }).username;
-    } catch {
-      return; // the users service answers the malformed body
-    }
-    if (typeof username !== 'string' || username.length === 0 || username.length > 320) return;
-    const key = `login-user:${username.trim().toLowerCase()}`;
-    await takeOrRefuse(
-      deps.limiter,
-      reply,
-      key,
-      deps.config.loginPerUsername,
-      'Too many login attempts for this user',
-      refused,
+      () => deps.metrics.rateLimited.inc({ class: 'login' }),
     );
   };
 }
@@ -168,7 +182,14 @@ export async function usersProxy(app: FastifyInstance, deps: ProxyDeps): Promise
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) =>
     done(null, body),
   );
-  const handler = (req: FastifyRequest, reply: FastifyReply) => forward(deps.users, req, reply);
+  // the caller's address as this gateway sees it (BOURSE_TRUST_PROXY applied): the users service
+  // throttles logins per client, and trusts this only with the internal token
+  const handler = (req: FastifyRequest, reply: FastifyReply) =>
+    forward(deps.users, req, reply, {
+      ...deviceTokenHeader(req),
+      ...internalTokenHeader(deps.internalToken),
+      [FORWARDED_HEADERS.clientAddress]: req.ip,
+    });
 
   for (const [method, url, summary, rateClass = 'reads'] of USERS_ROUTES) {
     const config: EdgeRouteConfig = { auth: 'optional', rateClass };
@@ -181,6 +202,7 @@ export async function usersProxy(app: FastifyInstance, deps: ProxyDeps): Promise
         tags: ['users'],
         summary,
         description: 'Forwarded to the users service, which validates and authorises it.',
+        headers: idempotencyKeyHeaders,
       },
       ...(url === '/auth/login' && { preHandler: loginLimits(deps) }),
       handler,
@@ -192,7 +214,7 @@ export async function usersProxy(app: FastifyInstance, deps: ProxyDeps): Promise
       url: `${prefix}/*`,
       config: { auth: 'optional', rateClass: 'reads' } satisfies EdgeRouteConfig,
       bodyLimit: BODY_LIMIT,
-      schema: { hide: true },
+      schema: { hide: true, headers: idempotencyKeyHeaders },
       handler,
     });
   }

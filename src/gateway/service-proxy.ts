@@ -12,7 +12,7 @@ import type { RouteClass } from './config.ts';
 import { accountOf, type EdgeRouteConfig, type GatewayContext, identityOf } from './context.ts';
 import { fail } from './problems.ts';
 import { forward } from './proxy.ts';
-import { SECURITY } from './routes/common.ts';
+import { idempotencyKeyHeaders, SECURITY } from './routes/common.ts';
 import type { Upstream } from './upstream/upstream.ts';
 
 /** [method, path, summary, rate class] for the OpenAPI document; a catch-all per prefix forwards the rest */
@@ -117,6 +117,7 @@ function mount(
             security: SECURITY,
             description: `Forwarded to the ${tag} service.`,
             querystring: ACTING_QUERY,
+            headers: idempotencyKeyHeaders,
           },
           handler,
         });
@@ -134,6 +135,7 @@ function mount(
         security: SECURITY,
         description: `Forwarded to the ${tag} service.`,
         querystring: ACTING_QUERY,
+        headers: idempotencyKeyHeaders,
       },
       handler,
     });
@@ -144,7 +146,7 @@ function mount(
       url: `${prefix}/*`,
       config: { auth: 'required', rateClass: 'reads' } satisfies EdgeRouteConfig,
       bodyLimit: BODY_LIMIT,
-      schema: { hide: true },
+      schema: { hide: true, headers: idempotencyKeyHeaders },
       handler,
     });
   }

@@ -15,10 +15,10 @@ export type OrdersCall = <T>(
   run: (orders: OrdersClient) => Promise<T>,
 ) => Promise<T>;
 
-export function ordersCall(upstream: Upstream, config: GatewayConfig): OrdersCall {
+export function ordersCall(upstream: Upstream, config: GatewayConfig, internalToken: string): OrdersCall {
   return (requestId, retry, run) =>
     upstream.call({ requestId, retry }, (url, fetch) =>
-      run(httpOrdersClient(url, { fetch, timeoutMs: config.upstreamTimeoutMs })),
+      run(httpOrdersClient(url, { internalToken, fetch, timeoutMs: config.upstreamTimeoutMs })),
     );
 }
 

@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { parseInternalTokens } from './http/forwarded-identity.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -16,8 +17,12 @@ export interface Config {
   /** NATS JetStream when set, else the in-process bus. */
   natsUrl: string | undefined;
   natsStream: string;
+  /** prepended to every subject (`<prefix>.md.trade.X`); unset: none, as before it existed */
+  natsPrefix: string | undefined;
   logLevel: LogLevel;
   demo: boolean;
+  /** commands a second the demo's traders send, about */
+  demoRate: number;
   seed: number;
   commitMaxBatch: number;
   /** the orders service's journal, snapshots and idempotency window (read by it from the environment too) */
@@ -27,6 +32,10 @@ export interface Config {
     snapshotIntervalMs: number;
     idempotencyWindowMs: number;
     idempotencyMaxKeys: number;
+    /** journal commands kept in the table behind the newest (older ones archived); null: all */
+    journalRetain: number | null;
+    /** Absolute. Where archived journal segments go. */
+    archiveDir: string;
   };
   /** master secret for token and key encryption; embedded default: generated into dataDir */
   secret: string | undefined;
@@ -34,7 +43,28 @@ export interface Config {
   adminPassword: string | undefined;
   /** FIX 4.4 order-entry port; null: no FIX listener */
   fixPort: number | null;
+  /** how long a graceful stop lets requests in flight finish before ending them, ms */
+  shutdownTimeoutMs: number;
+  /**
+   * the internal APIs' token(s): the first is sent, all are accepted (rotation); unset: derived from
+   * `secret` (and in the all-in-one process from the generated one)
+   */
+  internalTokens: string[] | undefined;
+  /** mutual TLS between processes: PEM file paths; all three or none */
+  internalTls: InternalTlsFiles | undefined;
+  /** bearer token(s) for `/metrics`; the internal token is accepted too */
+  metricsTokens: string[] | undefined;
 }
+
+export interface InternalTlsFiles {
+  /** CA that signed every process's certificate (servers require a client certificate it signed) */
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** Shortest token accepted: as long as the derived one's 32 random bytes in base64url. */
+export const TOKEN_MIN_LENGTH = 32;
 
 export interface ConfigVariable {
   name: string;
@@ -71,10 +101,25 @@ export const configVariables: readonly ConfigVariable[] = [
   {
     name: 'BOURSE_NATS_STREAM',
     default: 'BOURSE',
-    description: 'JetStream stream holding md.>, orders.>, users.>, news.> (one per deployment).',
+    description:
+      'JetStream stream holding md.>, orders.>, users.>, news.> (one per deployment). With ' +
+      'BOURSE_NATS_PREFIX and no stream given: BOURSE_<prefix>.',
+  },
+  {
+    name: 'BOURSE_NATS_PREFIX',
+    default: undefined,
+    description:
+      'Subject prefix (staging → staging.md.trade.AAPL), so that several deployments share one NATS ' +
+      'server without seeing each other’s events. Letters, digits, _ and -, dot-separated. Unset: none.',
   },
   { name: 'LOG_LEVEL', default: 'info', description: `Log level: ${LOG_LEVELS.join(', ')}.` },
   { name: 'BOURSE_DEMO', default: 'on', description: "Demo market with simulated traders: 'on' or 'off'." },
+  {
+    name: 'BOURSE_DEMO_RATE',
+    default: '5',
+    description:
+      'About how many orders a second (new, replace, cancel) the demo traders send across all symbols; at 5 the idle demo grows the data folder by about 300 MB a day (README, Operations).',
+  },
   { name: 'BOURSE_SEED', default: '42', description: 'Seed of the demo market, so a run can be reproduced.' },
   {
     name: 'BOURSE_COMMIT_MAX_BATCH',
@@ -111,6 +156,18 @@ export const configVariables: readonly ConfigVariable[] = [
       'Most idempotency keys the orders service holds in memory; keys beyond it (within the window) are looked up in the database.',
   },
   {
+    name: 'BOURSE_JOURNAL_RETAIN',
+    default: '100000',
+    description:
+      "Orders journal commands kept in the database behind the newest; older ones, once a kept snapshot covers them and they are older than the idempotency window, move to gzip'd segment files in BOURSE_ARCHIVE_DIR ('all': never).",
+  },
+  {
+    name: 'BOURSE_ARCHIVE_DIR',
+    default: undefined,
+    description:
+      'Where archived orders journal segments go (read by `bourse verify` and audits, never by recovery). Unset: BOURSE_DATA_DIR/journal-archive.',
+  },
+  {
     name: 'BOURSE_SECRET',
     default: undefined,
     description:
@@ -127,6 +184,40 @@ export const configVariables: readonly ConfigVariable[] = [
     default: '9878',
     description:
       "FIX 4.4 order-entry port of `bourse start` and `--role fix` (0: any free port, 'off': no FIX listener).",
+  },
+  {
+    name: 'BOURSE_SHUTDOWN_TIMEOUT_MS',
+    default: '10000',
+    description:
+      'On SIGTERM/SIGINT, how long requests in flight may finish; then the gateway ends its upstream calls (they answer 503) and the process exits, at the latest 5 s later.',
+  },
+  {
+    name: 'BOURSE_INTERNAL_TOKEN',
+    default: undefined,
+    description:
+      'Token every internal API (the services behind the gateway) requires, 32+ characters. Comma-separated while rotating: the first is sent, all are accepted. Unset: derived from BOURSE_SECRET; a `--role` process without either refuses to start.',
+  },
+  {
+    name: 'BOURSE_INTERNAL_TLS_CA',
+    default: undefined,
+    description:
+      'Mutual TLS between processes: PEM file of the CA. With _CERT and _KEY, a `--role` service serves HTTPS and requires a client certificate signed by it, and clients present theirs.',
+  },
+  {
+    name: 'BOURSE_INTERNAL_TLS_CERT',
+    default: undefined,
+    description: "Mutual TLS: PEM file of this process's certificate (server and client).",
+  },
+  {
+    name: 'BOURSE_INTERNAL_TLS_KEY',
+    default: undefined,
+    description: "Mutual TLS: PEM file of this process's private key.",
+  },
+  {
+    name: 'BOURSE_METRICS_TOKEN',
+    default: undefined,
+    description:
+      'Bearer token(s) for `GET /metrics` (comma-separated; the internal token also works). Unset: only the internal token.',
   },
 ];
 
@@ -157,7 +248,9 @@ export function loadConfig(env: Env = process.env): Config {
     if (raw === undefined) return undefined;
     const value = parse(raw);
     if (!(value instanceof Invalid)) return value;
-    problems.push(`${name}=${JSON.stringify(raw)}: ${value.expected}`);
+    // a secret's value never reaches an error message (they end up in logs)
+    const shown = /SECRET|TOKEN|PASSWORD/.test(name) ? '(hidden)' : JSON.stringify(raw);
+    problems.push(`${name}=${shown}: ${value.expected}`);
     return undefined;
   };
 
@@ -171,10 +264,15 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: read('REDIS_URL', urls(['redis:', 'rediss:'], 1)),
     natsUrl: read('NATS_URL', urls(['nats:', 'tls:', 'ws:', 'wss:'], Number.POSITIVE_INFINITY)),
     natsStream: read('BOURSE_NATS_STREAM', matches(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')),
+    natsPrefix: read(
+      'BOURSE_NATS_PREFIX',
+      matches(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'letters, digits, _ and -, dot-separated tokens'),
+    ),
     logLevel: read('LOG_LEVEL', oneOf(LOG_LEVELS)),
     demo: read('BOURSE_DEMO', (raw) =>
       raw === 'on' ? true : raw === 'off' ? false : new Invalid("expected 'on' or 'off'"),
     ),
+    demoRate: read('BOURSE_DEMO_RATE', integer(1, 10_000)),
     seed: read('BOURSE_SEED', integer(0, Number.MAX_SAFE_INTEGER)),
     commitMaxBatch: read('BOURSE_COMMIT_MAX_BATCH', integer(1, 100_000)),
     orders: {
@@ -183,6 +281,14 @@ export function loadConfig(env: Env = process.env): Config {
       snapshotIntervalMs: read('BOURSE_SNAPSHOT_INTERVAL_MS', integer(0, Number.MAX_SAFE_INTEGER)),
       idempotencyWindowMs: read('BOURSE_IDEMPOTENCY_WINDOW_MS', integer(0, Number.MAX_SAFE_INTEGER)),
       idempotencyMaxKeys: read('BOURSE_IDEMPOTENCY_MAX_KEYS', integer(1, 100_000_000)),
+      journalRetain: read('BOURSE_JOURNAL_RETAIN', (raw) =>
+        raw === 'all'
+          ? null
+          : integer(0, Number.MAX_SAFE_INTEGER)(raw) instanceof Invalid
+            ? new Invalid("expected a number of commands, or 'all'")
+            : Number(raw),
+      ),
+      archiveDir: resolve(read('BOURSE_ARCHIVE_DIR', text) ?? join(dataDir, 'journal-archive')),
     },
     secret: read('BOURSE_SECRET', (raw) => (raw.length >= 32 ? raw : new Invalid('at least 32 characters'))),
     adminPassword: read('BOURSE_ADMIN_PASSWORD', text),
@@ -193,13 +299,38 @@ export function loadConfig(env: Env = process.env): Config {
           ? new Invalid("expected a port from 0 to 65535, or 'off'")
           : Number(raw),
     ),
+    shutdownTimeoutMs: read('BOURSE_SHUTDOWN_TIMEOUT_MS', integer(1, 3_600_000)),
+    internalTokens: read('BOURSE_INTERNAL_TOKEN', tokens),
+    internalTls: undefined as InternalTlsFiles | undefined,
+    metricsTokens: read('BOURSE_METRICS_TOKEN', tokens),
   };
+  const tlsFiles = {
+    ca: read('BOURSE_INTERNAL_TLS_CA', text),
+    cert: read('BOURSE_INTERNAL_TLS_CERT', text),
+    key: read('BOURSE_INTERNAL_TLS_KEY', text),
+  };
+  const tlsSet = Object.values(tlsFiles).filter((v) => v !== undefined).length;
+  if (tlsSet === 3) config.internalTls = tlsFiles as InternalTlsFiles;
+  else if (tlsSet > 0)
+    problems.push('BOURSE_INTERNAL_TLS_CA, _CERT and _KEY: set all three (mutual TLS) or none');
   if (problems.length > 0) throw new ConfigError(problems);
+  // two deployments on one server need two streams too: streams may not overlap in subjects
+  if (config.natsPrefix !== undefined && !env.BOURSE_NATS_STREAM?.trim()) {
+    config.natsStream = `BOURSE_${config.natsPrefix.replaceAll('.', '_')}`;
+  }
   // Every field is either valid or defaulted once no problem was found.
   return config as Config;
 }
 
 const text: Parse<string> = (raw) => raw;
+
+/** Comma-separated tokens (current first, then the next one while rotating), each long enough. */
+const tokens: Parse<string[]> = (raw) => {
+  const list = parseInternalTokens(raw);
+  return list.length > 0 && list.every((t) => t.length >= TOKEN_MIN_LENGTH && /^[\x21-\x7e]+$/.test(t))
+    ? list
+    : new Invalid(`expected comma-separated tokens of ${TOKEN_MIN_LENGTH}+ printable characters`);
+};
 
 function integer(min: number, max: number): Parse<number> {
   return (raw) => {

@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
+import { isCi } from '../support/ci.ts';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 export const ARTIFACTS = join(ROOT, 'test/artifacts');
@@ -18,8 +19,7 @@ export const ADMIN_PASSWORD = 'operator password for e2e';
 /** Chromium present? In CI its absence fails the suite; on a laptop the suite is skipped. */
 export function chromiumOrSkip(): boolean {
   if (existsSync(CHROMIUM)) return true;
-  if (process.env.CI === 'true')
-    throw new Error(`CI: no Chromium at ${CHROMIUM} (the browser tests need it)`);
+  if (isCi()) throw new Error(`CI: no Chromium at ${CHROMIUM} (the browser tests need it)`);
   console.warn(`[e2e] skipped: no Chromium at ${CHROMIUM} (set CHROMIUM_PATH, or install chromium)`);
   return false;
 }

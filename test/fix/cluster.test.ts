@@ -12,6 +12,7 @@ import { createFixService } from '../../src/services/fix/index.ts';
 import { httpOrdersClient, type OrdersClient } from '../../src/services/orders/client.ts';
 import { createOrdersService } from '../../src/services/orders/index.ts';
 import { createHttpUsersClient } from '../../src/services/users/client.ts';
+import { deriveKeys } from '../../src/services/users/secret.ts';
 import { makeNatsBus } from '../support/bus.ts';
 import { makePostgresDb } from '../support/db.ts';
 import { scoped } from '../support/lifecycle.ts';
@@ -25,6 +26,8 @@ import { isReport, newOrder } from './messages.ts';
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 
 const PASSWORD = 'correct horse battery staple';
+/** what `--role` processes with BOURSE_SECRET=SECRET require on their internal APIs */
+const INTERNAL = { 'x-bourse-internal-token': deriveKeys(SECRET).internalToken };
 
 async function listAndFund(orders: OrdersClient, accounts: string[]): Promise<void> {
   await orders.addInstrument({
@@ -51,7 +54,7 @@ async function apiKey(
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(`${usersUrl}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', ...INTERNAL, ...headers },
       body: JSON.stringify(body),
     });
     expect(res.status, `${path}: ${res.status}`).toBeLessThan(300);
@@ -95,7 +98,7 @@ describeWithPostgres('bourse start --role fix', () => {
     expect((await fetch(`${fix.url}/healthz`)).status).toBe(200);
 
     const t = await apiKey(users.url, 'fixrole');
-    const ordersHttp = httpOrdersClient(orders.url);
+    const ordersHttp = httpOrdersClient(orders.url, { internalToken: deriveKeys(SECRET).internalToken });
     await listAndFund(ordersHttp, [t.userId]);
 
     const c = await FixClient.connect({
@@ -138,7 +141,7 @@ describeWith(['postgres', 'nats'], 'FIX across processes over NATS', () => {
     closers.push(() => users.close());
 
     // the FIX service as another process sees them: HTTP clients and the bus
-    const orders = httpOrdersClient(ordersUrl);
+    const orders = httpOrdersClient(ordersUrl, { internalToken: users.svc.internalToken });
     const fix = await createFixService({
       db,
       bus,

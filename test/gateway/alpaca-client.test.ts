@@ -218,4 +218,61 @@ describeWithPostgres('Alpaca-shaped client through the gateway', () => {
     });
     expect(typeof res.body?.message).toBe('string');
   });
+  it('places a bracket with a trailing stop-loss, reads its legs and hwm, replaces the trail, and cancels one-cancels-other', async () => {
+    const placed = await call('POST', '/v2/orders', {
+      symbol: 'ACME',
+      qty: '5',
+      side: 'buy',
+      type: 'limit',
+      time_in_force: 'gtc',
+      limit_price: '100.00',
+      order_class: 'bracket',
+      take_profit: { limit_price: '105.00' },
+      stop_loss: { trail_percent: '2' },
+    });
+    expect(placed.status).toBe(200);
+    expect(placed.body).toMatchObject({ order_class: 'bracket', status: 'new' });
+    const legs = placed.body?.legs as Record<string, unknown>[];
+    expect(legs.map((l) => [l.side, l.type, l.status, l.order_class])).toEqual([
+      ['sell', 'limit', 'held', 'bracket'],
+      ['sell', 'trailing_stop', 'held', 'bracket'],
+    ]);
+    expect(legs[1]).toMatchObject({ trail_percent: '2', trail_price: null, hwm: null, legs: null });
+
+    // The seller fills the entry: the legs work, the trailing stop tracks from 100.00.
+    const sold = await call(
+      'POST',
+      '/v2/orders',
+      { symbol: 'ACME', qty: '5', side: 'sell', type: 'limit', time_in_force: 'ioc', limit_price: '100.00' },
+      seller,
+    );
+    expect(sold.body).toMatchObject({ status: 'filled' });
+    const entry = await call('GET', `/v2/orders/${placed.body?.id}`);
+    const working = entry.body?.legs as Record<string, unknown>[];
+    expect(working.map((l) => l.status)).toEqual(['new', 'new']);
+    expect(working[1]).toMatchObject({ hwm: '100.00', stop_price: '98.00' });
+
+    const replaced = await call('PATCH', `/v2/orders/${working[1]!.id}`, { trail: '3' });
+    expect(replaced.body).toMatchObject({ trail_percent: '3', stop_price: '97.00' });
+    const bad = await call('PATCH', `/v2/orders/${working[1]!.id}`, { trail: '0.001' });
+    expect(bad.status).toBe(422);
+    expect(bad.body).toMatchObject({ errors: [expect.objectContaining({ field: 'trail' })] });
+
+    // Cancelling the take-profit cancels the stop-loss.
+    expect((await call('DELETE', `/v2/orders/${working[0]!.id}`)).status).toBe(204);
+    const stop = await call('GET', `/v2/orders/${working[1]!.id}`);
+    expect(stop.body).toMatchObject({ status: 'canceled' });
+  });
+
+  it('refuses a trailing stop without a trail, naming the field', async () => {
+    const res = await call('POST', '/v2/orders', {
+      symbol: 'ACME',
+      qty: '1',
+      side: 'sell',
+      type: 'trailing_stop',
+      time_in_force: 'gtc',
+    });
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({ errors: [expect.objectContaining({ field: 'trail_price' })] });
+  });
 });

@@ -4,7 +4,7 @@ import { USERS_ROUTES } from '../../src/gateway/proxy.ts';
 import { makePostgresDb } from '../support/db.ts';
 import { scoped } from '../support/lifecycle.ts';
 import { describeWithPostgres } from '../support/services.ts';
-import { eventually, type Stack, startStack, type TestUser } from './stack.ts';
+import { eventually, OPS, type Stack, startStack, type TestUser } from './stack.ts';
 
 describeWithPostgres('docs, quotes and operations', () => {
   const makeDb = scoped(makePostgresDb);
@@ -196,7 +196,7 @@ describeWithPostgres('docs, quotes and operations', () => {
       headers: { ...trader.auth, 'x-request-id': 'trace-42' },
     });
     expect(res.headers['x-request-id']).toBe('trace-42');
-    const metrics = await stack.req({ method: 'GET', url: '/metrics' });
+    const metrics = await stack.req({ method: 'GET', url: '/metrics', headers: OPS });
     expect(metrics.body).toContain(
       'bourse_gateway_requests_total{method="GET",route="/v2/clock",status="200"}',
     );

@@ -4,10 +4,11 @@
  * brokerage's clients only; an admin for anyone.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { orderIdOf } from '../../src/domain/alpaca-ids.ts';
 import { makePostgresDb } from '../support/db.ts';
 import { scoped } from '../support/lifecycle.ts';
 import { describeWithPostgres } from '../support/services.ts';
-import { expectProblem, type Stack, startStack, type TestUser } from './stack.ts';
+import { eventually, expectProblem, type Stack, startStack, type TestUser } from './stack.ts';
 
 const ORDER = {
   symbol: 'OWN',
@@ -47,6 +48,7 @@ describeWithPostgres('ownership at the gateway', () => {
   let brokerX: TestUser;
   let clientX: TestUser;
   let clientY: TestUser;
+  let brokerageX: string;
 
   beforeAll(async () => {
     stack = await startStack(await makeDb());
@@ -65,6 +67,7 @@ describeWithPostgres('ownership at the gateway', () => {
 
     const x = await stack.brokerage();
     const y = await stack.brokerage();
+    brokerageX = x;
     brokerX = await stack.user({ role: 'broker', brokerageId: x });
     clientX = await stack.user({ brokerageId: x });
     clientY = await stack.user({ brokerageId: y });
@@ -85,6 +88,40 @@ describeWithPostgres('ownership at the gateway', () => {
     const list = await stack.req({ method: 'GET', url: '/v2/orders?status=all', headers: bob.auth });
     expect((list.json() as { id: string }[]).map((o) => o.id)).not.toContain(aliceOrder);
     // and the order is untouched
+    const mine = await stack.req({ method: 'GET', url: `/v2/orders/${aliceOrder}`, headers: alice.auth });
+    expect(mine.json()).toMatchObject({ status: 'new', qty: '1' });
+  });
+
+  it("a refused cancel or replace of another's order is not journaled and tells the caller nothing", async () => {
+    const journaled = async () =>
+      Number((await stack.db.query<{ n: string }>('SELECT count(*) AS n FROM journal')).rows[0]!.n);
+    const before = await journaled();
+    for (const [method, payload] of [['DELETE'], ['PATCH', { qty: '3' }]] as const) {
+      const res = await stack.req({
+        method,
+        url: `/v2/orders/${aliceOrder}`,
+        headers: bob.auth,
+        ...(payload && { payload }),
+      });
+      expectProblem(res, 404);
+    }
+    expect(await journaled()).toBe(before);
+    // bob's own cancel afterwards: once its notification is in, anything published before it is too
+    const own = await stack.req({ method: 'POST', url: '/v2/orders', headers: bob.auth, payload: ORDER });
+    expect(own.statusCode, own.body).toBe(200);
+    const ownId = (own.json() as { id: string }).id;
+    expect(
+      (await stack.req({ method: 'DELETE', url: `/v2/orders/${ownId}`, headers: bob.auth })).statusCode,
+    ).toBe(204);
+    const inbox = await eventually(async () => {
+      const res = await stack.req({ method: 'GET', url: '/notifications?limit=200', headers: bob.auth });
+      expect(res.statusCode, res.body).toBe(200);
+      const list = (res.json() as { notifications: { kind: string; data: Record<string, unknown> }[] })
+        .notifications;
+      return list.some((n) => n.kind === 'order_canceled') ? list : undefined;
+    });
+    expect(inbox.map((n) => n.data.order_id)).not.toContain(String(orderIdOf(aliceOrder)));
+    expect(inbox.map((n) => n.kind)).not.toContain('order_rejected');
     const mine = await stack.req({ method: 'GET', url: `/v2/orders/${aliceOrder}`, headers: alice.auth });
     expect(mine.json()).toMatchObject({ status: 'new', qty: '1' });
   });
@@ -141,6 +178,31 @@ describeWithPostgres('ownership at the gateway', () => {
     }
     // the broker's own view does not include the client's order
     expectProblem(await stack.req({ method: 'GET', url: `/v2/orders/${id}`, headers: brokerX.auth }), 404);
+  });
+
+  it('a broker never funds his own account, nor another broker of his brokerage: 403, cash unchanged', async () => {
+    const colleague = await stack.user({ role: 'broker', brokerageId: brokerageX });
+    for (const u of [brokerX, colleague]) await stack.fund(u.id, 10);
+    const fund = (account: string, direction: 'deposit' | 'withdraw') =>
+      stack.req({
+        method: 'POST',
+        url: '/v1/admin/funding',
+        headers: brokerX.auth,
+        payload: { account_id: account, direction, amount: '1000000.00' },
+      });
+    for (const account of [brokerX.id, colleague.id]) {
+      for (const direction of ['deposit', 'withdraw'] as const)
+        expectProblem(await fund(account, direction), 403);
+      expect((await stack.orders.client.balance(account)).cash).toBe(1_000);
+    }
+    // the same broker still funds his client
+    const client = await stack.req({
+      method: 'POST',
+      url: '/v1/admin/funding',
+      headers: brokerX.auth,
+      payload: { account_id: clientX.id, direction: 'deposit', amount: '1.00' },
+    });
+    expect(client.statusCode, client.body).toBe(200);
   });
 
   it('an admin may act for anyone', async () => {

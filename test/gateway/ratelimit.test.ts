@@ -67,6 +67,49 @@ function limiterSuite(open: () => Promise<RateLimiter>): void {
     expect(results.filter((r) => r.allowed)).toHaveLength(25);
   });
 
+  it("refills on the caller's clock when it gives one", async () => {
+    const k = key();
+    const rule = { capacity: 1, refillPerSec: 1 / 60 };
+    const t0 = Date.now();
+    expect((await limiter.take(k, rule, 1, t0)).allowed).toBe(true);
+    const refused = await limiter.take(k, rule, 1, t0 + 1_000);
+    expect(refused).toMatchObject({ allowed: false, retryAfterMs: 59_000 });
+    expect((await limiter.take(k, rule, 1, t0 + 60_000)).allowed).toBe(true);
+  });
+
+  it('backs a key off exponentially after the free attempts, on the caller clock; forgive forgets', async () => {
+    const k = key();
+    const rule = { freeAttempts: 3, baseMs: 1_000, maxMs: 8_000, forgetMs: 86_400_000 };
+    let now = Date.now();
+    const holds: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const r = await limiter.backoff(k, rule, now);
+      expect(r.allowed).toBe(true);
+      expect(r.attempts).toBe(i + 1);
+      holds.push(r.retryAfterMs);
+      if (r.retryAfterMs > 0) {
+        // held: refused until the hold ends, and a refusal is not charged
+        expect(await limiter.backoff(k, rule, now + r.retryAfterMs - 1)).toEqual({
+          allowed: false,
+          retryAfterMs: 1,
+          attempts: i + 1,
+        });
+      }
+      now += r.retryAfterMs;
+    }
+    expect(holds).toEqual([0, 0, 1_000, 2_000, 4_000, 8_000, 8_000]);
+    await limiter.forgive(k);
+    expect(await limiter.backoff(k, rule, now)).toEqual({ allowed: true, retryAfterMs: 0, attempts: 1 });
+  });
+
+  it('backoff is atomic: of many simultaneous attempts only the free ones and the first held pass', async () => {
+    const k = key();
+    const rule = { freeAttempts: 5, baseMs: 1_000, maxMs: 60_000, forgetMs: 60_000 };
+    const now = Date.now();
+    const results = await Promise.all(Array.from({ length: 40 }, () => limiter.backoff(k, rule, now)));
+    expect(results.filter((r) => r.allowed)).toHaveLength(5);
+  });
+
   it('refuses a rule or cost that makes no sense', async () => {
     await expect(limiter.take(key(), { capacity: 0, refillPerSec: 1 })).rejects.toThrow(RangeError);
     await expect(limiter.take(key(), { capacity: 1, refillPerSec: 0 })).rejects.toThrow(RangeError);

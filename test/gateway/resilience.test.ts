@@ -12,6 +12,7 @@ import {
   bearer,
   eventually,
   expectProblem,
+  OPS,
   PASSWORD,
   type Services,
   startGateway,
@@ -110,7 +111,7 @@ describeWithPostgres('gateway resilience', () => {
     expectProblem(refused, 503);
     expect(refused.headers['retry-after']).toBeDefined();
     expect(proxy.seen.length).toBe(before);
-    const metrics = await gateway.app.inject({ method: 'GET', url: '/metrics' });
+    const metrics = await gateway.app.inject({ method: 'GET', url: '/metrics', headers: OPS });
     expect(metrics.body).toMatch(/bourse_gateway_breaker_state\{upstream="orders",instance="[^"]+"\} 2/);
 
     await proxy.start();
@@ -164,7 +165,7 @@ describeWithPostgres('gateway resilience', () => {
     expect(proxy.seen.filter((s) => s.startsWith('POST')).length).toBe(2); // sent twice…
     expect(await ordersWith(cid)).toBe(1); // …placed once
 
-    const metrics = await gateway.app.inject({ method: 'GET', url: '/metrics' });
+    const metrics = await gateway.app.inject({ method: 'GET', url: '/metrics', headers: OPS });
     expect(metrics.body).toMatch(/bourse_gateway_upstream_retries_total\{upstream="orders"\} 1/);
   });
 

@@ -5,20 +5,30 @@
  */
 import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
-import { createGateway, type Gateway, type GatewayConfigInput } from '../../src/gateway/index.ts';
+import {
+  createGateway,
+  type Gateway,
+  type GatewayConfigInput,
+  type GatewayDeps,
+} from '../../src/gateway/index.ts';
 import { createMemoryBus } from '../../src/platform/bus/memory.ts';
 import type { Bus } from '../../src/platform/bus/types.ts';
 import { createMemoryCache } from '../../src/platform/cache/memory.ts';
 import type { Cache } from '../../src/platform/cache/types.ts';
 import { systemClock } from '../../src/platform/clock.ts';
 import type { Db } from '../../src/platform/db/types.ts';
+import { requireInternalToken } from '../../src/platform/http/forwarded-identity.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createMemoryRateLimiter } from '../../src/platform/ratelimit/memory.ts';
 import type { RateLimiter } from '../../src/platform/ratelimit/types.ts';
 import { createOrdersService, type OrdersService } from '../../src/services/orders/index.ts';
 import { createUsersService, ensureAdmin, type UsersService } from '../../src/services/users/index.ts';
+import { deriveKeys } from '../../src/services/users/secret.ts';
 
 export const SECRET = 'gateway-test-secret-that-is-long-enough-42';
+/** the internal token derived from SECRET: what the services' server requires, and what unlocks /metrics */
+export const INTERNAL_TOKEN = deriveKeys(SECRET).internalToken;
+export const OPS = { authorization: `Bearer ${INTERNAL_TOKEN}` };
 export const PASSWORD = 'correct horse battery staple';
 export const ADMIN_PASSWORD = 'the master pass phrase 42';
 /** cheap argon2id for tests: hashing cost is not what these tests are about */
@@ -68,6 +78,8 @@ export async function startServices(db: Db, opts: { port?: number; bus?: Bus } =
     logger: internal.log,
     config: { secret: SECRET, argon2: ARGON2 },
   });
+  // internal as `bourse start` makes it: the gateway must send the token on every path
+  requireInternalToken(internal, users.internalToken, ['/healthz']);
   await orders.register(internal);
   await users.register(internal);
   internal.get('/healthz', async () => ({ status: 'ok' }));
@@ -116,7 +128,13 @@ export const bearer = (token: string): Record<string, string> => ({ authorizatio
 
 export async function startGateway(
   services: Services,
-  opts: { config?: GatewayConfigInput; cache?: Cache; limiter?: RateLimiter; ordersUrls?: string[] } = {},
+  opts: {
+    config?: GatewayConfigInput;
+    cache?: Cache;
+    limiter?: RateLimiter;
+    ordersUrls?: string[];
+    backup?: GatewayDeps['backup'];
+  } = {},
 ): Promise<Gateway> {
   return createGateway({
     logger,
@@ -126,12 +144,18 @@ export async function startGateway(
     limiter: opts.limiter ?? createMemoryRateLimiter(),
     bus: services.bus,
     config: { ...RELAXED, ...opts.config },
+    backup: opts.backup,
   });
 }
 
 export async function startStack(
   db: Db,
-  opts: { config?: GatewayConfigInput; cache?: Cache; limiter?: RateLimiter } = {},
+  opts: {
+    config?: GatewayConfigInput;
+    cache?: Cache;
+    limiter?: RateLimiter;
+    backup?: GatewayDeps['backup'];
+  } = {},
 ): Promise<Stack> {
   const services = await startServices(db);
   const cache = opts.cache ?? createMemoryCache();

@@ -1,12 +1,16 @@
 /**
  * The market-data WebSocket on a listening Fastify with a real ws client: authentication (header
  * and first message), subscribe/unsubscribe, trades, conflated quotes, books and the user's own
- * orders from a real orders service, and a slow consumer cut off without slowing the others.
+ * orders from a real orders service, and a slow consumer cut off without slowing the others —
+ * connected directly, and through the gateway's WebSocket relay.
  */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { orderUuid } from '../../src/domain/alpaca-ids.ts';
+import { pipeWebSockets } from '../../src/gateway/ws-proxy.ts';
 import type { Tick } from '../../src/services/market-data/model.ts';
 import type { VerifiedIdentity } from '../../src/services/users/client.ts';
 import { MID, SYMBOL } from '../orders/support/service.ts';
@@ -90,6 +94,15 @@ const trade = (price: number, size = 1): Tick => ({
   ask: 0,
   askSize: 0,
 });
+
+const pauseReading = (c: Client) => (c.ws as unknown as { _socket: Socket })._socket.pause();
+const resumeReading = (c: Client) => (c.ws as unknown as { _socket: Socket })._socket.resume();
+
+/** The most a loopback TCP connection can queue in the kernel: a full receive and send buffer. */
+function kernelBytesPerHop(): number {
+  const max = (f: string) => Number(readFileSync(`/proc/sys/net/ipv4/${f}`, 'utf8').trim().split(/\s+/)[2]);
+  return max('tcp_rmem') + max('tcp_wmem');
+}
 
 forEachDb('market-data: WebSocket stream', (makeDb) => {
   let h: MdHarness;
@@ -383,5 +396,104 @@ forEachDb('market-data: WebSocket stream', (makeDb) => {
     await fast.until((m) => m.type === 'trade' && m.price === 123.45 && m.size === 42);
     expect(fastSeen).toBeGreaterThan(1000);
     expect(fast.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  describe('through the gateway relay', () => {
+    const HIGH_WATER = 16 * 1024;
+    let relay: Server;
+    let relayStats: ReturnType<typeof pipeWebSockets>;
+    let relayUrl: string;
+    const start = async (stallMs: number) => {
+      relay = createServer();
+      const mdBase = url.replace(/^ws:/, 'http:').replace(/\/v1\/market-data\/stream$/, '');
+      relayStats = pipeWebSockets(
+        relay,
+        { '/v1/market-data/stream': { pick: () => mdBase } },
+        { internalToken: 'relay-test-token', highWaterBytes: HIGH_WATER, stallMs },
+      );
+      await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+      relayUrl = `ws://127.0.0.1:${(relay.address() as AddressInfo).port}/v1/market-data/stream`;
+    };
+    // the sockets still open are the clients' (terminated after all)
+    const stop = () => relay.close();
+    const subscribed = async (what: Record<string, string[]>) => {
+      const c = await open(relayUrl, { authorization: 'Bearer good-token' });
+      sockets.push(c.ws);
+      await c.next();
+      c.send({ action: 'subscribe', ...what });
+      await c.until((m) => m.type === 'subscribed');
+      return c;
+    };
+
+    it('paused readers behind the relay get 4008 from the service within a bounded count of trades', async () => {
+      await start(600_000); // only the service's bound may act here
+      const slow = await Promise.all([1, 2, 3].map(() => subscribed({ trades: [SYMBOL] })));
+      const fast = await subscribed({ trades: [SYMBOL] });
+      for (const c of slow) pauseReading(c);
+      const before = h.md.stats().stream.slowConsumerClosed;
+      const oneTrade = JSON.stringify({
+        type: 'trade',
+        symbol: SYMBOL,
+        price: 100.99,
+        size: 1,
+        ts: new Date(T0).toISOString(),
+      });
+      // what one connection can hold before the service must see its own buffer grow: the
+      // client's and the relay's kernel queues on both hops, the relay's high-water mark, the
+      // service's bound; every trade adds at least its JSON to each slow connection
+      const bound = Math.ceil(
+        (2 * kernelBytesPerHop() + HIGH_WATER + 64 * 1024 + 64 * 1024) / oneTrade.length,
+      );
+      let sent = 0;
+      while (h.md.stats().stream.slowConsumerClosed < before + slow.length && sent <= bound) {
+        for (let i = 0; i < 1000; i++) h.md.ingest(trade(100 + (i % 100) / 100, 1));
+        sent += 1000;
+        await new Promise((r) => setImmediate(r));
+      }
+      expect(h.md.stats().stream.slowConsumerClosed).toBe(before + slow.length);
+      expect(sent).toBeLessThanOrEqual(bound);
+      // neither the relay nor the service held more than its bound for any one connection
+      expect(relayStats.stats().maxBufferedBytes).toBeLessThanOrEqual(HIGH_WATER + 64 * 1024);
+      expect(h.md.stats().stream.maxBufferedBytes).toBeLessThanOrEqual(64 * 1024 + 64 * 1024);
+      // once they read again, they find the 4008 behind what was queued
+      for (const c of slow) resumeReading(c);
+      for (const c of slow) expect(await c.closed).toEqual({ code: 4008, reason: 'slow consumer' });
+      h.md.ingest(trade(123.45, 42));
+      await h.md.step();
+      await fast.until((m) => m.type === 'trade' && m.price === 123.45 && m.size === 42);
+      fast.ws.close();
+      stop();
+    });
+
+    it('cuts off a reader of a conflated (quotes only) stream that stops draining', async () => {
+      // quotes are conflated, so the service's buffer never passes its bound: only the relay's
+      // stall limit can end this connection
+      const stallMs = 200;
+      await start(stallMs);
+      const slow = await subscribed({ quotes: ['*'] });
+      pauseReading(slow);
+      const symbols = Array.from({ length: 500 }, (_, i) => `R${i}`);
+      const quoteBytes = 500 * 100; // per step, at least
+      const pace = 5; // ms between steps: at most stallMs / pace steps once the relay has paused
+      const bound =
+        Math.ceil((2 * kernelBytesPerHop() + HIGH_WATER + 64 * 1024) / quoteBytes) + stallMs / pace + 10;
+      const before = h.md.stats().stream.slowConsumerClosed;
+      let steps = 0;
+      for (let bid = 10; relayStats.stats().stalledClosed === 0 && steps <= 2 * bound; steps++) {
+        bid += 0.01;
+        for (const symbol of symbols)
+          h.md.ingest({ ...trade(0), symbol, type: 'quote', bid, bidSize: 1, ask: bid + 0.01, askSize: 1 });
+        await h.md.step();
+        await new Promise((r) => setTimeout(r, pace));
+      }
+      expect(relayStats.stats().stalledClosed).toBe(1);
+      expect(steps).toBeLessThanOrEqual(bound);
+      expect(h.md.stats().stream.slowConsumerClosed).toBe(before); // the service never cut it
+      expect(relayStats.stats().maxBufferedBytes).toBeLessThanOrEqual(HIGH_WATER + 64 * 1024);
+      expect(relayStats.stats().open).toBe(0);
+      resumeReading(slow);
+      expect((await slow.closed).code).toBe(1006); // the relay cut the connection
+      stop();
+    });
   });
 });

@@ -29,7 +29,14 @@ import {
 } from '../../src/services/orders/index.ts';
 import { createTestDatabase } from '../support/postgres.ts';
 import { describeWithPostgres, serviceUrl } from '../support/services.ts';
-import { type Child, freePort, spawnService, TARGET, waitReady } from './support/process.ts';
+import {
+  type Child,
+  freePort,
+  spawnService,
+  TARGET,
+  TEST_INTERNAL_TOKEN,
+  waitReady,
+} from './support/process.ts';
 import { MID, prng, SYMBOL } from './support/service.ts';
 
 // two process starts and a few thousand HTTP calls take a while on a busy 2-core machine
@@ -116,7 +123,7 @@ describeWithPostgres('orders service survives SIGKILL', () => {
     const first = spawnService(database.url, port);
     children.push(first);
     await waitReady(first, port);
-    const client = httpOrdersClient(`http://127.0.0.1:${port}`);
+    const client = httpOrdersClient(`http://127.0.0.1:${port}`, { internalToken: TEST_INTERNAL_TOKEN });
     await client.addInstrument({
       symbol: SYMBOL,
       tickSize: 1,
@@ -150,7 +157,7 @@ describeWithPostgres('orders service survives SIGKILL', () => {
     children.push(second);
     // it recovers by replay and verifies its tables before it answers /healthz
     await waitReady(second, port2);
-    const client2 = httpOrdersClient(`http://127.0.0.1:${port2}`);
+    const client2 = httpOrdersClient(`http://127.0.0.1:${port2}`, { internalToken: TEST_INTERNAL_TOKEN });
 
     const db = await openPostgres({ connectionString: database.url, max: 2 });
     onTestFinished(() => db.close());

@@ -20,7 +20,7 @@ import {
   replayJournal,
 } from '../../src/services/orders/index.ts';
 import { makePgliteDb } from '../support/db.ts';
-import { type Child, freePort, spawnService, waitReady } from './support/process.ts';
+import { type Child, freePort, spawnService, TEST_INTERNAL_TOKEN, waitReady } from './support/process.ts';
 import { logger, MID, prng, SYMBOL, testClock } from './support/service.ts';
 
 // PGlite's first start (initdb) takes tens of seconds on a busy 2-core machine
@@ -72,7 +72,7 @@ it('the embedded default (PGlite) keeps every acknowledged order through kill -9
   const first = spawnService('', port, env);
   children.push(first);
   await waitReady(first, port, 240_000);
-  const client = httpOrdersClient(`http://127.0.0.1:${port}`);
+  const client = httpOrdersClient(`http://127.0.0.1:${port}`, { internalToken: TEST_INTERNAL_TOKEN });
   await client.addInstrument({
     symbol: SYMBOL,
     tickSize: 1,

@@ -142,8 +142,8 @@ forEachDb('orders service', (makeDb) => {
         expect(third.nextCursor).toBeNull();
       });
 
-      it('keeps accounts apart: another account gets 404 for an order', async () => {
-        const { client } = await setup();
+      it('keeps accounts apart: another account gets 404 for an order, and its attempt is not journaled', async () => {
+        const { client, db } = await setup();
         const { order } = await client.submitOrder('bob', {
           symbol: SYMBOL,
           side: 'sell',
@@ -153,6 +153,7 @@ forEachDb('orders service', (makeDb) => {
           price: MID + 50,
           clientOrderId: 'mine',
         });
+        const journaled = await count(db, 'journal');
         // one call at a time: a call started early could reject before anyone awaits it
         for (const call of [
           () => client.getOrder('alice', order.id),
@@ -167,6 +168,13 @@ forEachDb('orders service', (makeDb) => {
         }
         expect((await client.listOrders('alice')).items).toEqual([]);
         expect(await client.getOrder('bob', order.id)).toMatchObject({ status: 'new', qty: 10 });
+        // refused before the sequencer: nothing journaled, so nothing published on alice's subject
+        expect(await count(db, 'journal')).toBe(journaled);
+        // a closed order of someone else is refused the same way
+        await client.cancelOrder('bob', order.id);
+        const closed = await count(db, 'journal');
+        expect(await problemOf(client.cancelOrder('alice', order.id))).toMatchObject({ status: 404 });
+        expect(await count(db, 'journal')).toBe(closed);
       });
 
       it('maps engine rejections to 422 problems with stable types', async () => {

@@ -20,7 +20,7 @@ import {
 import { loadSnapshot } from '../../src/services/orders/snapshots.ts';
 import { createTestDatabase } from '../support/postgres.ts';
 import { describeWithPostgres, serviceUrl } from '../support/services.ts';
-import { type Child, freePort, spawnService, waitReady } from './support/process.ts';
+import { type Child, freePort, spawnService, TEST_INTERNAL_TOKEN, waitReady } from './support/process.ts';
 import { MID, prng, SYMBOL } from './support/service.ts';
 
 // start-up and a few thousand HTTP orders take a while on a busy 2-core machine
@@ -70,7 +70,7 @@ describeWithPostgres('orders service killed while writing a snapshot', () => {
     const first = spawnService(database.url, port, env);
     children.push(first);
     await waitReady(first, port);
-    const client = httpOrdersClient(`http://127.0.0.1:${port}`);
+    const client = httpOrdersClient(`http://127.0.0.1:${port}`, { internalToken: TEST_INTERNAL_TOKEN });
     await client.addInstrument({
       symbol: SYMBOL,
       tickSize: 1,
@@ -136,7 +136,7 @@ describeWithPostgres('orders service killed while writing a snapshot', () => {
       .map((l) => JSON.parse(l) as { snapshotSeq: number; replayed: number; lastSeq: number })[0]!;
     expect(recovered.snapshotSeq).toBeGreaterThan(0);
     expect(recovered.replayed).toBe(recovered.lastSeq - recovered.snapshotSeq);
-    const client2 = httpOrdersClient(`http://127.0.0.1:${port2}`);
+    const client2 = httpOrdersClient(`http://127.0.0.1:${port2}`, { internalToken: TEST_INTERNAL_TOKEN });
 
     // 1. every acknowledged order is there
     for (const id of acked) {

@@ -2,7 +2,9 @@
 import { connect } from 'nats';
 import { expect, it } from 'vitest';
 import { openNatsBus } from '../../src/platform/bus/nats.ts';
+import { openBus } from '../../src/platform/bus/open.ts';
 import type { BusMessage } from '../../src/platform/bus/types.ts';
+import { loadConfig } from '../../src/platform/config.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { forEachBus } from '../support/bus.ts';
 import { deleteStreams } from '../support/nats.ts';
@@ -168,6 +170,48 @@ describeWithNats('NATS bus specifics [nats]', () => {
       await bus.close();
     } finally {
       await deleteStreams(servers, (name) => name === stream);
+      await nc.close();
+    }
+  });
+
+  it('keeps two deployments with different BOURSE_NATS_PREFIX apart on one server', async () => {
+    const servers = serviceUrl('nats');
+    const run = `T_${Math.floor(Date.now() / 1000)}_${process.pid}_prefix`;
+    const logger = createLogger({ level: 'silent' });
+    const configs = ['a', 'b'].map((d) =>
+      loadConfig({ NATS_URL: servers, BOURSE_NATS_PREFIX: `${run}_${d}` }),
+    );
+    expect(configs.map((c) => c.natsStream)).toEqual([`BOURSE_${run}_a`, `BOURSE_${run}_b`]);
+    const nc = await connect({ servers });
+    const [a, b] = await Promise.all(configs.map((c) => openBus(c, logger)));
+    try {
+      const seenByA = inbox<{ from: string }>();
+      const seenByB = inbox<{ from: string }>();
+      await a!.subscribe('orders.>', seenByA.handler);
+      await b!.subscribe('orders.>', seenByB.handler);
+      // the same subject in both deployments
+      await a!.publish('orders.exec.acct-1', { from: 'a' });
+      await b!.publish('orders.exec.acct-1', { from: 'b' });
+      await waitFor(() => seenByA.messages.length > 0 && seenByB.messages.length > 0, 'both deliveries');
+      // each stream captured its own deployment's message only, under its own prefix on the wire
+      const jsm = await nc.jetstreamManager();
+      for (const [c, from] of [
+        [configs[0]!, 'a'],
+        [configs[1]!, 'b'],
+      ] as const) {
+        const info = await jsm.streams.info(c.natsStream);
+        expect(info.config.subjects).toContain(`${c.natsPrefix}.orders.>`);
+        expect(info.state.messages).toBe(1);
+        const stored = await jsm.streams.getMessage(c.natsStream, {
+          last_by_subj: `${c.natsPrefix}.orders.exec.acct-1`,
+        });
+        expect(stored.json()).toEqual({ from });
+      }
+      expect(seenByA.messages.map((m) => [m.subject, m.data.from])).toEqual([['orders.exec.acct-1', 'a']]);
+      expect(seenByB.messages.map((m) => [m.subject, m.data.from])).toEqual([['orders.exec.acct-1', 'b']]);
+    } finally {
+      await Promise.all([a?.close(), b?.close()]);
+      await deleteStreams(servers, (name) => name.startsWith(`BOURSE_${run}_`));
       await nc.close();
     }
   });

@@ -32,14 +32,21 @@ describe('test harness', () => {
     );
   });
 
-  it('fails them instead when CI=true', async () => {
-    const { code, out } = await runFixtures({ CI: 'true', TEST_NATS_URL: DOWN });
+  // providers spell it differently: any non-empty CI but `false`/`0` is CI
+  it.each(['true', '1', 'yes'])('fails them instead when CI=%s', async (ci) => {
+    const { code, out } = await runFixtures({ CI: ci, TEST_NATS_URL: DOWN });
     expect(code, out).toBe(1);
     expect(out).toMatch(
-      /no NATS JetStream at nats:\/\/127\.0\.0\.1:1 .*CI=true, so this suite fails rather than skips/,
+      /no NATS JetStream at nats:\/\/127\.0\.0\.1:1 .*CI is set, so this suite fails rather than skips/,
     );
-    expect(out).toMatch(/CI=true, so this test fails rather than skips/);
+    expect(out).toMatch(/CI is set, so this test fails rather than skips/);
     expect(out).not.toContain('Skipped (');
+  });
+
+  it('skips when CI=0', async () => {
+    const { code, out } = await runFixtures({ CI: '0', TEST_NATS_URL: DOWN });
+    expect(code, out).toBe(0);
+    expect(out).toContain('Skipped (no NATS JetStream');
   });
 
   it('says nothing about skips when every service is there', async (ctx) => {

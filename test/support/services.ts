@@ -1,11 +1,12 @@
 /**
  * Real services for integration tests, and what to do when one is missing: in CI
- * (`CI=true`) the suite fails with the reason; on a laptop it is skipped, and the run ends by
+ * (`CI` set, see ci.ts) the suite fails with the reason; on a laptop it is skipped, and the run ends by
  * naming every suite it skipped (see global-setup.ts), so a green run never hides one.
  */
 import { appendFileSync } from 'node:fs';
 import { describe, inject, it, type TestContext } from 'vitest';
 import { redactUrl } from '../../src/platform/logger.ts';
+import { isCi } from './ci.ts';
 import { type Service, type ServiceStatus, type SkipRecord, serviceNames } from './probe.ts';
 
 export type { Service, ServiceStatus } from './probe.ts';
@@ -30,8 +31,6 @@ function unavailable(services: readonly Service[]): { service: Service; reason: 
   });
 }
 
-const inCi = (): boolean => process.env.CI === 'true';
-
 function recordSkip(services: readonly Service[], suite: string): void {
   const log = inject('bourseSkipLog');
   for (const service of services) {
@@ -46,11 +45,11 @@ export function describeWith(services: readonly Service[], name: string, fn: () 
   const down = unavailable(services);
   if (down.length === 0) {
     describe(name, fn);
-  } else if (inCi()) {
+  } else if (isCi()) {
     describe(name, () => {
       it('has its services', () => {
         throw new Error(
-          `${down.map((d) => d.reason).join('; ')}. CI=true, so this suite fails rather than skips.`,
+          `${down.map((d) => d.reason).join('; ')}. CI is set, so this suite fails rather than skips.`,
         );
       });
     });
@@ -73,7 +72,7 @@ export function needs(ctx: TestContext, ...services: Service[]): void {
   const down = unavailable(services);
   if (down.length === 0) return;
   const reasons = down.map((d) => d.reason).join('; ');
-  if (inCi()) throw new Error(`${reasons}. CI=true, so this test fails rather than skips.`);
+  if (isCi()) throw new Error(`${reasons}. CI is set, so this test fails rather than skips.`);
   recordSkip(
     down.map((d) => d.service),
     `${ctx.task.suite?.name ?? ''} > ${ctx.task.name}`,

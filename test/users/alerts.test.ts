@@ -129,13 +129,24 @@ forEachDb('users: price alerts', (makeDb) => {
 
     it('an alert created on one instance is evaluated by the others too', async () => {
       const sym = symbol();
-      const alert = (await create(b, { symbol: sym, condition: 'below', price: '10' })).json();
-      await h2.svc.close(); // the creator's peer is gone...
-      h2 = await makeHarness(h.db, { bus: h.bus, clock: h.clock }); // ...and a fresh one starts
-      await trade(sym, 999);
-      await eventually(async () =>
-        (await alertNotes(b)).some((n) => n.data.alert_id === alert.id) ? true : undefined,
-      );
+      // created on h2, which then stops: only h is left to see the trade and fire the alert
+      const created = await h2.req({
+        method: 'POST',
+        url: '/alerts',
+        headers: b.auth,
+        payload: { symbol: sym, condition: 'below', price: '10' },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      const alert = created.json();
+      await h2.close();
+      // h learns of alerts created elsewhere on its next threshold reload (every 5 s): until then
+      // it lets a trade pass unchecked, so the tape keeps trading until h fires the alert
+      await eventually(async () => {
+        await trade(sym, 999);
+        await h.svc.idle();
+        return (await alertNotes(b)).some((n) => n.data.alert_id === alert.id) ? true : undefined;
+      });
+      h2 = await makeHarness(h.db, { bus: h.bus, clock: h.clock }); // for afterAll
     });
 
     it("ownership: another user's alert is 404 to read or delete; lists show only your own", async () => {

@@ -45,8 +45,8 @@ forEachDb('users: HTTP client', (makeDb) => {
 
   it('/internal routes refuse callers without the internal token', async () => {
     const wrong = createHttpUsersClient({ baseUrl: base, internalToken: 'guess' });
-    await expect(wrong.getUser(u.id)).rejects.toThrow(/403/);
-    expectProblem(await h.req({ method: 'GET', url: `/internal/users/${u.id}` }), 403);
+    await expect(wrong.getUser(u.id)).rejects.toThrow(/refused the internal token \(401\)/);
+    expectProblem(await h.req({ method: 'GET', url: `/internal/users/${u.id}` }), 401);
     expectProblem(
       await h.req({
         method: 'POST',
@@ -54,7 +54,7 @@ forEachDb('users: HTTP client', (makeDb) => {
         headers: u.auth,
         payload: { access_token: u.access },
       }),
-      403,
+      401,
     );
     // an identity cannot be passed off as an admin's without the internal token
     expectProblem(
@@ -66,7 +66,7 @@ forEachDb('users: HTTP client', (makeDb) => {
           target_user_id: u.id,
         },
       }),
-      403,
+      401,
     );
   });
 });

@@ -9,6 +9,7 @@ import type { Bus } from '../../src/platform/bus/types.ts';
 import { manualClock } from '../../src/platform/clock.ts';
 import type { Db } from '../../src/platform/db/types.ts';
 import { createLogger } from '../../src/platform/logger.ts';
+import type { RateLimiter } from '../../src/platform/ratelimit/types.ts';
 import {
   createUsersService,
   ensureAdmin,
@@ -67,7 +68,14 @@ export function expectProblem(res: LightMyRequestResponse, status: number, field
 
 export async function makeHarness(
   db: Db,
-  opts: { bus?: Bus; config?: Partial<UsersConfig>; clock?: ManualClock; listen?: boolean } = {},
+  opts: {
+    bus?: Bus;
+    config?: Partial<UsersConfig>;
+    clock?: ManualClock;
+    listen?: boolean;
+    /** login throttling state; default the service's own (memory) */
+    limiter?: RateLimiter;
+  } = {},
 ): Promise<Harness> {
   const clock = opts.clock ?? manualClock(Date.now());
   const ownBus = opts.bus === undefined;
@@ -79,6 +87,7 @@ export async function makeHarness(
     clock,
     logger: app.log,
     config: { secret: SECRET, ...opts.config },
+    ...(opts.limiter ? { limiter: opts.limiter } : {}),
   });
   await svc.register(app);
   await app.ready();
@@ -100,7 +109,8 @@ export async function makeHarness(
       if (o.role) payload.role = o.role;
       if (o.brokerageId) payload.brokerage_id = o.brokerageId;
       let by = o.by;
-      if (!by && (o.role === 'broker' || o.role === 'admin')) by = await h.admin();
+      // joining a brokerage on one's own needs an invite: an admin places the user instead
+      if (!by && (o.role === 'broker' || o.role === 'admin' || o.brokerageId)) by = await h.admin();
       const reg = await app.inject({
         method: 'POST',
         url: '/users',

@@ -157,8 +157,8 @@ forEachDb('users: every route refuses another user', (makeDb) => {
   });
 
   it('/internal routes: not for users at all', async () => {
-    expectProblem(await as(a, 'GET', `/internal/users/${b.id}`), 403);
-    expectProblem(await as(a, 'GET', '/internal/users'), 403);
-    expectProblem(await as(a, 'POST', '/internal/verify', { access_token: b.access }), 403);
+    expectProblem(await as(a, 'GET', `/internal/users/${b.id}`), 401);
+    expectProblem(await as(a, 'GET', '/internal/users'), 401);
+    expectProblem(await as(a, 'POST', '/internal/verify', { access_token: b.access }), 401);
   });
 });

@@ -143,11 +143,69 @@ forEachDb('users: registration', (makeDb) => {
     expect(await users()).toBe(before);
   });
 
-  it('self-registration may pick an existing brokerage', async () => {
+  const invite = (by: { auth: Record<string, string> }, brokerage: string, payload: object = {}) =>
+    h.req({ method: 'POST', url: `/brokerages/${brokerage}/invites`, headers: by.auth, payload });
+
+  it('self-registration into a brokerage needs its invite: 403 naming invite_code, nobody created', async () => {
     const b = await h.brokerage();
-    const body = fresh();
-    expect((await register({ ...body, brokerage_id: b })).statusCode).toBe(201);
-    expect((await meOf(body.username)).brokerage_id).toBe(b);
+    const other = await h.brokerage();
+    const broker = await h.user({ role: 'broker', brokerageId: b });
+    const foreign = (await invite(await h.admin(), other)).json() as { code: string };
+    const used = (await invite(broker, b)).json() as { code: string };
+    expect((await register({ ...fresh(), brokerage_id: b, invite_code: used.code })).statusCode).toBe(201);
+    const before = await users();
+    for (const code of [undefined, 'made-up-code', used.code, foreign.code]) {
+      const res = await register({
+        ...fresh(),
+        brokerage_id: b,
+        ...(code !== undefined && { invite_code: code }),
+      });
+      expectProblem(res, 403, 'invite_code');
+    }
+    // the default brokerage stays open, and an invite names its brokerage
+    expectProblem(await register({ ...fresh(), invite_code: foreign.code }), 400, 'brokerage_id');
+    expect(await users()).toBe(before);
+  });
+
+  it('an invite is created by a broker of the brokerage or an admin, stored hashed, used once, and expires', async () => {
+    const b = await h.brokerage();
+    const other = await h.brokerage();
+    const broker = await h.user({ role: 'broker', brokerageId: b });
+    const investor = await h.user({ brokerageId: b });
+    expectProblem(await invite(investor, b), 403);
+    expectProblem(await invite(broker, other), 404);
+    expectProblem(await invite(broker, b, { expires_in_hours: 0 }), 400, 'expires_in_hours');
+    const res = await invite(broker, b, { expires_in_hours: 2 });
+    expect(res.statusCode, res.body).toBe(201);
+    const inv = res.json() as { code: string; brokerage_id: string; created_at: string; expires_at: string };
+    expect(inv.brokerage_id).toBe(b);
+    expect(Date.parse(inv.expires_at) - Date.parse(inv.created_at)).toBe(2 * 3_600_000);
+    const { rows } = await h.db.query<{ code_hash: string }>(
+      'SELECT code_hash FROM brokerage_invites WHERE brokerage_id = $1',
+      [b],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.code_hash).not.toContain(inv.code);
+
+    const joiner = fresh();
+    expect((await register({ ...joiner, brokerage_id: b, invite_code: inv.code })).statusCode).toBe(201);
+    expect((await meOf(joiner.username)).brokerage_id).toBe(b);
+    expectProblem(await register({ ...fresh(), brokerage_id: b, invite_code: inv.code }), 403, 'invite_code');
+
+    const late = (await invite(await h.admin(), b, { expires_in_hours: 1 })).json() as { code: string };
+    const t0 = h.clock.now();
+    h.clock.advance(3_600_000);
+    try {
+      expectProblem(
+        await register({ ...fresh(), brokerage_id: b, invite_code: late.code }),
+        403,
+        'invite_code',
+      );
+    } finally {
+      h.clock.set(t0); // the harness's admin and users keep their tokens
+    }
+    // refused for being late, not used up: before its expiry it still works
+    expect((await register({ ...fresh(), brokerage_id: b, invite_code: late.code })).statusCode).toBe(201);
   });
 
   it('a broker registers clients into their own brokerage only, and cannot choose roles', async () => {

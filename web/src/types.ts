@@ -29,12 +29,19 @@ export interface Order {
   qty: string;
   filled_qty: string;
   filled_avg_price: string | null;
-  type: 'market' | 'limit' | 'stop' | 'stop_limit';
+  type: 'market' | 'limit' | 'stop' | 'stop_limit' | 'trailing_stop';
   side: 'buy' | 'sell';
   time_in_force: 'day' | 'gtc' | 'ioc' | 'fok';
   limit_price: string | null;
   stop_price: string | null;
   status: string;
+  order_class?: 'simple' | 'bracket' | 'oco' | 'oto';
+  /** an entry's legs: take-profit first, then stop-loss */
+  legs?: Order[] | null;
+  trail_price?: string | null;
+  trail_percent?: string | null;
+  /** a trailing stop's high-water mark */
+  hwm?: string | null;
 }
 
 export interface Position {

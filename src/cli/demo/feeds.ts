@@ -2,8 +2,9 @@
  * The demo's extra market-data feeds, besides our own exchange (which the market-data service adds
  * by itself): a simulated external venue quoting symbols that do not trade here (index and sector
  * ETFs), and the offline news wire (newsroom.ts). Written to md_feeds like an admin's feeds, so
- * the operator console shows them and an admin may change or remove them; a restart points the
- * news feed at the new internal URL.
+ * the operator console shows them and an admin may change or remove them. The news feed's URL is
+ * a path on the services' own address, resolved at each poll: the internal port changes with every
+ * start, and a stored port would send the first poll after a restart to the old one.
  */
 import type { Db } from '../../platform/db/types.ts';
 import { insertFeed, updateFeed } from '../../services/market-data/feeds/store.ts';
@@ -20,7 +21,7 @@ export const DEMO_SIMULATED_SYMBOLS = [
 export async function addDemoFeeds(
   db: Db,
   md: MarketDataService,
-  opts: { newsUrl: string; seed: number; now: number },
+  opts: { newsPath: string; seed: number; now: number },
 ): Promise<void> {
   const feeds: FeedDefinition[] = [
     {
@@ -37,7 +38,7 @@ export async function addDemoFeeds(
       priority: 100,
       staleAfterMs: 180_000,
       enabled: true,
-      config: { url: opts.newsUrl, intervalMs: 15_000 },
+      config: { url: opts.newsPath, intervalMs: 15_000 },
     },
   ];
   for (const feed of feeds) {

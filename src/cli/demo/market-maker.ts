@@ -89,11 +89,18 @@ interface SymbolState {
   quotes: Quote[];
 }
 
+/** commands one symbol's step sends at most: every quote moved, and a taker now and then */
+const COMMANDS_PER_STEP = 2 * LEVELS + 1;
+
 export interface DemoMarketOptions {
   venue: DemoVenue;
   seed: number;
-  /** how often each symbol's fair value moves and quotes are refreshed */
-  intervalMs?: number;
+  /**
+   * about how many commands a second all symbols together send (BOURSE_DEMO_RATE, default 5):
+   * symbols step in turn, one every COMMANDS_PER_STEP / rate seconds. Each command is a journal
+   * row and its projections, so this is what the idle demo writes to disk.
+   */
+  rate?: number;
   symbols?: DemoSymbol[];
   onError?: (err: unknown) => void;
 }
@@ -118,7 +125,8 @@ export async function startDemoMarket(options: DemoMarketOptions): Promise<DemoM
   const { venue } = options;
   const rng = seededRng(options.seed);
   const symbols = options.symbols ?? demoSymbols;
-  const intervalMs = options.intervalMs ?? 1000;
+  const rate = options.rate ?? 5;
+  const tickMs = Math.max(20, Math.round((1000 * COMMANDS_PER_STEP) / rate));
   const states: SymbolState[] = [];
 
   await setUpDemo(venue, symbols);
@@ -128,16 +136,21 @@ export async function startDemoMarket(options: DemoMarketOptions): Promise<DemoM
 
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
+  // every book is quoted once before the doors open, then symbols take turns
+  await Promise.all(states.map((st) => stepSymbol(venue, rng, st, tickMs * states.length)));
+
+  let turn = 0;
   const tick = async () => {
     if (stopped) return;
-    // symbols step concurrently so that their commands share group commits
-    await Promise.all(states.map((st) => stepSymbol(venue, rng, st, intervalMs)));
+    const st = states[turn++ % states.length]!;
+    // a symbol steps once per round of all symbols: its random walk is scaled to that interval
+    await stepSymbol(venue, rng, st, tickMs * states.length);
   };
 
   const timer = setInterval(() => {
     // one step at a time: a slow commit must not pile up overlapping steps
     running = running.then(tick).catch((err) => options.onError?.(err));
-  }, intervalMs);
+  }, tickMs);
 
   return {
     async stop() {

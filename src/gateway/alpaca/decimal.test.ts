@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assetUuid, orderIdOf, orderUuid } from '../../domain/alpaca-ids.ts';
 import { GatewayError } from '../problems.ts';
-import { formatCents, formatRatioCents, parsePrice, parseQty } from './decimal.ts';
+import {
+  formatBpsPercent,
+  formatCents,
+  formatRatioCents,
+  parsePercentBps,
+  parsePrice,
+  parseQty,
+} from './decimal.ts';
 
 const refusal = (fn: () => unknown): { field: string } | undefined => {
   try {
@@ -87,6 +94,20 @@ describe('ids in Alpaca shapes', () => {
     expect(assetUuid('AAPL')).not.toBe(assetUuid('MSFT'));
     expect(assetUuid('AAPL')).toMatch(
       /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+  });
+
+  it('reads trail_percent as basis points exactly, and writes them back as a percent', () => {
+    expect(parsePercentBps('1.5', 'trail_percent')).toBe(150);
+    expect(parsePercentBps(2, 'trail_percent')).toBe(200);
+    expect(parsePercentBps('0.01', 'trail_percent')).toBe(1);
+    for (const bad of ['0', '0.001', '100', '-1', 'x']) {
+      expect(refusal(() => parsePercentBps(bad, 'trail_percent'))?.field).toBe('trail_percent');
+    }
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 9_999 }), (bps) => {
+        expect(parsePercentBps(formatBpsPercent(bps), 'trail_percent')).toBe(bps);
+      }),
     );
   });
 });

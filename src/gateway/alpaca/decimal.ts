@@ -40,6 +40,30 @@ export function parseQty(value: string | number, field: string, where = 'body'):
   return qty;
 }
 
+/**
+ * A trailing stop's trail_percent, Alpaca's decimal percent ('1.5' = 1.5%), → basis points (150).
+ * Off the basis-point grid (more than 2 decimals), zero, or 100% and more → 422.
+ */
+export function parsePercentBps(value: string | number, field: string, where = 'body'): number {
+  const text = typeof value === 'number' ? String(value) : value;
+  const m = DECIMAL.exec(text);
+  if (!m) throw invalidField(where, field, 'must be a positive decimal percent such as "1.5"');
+  const fraction = (m[2] ?? '').replace(/0+$/, '');
+  if (fraction.length > 2) throw invalidField(where, field, `${text} is finer than a basis point (0.01%)`);
+  const bps = Number(m[1]) * 100 + Number(fraction.padEnd(2, '0'));
+  if (bps < 1 || bps > 9_999) throw invalidField(where, field, 'must be from 0.01 to 99.99');
+  return bps;
+}
+
+/** 150 basis points → '1.5' (percent). */
+export function formatBpsPercent(bps: number): string {
+  const whole = Math.floor(bps / 100);
+  const frac = String(bps % 100)
+    .padStart(2, '0')
+    .replace(/0+$/, '');
+  return frac === '' ? String(whole) : `${whole}.${frac}`;
+}
+
 /** 18725 → '187.25'; -5 → '-0.05'. */
 export function formatCents(cents: number): string {
   const sign = cents < 0 ? '-' : '';

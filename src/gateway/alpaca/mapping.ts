@@ -12,7 +12,7 @@ import type {
   Order,
   Position,
 } from '../../services/orders/client.ts';
-import { formatCents, formatInt, formatRatio, formatRatioCents } from './decimal.ts';
+import { formatBpsPercent, formatCents, formatInt, formatRatio, formatRatioCents } from './decimal.ts';
 
 /** Bourse is not one of Alpaca's venue codes; '' is the value every Alpaca SDK accepts. */
 export const EXCHANGE = '';
@@ -22,8 +22,12 @@ const at = (o: Order, status: Order['status']): string | null =>
   o.status === status ? iso(o.updatedAt) : null;
 const takesLimit = (type: Order['orderType']) => type === 'limit' || type === 'stop_limit';
 const takesStop = (type: Order['orderType']) => type === 'stop' || type === 'stop_limit';
+/** 0 means none: a trailing stop's stop price and mark before it tracks, an absent trail */
+const centsOrNull = (cents: number | undefined): string | null =>
+  cents === undefined || cents === 0 ? null : formatCents(cents);
 
-export function alpacaOrder(o: Order) {
+export function alpacaOrder(o: Order): AlpacaOrder {
+  const trailing = o.orderType === 'trailing_stop';
   return {
     id: orderUuid(o.id),
     // the gateway always sends one; an order placed another way is named by its id
@@ -45,23 +49,63 @@ export function alpacaOrder(o: Order) {
     qty: formatInt(o.qty),
     filled_qty: formatInt(o.filledQty),
     filled_avg_price: o.filledQty > 0 ? formatRatioCents(o.filledNotional, o.filledQty) : null,
-    order_class: 'simple',
+    order_class: o.orderClass ?? 'simple',
     order_type: o.orderType,
     type: o.orderType,
     side: o.side,
     time_in_force: o.tif,
     limit_price: takesLimit(o.orderType) ? formatCents(o.price) : null,
-    stop_price: takesStop(o.orderType) ? formatCents(o.stopPrice) : null,
+    // a trailing stop's current stop price (null until it tracks)
+    stop_price: takesStop(o.orderType)
+      ? formatCents(o.stopPrice)
+      : trailing
+        ? centsOrNull(o.stopPrice)
+        : null,
     status: o.status,
     extended_hours: false,
-    legs: null,
-    trail_percent: null,
-    trail_price: null,
-    hwm: null,
+    legs: o.legs === undefined ? null : o.legs.map(alpacaOrder),
+    trail_percent: trailing && o.trailBps ? formatBpsPercent(o.trailBps) : null,
+    trail_price: trailing ? centsOrNull(o.trailPrice) : null,
+    hwm: trailing ? centsOrNull(o.hwm) : null,
+    activation_price: trailing ? centsOrNull(o.activationPrice) : null,
   };
 }
 
-export type AlpacaOrder = ReturnType<typeof alpacaOrder>;
+export interface AlpacaOrder {
+  id: string;
+  client_order_id: string;
+  created_at: string;
+  updated_at: string;
+  submitted_at: string;
+  filled_at: string | null;
+  expired_at: string | null;
+  canceled_at: string | null;
+  failed_at: string | null;
+  replaced_at: null;
+  replaced_by: null;
+  replaces: null;
+  asset_id: string;
+  symbol: string;
+  asset_class: string;
+  notional: null;
+  qty: string;
+  filled_qty: string;
+  filled_avg_price: string | null;
+  order_class: string;
+  order_type: Order['orderType'];
+  type: Order['orderType'];
+  side: Order['side'];
+  time_in_force: Order['tif'];
+  limit_price: string | null;
+  stop_price: string | null;
+  status: Order['status'];
+  extended_hours: boolean;
+  legs: AlpacaOrder[] | null;
+  trail_percent: string | null;
+  trail_price: string | null;
+  hwm: string | null;
+  activation_price: string | null;
+}
 
 export function alpacaAsset(i: Instrument) {
   return {

@@ -41,7 +41,11 @@ const nstr = (description: string, example?: string | null) => ({
 });
 
 export const side = { type: 'string', enum: ['buy', 'sell'] } as const;
-export const orderType = { type: 'string', enum: ['market', 'limit', 'stop', 'stop_limit'] } as const;
+export const orderType = {
+  type: 'string',
+  enum: ['market', 'limit', 'stop', 'stop_limit', 'trailing_stop'],
+} as const;
+export const orderClass = { type: 'string', enum: ['simple', 'bracket', 'oco', 'oto'] } as const;
 export const timeInForce = { type: 'string', enum: ['day', 'gtc', 'ioc', 'fok'] } as const;
 const symbol = { type: 'string', pattern: SYMBOL_PATTERN, description: 'Ticker symbol', examples: ['AAPL'] };
 
@@ -89,12 +93,45 @@ export const newOrderBody = {
       type: ['boolean', 'null'],
       description: 'Accepted and ignored (one continuous session)',
     },
-    order_class: { type: ['string', 'null'], enum: ['simple', '', null], description: "Only 'simple'" },
+    order_class: {
+      type: ['string', 'null'],
+      enum: ['simple', 'bracket', 'oco', 'oto', '', null],
+      description:
+        'bracket: entry (market or limit) + take_profit + stop_loss, the exits held until the entry fills; ' +
+        'oto: entry + one of them; oco: type limit with take_profit.limit_price and stop_loss, both working',
+    },
     notional: { type: 'null', description: 'Not supported: dollar-amount orders need fractional shares' },
-    trail_price: { type: 'null', description: 'Not supported' },
-    trail_percent: { type: 'null', description: 'Not supported' },
-    take_profit: { type: 'null', description: 'Not supported (no bracket orders)' },
-    stop_loss: { type: 'null', description: 'Not supported (no bracket orders)' },
+    trail_price: nullableDecimal(
+      'trailing_stop: the trail in dollars (one of trail_price, trail_percent)',
+      '2.50',
+    ),
+    trail_percent: nullableDecimal('trailing_stop: the trail in percent of the high-water mark', '1.5'),
+    activation_price: nullableDecimal(
+      'Bourse extension (Alpaca-API#154), trailing_stop: it starts trailing when the last price reaches this',
+      '190.00',
+    ),
+    take_profit: nullable({
+      type: 'object',
+      additionalProperties: false,
+      required: ['limit_price'],
+      properties: { limit_price: decimal('Take-profit limit price', '195.00') },
+    }),
+    stop_loss: nullable({
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        stop_price: decimal('Stop price (a stop, or with limit_price a stop-limit)', '180.00'),
+        limit_price: decimal('Limit price of a stop-limit stop-loss', '179.50'),
+        trail_price: decimal(
+          'Bourse extension (Alpaca-API#233): a trailing stop-loss, trail in dollars',
+          '2.50',
+        ),
+        trail_percent: decimal(
+          'Bourse extension (Alpaca-API#233): a trailing stop-loss, trail in percent',
+          '1.5',
+        ),
+      },
+    }),
     position_intent: {
       type: ['string', 'null'],
       enum: ['buy_to_open', 'buy_to_close', 'sell_to_open', 'sell_to_close', null],
@@ -118,7 +155,7 @@ export const replaceOrderBody = {
       description: 'Must equal the current one: Bourse does not change an order’s time in force',
     },
     client_order_id: nullable({ type: 'string', pattern: CLIENT_ORDER_ID_PATTERN }),
-    trail: { type: 'null', description: 'Not supported' },
+    trail: decimal('trailing_stop: the new trail, in the unit the order has (dollars or percent)', '3.00'),
   },
   examples: [{ qty: '20', limit_price: '186.50' }],
 } as const;
@@ -157,7 +194,7 @@ export const listOrdersQuery = query({
   after: { type: 'string', format: 'date-time', description: 'Only orders submitted after this time' },
   until: { type: 'string', format: 'date-time', description: 'Only orders submitted until this time' },
   direction: { type: 'string', enum: ['asc', 'desc'], default: 'desc' },
-  nested: { type: 'boolean', description: 'Accepted; orders have no legs' },
+  nested: { type: 'boolean', description: 'Accepted; an entry always carries its legs' },
   symbols: {
     type: 'string',
     maxLength: 2000,
@@ -272,45 +309,54 @@ export const orderExample = {
   trail_percent: null,
   trail_price: null,
   hwm: null,
+  activation_price: null,
 };
 
+const orderProperties = {
+  id: str('Order id (UUID)'),
+  client_order_id: str('Client order id'),
+  created_at: str('RFC 3339 time'),
+  updated_at: str('RFC 3339 time'),
+  submitted_at: str('RFC 3339 time'),
+  filled_at: nstr('When fully filled'),
+  expired_at: nstr('When expired'),
+  canceled_at: nstr('When canceled'),
+  failed_at: nstr('When rejected'),
+  replaced_at: nstr('Always null: a replace keeps the order id'),
+  replaced_by: nstr('Always null'),
+  replaces: nstr('Always null'),
+  asset_id: str('Asset id'),
+  symbol: str('Symbol'),
+  asset_class: str('us_equity'),
+  notional: { type: 'null' },
+  qty: str('Ordered shares'),
+  filled_qty: str('Filled shares'),
+  filled_avg_price: nstr('Average fill price'),
+  order_class: str('simple, bracket, oco or oto (legs carry their entry’s)'),
+  order_type: str('Same as type'),
+  type: orderType,
+  side,
+  time_in_force: timeInForce,
+  limit_price: nstr('Limit price'),
+  stop_price: nstr('Stop price'),
+  status: {
+    type: 'string',
+    enum: ['held', 'new', 'partially_filled', 'filled', 'canceled', 'expired', 'rejected'],
+  },
+  extended_hours: { type: 'boolean' },
+  trail_percent: nstr('trailing_stop: the trail in percent'),
+  trail_price: nstr('trailing_stop: the trail in dollars'),
+  hwm: nstr('trailing_stop: the high-water mark (null until it tracks)'),
+  activation_price: nstr('Bourse extension, trailing_stop: the price it starts trailing at'),
+};
+const legOrder = obj({ ...orderProperties, legs: { type: 'null' } }, orderExample);
 export const order = obj(
   {
-    id: str('Order id (UUID)'),
-    client_order_id: str('Client order id'),
-    created_at: str('RFC 3339 time'),
-    updated_at: str('RFC 3339 time'),
-    submitted_at: str('RFC 3339 time'),
-    filled_at: nstr('When fully filled'),
-    expired_at: nstr('When expired'),
-    canceled_at: nstr('When canceled'),
-    failed_at: nstr('When rejected'),
-    replaced_at: nstr('Always null: a replace keeps the order id'),
-    replaced_by: nstr('Always null'),
-    replaces: nstr('Always null'),
-    asset_id: str('Asset id'),
-    symbol: str('Symbol'),
-    asset_class: str('us_equity'),
-    notional: { type: 'null' },
-    qty: str('Ordered shares'),
-    filled_qty: str('Filled shares'),
-    filled_avg_price: nstr('Average fill price'),
-    order_class: str('simple'),
-    order_type: str('Same as type'),
-    type: orderType,
-    side,
-    time_in_force: timeInForce,
-    limit_price: nstr('Limit price'),
-    stop_price: nstr('Stop price'),
-    status: {
-      type: 'string',
-      enum: ['new', 'partially_filled', 'filled', 'canceled', 'expired', 'rejected'],
+    ...orderProperties,
+    legs: {
+      anyOf: [{ type: 'array', items: legOrder }, { type: 'null' }],
+      description: 'An entry’s legs: take-profit first, then stop-loss (an oco: its stop-loss)',
     },
-    extended_hours: { type: 'boolean' },
-    legs: { type: 'null' },
-    trail_percent: { type: 'null' },
-    trail_price: { type: 'null' },
-    hwm: { type: 'null' },
   },
   orderExample,
 );

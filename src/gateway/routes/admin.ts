@@ -1,17 +1,19 @@
 /**
  * /v1/admin: what an operator does to the exchange (list instruments and their rules, halts, the
  * session) and sees of the edge (upstream breakers and health, rate limits), plus funding: cash in
- * and out of an account, which an admin may do for anyone and a broker for their own clients.
+ * and out of an account, which an admin may do for anyone and a broker for their own clients (never
+ * for himself: that would create cash from nothing).
  * Everything else is admin-only; the orders service itself keeps these behind its internal API.
  */
+import { PassThrough, type Writable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { formatCents, parsePrice } from '../alpaca/decimal.ts';
 import { SYMBOL_PATTERN } from '../alpaca/schemas.ts';
 import type { Identity } from '../auth/credentials.ts';
 import { type GatewayContext, identityOf } from '../context.ts';
-import { forbidden } from '../problems.ts';
+import { forbidden, notFound } from '../problems.ts';
 import type { Upstream } from '../upstream/upstream.ts';
-import { route } from './common.ts';
+import { idempotencyKeySchema, route } from './common.ts';
 
 const tags = ['admin'];
 const looseObject = { type: 'object', additionalProperties: true } as const;
@@ -93,7 +95,7 @@ const fundingBody = {
     account_id: { type: 'string', format: 'uuid' },
     direction: { type: 'string', enum: ['deposit', 'withdraw'] },
     amount: { ...decimalString, description: 'dollars, > 0' },
-    idempotency_key: { type: 'string', minLength: 1, maxLength: 128 },
+    idempotency_key: idempotencyKeySchema,
   },
 } as const;
 
@@ -112,7 +114,7 @@ const transferBody = {
       description: '> 0 moves shares in, < 0 moves free shares out',
     },
     cost: { ...decimalString, description: 'cost basis in dollars of the shares moved in' },
-    idempotency_key: { type: 'string', minLength: 1, maxLength: 128 },
+    idempotency_key: idempotencyKeySchema,
   },
 } as const;
 
@@ -142,6 +144,11 @@ function instrumentView(i: {
 
 export interface AdminDeps {
   upstreams: readonly Upstream[];
+  /**
+   * Writes a consistent backup of the database to `out` (`bourse backup` on PGlite, where only the
+   * running process may open the folder); absent when the gateway runs without the database.
+   */
+  backup?: ((out: Writable, file: string) => Promise<unknown>) | undefined;
 }
 
 export async function adminRoutes(app: FastifyInstance, ctx: GatewayContext, deps: AdminDeps): Promise<void> {
@@ -151,21 +158,77 @@ export async function adminRoutes(app: FastifyInstance, ctx: GatewayContext, dep
       tags,
       summary: 'Operator status',
       description:
-        'The exchange session and halts, every upstream instance (health, breaker) and the rate limits.',
+        'The exchange session and halts, the orders storage (journal and snapshot disk use, last snapshot age, ' +
+        'projection and outbox lag, archive, last backup), every upstream instance (health, breaker) and the rate limits.',
       response: { 200: looseObject },
     }),
     async (req) => {
       requireAdmin(req);
-      const exchange = await ctx.orders(req.id, true, (c) => c.exchangeStatus());
+      const [exchange, storage] = await Promise.all([
+        ctx.orders(req.id, true, (c) => c.exchangeStatus()),
+        ctx.orders(req.id, true, (c) => c.storageStatus()),
+      ]);
       return {
         exchange: {
           session: exchange.session,
           market_halted: exchange.marketHalted,
           last_seq: exchange.lastSeq,
         },
+        storage: {
+          journal_bytes: storage.journal.bytes,
+          journal_rows: storage.journal.rows,
+          journal_first_seq: storage.journal.firstSeq,
+          archived_seq: storage.journal.archivedSeq,
+          archive_dir: storage.journal.archiveDir,
+          snapshots_bytes: storage.snapshots.bytes,
+          snapshots: storage.snapshots.count,
+          last_snapshot_seq: storage.snapshots.lastSeq,
+          last_snapshot_at: storage.snapshots.lastTakenAt,
+          last_snapshot_age_s:
+            storage.snapshots.lastAgeMs === null ? null : Math.round(storage.snapshots.lastAgeMs / 1000),
+          committed_seq: storage.seqs.committed,
+          projected_seq: storage.seqs.projected,
+          published_seq: storage.seqs.published,
+          projection_lag: storage.lag.projection,
+          outbox_lag: storage.lag.outbox,
+          last_backup: storage.lastBackup && {
+            taken_at: storage.lastBackup.takenAt,
+            journal_seq: storage.lastBackup.journalSeq,
+            bytes: storage.lastBackup.bytes,
+            file: storage.lastBackup.file,
+          },
+        },
         upstreams: deps.upstreams.map((u) => ({ name: u.name, instances: u.instances() })),
         rate_limits: ctx.config.rateLimits,
       };
+    },
+  );
+
+  app.get<{ Querystring: { file?: string } }>(
+    '/v1/admin/backup',
+    route({
+      tags,
+      summary: 'A consistent backup of the database (what `bourse backup` downloads)',
+      description:
+        'gzip; restore with `bourse restore FILE`. `file` only names the backup in the status (ops_backups).',
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { file: { type: 'string', minLength: 1, maxLength: 500 } },
+      },
+      response: { 200: { type: 'string', format: 'binary' } },
+    }),
+    async (req, reply) => {
+      requireAdmin(req);
+      const backup = deps.backup;
+      if (!backup)
+        throw notFound('This gateway has no database: run `bourse backup` where DATABASE_URL is set');
+      const out = new PassThrough();
+      backup(out, req.query.file ?? 'download').catch((err) => {
+        req.log.error({ err }, 'backup failed');
+        out.destroy(err as Error);
+      });
+      return reply.type('application/gzip').header('content-disposition', 'attachment').send(out);
     },
   );
 
@@ -285,7 +348,8 @@ export async function adminRoutes(app: FastifyInstance, ctx: GatewayContext, dep
       tags,
       summary: 'Deposit or withdraw cash',
       description:
-        'An admin for any account, a broker for their own brokerage’s clients. With an idempotency_key ' +
+        'An admin for any account, a broker for their own brokerage’s clients (never their own account). ' +
+        'With an idempotency_key ' +
         'a retry returns the first outcome instead of moving the cash twice.',
       body: fundingBody,
       response: { 200: looseObject },
@@ -295,6 +359,10 @@ export async function adminRoutes(app: FastifyInstance, ctx: GatewayContext, dep
       const identity = identityOf(req);
       if (identity.role === 'investor') throw forbidden('Funding is done by a broker or an admin');
       const account = await ctx.acting.accountOf(identity, { query: req.body.account_id }, req.id);
+      // acting "for" oneself is allowed everywhere else; here it would let a broker mint his own cash
+      if (identity.role !== 'admin' && account === identity.userId) {
+        throw forbidden('A broker funds their brokerage’s clients, never their own account');
+      }
       const amount = parsePrice(req.body.amount, 'amount');
       const key = req.body.idempotency_key;
       const request = { amount, ...(key !== undefined && { idempotencyKey: key }) };

@@ -35,4 +35,21 @@ export function route(spec: RouteSpec) {
   };
 }
 
+/**
+ * An idempotency key: it travels on to the service as an HTTP header, so it is printable ASCII
+ * without spaces (0x21–0x7E), the values every HTTP client may send. Anything else is refused here,
+ * naming the field, before it can reach an upstream call.
+ */
+export const IDEMPOTENCY_KEY_PATTERN = '^[!-~]{1,128}$';
+export const idempotencyKeySchema = {
+  type: 'string',
+  pattern: IDEMPOTENCY_KEY_PATTERN,
+  description: '1 to 128 printable ASCII characters, no spaces',
+} as const;
+/** The `Idempotency-Key` request header of a route that forwards it. */
+export const idempotencyKeyHeaders = {
+  type: 'object',
+  properties: { 'idempotency-key': idempotencyKeySchema },
+} as const;
+
 export const noContent = { type: 'null', description: 'No content' } as const;

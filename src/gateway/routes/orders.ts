@@ -17,7 +17,7 @@ import type {
   ReplaceRequest,
 } from '../../services/orders/client.ts';
 import { OrdersApiError } from '../../services/orders/client.ts';
-import { parsePrice, parseQty } from '../alpaca/decimal.ts';
+import { parsePercentBps, parsePrice, parseQty } from '../alpaca/decimal.ts';
 import { alpacaOrder } from '../alpaca/mapping.ts';
 import * as s from '../alpaca/schemas.ts';
 import { accountOf, type GatewayContext } from '../context.ts';
@@ -30,17 +30,29 @@ export interface NewOrderBody {
   symbol: string;
   qty: Decimal;
   side: 'buy' | 'sell';
-  type: 'market' | 'limit' | 'stop' | 'stop_limit';
+  type: 'market' | 'limit' | 'stop' | 'stop_limit' | 'trailing_stop';
   time_in_force: 'day' | 'gtc' | 'ioc' | 'fok';
   limit_price?: Decimal | null;
   stop_price?: Decimal | null;
   client_order_id?: string | null;
+  trail_price?: Decimal | null;
+  trail_percent?: Decimal | null;
+  activation_price?: Decimal | null;
+  order_class?: 'simple' | 'bracket' | 'oco' | 'oto' | '' | null;
+  take_profit?: { limit_price: Decimal } | null;
+  stop_loss?: {
+    stop_price?: Decimal;
+    limit_price?: Decimal;
+    trail_price?: Decimal;
+    trail_percent?: Decimal;
+  } | null;
 }
 
 interface ReplaceBody {
   qty?: Decimal;
   limit_price?: Decimal;
   stop_price?: Decimal;
+  trail?: Decimal;
   time_in_force?: string;
   client_order_id?: string | null;
 }
@@ -91,8 +103,14 @@ export function toNewOrder(
     // Alpaca assigns a client order id when the client gives none; so do we
     clientOrderId: given ?? key ?? randomUUID(),
   };
-  const limit = body.limit_price ?? undefined;
+  const orderClass = body.order_class || 'simple';
+  const takeProfit = body.take_profit ?? undefined;
+  // Alpaca's oco is a limit order whose price is the take-profit's.
+  const limit =
+    body.limit_price ?? (orderClass === 'oco' && body.type === 'limit' ? takeProfit?.limit_price : undefined);
   const stop = body.stop_price ?? undefined;
+  addTrail(request, body);
+  addLegs(request, body, orderClass);
   if (TAKES_LIMIT.has(body.type)) {
     if (limit === undefined) throw invalidField('body', 'limit_price', `is required for ${body.type} orders`);
     request.price = parsePrice(limit, 'limit_price');
@@ -106,6 +124,67 @@ export function toNewOrder(
     throw invalidField('body', 'stop_price', `is not allowed for ${body.type} orders`);
   }
   return { request, keyed: given !== undefined || key !== undefined };
+}
+
+/** trailing_stop: exactly one of trail_price, trail_percent; an optional activation price. */
+function addTrail(request: NewOrderRequest, body: NewOrderBody): void {
+  const price = body.trail_price ?? undefined;
+  const percent = body.trail_percent ?? undefined;
+  const activation = body.activation_price ?? undefined;
+  if (body.type !== 'trailing_stop') {
+    if (price !== undefined)
+      throw invalidField('body', 'trail_price', `is not allowed for ${body.type} orders`);
+    if (percent !== undefined)
+      throw invalidField('body', 'trail_percent', `is not allowed for ${body.type} orders`);
+    if (activation !== undefined)
+      throw invalidField('body', 'activation_price', `is not allowed for ${body.type} orders`);
+    return;
+  }
+  if ((price === undefined) === (percent === undefined)) {
+    throw invalidField('body', 'trail_price', 'give exactly one of trail_price and trail_percent');
+  }
+  if (price !== undefined) request.trailPrice = parsePrice(price, 'trail_price');
+  if (percent !== undefined) request.trailBps = parsePercentBps(percent, 'trail_percent');
+  if (activation !== undefined) request.activationPrice = parsePrice(activation, 'activation_price');
+}
+
+/** bracket / oto / oco legs, Alpaca's take_profit and stop_loss (a trailing stop-loss is a Bourse extension). */
+function addLegs(request: NewOrderRequest, body: NewOrderBody, orderClass: string): void {
+  const tp = body.take_profit ?? undefined;
+  const sl = body.stop_loss ?? undefined;
+  if (orderClass === 'simple') {
+    if (tp !== undefined) throw invalidField('body', 'take_profit', 'needs order_class bracket or oto');
+    if (sl !== undefined) throw invalidField('body', 'stop_loss', 'needs order_class bracket, oto or oco');
+    return;
+  }
+  request.orderClass = orderClass as NonNullable<NewOrderRequest['orderClass']>;
+  if (orderClass !== 'oco' && tp !== undefined) {
+    request.takeProfit = { price: parsePrice(tp.limit_price, 'take_profit.limit_price') };
+  }
+  if (orderClass === 'oco' && tp === undefined && body.limit_price == null) {
+    throw invalidField('body', 'take_profit', 'an oco needs take_profit.limit_price');
+  }
+  if (sl === undefined) {
+    if (orderClass !== 'oto') throw invalidField('body', 'stop_loss', `is required for ${orderClass} orders`);
+    if (tp === undefined) throw invalidField('body', 'take_profit', 'an oto needs take_profit or stop_loss');
+    return;
+  }
+  const kinds = [sl.stop_price, sl.trail_price, sl.trail_percent].filter((v) => v !== undefined).length;
+  if (kinds !== 1) {
+    throw invalidField('body', 'stop_loss', 'give exactly one of stop_price, trail_price and trail_percent');
+  }
+  if (sl.stop_price !== undefined) {
+    request.stopLoss = { stopPrice: parsePrice(sl.stop_price, 'stop_loss.stop_price') };
+    if (sl.limit_price !== undefined)
+      request.stopLoss.price = parsePrice(sl.limit_price, 'stop_loss.limit_price');
+  } else {
+    if (sl.limit_price !== undefined)
+      throw invalidField('body', 'stop_loss.limit_price', 'is not allowed with a trailing stop-loss');
+    request.stopLoss =
+      sl.trail_price !== undefined
+        ? { trailPrice: parsePrice(sl.trail_price, 'stop_loss.trail_price') }
+        : { trailBps: parsePercentBps(sl.trail_percent!, 'stop_loss.trail_percent') };
+  }
 }
 
 /** Submits a public order for the request's account: POST /v2/orders and POST /market-data. */
@@ -316,8 +395,15 @@ export async function orderRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
       if (b.stop_price !== undefined) change.stopPrice = parsePrice(b.stop_price, 'stop_price');
       const account = await accountOf(ctx, req);
       const newId = b.client_order_id ?? undefined;
-      if (b.time_in_force !== undefined || newId !== undefined) {
+      if (b.time_in_force !== undefined || newId !== undefined || b.trail !== undefined) {
         const current = await ctx.orders(req.id, true, (c) => c.getOrder(account, id));
+        if (b.trail !== undefined) {
+          // Alpaca's `trail` is in the unit the order trails by: dollars or percent.
+          if (current.orderType !== 'trailing_stop')
+            throw invalidField('body', 'trail', `is not allowed for ${current.orderType} orders`);
+          if (current.trailBps) change.trailBps = parsePercentBps(b.trail, 'trail');
+          else change.trailPrice = parsePrice(b.trail, 'trail');
+        }
         if (b.time_in_force !== undefined && b.time_in_force !== current.tif) {
           throw invalidField('body', 'time_in_force', `cannot change (the order is ${current.tif})`);
         }
@@ -326,7 +412,7 @@ export async function orderRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
         }
       }
       if (Object.keys(change).length === 0) {
-        throw invalidField('body', 'qty', 'give at least one of qty, limit_price, stop_price');
+        throw invalidField('body', 'qty', 'give at least one of qty, limit_price, stop_price, trail');
       }
       return alpacaOrder(await ctx.orders(req.id, false, (c) => c.replaceOrder(account, id, change)));
     },

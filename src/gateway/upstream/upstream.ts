@@ -6,6 +6,11 @@
  * refused, breaker open): that is safe for any request. Once a request may have reached an
  * instance, it is sent again only when the caller says it is safe (`retry`: GETs, and POSTs
  * carrying a client_order_id or Idempotency-Key), with exponential backoff and full jitter.
+ *
+ * What counts against an instance (retry, breaker): only its own failures: no connection, a
+ * timeout, a connection lost, a 5xx. A 4xx answer is passed back as it is, and a request that could
+ * not even be built (a header value no HTTP client may send) is the caller's error: neither is
+ * retried or counted, and the latter is never sent.
  */
 import type { Logger } from '../../platform/logger.ts';
 import type { GatewayConfig } from '../config.ts';
@@ -18,12 +23,15 @@ import {
 } from './breaker.ts';
 import { type HealthCheck, startHealthCheck } from './health.ts';
 import {
+  ABORTED,
   type Attempt,
   createInstancePool,
   type InstancePool,
   nothingSent,
   type RawRequest,
   type RawResponse,
+  type Unsendable,
+  type UpstreamTls,
 } from './http.ts';
 
 export interface CallOptions {
@@ -36,6 +44,8 @@ export interface InstanceView {
   url: string;
   healthy: boolean;
   breaker: BreakerState;
+  /** every connection to it is busy and requests wait for one */
+  exhausted: boolean;
 }
 
 export interface UpstreamEvents {
@@ -58,6 +68,17 @@ export class UpstreamUnavailable extends Error {
   }
 }
 
+/** The request cannot be sent as it is (e.g. a header value no HTTP client may send): the caller's error. */
+export class UpstreamRequestInvalid extends Error {
+  constructor(
+    readonly upstream: string,
+    readonly unsendable: Unsendable,
+  ) {
+    super(`cannot send the request to the ${upstream} service: ${unsendable.message}`);
+    this.name = 'UpstreamRequestInvalid';
+  }
+}
+
 export interface Upstream {
   readonly name: string;
   /** A typed call: `run` gets the chosen instance's URL and a fetch over its pool. */
@@ -69,7 +90,10 @@ export interface Upstream {
   instances(): InstanceView[];
   /** runs every health check now */
   checkHealth(): Promise<void>;
+  /** waits for the calls in flight, then closes the pools */
   close(): Promise<void>;
+  /** ends every call in flight now (shutdown deadline): they fail as unavailable, without retry */
+  abort(): void;
 }
 
 interface Instance {
@@ -87,10 +111,11 @@ export function createUpstream(
   config: GatewayConfig,
   logger: Logger,
   events: UpstreamEvents = {},
+  tls?: UpstreamTls,
 ): Upstream {
   if (urls.length === 0) throw new Error(`gateway: no URL for the ${name} service`);
   const instances: Instance[] = urls.map((url) => {
-    const pool = createInstancePool(url, config.upstreamConnections);
+    const pool = createInstancePool(url, config.upstreamConnections, tls);
     const breaker = createBreaker({
       name: `${name} ${url}`,
       errorPercent: config.breakerErrorPercent,
@@ -120,6 +145,8 @@ export function createUpstream(
     return { pool, breaker, health };
   });
   let next = 0;
+  let aborted = false;
+  let closed: Promise<void> | undefined;
 
   /** Round-robin over the healthy instances with a closed (or half-open) breaker, then any usable. */
   function choose(avoid: ReadonlySet<Instance>): Instance | undefined {
@@ -154,12 +181,17 @@ export function createUpstream(
       if (!instance || ++tries > instances.length + maxSends) {
         throw new UpstreamUnavailable(name, sends > 0 && !options.retry, retryAfterSec, lastError);
       }
+      // shutting down: no new attempt
+      if (aborted || closed)
+        throw new UpstreamUnavailable(name, sends > 0 && !options.retry, retryAfterSec, lastError);
       const attempt: Attempt = { requestId: options.requestId };
       try {
         return await instance.breaker.fire(() => once(instance, attempt));
       } catch (err) {
         if (!isBreakerOpenError(err) && attempt.failure === undefined && (attempt.status ?? 0) < 500)
           throw err;
+        if (attempt.failure?.code === ABORTED)
+          throw new UpstreamUnavailable(name, !options.retry, retryAfterSec, err);
         lastError = err;
         avoid.add(instance);
         // nothing reached the instance: another one may take it, whatever the request
@@ -185,6 +217,10 @@ export function createUpstream(
   }
 
   const timeout = config.upstreamTimeoutMs;
+  /** the caller's error, not the instance's: uncounted by the breaker, never retried */
+  const unsendable = (attempt: Attempt): UpstreamRequestInvalid | undefined =>
+    attempt.unsendable &&
+    (asClientError(new UpstreamRequestInvalid(name, attempt.unsendable)) as UpstreamRequestInvalid);
 
   return {
     name,
@@ -193,13 +229,18 @@ export function createUpstream(
         try {
           return await run(instance.pool.url, instance.pool.fetchFor(attempt, timeout));
         } catch (err) {
+          // whatever the typed client made of it (the orders client reports "unreachable")
+          const invalid = unsendable(attempt);
+          if (invalid) throw invalid;
           // the typed client turned an answer into an error: a 4xx is the caller's, not the instance's
           throw attempt.failure === undefined && (attempt.status ?? 0) < 500 ? asClientError(err) : err;
         }
       }),
     send: (options, request) =>
       attemptLoop(options, async (instance, attempt) => {
-        const res = await instance.pool.send(request, attempt, timeout);
+        const res = await instance.pool.send(request, attempt, timeout).catch((err: unknown) => {
+          throw unsendable(attempt) ?? err;
+        });
         if (res.status >= 500)
           throw Object.assign(new Error(`${name} answered ${res.status}`), { response: res });
         return res;
@@ -211,16 +252,30 @@ export function createUpstream(
       }),
     pick: () => choose(new Set())?.pool.url,
     instances: () =>
-      instances.map((i) => ({ url: i.pool.url, healthy: i.health.healthy(), breaker: i.breaker.state() })),
+      instances.map((i) => ({
+        url: i.pool.url,
+        healthy: i.health.healthy(),
+        breaker: i.breaker.state(),
+        exhausted: i.pool.exhausted(),
+      })),
     checkHealth: async () => {
       await Promise.all(instances.map((i) => i.health.check()));
     },
     close: async () => {
+      closed ??= (async () => {
+        for (const i of instances) i.health.stop();
+        // the calls in flight still go through their breakers: shut them once those are done
+        await Promise.all(instances.map((i) => i.pool.close()));
+        for (const i of instances) i.breaker.shutdown();
+      })();
+      await closed;
+    },
+    abort: () => {
+      aborted = true;
       for (const i of instances) {
         i.health.stop();
-        i.breaker.shutdown();
+        i.pool.abort();
       }
-      await Promise.all(instances.map((i) => i.pool.close()));
     },
   };
 }

@@ -15,8 +15,15 @@ export interface Migration {
 }
 
 export interface MigrateResult {
-  /** File names applied by this call, in order. */
+  /** File names applied by this call, in order (with dryRun: those that would be). */
   applied: string[];
+}
+
+export interface MigrateOptions {
+  /** Stop after this version (restoring a backup made by an older schema, upgrade tests). */
+  upTo?: number;
+  /** Only list what would be applied; changes nothing (not even schema_migrations). */
+  dryRun?: boolean;
 }
 
 const FILE = /^(\d{3,})_([a-z0-9_]+)\.sql$/;
@@ -52,8 +59,13 @@ export async function readMigrations(dir: string = MIGRATIONS_DIR): Promise<Migr
  * each file runs exactly once. (On PGlite, one connection, the lock is free and changes nothing.)
  * An applied file whose content changed is an error: the database no longer matches the code.
  */
-export async function migrate(db: Db, dir: string = MIGRATIONS_DIR): Promise<MigrateResult> {
-  const migrations = await readMigrations(dir);
+export async function migrate(
+  db: Db,
+  dir: string = MIGRATIONS_DIR,
+  options: MigrateOptions = {},
+): Promise<MigrateResult> {
+  const migrations = (await readMigrations(dir)).filter((m) => m.version <= (options.upTo ?? Infinity));
+  if (options.dryRun) return { applied: await pending(db, migrations) };
   await db.transaction(async (tx) => {
     await lock(tx);
     await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -96,6 +108,26 @@ export async function migrate(db: Db, dir: string = MIGRATIONS_DIR): Promise<Mig
     if (ran) applied.push(migration.name);
   }
   return { applied };
+}
+
+/** The migrations not yet applied; a changed applied file is the same error as in migrate(). */
+async function pending(db: Db, migrations: Migration[]): Promise<string[]> {
+  const exists = await db.query<{ t: string | null }>("SELECT to_regclass('schema_migrations')::text AS t");
+  const done = new Map<number, string>();
+  if (exists.rows[0]?.t) {
+    const { rows } = await db.query<{ version: number; checksum: string }>(
+      'SELECT version, checksum FROM schema_migrations',
+    );
+    for (const r of rows) done.set(r.version, r.checksum);
+  }
+  const out: string[] = [];
+  for (const m of migrations) {
+    const checksum = done.get(m.version);
+    if (checksum === undefined) out.push(m.name);
+    else if (checksum !== m.checksum)
+      throw new Error(`Migration ${m.name} was changed after it was applied; add a new migration instead`);
+  }
+  return out;
 }
 
 function notFound(dir: string): (err: NodeJS.ErrnoException) => never {

@@ -5,7 +5,8 @@
  * result in these headers, together with the shared internal token. A service trusts the headers
  * only when that token matches: a request that reached it any other way carries no identity.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export type ForwardedRole = 'investor' | 'broker' | 'admin';
 
@@ -26,6 +27,8 @@ export const FORWARDED_HEADERS = {
   brokerageId: 'x-bourse-brokerage-id',
   username: 'x-bourse-username',
   accountId: 'x-bourse-account-id',
+  /** the caller's address as the gateway saw it (BOURSE_TRUST_PROXY applied): login throttling */
+  clientAddress: 'x-bourse-client-address',
 } as const;
 
 const ROLES: readonly string[] = ['investor', 'broker', 'admin'];
@@ -42,22 +45,89 @@ export function identityHeaders(identity: ForwardedIdentity, internalToken: stri
   };
 }
 
+/**
+ * The tokens a service accepts: one, or several while a token is rotated (current and next, see
+ * README "Internal authentication"). A client always sends one, the first of its list.
+ */
+export type InternalTokens = string | readonly string[];
+
+/** `BOURSE_INTERNAL_TOKEN`'s format: comma-separated, the first is sent, all are accepted. */
+export function parseInternalTokens(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+}
+
+/** The header a client of an internal API sends. */
+export function internalTokenHeader(internalToken: string): Record<string, string> {
+  return { [FORWARDED_HEADERS.token]: internalToken };
+}
+
+const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+
+/**
+ * Whether `given` is one of the accepted tokens. Constant-time: both sides are hashed to the same
+ * length first (so neither a token's length nor its prefix leaks), and every accepted token is
+ * compared, not only until the first match.
+ */
+export function isInternalToken(given: unknown, accepted: InternalTokens): boolean {
+  if (typeof given !== 'string' || given.length === 0) return false;
+  const a = digest(given);
+  let ok = false;
+  for (const token of typeof accepted === 'string' ? [accepted] : accepted) {
+    if (token.length === 0) continue;
+    ok = timingSafeEqual(a, digest(token)) || ok;
+  }
+  return ok;
+}
+
 /** Whether the request carries the internal token (constant-time comparison). */
 export function hasInternalToken(
   headers: Record<string, string | string[] | undefined>,
-  internalToken: string,
+  internalToken: InternalTokens,
 ): boolean {
-  const given = headers[FORWARDED_HEADERS.token];
-  if (typeof given !== 'string' || internalToken.length === 0) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(internalToken);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return isInternalToken(headers[FORWARDED_HEADERS.token], internalToken);
+}
+
+/**
+ * The answer without an accepted internal token: 401 with its own `type`, so that a client can tell
+ * "this service does not take my token" (a deployment error) from "this credential is not valid".
+ */
+export const INTERNAL_TOKEN_PROBLEM = {
+  type: 'https://bourse.dev/problems/internal-token',
+  title: 'Internal token required',
+  status: 401,
+  detail: "Internal API: send the deployment's internal token",
+} as const;
+
+/**
+ * Every route of `app` (and of the plugins registered on it afterwards, and its 404s) answers 401
+ * problem+json unless the request carries an accepted internal token. This is what makes a
+ * service's own HTTP server internal: the one check, in front of all of its services' routes, so a
+ * route added later is covered without anyone remembering to. `open` lists exact paths that stay
+ * anonymous (health checks, which say no more than up or down).
+ */
+export function requireInternalToken(
+  app: FastifyInstance,
+  accepted: InternalTokens,
+  open: readonly string[] = [],
+): void {
+  const anonymous = new Set(open);
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    if (anonymous.has(req.url.split('?')[0] ?? '')) return;
+    if (hasInternalToken(req.headers, accepted)) return;
+    // a refused WebSocket upgrade: the socket is nobody's once answered (the websocket plugin's own
+    // hooks, which would close it, never run), and an open one would hold up the server's close
+    if (req.headers.upgrade) reply.raw.once('finish', () => req.raw.socket.destroy());
+    return reply.code(401).type('application/problem+json').send(INTERNAL_TOKEN_PROBLEM);
+  });
 }
 
 /** The forwarded identity, or null when the token is missing or wrong or a header is malformed. */
 export function readForwardedIdentity(
   headers: Record<string, string | string[] | undefined>,
-  internalToken: string,
+  internalToken: InternalTokens,
 ): ForwardedIdentity | null {
   if (!hasInternalToken(headers, internalToken)) return null;
   const one = (name: string): string | undefined => {

@@ -32,6 +32,8 @@ export const ORD_TYPE_CODE: Readonly<Record<OrderType, string>> = {
   limit: '2',
   stop: '3',
   stop_limit: '4',
+  // Pegged: FIX 4.4 carries a trailing stop as a peg (placed over REST or the web, reported here)
+  trailing_stop: 'P',
 };
 
 /** TimeInForce (59); absent means Day. */
@@ -55,6 +57,8 @@ export const ExecType = {
 
 /** OrdStatus (39) of an order as the orders service reports it. */
 export const ORD_STATUS_CODE: Readonly<Record<OrderStatus, string>> = {
+  // Pending New: a bracket's exit leg held until its entry fills
+  held: 'A',
   new: '0',
   partially_filled: '1',
   filled: '2',
@@ -146,4 +150,6 @@ export const CANCEL_TEXT: Readonly<Record<CancelReason, string>> = {
   no_liquidity: 'canceled: no liquidity left to trade against',
   self_trade: 'canceled by self-trade prevention',
   halted: 'canceled by the exchange (halt)',
+  oco: 'canceled: the other leg of its one-cancels-other pair filled or was canceled',
+  parent: 'canceled: its entry order was canceled before any fill',
 };

@@ -2,6 +2,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { upsertBars } from './candles/store.ts';
 import type { MarketDataContext } from './context.ts';
+import { DEFAULT_EXCHANGE_FEED } from './feeds/manager.ts';
 import { deleteFeed, insertFeed, listFeeds, updateFeed } from './feeds/store.ts';
 import { HeaderRequirementError, type HistoryRow, parseHistory } from './import/index.ts';
 import { type StreamSummary, streamHistory } from './import/stream.ts';
@@ -149,6 +150,16 @@ export async function changeFeed(
 }
 
 export async function removeFeed(ctx: MarketDataContext, id: string): Promise<void> {
+  // our own exchange's trades and quotes: removing it would leave the market without its primary
+  // source until someone noticed (and the next start would write it again anyway)
+  if (id === DEFAULT_EXCHANGE_FEED.id) {
+    throw problem(
+      409,
+      'feed-built-in',
+      'Conflict',
+      `the ${id} feed is built in and cannot be deleted; pause it with PATCH {"enabled": false}`,
+    );
+  }
   if (!(await deleteFeed(ctx.db, id))) throw notFound(`no feed ${id}`);
   await ctx.feedsChanged();
 }

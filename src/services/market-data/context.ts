@@ -1,6 +1,7 @@
 /** What the routes and the in-process client share (built by index.ts). */
 import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/types.ts';
+import type { InternalTokens } from '../../platform/http/forwarded-identity.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { OrdersClient } from '../orders/client.ts';
 import type { CandleAggregator } from './candles/aggregator.ts';
@@ -18,7 +19,7 @@ export interface MarketDataContext {
   candles: CandleAggregator;
   tape: TradeTape;
   feeds: FeedManager;
-  internalToken: string;
+  internalToken: InternalTokens;
   bookOf(symbol: string, levels: number): BookView | null;
   knownSymbols(): string[];
   refreshInstruments(): Promise<void>;

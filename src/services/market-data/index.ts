@@ -16,6 +16,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Bus, Unsubscribe } from '../../platform/bus/types.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/types.ts';
+import type { InternalTokens } from '../../platform/http/forwarded-identity.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { OrdersClient } from '../orders/client.ts';
 import { subjects as ordersSubjects } from '../orders/events.ts';
@@ -57,6 +58,8 @@ export interface MarketDataConfig {
   tapeSize?: number;
   /** how news feeds fetch (tests) */
   fetch?: typeof fetch;
+  /** the services' own address once they listen: news feeds whose URL is a path are fetched there */
+  localUrl?: () => Promise<string>;
   /** the news parsing functions (default: ./news) */
   newsParsing?: NewsParsing;
 }
@@ -68,8 +71,8 @@ export interface MarketDataServiceDeps {
   logger: Logger;
   orders: OrdersClient;
   users: UsersClient;
-  /** the shared token the gateway sends with forwarded identities */
-  internalToken: string;
+  /** the shared token the gateway sends with forwarded identities (several while rotating) */
+  internalToken: InternalTokens;
   config?: MarketDataConfig;
 }
 
@@ -85,7 +88,7 @@ export interface MarketDataService {
   /** Reloads the feeds from md_feeds. */
   reloadFeeds(): Promise<void>;
   stats(): {
-    stream: { sockets: number; slowConsumerClosed: number };
+    stream: { sockets: number; slowConsumerClosed: number; maxBufferedBytes: number };
     candles: { late: number; symbols: number };
   };
   close(): Promise<void>;
@@ -150,6 +153,7 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
     logger,
     orders,
     fetch: config.fetch ?? fetch,
+    localUrl: config.localUrl,
     consolidator,
     parsing: config.newsParsing ?? { parseFeed, tagSymbols },
     knownSymbols: () => knownSymbols(),

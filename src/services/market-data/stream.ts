@@ -81,7 +81,8 @@ export interface StreamHub {
   news(n: NewsItemView): void;
   /** sends conflated messages held back from sockets that have drained since */
   flush(): void;
-  stats(): { sockets: number; slowConsumerClosed: number };
+  /** maxBufferedBytes: the most bytes ever left unsent on one socket (ws bufferedAmount) */
+  stats(): { sockets: number; slowConsumerClosed: number; maxBufferedBytes: number };
   closeAll(code: number, reason: string): Promise<void>;
 }
 
@@ -103,6 +104,7 @@ export function createStreamHub(deps: { bus: Bus; logger: Logger; config: Stream
   /** per account: the bus subscription and its sockets */
   const orderSubs = new Map<string, { clients: Set<Client>; unsubscribe: Promise<Unsubscribe> }>();
   let slowClosed = 0;
+  let maxBuffered = 0;
 
   function receivers(channel: Channel, symbol: string, fn: (c: Client) => void): void {
     const exact = index[channel].get(symbol);
@@ -155,6 +157,8 @@ export function createStreamHub(deps: { bus: Bus; logger: Logger; config: Stream
       return;
     }
     c.socket.send(json);
+    // bounded by maxBufferBytes plus one frame: the check above runs before every send
+    if (c.socket.bufferedAmount > maxBuffered) maxBuffered = c.socket.bufferedAmount;
   }
 
   function sendConflated(c: Client, key: string, json: string): void {
@@ -402,7 +406,7 @@ export function createStreamHub(deps: { bus: Bus; logger: Logger; config: Stream
         for (const text of pending) send(c, text);
       }
     },
-    stats: () => ({ sockets: clients.size, slowConsumerClosed: slowClosed }),
+    stats: () => ({ sockets: clients.size, slowConsumerClosed: slowClosed, maxBufferedBytes: maxBuffered }),
     async closeAll(code, reason) {
       for (const c of clients) drop(c, code, reason);
       const subs = [...orderSubs.values()];

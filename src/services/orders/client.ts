@@ -2,11 +2,14 @@
  * The typed client of the orders service, the one way other services and the gateway reach it
  * (with the bus events of events.ts). Two implementations behave the same, errors included:
  *   - in-process: `OrdersService.client` (createOrdersService), calling the handlers directly;
- *   - HTTP: `httpOrdersClient(baseUrl)`, against the internal routes (routes.ts).
+ *   - HTTP: `httpOrdersClient(baseUrl, { internalToken })`, against the internal routes (routes.ts),
+ *     which every request reaches only with the deployment's internal token.
  * Every failure is an OrdersApiError carrying an RFC 9457 problem with a stable `type`.
  *
  * `account` is always the acting account: an order of another account is reported as not found.
  */
+
+import { internalTokenHeader } from '../../platform/http/forwarded-identity.ts';
 import type {
   Balance,
   BookDepth,
@@ -30,6 +33,7 @@ import type {
   SessionState,
   ShareTransferRequest,
   ShareTransferResult,
+  StorageStatus,
 } from './model.ts';
 import { OrdersApiError, type Problem, problem } from './problems.ts';
 
@@ -56,6 +60,8 @@ export interface OrdersClient {
   depth(symbol: string, levels?: number): Promise<BookDepth>;
   instruments(): Promise<Instrument[]>;
   exchangeStatus(): Promise<ExchangeStatus>;
+  /** journal and snapshot disk use, lags, retention and the last backup (operator status) */
+  storageStatus(): Promise<StorageStatus>;
 
   // admin
   addInstrument(spec: InstrumentSpec): Promise<Instrument>;
@@ -64,6 +70,8 @@ export interface OrdersClient {
 }
 
 export interface HttpOrdersClientOptions {
+  /** the deployment's internal token (the first of BOURSE_INTERNAL_TOKEN, or derived from the secret) */
+  internalToken: string;
   /** route prefix the service was registered under (default '/internal/orders') */
   prefix?: string;
   fetch?: typeof fetch;
@@ -73,7 +81,7 @@ export interface HttpOrdersClientOptions {
 
 const PROBLEM_JSON = 'application/problem+json';
 
-export function httpOrdersClient(baseUrl: string, options: HttpOrdersClientOptions = {}): OrdersClient {
+export function httpOrdersClient(baseUrl: string, options: HttpOrdersClientOptions): OrdersClient {
   const root = baseUrl.replace(/\/+$/, '') + (options.prefix ?? '/internal/orders');
   const doFetch = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? 10_000;
@@ -88,7 +96,11 @@ export function httpOrdersClient(baseUrl: string, options: HttpOrdersClientOptio
     for (const [k, v] of Object.entries(init.query ?? {})) {
       if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
     }
-    const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...init.headers,
+      ...internalTokenHeader(options.internalToken),
+    };
     if (init.body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {
@@ -154,6 +166,7 @@ export function httpOrdersClient(baseUrl: string, options: HttpOrdersClientOptio
     depth: (symbol, levels) => call('GET', `/symbols/${seg(symbol)}/book`, { query: { levels } }),
     instruments: () => call('GET', '/instruments'),
     exchangeStatus: () => call('GET', '/exchange'),
+    storageStatus: () => call('GET', '/storage'),
     addInstrument: (spec) => call('POST', '/admin/instruments', { body: spec }),
     halt: (request) => call('POST', '/admin/halt', { body: request }),
     setSession: (state) => call('POST', '/admin/session', { body: { state } }),

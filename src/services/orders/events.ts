@@ -34,7 +34,18 @@ export const subjects = {
   allBooks: 'md.book.*',
 } as const;
 
-export type ExecKind = 'accepted' | 'fill' | 'canceled' | 'expired' | 'replaced' | 'triggered' | 'rejected';
+export type ExecKind =
+  | 'accepted'
+  | 'fill'
+  | 'canceled'
+  | 'expired'
+  | 'replaced'
+  | 'triggered'
+  /** a bracket's / oto's exit leg starts working: its entry filled */
+  | 'released'
+  /** a trailing stop's high-water mark and stop price moved */
+  | 'trailed'
+  | 'rejected';
 
 export interface ExecMessage {
   seq: number;

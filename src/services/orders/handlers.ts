@@ -7,7 +7,13 @@
  * waiting for the projection to reach everything committed so far (`fresh`): a caller always
  * reads its own acknowledged writes. Book depth comes from the committed book view.
  */
-import type { Command, EngineEvent, OrderView, SessionState } from '../../domain/exchange.ts';
+import {
+  type Command,
+  type EngineEvent,
+  idsTaken,
+  type OrderView,
+  type SessionState,
+} from '../../domain/exchange.ts';
 import type { Queryable } from '../../platform/db/types.ts';
 import type { OrdersClient } from './client.ts';
 import type { CommittedBook } from './committed-book.ts';
@@ -26,6 +32,7 @@ import type {
   PageQuery,
   ReplaceRequest,
   ShareTransferRequest,
+  StorageStatus,
 } from './model.ts';
 import { idempotencyKeyReused, notFound, orderNotFound, rejection } from './problems.ts';
 import * as q from './queries.ts';
@@ -42,6 +49,8 @@ export interface HandlerContext {
   fresh(): Promise<void>;
   /** a key's command that memory no longer holds but the window still covers: its seq, or null */
   findOldKey(kind: KeyKind, account: string, key: string): Promise<number | null>;
+  /** the journal, snapshots, lags and last backup, for the operator status */
+  storageStatus(): Promise<StorageStatus>;
 }
 
 /** Drops undefined fields: the journal (jsonb) would drop them anyway, and intent comparison must agree. */
@@ -122,6 +131,12 @@ export function createHandlers(ctx: HandlerContext): OrdersClient {
       stopPrice: r.stopPrice,
       postOnly: r.postOnly,
       selfTradePrevention: r.selfTradePrevention,
+      trailPrice: r.trailPrice,
+      trailBps: r.trailBps,
+      activationPrice: r.activationPrice,
+      orderClass: r.orderClass,
+      takeProfit: r.takeProfit,
+      stopLoss: r.stopLoss,
     });
     const key = r.clientOrderId === undefined ? undefined : idempotencyKeys.order(account, r.clientOrderId);
     const out = await apply(
@@ -144,10 +159,35 @@ export function createHandlers(ctx: HandlerContext): OrdersClient {
     const id = (entry.command as { id: number }).id;
     if (entry.rejectReason !== null) throw rejection(entry.rejectReason, id);
     const last = lastViewOf(entry.events, id)!;
-    return { order: toOrder(last.view, r.clientOrderId ?? null, null, last.cancelReason), replayed: false };
+    const order = toOrder(last.view, r.clientOrderId ?? null, null, last.cancelReason);
+    if (order.orderClass !== undefined) {
+      // the legs took the ids after the entry's
+      order.legs = [];
+      for (let k = 1; k < idsTaken(r); k++) {
+        const leg = lastViewOf(entry.events, id + k);
+        if (leg) order.legs.push(toOrder(leg.view, null, null, leg.cancelReason));
+      }
+    }
+    return { order, replayed: false };
+  }
+
+  /**
+   * Refuses a cancel/replace of an order that is not the caller's before it reaches the sequencer:
+   * journaled, the attempt would be published on the caller's exec subject (and become a
+   * notification naming someone else's order id). An order's account never changes, so this check
+   * cannot race the command; an open order is in the engine, a closed one in the tables.
+   */
+  async function requireOwnOrder(account: string, orderId: number): Promise<void> {
+    const open = sequencer.engine().order(orderId);
+    if (open !== undefined) {
+      if (open.account !== account) throw orderNotFound(orderId);
+      return;
+    }
+    if (!(await q.orderById(db, account, orderId))) throw orderNotFound(orderId);
   }
 
   async function orderCommand(account: string, orderId: number, input: CommandInput): Promise<Order> {
+    await requireOwnOrder(account, orderId);
     // read before the command: the id map forgets an order once it closes
     const clientOrderId = ctx.clientOrderIds().get(orderId) ?? null;
     const out = await apply(input);
@@ -234,6 +274,8 @@ export function createHandlers(ctx: HandlerContext): OrdersClient {
           qty: r.qty,
           price: r.price,
           stopPrice: r.stopPrice,
+          trailPrice: r.trailPrice,
+          trailBps: r.trailBps,
         }),
       );
     },
@@ -325,6 +367,7 @@ export function createHandlers(ctx: HandlerContext): OrdersClient {
 
     instruments: async () => q.instruments(db),
     exchangeStatus,
+    storageStatus: () => ctx.storageStatus(),
 
     addInstrument: async (spec: InstrumentSpec): Promise<Instrument> => {
       const s = validators.instrument<InstrumentSpec>(spec);

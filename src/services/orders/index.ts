@@ -13,6 +13,7 @@
  * after it, lets the projector catch up, and refuses to start if the tables disagree with the
  * engine (recovery.ts). The database must be migrated.
  */
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ExchangeConfig } from '../../domain/exchange.ts';
 import type { CreateExchange, Exchange } from '../../engine/api.ts';
@@ -30,9 +31,11 @@ import { writeJournal } from './persistence.ts';
 import { createProjector } from './projector.ts';
 import { createPublisher } from './publisher.ts';
 import { compareDerivedTables, RecoveryError, type Restored, restore } from './recovery.ts';
+import { createPruner, type PruneResult } from './retention.ts';
 import { DEFAULT_PREFIX, ordersRoutes } from './routes.ts';
 import { createSequencer, type Sequencer, type SequencerState } from './sequencer.ts';
 import { createSnapshotter, type Snapshotter } from './snapshots.ts';
+import { storageStatus } from './storage-status.ts';
 
 export type { OrdersClient } from './client.ts';
 export { httpOrdersClient, OrdersApiError } from './client.ts';
@@ -68,6 +71,16 @@ export interface OrdersServiceConfig {
   idempotencyWindowMs?: number;
   /** most idempotency keys held in memory (older ones are looked up in the database); default 1,000,000 */
   idempotencyMaxKeys?: number;
+  /**
+   * journal commands kept in the table behind the last committed one once a snapshot covers them
+   * (older ones are archived, retention.ts); null: keep everything. Default BOURSE_JOURNAL_RETAIN
+   * or 100,000
+   */
+  journalRetain?: number | null;
+  /** where archived journal segments go; default BOURSE_ARCHIVE_DIR or <BOURSE_DATA_DIR>/journal-archive */
+  archiveDir?: string;
+  /** ms between retention runs (also after every snapshot); default 60,000 */
+  pruneIntervalMs?: number;
   /** the engine factory (tests inject faults) */
   createExchange?: CreateExchange;
 }
@@ -90,6 +103,9 @@ export interface OrdersService {
   snapshot(): Promise<void>;
   /** the derived tables reflect the journal up to here */
   projectedSeq(): number;
+  /** Archives and prunes what retention allows now (it also runs on a timer and after snapshots). */
+  prune(): Promise<PruneResult | null>;
+  readonly archiveDir: string;
   /** Refuses new commands, commits everything accepted, waits for publishes. Leaves db and bus open. */
   close(): Promise<void>;
 }
@@ -102,7 +118,7 @@ interface Views {
 async function viewsOf(db: Db, engine: Exchange): Promise<Views> {
   const { rows } = await db.query<{ id: number; client_order_id: string }>(
     `SELECT id, client_order_id FROM orders
-      WHERE status IN ('new', 'partially_filled') AND client_order_id IS NOT NULL`,
+      WHERE status IN ('held', 'new', 'partially_filled') AND client_order_id IS NOT NULL`,
   );
   return {
     book: committedBookOf(engine),
@@ -118,13 +134,26 @@ function envInt(name: string): number | undefined {
 
 const DAY_MS = 86_400_000;
 
+/** BOURSE_ARCHIVE_DIR, else journal-archive in the data folder (as config.ts resolves it). */
+export function defaultArchiveDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.BOURSE_ARCHIVE_DIR?.trim() || join(env.BOURSE_DATA_DIR?.trim() || './data', 'journal-archive');
+}
+
+/** BOURSE_JOURNAL_RETAIN: a count of commands, or 'all' (never archive). */
+function envRetain(): number | null | undefined {
+  if (process.env.BOURSE_JOURNAL_RETAIN?.trim() === 'all') return null;
+  return envInt('BOURSE_JOURNAL_RETAIN');
+}
+
 export async function createOrdersService(deps: OrdersServiceDeps): Promise<OrdersService> {
   const { db, bus, clock } = deps;
   const logger = deps.logger.child({ service: 'orders' });
   const config = deps.config ?? {};
+  const archiveDir = config.archiveDir ?? defaultArchiveDir();
   const recoverOptions = {
     createExchange: config.createExchange ?? createExchange,
     exchangeConfig: config.exchange ?? DEFAULT_EXCHANGE_CONFIG,
+    archiveDir,
   };
   const windowMs = config.idempotencyWindowMs ?? envInt('BOURSE_IDEMPOTENCY_WINDOW_MS') ?? DAY_MS;
   const maxKeys = config.idempotencyMaxKeys ?? envInt('BOURSE_IDEMPOTENCY_MAX_KEYS') ?? 1_000_000;
@@ -264,11 +293,30 @@ export async function createOrdersService(deps: OrdersServiceDeps): Promise<Orde
       whenCommitted: (seq) => sequencer.whenCommitted(seq),
       whenProjected: (seq) => projector.caughtUp(seq),
       onWriting: (seq) => logger.info({ seq }, 'orders: writing snapshot'),
-      onWritten: (seq, info) => logger.info({ seq, ...info }, 'orders: snapshot written'),
+      onWritten: (seq, info) => {
+        logger.info({ seq, ...info }, 'orders: snapshot written');
+        void pruner.run();
+      },
       onError: (err) => logger.warn({ err }, 'orders: snapshot not written (the journal has everything)'),
     },
     restored.snapshotSeq,
   ));
+  const pruner = createPruner({
+    db,
+    archiveDir,
+    retain: config.journalRetain !== undefined ? config.journalRetain : (envRetain() ?? 100_000),
+    minAgeMs: windowMs,
+    intervalMs: config.pruneIntervalMs ?? 60_000,
+    now: () => clock.now(),
+    committedSeq: () => sequencer.committedSeq(),
+    publishedSeq: () => publisher.publishedSeq(),
+    onPruned: (r) =>
+      logger.info(
+        { archived: r.archived, archivedSeq: r.archivedSeq, archiveDir },
+        'orders: journal archived',
+      ),
+    onError: (err) => logger.warn({ err }, 'orders: journal retention failed (retrying later)'),
+  });
   // a long tail after the last snapshot (or none yet): take one now rather than replay it again
   snapshots.committed(restored.lastSeq);
 
@@ -284,6 +332,17 @@ export async function createOrdersService(deps: OrdersServiceDeps): Promise<Orde
       if (sequencer.idempotencyCoversSince() <= since) return null;
       return findKeyedCommand(db, kind, account, key, since);
     },
+    storageStatus: () =>
+      storageStatus(
+        db,
+        {
+          committed: sequencer.committedSeq(),
+          projected: projector.projectedSeq(),
+          published: publisher.publishedSeq(),
+          archiveDir,
+        },
+        clock.now(),
+      ),
   });
 
   return {
@@ -294,7 +353,10 @@ export async function createOrdersService(deps: OrdersServiceDeps): Promise<Orde
     },
     snapshot: () => snapshots.take(),
     projectedSeq: () => projector.projectedSeq(),
+    prune: () => pruner.run(),
+    archiveDir,
     close: async () => {
+      await pruner.close();
       await sequencer.close();
       // the next start then replays nothing
       if (sequencer.status() === 'closed' && sequencer.committedSeq() > snapshots.lastSeq())

@@ -2,10 +2,29 @@
 import type { CancelReason, OrderView, RejectReason } from '../../domain/exchange.ts';
 import type { Balance, Execution, Instrument, Order, Position, PublicTrade } from './model.ts';
 
-export const OPEN_STATUSES = ['new', 'partially_filled'] as const;
+export const OPEN_STATUSES = ['held', 'new', 'partially_filled'] as const;
 
 export const isOpen = (status: OrderView['status']): boolean =>
-  status === 'new' || status === 'partially_filled';
+  status === 'new' || status === 'partially_filled' || status === 'held';
+
+/** The view's order-class and trailing-stop fields, set only when they apply (as the engine does). */
+export function classFields(
+  v: Pick<
+    OrderView,
+    'orderType' | 'orderClass' | 'parentId' | 'trailPrice' | 'trailBps' | 'hwm' | 'activationPrice'
+  >,
+): Partial<OrderView> {
+  const out: Partial<OrderView> = {};
+  if (v.orderClass !== undefined && v.orderClass !== 'simple') out.orderClass = v.orderClass;
+  if (v.parentId !== undefined && v.parentId !== 0) out.parentId = v.parentId;
+  if (v.orderType === 'trailing_stop') {
+    out.trailPrice = v.trailPrice ?? 0;
+    out.trailBps = v.trailBps ?? 0;
+    out.hwm = v.hwm ?? 0;
+    out.activationPrice = v.activationPrice ?? 0;
+  }
+  return out;
+}
 
 export function toOrder(
   view: OrderView,
@@ -32,6 +51,7 @@ export function toOrder(
     fees: view.fees,
     createdAt: view.createdAt,
     updatedAt: view.updatedAt,
+    ...classFields(view),
     rejectReason,
     cancelReason,
   };
@@ -58,10 +78,17 @@ export interface OrderRow {
   cancel_reason: CancelReason | null;
   created_at: Date;
   updated_at: Date;
+  order_class: NonNullable<OrderView['orderClass']>;
+  parent_id: number | null;
+  trail_price: number;
+  trail_bps: number;
+  hwm: number;
+  activation_price: number;
 }
 
 export const ORDER_COLUMNS = `id, account, client_order_id, symbol, side, type, tif, qty, filled_qty, price, stop_price,
-  post_only, status, triggered, filled_notional, fees, reject_reason, cancel_reason, created_at, updated_at`;
+  post_only, status, triggered, filled_notional, fees, reject_reason, cancel_reason, created_at, updated_at,
+  order_class, parent_id, trail_price, trail_bps, hwm, activation_price`;
 
 /** The columns of an order row that make up the engine's view of it. */
 export type OrderViewRow = Omit<OrderRow, 'client_order_id' | 'reject_reason' | 'cancel_reason'>;
@@ -85,6 +112,15 @@ export function orderViewOfRow(r: OrderViewRow): OrderView {
     fees: r.fees,
     createdAt: r.created_at.getTime(),
     updatedAt: r.updated_at.getTime(),
+    ...classFields({
+      orderType: r.type,
+      orderClass: r.order_class,
+      parentId: r.parent_id ?? 0,
+      trailPrice: r.trail_price,
+      trailBps: r.trail_bps,
+      hwm: r.hwm,
+      activationPrice: r.activation_price,
+    }),
   };
 }
 

@@ -7,6 +7,7 @@ import type {
   CancelReason,
   InstrumentSpec,
   Liquidity,
+  OrderClass,
   OrderStatus,
   OrderType,
   OrderView,
@@ -14,6 +15,7 @@ import type {
   SelfTradePrevention,
   SessionState,
   Side,
+  StopLossLeg,
   TimeInForce,
 } from '../../domain/exchange.ts';
 
@@ -21,12 +23,14 @@ export type {
   CancelReason,
   InstrumentSpec,
   Liquidity,
+  OrderClass,
   OrderStatus,
   OrderType,
   RejectReason,
   SelfTradePrevention,
   SessionState,
   Side,
+  StopLossLeg,
   TimeInForce,
 };
 
@@ -37,6 +41,8 @@ export interface Order extends OrderView {
   rejectReason: RejectReason | null;
   /** set when status is 'canceled' */
   cancelReason: CancelReason | null;
+  /** an entry of a bracket, oto or oco: its legs (take-profit first), as Alpaca's `legs` */
+  legs?: Order[];
 }
 
 export interface NewOrderRequest {
@@ -54,6 +60,17 @@ export interface NewOrderRequest {
   /** unique per account; a resubmission returns the original order */
   clientOrderId?: string;
   selfTradePrevention?: SelfTradePrevention;
+  /** trailing_stop: the trail in cents, or in basis points of the high-water mark (one of the two) */
+  trailPrice?: number;
+  trailBps?: number;
+  /** trailing_stop: it starts tracking when the last price reaches this (sell: >=, buy: <=) */
+  activationPrice?: number;
+  /** default simple; bracket and oto need a market or limit entry, oco a limit (the take-profit) */
+  orderClass?: OrderClass;
+  /** bracket, oto: the take-profit limit in cents */
+  takeProfit?: { price: number };
+  /** bracket, oto, oco: a stop (stopPrice), stop-limit (stopPrice, price) or trailing stop (trailPrice | trailBps) */
+  stopLoss?: StopLossLeg;
 }
 
 /** Cancel/replace: `qty` is the new total quantity (filled included). At least one field. */
@@ -61,6 +78,9 @@ export interface ReplaceRequest {
   qty?: number;
   price?: number;
   stopPrice?: number;
+  /** trailing_stop: a new trail (one of the two) */
+  trailPrice?: number;
+  trailBps?: number;
 }
 
 export interface OrderResult {
@@ -178,6 +198,31 @@ export interface ExchangeStatus {
   marketHalted: boolean;
   /** the last journal entry committed */
   lastSeq: number;
+}
+
+/** The orders service's storage, as the operator status shows it (storage-status.ts). */
+export interface StorageStatus {
+  journal: {
+    /** table and indexes, bytes on disk */
+    bytes: number;
+    /** the oldest entry still in the table (null: none) */
+    firstSeq: number | null;
+    rows: number;
+    /** entries up to here were archived (retention.ts) to archiveDir */
+    archivedSeq: number;
+    archiveDir: string;
+  };
+  snapshots: {
+    bytes: number;
+    count: number;
+    lastSeq: number | null;
+    lastTakenAt: string | null;
+    lastAgeMs: number | null;
+  };
+  seqs: { committed: number; projected: number; published: number };
+  /** journal entries committed but not yet in the derived tables / not yet sent on the bus */
+  lag: { projection: number; outbox: number };
+  lastBackup: { takenAt: string; journalSeq: number; bytes: number; file: string } | null;
 }
 
 export interface DepthLevel {

@@ -84,6 +84,9 @@ const ORDER_STATE = [
   c('cancel_reason', 'text'),
   c('updated_at', 'int8', 'ms_to_timestamptz'),
   c('updated_seq', 'int8'),
+  c('trail_price', 'int8'),
+  c('trail_bps', 'int4'),
+  c('hwm', 'int8'),
 ];
 
 const NEW_ORDERS: TableSpec = {
@@ -102,6 +105,9 @@ const NEW_ORDERS: TableSpec = {
     c('reject_reason', 'text'),
     c('created_at', 'int8', 'ms_to_timestamptz'),
     c('created_seq', 'int8'),
+    c('order_class', 'text'),
+    c('parent_id', 'int8'),
+    c('activation_price', 'int8'),
     ...ORDER_STATE,
   ],
 };
@@ -433,6 +439,15 @@ export const rejectedOrderView = (cmd: NewOrderCommand): OrderView => ({
   fees: 0,
   createdAt: cmd.ts,
   updatedAt: cmd.ts,
+  ...(cmd.orderClass !== undefined && cmd.orderClass !== 'simple' ? { orderClass: cmd.orderClass } : {}),
+  ...(cmd.orderType === 'trailing_stop'
+    ? {
+        trailPrice: cmd.trailPrice ?? 0,
+        trailBps: cmd.trailBps ?? 0,
+        hwm: 0,
+        activationPrice: cmd.activationPrice ?? 0,
+      }
+    : {}),
 });
 
 /** A table's rows, each the list of its column values in the spec's order. */
@@ -480,10 +495,17 @@ export function buildBatchRows(batch: readonly SequencedCommand[], exchange: Com
     for (const e of entry.events) {
       switch (e.type) {
         case 'accepted':
+          // An order's legs are created by their entry's command, without a client order id.
+          if (!created.has(e.order.id))
+            created.set(e.order.id, { seq, clientOrderId: null, rejectReason: null });
+          orders.set(e.order.id, { view: e.order, seq, cancelReason: null });
+          break;
         case 'fill':
         case 'expired':
         case 'replaced':
         case 'triggered':
+        case 'released':
+        case 'trailed':
           orders.set(e.order.id, { view: e.order, seq, cancelReason: null });
           break;
         case 'canceled':
@@ -569,6 +591,9 @@ export function buildBatchRows(batch: readonly SequencedCommand[], exchange: Com
       row.cancelReason,
       v.updatedAt,
       row.seq,
+      v.trailPrice ?? 0,
+      v.trailBps ?? 0,
+      v.hwm ?? 0,
     ];
     if (creation) {
       push(
@@ -584,6 +609,9 @@ export function buildBatchRows(batch: readonly SequencedCommand[], exchange: Com
         creation.rejectReason,
         v.createdAt,
         creation.seq,
+        v.orderClass ?? 'simple',
+        v.parentId ?? null,
+        v.activationPrice ?? 0,
         ...state,
       );
     } else {

@@ -104,6 +104,8 @@ const TITLES: Record<RejectReason, string> = {
   invalid_amount: 'Invalid amount',
   duplicate_symbol: 'Symbol already listed',
   invalid_instrument: 'Invalid instrument',
+  invalid_trail: 'Invalid trailing stop',
+  invalid_order_class: 'Invalid order class',
 };
 
 /**

@@ -103,6 +103,8 @@ export function createPublisher(
           case 'accepted':
           case 'expired':
           case 'triggered':
+          case 'released':
+          case 'trailed':
             exec(seq, ts, e.type, e.order, {});
             break;
           case 'canceled':

@@ -36,7 +36,27 @@ export async function orderById(db: Queryable, account: string, id: number): Pro
     `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1 AND account = $2`,
     [id, account],
   );
-  return rows[0] ? orderOfRow(rows[0]) : null;
+  return rows[0] ? (await withLegs(db, [orderOfRow(rows[0])]))[0]! : null;
+}
+
+/**
+ * Entries of a bracket, oto or oco carry their legs (Alpaca's `legs`), read in one query. The legs
+ * are also orders of their own, listed and addressed by their ids.
+ */
+export async function withLegs(db: Queryable, orders: Order[]): Promise<Order[]> {
+  const entries = orders.filter((o) => o.orderClass !== undefined && o.parentId === undefined);
+  if (entries.length === 0) return orders;
+  const { rows } = await db.query<OrderRow>(
+    `SELECT ${ORDER_COLUMNS} FROM orders WHERE parent_id = ANY($1::int8[]) ORDER BY id`,
+    [entries.map((o) => o.id)],
+  );
+  const legs = new Map<number, Order[]>();
+  for (const r of rows) {
+    const leg = orderOfRow(r);
+    legs.set(leg.parentId!, [...(legs.get(leg.parentId!) ?? []), leg]);
+  }
+  for (const o of entries) o.legs = legs.get(o.id) ?? [];
+  return orders;
 }
 
 export async function orderByClientId(
@@ -49,7 +69,7 @@ export async function orderByClientId(
     `SELECT ${ORDER_COLUMNS} FROM orders WHERE account = $1 AND client_order_id = $2 ORDER BY id DESC LIMIT 1`,
     [account, clientOrderId],
   );
-  return rows[0] ? orderOfRow(rows[0]) : null;
+  return rows[0] ? (await withLegs(db, [orderOfRow(rows[0])]))[0]! : null;
 }
 
 export async function listOrders(db: Queryable, account: string, q: ListOrdersQuery): Promise<Page<Order>> {
@@ -57,8 +77,8 @@ export async function listOrders(db: Queryable, account: string, q: ListOrdersQu
   const params: unknown[] = [account, q.cursor === undefined ? null : Number(q.cursor), limit + 1];
   // the three filters each match one index: orders_open_by_account, orders_account_id (+ filter)
   let filter = '';
-  if (q.status === 'open') filter += ` AND status IN ('new', 'partially_filled')`;
-  if (q.status === 'closed') filter += ` AND status NOT IN ('new', 'partially_filled')`;
+  if (q.status === 'open') filter += ` AND status IN ('held', 'new', 'partially_filled')`;
+  if (q.status === 'closed') filter += ` AND status NOT IN ('held', 'new', 'partially_filled')`;
   if (q.symbol !== undefined) {
     params.push(q.symbol);
     filter += ` AND symbol = $${params.length}`;
@@ -69,7 +89,7 @@ export async function listOrders(db: Queryable, account: string, q: ListOrdersQu
       ORDER BY id DESC LIMIT $3`,
     params,
   );
-  return pageOf(rows.map(orderOfRow), limit, (o) => String(o.id));
+  return pageOf(await withLegs(db, rows.map(orderOfRow)), limit, (o) => String(o.id));
 }
 
 export async function accountTrades(

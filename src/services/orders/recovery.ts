@@ -13,11 +13,12 @@
  * (`compareDerivedTables`, on start by default): trading on top of state nobody can explain is
  * the one thing an exchange must not do.
  */
-import type { ExchangeConfig, OrderView } from '../../domain/exchange.ts';
+import { type ExchangeConfig, idsTaken, type OrderView } from '../../domain/exchange.ts';
 import type { CreateExchange, Exchange, ExchangeState } from '../../engine/api.ts';
 import type { Queryable } from '../../platform/db/types.ts';
+import { archivedEntries, listSegments } from './archive.ts';
 import { createIdempotencyWindow } from './idempotency.ts';
-import { idempotencyKeys, readJournal } from './journal.ts';
+import { idempotencyKeys, type JournalEntry, readJournal } from './journal.ts';
 import { type OrderViewRow, orderViewOfRow } from './mapping.ts';
 import type { SequencedCommand, SequencerState } from './sequencer.ts';
 import { loadSnapshot } from './snapshots.ts';
@@ -35,6 +36,8 @@ export class RecoveryError extends Error {
 export interface RecoverOptions {
   createExchange: CreateExchange;
   exchangeConfig: ExchangeConfig;
+  /** where pruned journal entries went (retention.ts); named in errors, read by full replays */
+  archiveDir?: string;
 }
 
 /** What the sequencer resumes from, and what the projector and publisher still have to do. */
@@ -54,13 +57,44 @@ export interface Restored {
   tail: SequencedCommand[];
 }
 
-async function watermarks(db: Queryable): Promise<{ projected: number; published: number }> {
+async function watermarks(
+  db: Queryable,
+): Promise<{ projected: number; published: number; archived: number }> {
   const row = (
-    await db.query<{ last_seq: number; published_seq: number }>(
-      'SELECT last_seq, published_seq FROM exchange_state WHERE id = 1',
+    await db.query<{ last_seq: number; published_seq: number; archived_seq: number }>(
+      'SELECT last_seq, published_seq, archived_seq FROM exchange_state WHERE id = 1',
     )
   ).rows[0];
-  return { projected: row?.last_seq ?? 0, published: row?.published_seq ?? 0 };
+  return {
+    projected: row?.last_seq ?? 0,
+    published: row?.published_seq ?? 0,
+    archived: row?.archived_seq ?? 0,
+  };
+}
+
+/**
+ * The whole journal after `afterSeq`: the archive's entries up to `archivedSeq`, then the table's.
+ * A missing segment shows as a gap to the replay.
+ */
+async function* wholeJournal(
+  db: Queryable,
+  archiveDir: string | undefined,
+  archivedSeq: number,
+  afterSeq: number,
+): AsyncGenerator<JournalEntry> {
+  let last = afterSeq;
+  if (afterSeq < archivedSeq) {
+    if (archiveDir === undefined)
+      throw new RecoveryError(
+        `the journal up to seq ${archivedSeq} is archived, and no archive folder was given`,
+      );
+    for await (const entry of archivedEntries(archiveDir, afterSeq)) {
+      if (entry.seq > archivedSeq) break;
+      last = entry.seq;
+      yield entry;
+    }
+  }
+  yield* readJournal(db, last);
 }
 
 function verdictOf(command: SequencedCommand['command'], events: SequencedCommand['events']) {
@@ -73,7 +107,7 @@ function verdictOf(command: SequencedCommand['command'], events: SequencedComman
  * entry as the sequencer had it (with its events).
  */
 async function replayInto(
-  db: Queryable,
+  entries: AsyncIterable<JournalEntry>,
   engine: Exchange,
   fromSeq: number,
   each: (entry: SequencedCommand) => void,
@@ -83,7 +117,7 @@ async function replayInto(
   let lastOrderId = 0;
   let lastTs = 0;
   let replayed = 0;
-  for await (const entry of readJournal(db, fromSeq)) {
+  for await (const entry of entries) {
     if (entry.seq > untilSeq) break;
     if (entry.seq !== lastSeq + 1) {
       throw new RecoveryError(`journal gap: seq ${entry.seq} follows ${lastSeq}`);
@@ -103,7 +137,7 @@ async function replayInto(
     let clientOrderId: string | null = null;
     let key = entry.idempotencyKey;
     if (command.type === 'new_order') {
-      lastOrderId = Math.max(lastOrderId, command.id);
+      lastOrderId = Math.max(lastOrderId, command.id + idsTaken(command) - 1);
       clientOrderId = (command as { clientOrderId?: string }).clientOrderId ?? null;
       if (clientOrderId !== null) key = idempotencyKeys.order(command.account, clientOrderId);
     }
@@ -114,7 +148,7 @@ async function replayInto(
 
 /**
  * Replays the whole journal (or up to `untilSeq`) into a fresh engine: an independent check that
- * uses no snapshot and no table.
+ * uses no snapshot and no table. Archived entries are read from `options.archiveDir`.
  */
 export async function replayJournal(
   db: Queryable,
@@ -122,7 +156,14 @@ export async function replayJournal(
   untilSeq?: number,
 ): Promise<{ state: SequencerState; commands: number }> {
   const engine = options.createExchange(options.exchangeConfig);
-  const r = await replayInto(db, engine, 0, () => {}, untilSeq);
+  const { archived } = await watermarks(db);
+  const r = await replayInto(
+    wholeJournal(db, options.archiveDir, archived, 0),
+    engine,
+    0,
+    () => {},
+    untilSeq,
+  );
   const idempotency = createIdempotencyWindow({ windowMs: 0, maxKeys: 0, coversSince: 0 });
   return {
     state: { engine, lastSeq: r.lastSeq, lastOrderId: r.lastOrderId, lastTs: r.lastTs, idempotency },
@@ -139,7 +180,7 @@ export async function restore(
   options: RecoverOptions,
   onSkipped: (seq: number, why: string) => void = () => {},
 ): Promise<Restored> {
-  const { projected, published } = await watermarks(db);
+  const { projected, published, archived } = await watermarks(db);
   // Not limited by `published`: a bus that lags must not make restarts replay the whole journal.
   // Events between it and the snapshot are then not sent again (the caller is told, `publishedSeq`).
   const snapshot = await loadSnapshot(db, projected, onSkipped);
@@ -152,9 +193,17 @@ export async function restore(
     throw new RecoveryError(`snapshot at seq ${snapshot?.seq} cannot be restored: ${(err as Error).message}`);
   }
   const from = snapshot?.seq ?? 0;
+  if (from < archived) {
+    // recovery never reads the archive: it is outside the database's guarantees
+    throw new RecoveryError(
+      `the journal up to seq ${archived} was archived to ${options.archiveDir ?? 'BOURSE_ARCHIVE_DIR'}, ` +
+        `and no usable snapshot covers it (${snapshot ? `newest usable: seq ${snapshot.seq}` : 'none usable'}); ` +
+        'restore a backup, or run `bourse verify` to replay the archive and find what is damaged',
+    );
+  }
   const keepAbove = Math.min(projected, published);
   const tail: SequencedCommand[] = [];
-  const r = await replayInto(db, engine, from, (entry) => {
+  const r = await replayInto(readJournal(db, from), engine, from, (entry) => {
     if (entry.seq > keepAbove) tail.push(entry);
   });
   if (r.lastSeq < projected) {
@@ -176,33 +225,72 @@ export async function restore(
 export interface Verification {
   /** the tables' watermark, up to which everything was compared */
   seq: number;
-  /** the snapshot checked against the full replay (0: none at or below the watermark) */
+  /** the snapshot checked against the baseline (0: none at or below the watermark) */
   snapshotSeq: number;
+  /**
+   * what the baseline replay started from: 0 for the whole journal (the archive, then the table),
+   * else the seq of the oldest kept snapshot, when the archive is not at hand
+   */
+  baselineSeq: number;
   differences: string[];
 }
 
+/** Whether the archive's segments hold every entry from 1 to `archivedSeq`. */
+async function archiveCovers(dir: string | undefined, archivedSeq: number): Promise<boolean> {
+  if (archivedSeq === 0) return true;
+  if (dir === undefined) return false;
+  let next = 1;
+  for (const s of await listSegments(dir)) {
+    if (s.from > next) return false;
+    next = Math.max(next, s.to + 1);
+  }
+  return next > archivedSeq;
+}
+
 /**
- * The offline check (`bourse verify`): a full replay of the journal from an empty engine, up to the
- * tables' watermark, compared with the derived tables and with the newest snapshot plus the journal
- * after it. Safe beside a running service (reads only); on a busy one the watermark moves on while
+ * The offline check (`bourse verify`): a full replay of the journal from an empty engine (the
+ * archive, then the table), up to the tables' watermark, compared with the derived tables and
+ * with the newest snapshot plus the journal after it. When part of the journal was archived and
+ * the archive is not at hand, the baseline is the oldest kept snapshot plus the journal after it
+ * instead. Safe beside a running service (reads only); on a busy one the watermark moves on while
  * it runs, so run it on a stopped one or a copy for a clean answer.
  */
 export async function verifyOrders(db: Queryable, options: RecoverOptions): Promise<Verification> {
-  const { projected } = await watermarks(db);
-  const full = await replayJournal(db, options, projected);
-  const state = full.state.engine.exportState();
-  const differences = await compareDerivedTables(db, state, projected);
+  const { projected, archived } = await watermarks(db);
+  const differences: string[] = [];
+  let baselineSeq = 0;
+  let baseline: Exchange;
+  if (await archiveCovers(options.archiveDir, archived)) {
+    baseline = (await replayJournal(db, options, projected)).state.engine;
+  } else {
+    const oldest = (await db.query<{ seq: number | null }>('SELECT min(seq) AS seq FROM orders_snapshots'))
+      .rows[0]?.seq;
+    const start = oldest == null ? null : await loadSnapshot(db, oldest, () => {});
+    if (!start || start.seq < archived) {
+      throw new RecoveryError(
+        `the journal up to seq ${archived} is archived, the archive (${options.archiveDir ?? 'none given'}) ` +
+          'does not hold all of it, and no kept snapshot covers it',
+      );
+    }
+    baselineSeq = start.seq;
+    baseline = options.createExchange(options.exchangeConfig, start.engine);
+    await replayInto(readJournal(db, start.seq), baseline, start.seq, () => {}, projected);
+  }
+  const state = baseline.exportState();
+  differences.push(...(await compareDerivedTables(db, state, projected)));
   const snapshot = await loadSnapshot(db, projected, (seq, why) =>
     differences.push(`snapshot ${seq} unusable: ${why}`),
   );
-  if (snapshot) {
+  if (snapshot && snapshot.seq >= baselineSeq) {
     const engine = options.createExchange(options.exchangeConfig, snapshot.engine);
-    await replayInto(db, engine, snapshot.seq, () => {}, projected);
+    await replayInto(readJournal(db, snapshot.seq), engine, snapshot.seq, () => {}, projected);
     if (JSON.stringify(engine.exportState()) !== JSON.stringify(state)) {
-      differences.push(`snapshot ${snapshot.seq} + journal ≠ full replay at seq ${projected}`);
+      differences.push(
+        `snapshot ${snapshot.seq} + journal ≠ ${baselineSeq ? `snapshot ${baselineSeq} + journal` : 'full replay'} at seq ${projected}`,
+      );
     }
   }
-  return { seq: projected, snapshotSeq: snapshot?.seq ?? 0, differences };
+  return { seq: projected, snapshotSeq: snapshot?.seq ?? 0, baselineSeq, differences };
 }
 
 const MAX_REPORTED = 20;
@@ -275,8 +363,9 @@ export async function compareDerivedTables(
 
   const orders = await db.query<OrderViewRow>(
     `SELECT id, account, symbol, side, type, tif, qty, filled_qty, price, stop_price, post_only, status,
-            triggered, filled_notional, fees, created_at, updated_at
-       FROM orders WHERE status IN ('new', 'partially_filled')`,
+            triggered, filled_notional, fees, created_at, updated_at, order_class, parent_id, trail_price,
+            trail_bps, hwm, activation_price
+       FROM orders WHERE status IN ('held', 'new', 'partially_filled')`,
   );
   compareKeyed(
     'open order',
@@ -361,6 +450,12 @@ function normalizeOrder(o: OrderView): OrderView {
     fees: o.fees,
     created_at: new Date(o.createdAt),
     updated_at: new Date(o.updatedAt),
+    order_class: o.orderClass ?? 'simple',
+    parent_id: o.parentId ?? null,
+    trail_price: o.trailPrice ?? 0,
+    trail_bps: o.trailBps ?? 0,
+    hwm: o.hwm ?? 0,
+    activation_price: o.activationPrice ?? 0,
   });
 }
 

@@ -22,6 +22,7 @@
  *   GET    /symbols/:symbol/book?levels                         committed depth
  *   GET    /instruments
  *   GET    /exchange                                            session, market halt, last seq
+ *   GET    /storage                                             journal/snapshot disk, lags, last backup
  *   POST   /admin/instruments                   InstrumentSpec
  *   POST   /admin/halt                          {symbol|null, halted}
  *   POST   /admin/session                       {state}
@@ -214,6 +215,7 @@ export function ordersRoutes(client: OrdersClient) {
 
     app.get('/instruments', opts({}, { 200: s.instrumentsResponse }), async () => client.instruments());
     app.get('/exchange', opts({}, { 200: s.exchangeStatusResponse }), async () => client.exchangeStatus());
+    app.get('/storage', opts({}, { 200: s.storageStatusResponse }), async () => client.storageStatus());
 
     app.post(
       '/admin/instruments',

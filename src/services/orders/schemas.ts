@@ -31,7 +31,30 @@ const id = { type: 'integer', minimum: 1, maximum: MAX_ID } as const;
 const int = { type: 'integer' } as const;
 const bps = { type: 'integer', minimum: 0, maximum: 100_000 } as const;
 const side = { type: 'string', enum: ['buy', 'sell'] } as const;
-const orderType = { type: 'string', enum: ['market', 'limit', 'stop', 'stop_limit'] } as const;
+const orderType = {
+  type: 'string',
+  enum: ['market', 'limit', 'stop', 'stop_limit', 'trailing_stop'],
+} as const;
+const orderClass = { type: 'string', enum: ['simple', 'bracket', 'oco', 'oto'] } as const;
+/** a trailing stop's trail in basis points of the high-water mark, below 100% */
+const trailBps = { type: 'integer', minimum: 1, maximum: 9_999 } as const;
+const takeProfit = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['price'],
+  properties: { price },
+} as const;
+/** a stop (stopPrice), a stop-limit (stopPrice, price) or a trailing stop (trailPrice or trailBps) */
+const stopLoss = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { stopPrice: price, price, trailPrice: price, trailBps },
+  oneOf: [
+    { required: ['stopPrice'], properties: { trailPrice: false, trailBps: false } },
+    { required: ['trailPrice'], properties: { stopPrice: false, price: false, trailBps: false } },
+    { required: ['trailBps'], properties: { stopPrice: false, price: false, trailPrice: false } },
+  ],
+} as const;
 const tif = { type: 'string', enum: ['day', 'gtc', 'ioc', 'fok'] } as const;
 const sessionState = { type: 'string', enum: ['pre_open', 'open', 'closed'] } as const;
 const stp = { type: 'string', enum: ['cancel_resting', 'cancel_incoming', 'cancel_both', 'allow'] } as const;
@@ -55,6 +78,12 @@ export const newOrderBody = {
     postOnly: { type: 'boolean' },
     clientOrderId: clientId,
     selfTradePrevention: stp,
+    trailPrice: price,
+    trailBps,
+    activationPrice: price,
+    orderClass,
+    takeProfit,
+    stopLoss,
   },
   allOf: [
     {
@@ -69,6 +98,12 @@ export const newOrderBody = {
       then: { required: ['stopPrice'] },
       else: { properties: { stopPrice: false } },
     },
+    {
+      if: { type: 'object', properties: { type: { const: 'trailing_stop' } } },
+      // biome-ignore lint/suspicious/noThenProperty: a JSON Schema keyword, never awaited
+      then: { oneOf: [{ required: ['trailPrice'] }, { required: ['trailBps'] }] },
+      else: { properties: { trailPrice: false, trailBps: false, activationPrice: false } },
+    },
   ],
 } as const;
 
@@ -76,7 +111,7 @@ export const replaceBody = {
   type: 'object',
   additionalProperties: false,
   minProperties: 1,
-  properties: { qty, price, stopPrice: price },
+  properties: { qty, price, stopPrice: price, trailPrice: price, trailBps },
 } as const;
 
 export const cashBody = {
@@ -229,7 +264,7 @@ const obj = (properties: Record<string, unknown>, required = Object.keys(propert
   properties,
 });
 
-export const orderResponse = obj({
+const orderFields = {
   id: int,
   account: { type: 'string' },
   clientOrderId: nullableString,
@@ -250,7 +285,21 @@ export const orderResponse = obj({
   updatedAt: int,
   rejectReason: nullableString,
   cancelReason: nullableString,
-});
+};
+/** present only when they apply: a plain order's response is what it always was */
+const classFields = {
+  orderClass: { type: 'string' },
+  parentId: int,
+  trailPrice: int,
+  trailBps: int,
+  hwm: int,
+  activationPrice: int,
+};
+const legResponse = obj({ ...orderFields, ...classFields }, Object.keys(orderFields));
+export const orderResponse = obj(
+  { ...orderFields, ...classFields, legs: { type: 'array', items: legResponse } },
+  Object.keys(orderFields),
+);
 
 export const orderResultResponse = obj({ order: orderResponse, replayed: { type: 'boolean' } });
 
@@ -336,6 +385,32 @@ export const exchangeStatusResponse = obj({
   session: { type: 'string' },
   marketHalted: { type: 'boolean' },
   lastSeq: int,
+});
+
+const nullableInt = { type: ['integer', 'null'] } as const;
+export const storageStatusResponse = obj({
+  journal: obj({
+    bytes: int,
+    firstSeq: nullableInt,
+    rows: int,
+    archivedSeq: int,
+    archiveDir: { type: 'string' },
+  }),
+  snapshots: obj({
+    bytes: int,
+    count: int,
+    lastSeq: nullableInt,
+    lastTakenAt: nullableString,
+    lastAgeMs: nullableInt,
+  }),
+  seqs: obj({ committed: int, projected: int, published: int }),
+  lag: obj({ projection: int, outbox: int }),
+  lastBackup: {
+    anyOf: [
+      { type: 'null' },
+      obj({ takenAt: { type: 'string' }, journalSeq: int, bytes: int, file: { type: 'string' } }),
+    ],
+  },
 });
 
 const level = obj({ price: int, qty: int, orders: int });

@@ -22,7 +22,13 @@
  * the rebuilt state includes it; a client's retry with the same idempotency key then returns the
  * original outcome, so "rejected but done" cannot turn into "done twice".
  */
-import type { Command, EngineEvent, NewOrderCommand, RejectReason } from '../../domain/exchange.ts';
+import {
+  type Command,
+  type EngineEvent,
+  idsTaken,
+  type NewOrderCommand,
+  type RejectReason,
+} from '../../domain/exchange.ts';
 import type { EngineSnapshot, Exchange } from '../../engine/api.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { IdempotencyWindow } from './idempotency.ts';
@@ -206,7 +212,8 @@ export function createSequencer(
 
     state.lastSeq = seq;
     state.lastTs = ts;
-    if (command.type === 'new_order') state.lastOrderId = command.id;
+    // Legs take the ids after their entry's (taken even if the order is rejected: ids only increase).
+    if (command.type === 'new_order') state.lastOrderId = command.id + idsTaken(command) - 1;
     if (key !== null) state.idempotency.add(key, seq, ts);
 
     const entry: SequencedCommand = {

@@ -10,6 +10,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/types.ts';
+import type { InternalTokens } from '../../platform/http/forwarded-identity.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { UsersClient } from '../users/client.ts';
 import { reportingRoutes } from './routes.ts';
@@ -32,8 +33,8 @@ export interface ReportingServiceDeps {
   users: UsersClient;
   logger: Logger;
   clock: Clock;
-  /** the gateway's shared internal token: only requests carrying it have an identity */
-  internalToken: string;
+  /** the gateway's shared internal token: only requests carrying it have an identity (several while rotating) */
+  internalToken: InternalTokens;
   config?: ReportingServiceConfig;
 }
 

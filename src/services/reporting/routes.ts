@@ -7,7 +7,11 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../platform/clock.ts';
 import type { Queryable } from '../../platform/db/types.ts';
-import { type ForwardedIdentity, readForwardedIdentity } from '../../platform/http/forwarded-identity.ts';
+import {
+  type ForwardedIdentity,
+  type InternalTokens,
+  readForwardedIdentity,
+} from '../../platform/http/forwarded-identity.ts';
 import { strictValidatorCompiler } from '../../platform/http/validator.ts';
 import type { UsersClient } from '../users/client.ts';
 import {
@@ -63,7 +67,7 @@ export interface RoutesDeps {
   db: Queryable;
   users: UsersClient;
   clock: Clock;
-  internalToken: string;
+  internalToken: InternalTokens;
   brokerage: BrokerageOptions;
 }
 

@@ -18,8 +18,11 @@ import {
   brokeragePage,
   brokerageSchema,
   idParam,
+  inviteBody,
+  inviteSchema,
   jwksResponse,
   loginBody,
+  loginResponse,
   logoutBody,
   noContent,
   notificationPage,
@@ -74,7 +77,12 @@ const docs: Record<string, RouteDocs> = {
   'PATCH /users/:id': { params: idParam, body: adminUserPatch, response: withProblems({ 200: userSchema }) },
   'POST /auth/login': {
     body: withExample(loginBody, { username: 'ada', password: 'correct horse battery staple' }),
-    response: withProblems({ 200: withExample(tokenResponse, tokens) }),
+    response: withProblems({
+      200: withExample(loginResponse, {
+        ...tokens,
+        device_token: `d1.${USER_ID}.Qm91cnNlRGV2aWNlSWQ.1790000000.EXAMPLEexampleEXAMPLEexampleEXAMPLEexampleE`,
+      }),
+    }),
   },
   'POST /auth/refresh': {
     body: withExample(refreshBody, { refresh_token: 'brt_PREVIOUSpreviousPREVIOUSpreviousPREVIOUSpre' }),
@@ -106,6 +114,19 @@ const docs: Record<string, RouteDocs> = {
   'POST /brokerages': { body: brokerageBody, response: withProblems({ 201: brokerageSchema }) },
   'GET /brokerages': { querystring: pageQuery, response: withProblems({ 200: brokeragePage }) },
   'GET /brokerages/:id': { params: idParam, response: withProblems({ 200: brokerageSchema }) },
+  'POST /brokerages/:id/invites': {
+    params: idParam,
+    body: withExample(inviteBody, { expires_in_hours: 72 }),
+    response: withProblems({
+      201: withExample(inviteSchema, {
+        id: '2f9a7c1e-5b3d-4e8f-a6c2-d1b0e9f8a7c6',
+        brokerage_id: '00000000-0000-4000-8000-000000000001',
+        code: 'EXAMPLEexampleEXAMPLEexampleEXAM',
+        created_at: CREATED_AT,
+        expires_at: '2026-01-18T09:30:00.000Z',
+      }),
+    }),
+  },
   'GET /notifications': {
     querystring: notificationsQuery,
     response: withProblems({ 200: notificationPage }),

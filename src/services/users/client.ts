@@ -6,6 +6,7 @@
  * (plain data: the public routes' schemas and examples, which the gateway puts in its OpenAPI document).
  */
 
+import { FORWARDED_HEADERS, INTERNAL_TOKEN_PROBLEM } from '../../platform/http/forwarded-identity.ts';
 import { PROBLEM_CONTENT_TYPE, type Problem, ProblemError } from '../../platform/http/problem.ts';
 
 export { type RouteDocs, usersApiDocs } from './api-docs.ts';
@@ -69,8 +70,27 @@ export interface UsersClient {
   jwks(): Promise<{ keys: PublicJwk[] }>;
 }
 
-/** Header that carries the shared internal token on /internal routes. */
-export const INTERNAL_TOKEN_HEADER = 'x-bourse-internal-token';
+/** Header that carries the shared internal token on /internal routes (forwarded-identity.ts). */
+export const INTERNAL_TOKEN_HEADER = FORWARDED_HEADERS.token;
+
+/** Where a login presents its device token (devices.ts): this header, or this cookie. */
+export const DEVICE_HEADER = 'bourse-device';
+export const DEVICE_COOKIE = 'bourse_device';
+
+/** The device token a request presents: the header, else the cookie. */
+export function presentedDeviceToken(
+  headers: Record<string, string | string[] | undefined>,
+): string | undefined {
+  const header = headers[DEVICE_HEADER];
+  if (typeof header === 'string' && header !== '') return header;
+  const cookie = headers.cookie;
+  if (typeof cookie !== 'string') return undefined;
+  for (const pair of cookie.split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0 && pair.slice(0, eq).trim() === DEVICE_COOKIE) return pair.slice(eq + 1).trim();
+  }
+  return undefined;
+}
 
 export interface HttpUsersClientOptions {
   /** e.g. http://127.0.0.1:3001 (with the prefix the service is mounted at, if any) */
@@ -97,9 +117,14 @@ export function createHttpUsersClient(opts: HttpUsersClientOptions): UsersClient
     };
     if (body !== undefined) init.body = JSON.stringify(body);
     const res = await doFetch(base + path, init);
-    // 401/404 are answers ("no such identity / user"); anything else unexpected is an error
+    // 401/404 are answers ("no such identity / user"), unless the service refused our internal
+    // token: that is a misconfigured deployment, not a bad credential
     if (res.status === 401 || res.status === 404) {
-      await res.body?.cancel();
+      const type =
+        res.status === 401 ? ((await res.json().catch(() => ({}))) as { type?: unknown }).type : '';
+      if (type === INTERNAL_TOKEN_PROBLEM.type)
+        throw new Error(`users service: ${method} ${path.split('?')[0]} refused the internal token (401)`);
+      await res.body?.cancel().catch(() => {});
       return null;
     }
     if ((res.status === 400 || res.status === 422) && isProblem(res)) {

@@ -2,12 +2,19 @@
 import type { Argon2Params } from './passwords.ts';
 import { OWASP_ARGON2ID } from './passwords.ts';
 
+/** Login throttling (throttle.ts); the defaults follow OWASP's authentication cheat sheet. */
 export interface LockoutPolicy {
-  /** consecutive failures before the account locks (the attempt that reaches it is the last free one) */
+  /** attempts one client may make at one account before it is held off */
   threshold: number;
-  /** first lock length; doubles with every further failure */
+  /** first hold of a client; doubles with every further attempt */
   baseLockSec: number;
   maxLockSec: number;
+  /** attempts that clients without a device token may make together at one account at once... */
+  accountBurst: number;
+  /** ...and one more every this many seconds */
+  accountRefillSec: number;
+  /** lifetime of a device token (devices.ts) */
+  deviceTtlSec: number;
 }
 
 export interface UsersConfig {
@@ -21,6 +28,11 @@ export interface UsersConfig {
    * `<dataDir>/secret` (mode 0600). With neither, the service refuses to start.
    */
   dataDir?: string;
+  /**
+   * BOURSE_INTERNAL_TOKEN: the tokens /internal routes accept (current and next while rotating; the
+   * first is the service's `internalToken`). Default: one derived from the secret.
+   */
+  internalTokens?: readonly string[];
   /** access JWT lifetime; default 900 (15 min) */
   accessTtlSec?: number;
   /** one refresh token's lifetime (each rotation issues a new one); default 14 days */
@@ -78,8 +90,11 @@ export function resolveConfig(c: UsersConfig): ResolvedUsersConfig {
     audience: c.audience ?? 'bourse',
     lockout: {
       threshold: positiveInt('lockout.threshold', c.lockout?.threshold, 5),
-      baseLockSec: positiveInt('lockout.baseLockSec', c.lockout?.baseLockSec, 30),
+      baseLockSec: positiveInt('lockout.baseLockSec', c.lockout?.baseLockSec, 1),
       maxLockSec: positiveInt('lockout.maxLockSec', c.lockout?.maxLockSec, 900),
+      accountBurst: positiveInt('lockout.accountBurst', c.lockout?.accountBurst, 10),
+      accountRefillSec: positiveInt('lockout.accountRefillSec', c.lockout?.accountRefillSec, 30),
+      deviceTtlSec: positiveInt('lockout.deviceTtlSec', c.lockout?.deviceTtlSec, 90 * 86_400),
     },
     argon2: {
       memoryCost: positiveInt('argon2.memoryCost', argon2.memoryCost, OWASP_ARGON2ID.memoryCost),

@@ -6,7 +6,9 @@ import type { Db } from '../../platform/db/types.ts';
 import type { Alerts } from './alerts.ts';
 import type { ApiKeys } from './api-keys.ts';
 import type { ResolvedUsersConfig } from './config.ts';
+import type { DeviceTokens } from './devices.ts';
 import type { Authenticator } from './identity.ts';
+import type { Invites } from './invites.ts';
 import type { KeyRing } from './keys.ts';
 import type { Inbox } from './notifications.ts';
 import type { PasswordHasher } from './passwords.ts';
@@ -23,15 +25,18 @@ export interface UsersContext {
   config: ResolvedUsersConfig;
   hasher: PasswordHasher;
   throttle: LoginThrottle;
+  devices: DeviceTokens;
   sessions: Sessions;
   tokens: AccessTokens;
   keys: KeyRing;
   apiKeys: ApiKeys;
+  invites: Invites;
   auth: Authenticator;
   inbox: Inbox;
   alerts: Alerts;
   hub: PushHub;
-  internalToken: string;
+  /** accepted on /internal routes: the one derived from the secret, or the configured list */
+  internalTokens: readonly string[];
 }
 
 export const nowDate = (ctx: { clock: Clock }): Date => new Date(ctx.clock.now());

@@ -8,15 +8,19 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Bus } from '../../platform/bus/types.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/types.ts';
+import { createMemoryRateLimiter } from '../../platform/ratelimit/memory.ts';
+import type { RateLimiter } from '../../platform/ratelimit/types.ts';
 import { subjects } from '../orders/events.ts';
 import { createAlerts } from './alerts.ts';
 import { createApiKeys } from './api-keys.ts';
 import type { UsersClient } from './client.ts';
 import { resolveConfig, type UsersConfig } from './config.ts';
 import type { UsersContext } from './context.ts';
+import { createDeviceTokens } from './devices.ts';
 import { allNotifications, type NotificationMessage } from './events.ts';
 import { createAuthenticator } from './identity.ts';
 import { createInProcessClient } from './in-process-client.ts';
+import { createInvites } from './invites.ts';
 import { createKeyRing } from './keys.ts';
 import { createInbox } from './notifications.ts';
 import { notificationFromExec } from './order-notifications.ts';
@@ -49,6 +53,11 @@ export interface UsersServiceDeps {
   clock: Clock;
   logger: FastifyBaseLogger;
   config: UsersConfig;
+  /**
+   * Login throttling state (throttle.ts): the platform limiter, Redis in a cluster so that every
+   * instance sees the same attempts. Absent: buckets in this process (the single-process default).
+   */
+  limiter?: RateLimiter;
 }
 
 export interface UsersService {
@@ -70,9 +79,14 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 export async function createUsersService(deps: UsersServiceDeps): Promise<UsersService> {
   const { db, bus, clock } = deps;
   const logger = deps.logger;
+  const ownsLimiter = deps.limiter === undefined;
+  const limiter = deps.limiter ?? createMemoryRateLimiter({ clock });
   const config = resolveConfig(deps.config);
   const secret = await resolveSecret(deps.config, logger);
   const derived = deriveKeys(secret);
+  const internalTokens = deps.config.internalTokens?.length
+    ? deps.config.internalTokens
+    : [derived.internalToken];
 
   const keys = createKeyRing({
     db,
@@ -114,16 +128,23 @@ export async function createUsersService(deps: UsersServiceDeps): Promise<UsersS
     logger,
     config,
     hasher: createPasswordHasher(config.argon2),
-    throttle: createLoginThrottle({ db, clock, policy: config.lockout, pepper: derived.credentialPepper }),
+    throttle: createLoginThrottle({
+      limiter,
+      clock,
+      policy: config.lockout,
+      pepper: derived.credentialPepper,
+    }),
+    devices: createDeviceTokens(derived.deviceTokenKey, config.lockout.deviceTtlSec),
     sessions,
     tokens,
     keys,
     apiKeys,
+    invites: createInvites({ clock, pepper: derived.credentialPepper }),
     auth: createAuthenticator({ tokens, sessions, apiKeys }),
     inbox,
     alerts,
     hub,
-    internalToken: derived.internalToken,
+    internalTokens,
   };
 
   const unsubscribe = await Promise.all([
@@ -142,7 +163,7 @@ export async function createUsersService(deps: UsersServiceDeps): Promise<UsersS
   ]);
 
   const maintenance = setInterval(() => {
-    Promise.all([ctx.throttle.prune(), sessions.prune(), keys.rotate(false)]).catch((err: unknown) =>
+    Promise.all([sessions.prune(), keys.rotate(false)]).catch((err: unknown) =>
       logger.warn({ err }, 'users maintenance failed'),
     );
   }, MAINTENANCE_MS);
@@ -180,7 +201,7 @@ export async function createUsersService(deps: UsersServiceDeps): Promise<UsersS
       await app.register(plugin, { prefix: opts.prefix ?? '' });
     },
     client: createInProcessClient(ctx),
-    internalToken: derived.internalToken,
+    internalToken: internalTokens[0]!,
     rotateSigningKey: () => keys.rotate(true),
     async idle() {
       await inbox.idle();
@@ -196,6 +217,7 @@ export async function createUsersService(deps: UsersServiceDeps): Promise<UsersS
       await Promise.all(unsubscribe.map((u) => u()));
       await inbox.idle();
       await alerts.idle();
+      if (ownsLimiter) await limiter.close();
     },
   };
 }

@@ -12,3 +12,8 @@ export const API_KEY_SECRET_PATTERN = '^[A-Za-z0-9_-]{40}$';
 export const REFRESH_TOKEN_PATTERN = '^brt_[A-Za-z0-9_-]{43}$';
 export const PASSWORD_MIN = 12;
 export const PASSWORD_MAX = 128;
+/** a brokerage invite code: 192 random bits in base64url */
+export const INVITE_CODE_PATTERN = '^[A-Za-z0-9_-]{32}$';
+/** how long an invite lasts unless its creator says otherwise, and at most (hours) */
+export const INVITE_DEFAULT_HOURS = 168;
+export const INVITE_MAX_HOURS = 720;

@@ -17,6 +17,8 @@ export interface PushSocket {
 const OPEN = 1;
 /** a client that does not read gets cut off rather than buffered without bound */
 const MAX_BUFFERED_BYTES = 1 << 20;
+/** the same code as the market-data stream's slow-consumer cut-off */
+export const CLOSE_SLOW_CONSUMER = 4008;
 const MAX_SOCKETS_PER_USER = 10;
 
 export interface PushHub {
@@ -52,7 +54,7 @@ export function createPushHub(logger: FastifyBaseLogger): PushHub {
         if (s.readyState !== OPEN) continue;
         if (s.bufferedAmount > MAX_BUFFERED_BYTES) {
           logger.warn({ userId: msg.userId }, 'notification socket not reading: closed');
-          s.close(1013, 'too slow');
+          s.close(CLOSE_SLOW_CONSUMER, 'slow consumer');
           remove(msg.userId, s);
           continue;
         }

@@ -3,12 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import { authenticate, identify, identityOf } from './auth.ts';
 import type { Identity } from './client.ts';
 import type { UsersContext } from './context.ts';
-import { checkPassword } from './credentials.ts';
+import { checkPassword, loginClientOf } from './credentials.ts';
+import { DEVICE_COOKIE } from './devices.ts';
 import { problem, unauthorized } from './problems.ts';
 import {
   jwksResponse,
   type LoginBody,
   loginBody,
+  loginResponse,
   logoutBody,
   noContent,
   refreshBody,
@@ -40,21 +42,27 @@ export async function authRoutes(app: FastifyInstance, ctx: UsersContext): Promi
       schema: route({
         summary: 'Log in with username (or email) and password',
         body: loginBody,
-        response: withProblems({ 200: tokenResponse }),
+        response: withProblems({ 200: loginResponse }),
       }),
     },
     async (req, reply) => {
       const { username: login, password } = req.body;
       const user = await userByLogin(ctx.db, login);
-      if (!(await checkPassword(ctx, user, login, password)) || !user) {
+      if (!(await checkPassword(ctx, user, login, password, loginClientOf(ctx, req, user))) || !user) {
         req.log.info({ userId: user?.id }, 'login failed');
         throw invalidCredentials();
       }
       const { sessionId, refreshToken } = await ctx.sessions.open(ctx.db, user.id);
       req.log.info({ userId: user.id, sessionId }, 'login');
+      // this device is known from now on: its logins are not slowed by others' failures
+      const device = ctx.devices.issue(user.id, ctx.clock.now());
+      reply.header(
+        'set-cookie',
+        `${DEVICE_COOKIE}=${device.token}; Max-Age=${device.maxAgeSec}; Path=/auth; HttpOnly; SameSite=Strict`,
+      );
       // tokens must not end up in a shared cache
       reply.header('cache-control', 'no-store');
-      return tokenAnswer(user, sessionId, refreshToken);
+      return { ...(await tokenAnswer(user, sessionId, refreshToken)), device_token: device.token };
     },
   );
 

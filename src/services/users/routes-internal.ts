@@ -3,9 +3,9 @@
  * must carry the internal token (derived from BOURSE_SECRET), and the gateway never routes
  * `/internal` from the outside.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { type Identity, INTERNAL_TOKEN_HEADER } from './client.ts';
+import { hasInternalToken, INTERNAL_TOKEN_PROBLEM } from '../../platform/http/forwarded-identity.ts';
+import type { Identity } from './client.ts';
 import type { UsersContext } from './context.ts';
 import { decodeCursor, page } from './pagination.ts';
 import { canActFor } from './policy.ts';
@@ -27,11 +27,12 @@ import { listUsers, userById, userView } from './store.ts';
 type VerifyBody = { access_token: string } | { key_id: string; secret_key: string };
 
 export async function internalRoutes(app: FastifyInstance, ctx: UsersContext): Promise<void> {
-  const expected = Buffer.from(ctx.internalToken, 'utf8');
+  // the same check as the services' server (forwarded-identity.ts), kept here too so that the
+  // routes stay internal wherever the plugin is mounted
   const onRequest = async (req: FastifyRequest) => {
-    const got = Buffer.from(String(req.headers[INTERNAL_TOKEN_HEADER] ?? ''), 'utf8');
-    if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
-      throw problem(403, 'forbidden', 'Forbidden', 'Internal route');
+    if (!hasInternalToken(req.headers, ctx.internalTokens)) {
+      const p = INTERNAL_TOKEN_PROBLEM;
+      throw problem(p.status, 'internal-token', p.title, p.detail);
     }
   };
 

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { authenticate, identityOf, maybeIdentityOf } from './auth.ts';
 import type { Role } from './client.ts';
 import { nowDate, type UsersContext } from './context.ts';
-import { checkPassword } from './credentials.ts';
+import { checkPassword, loginClientOf } from './credentials.ts';
 import { registeredSubject, type UserRegisteredMessage } from './events.ts';
 import { decodeCursor, page } from './pagination.ts';
 import { passwordPolicyViolation } from './passwords.ts';
@@ -37,6 +37,12 @@ import {
   userById,
   userView,
 } from './store.ts';
+
+/** 403 naming the field: joining a brokerage on one's own needs a valid invite from it. */
+const inviteRequired = (message: string) =>
+  problem(403, 'invite-required', 'Invite required', `body/invite_code ${message}`, {
+    errors: [{ in: 'body', field: 'invite_code', pointer: '/invite_code', detail: message }],
+  });
 
 /** Names that would let a self-registered user pass for the platform; an admin may still use them. */
 const RESERVED_USERNAMES: ReadonlySet<string> = new Set([
@@ -76,6 +82,8 @@ export async function usersRoutes(app: FastifyInstance, ctx: UsersContext): Prom
         throw invalidField('body', 'username', 'is reserved');
       }
       let brokerageId: string | null;
+      // joining a brokerage on one's own needs its invite; brokers and admins place users directly
+      let invite: string | null = null;
       if (actor?.role === 'broker') {
         // a broker signs up clients into their own brokerage, never another
         if (body.brokerage_id !== undefined && body.brokerage_id !== actor.brokerageId) {
@@ -86,23 +94,36 @@ export async function usersRoutes(app: FastifyInstance, ctx: UsersContext): Prom
         brokerageId = body.brokerage_id ?? null;
       } else {
         brokerageId = body.brokerage_id ?? ctx.config.defaultBrokerageId;
+        if (!isAdmin && body.invite_code !== undefined && body.brokerage_id === undefined) {
+          throw invalidField('body', 'brokerage_id', 'is required with an invite_code');
+        }
+        if (!isAdmin && brokerageId !== ctx.config.defaultBrokerageId) invite = body.invite_code ?? '';
       }
       if (brokerageId !== null && !(await brokerageById(ctx.db, brokerageId))) {
         throw invalidField('body', 'brokerage_id', 'is not a brokerage');
       }
+      if (invite === '') throw inviteRequired('is required to join this brokerage');
       const weak = passwordPolicyViolation(body.password, { username: body.username, email: body.email });
       if (weak) throw invalidField('body', 'password', weak);
       const taken = await takenLogins(ctx.db, body.username, body.email);
       if (taken === 'username') throw conflict('username-taken', 'username is already taken', 'username');
       if (taken === 'email') throw conflict('email-taken', 'email is already registered', 'email');
-      const row = await insertUser(ctx.db, {
-        id: randomUUID(),
-        username: body.username,
-        email: body.email,
-        passwordHash: await ctx.hasher.hash(body.password),
-        role,
-        brokerageId,
-        now: nowDate(ctx),
+      const passwordHash = await ctx.hasher.hash(body.password);
+      const row = await ctx.db.transaction(async (tx) => {
+        const inserted = await insertUser(tx, {
+          id: randomUUID(),
+          username: body.username,
+          email: body.email,
+          passwordHash,
+          role,
+          brokerageId,
+          now: nowDate(ctx),
+        });
+        // used up with the registration, or not at all
+        if (invite !== null && !(await ctx.invites.consume(tx, brokerageId!, invite, inserted.id))) {
+          throw inviteRequired('is unknown, expired, already used or for another brokerage');
+        }
+        return inserted;
       });
       req.log.info({ userId: row.id, role, by: actor?.userId }, 'user registered');
       const event: UserRegisteredMessage = { userId: row.id, username: row.username, role, brokerageId };
@@ -186,7 +207,13 @@ export async function usersRoutes(app: FastifyInstance, ctx: UsersContext): Prom
         if (weak) throw invalidField('body', 'password', weak);
       }
       if (body.current_password !== undefined) {
-        const ok = await checkPassword(ctx, user, user.username, body.current_password);
+        const ok = await checkPassword(
+          ctx,
+          user,
+          user.username,
+          body.current_password,
+          loginClientOf(ctx, req, user),
+        );
         if (!ok) {
           throw problem(403, 'wrong-password', 'Wrong password', 'current_password is not your password', {
             errors: [fieldError('body', 'current_password', 'is not your password')],

@@ -9,6 +9,8 @@ import { pageQuerySchema } from './pagination.ts';
 import {
   API_KEY_ID_PATTERN,
   API_KEY_SECRET_PATTERN,
+  INVITE_DEFAULT_HOURS,
+  INVITE_MAX_HOURS,
   PASSWORD_MAX,
   PASSWORD_MIN,
   REFRESH_TOKEN_PATTERN,
@@ -66,6 +68,7 @@ export interface RegisterBody {
   email: string;
   password: string;
   brokerage_id?: string;
+  invite_code?: string;
   role?: 'investor' | 'broker' | 'admin';
 }
 
@@ -77,7 +80,18 @@ export const registerBody = {
     username,
     email,
     password,
-    brokerage_id: uuid,
+    brokerage_id: {
+      ...uuid,
+      description:
+        'the brokerage to join; self-registration into any but the default one needs its invite_code',
+    },
+    invite_code: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 64,
+      pattern: '^[\\x21-\\x7e]+$',
+      description: 'a single-use invite from a broker of the brokerage (POST /brokerages/{id}/invites)',
+    },
     /** admin only; brokers create investors */
     role,
   },
@@ -166,6 +180,21 @@ export const tokenResponse = {
     token_type: { type: 'string', enum: ['Bearer'] },
     expires_in: { type: 'integer' },
     refresh_token: { type: 'string' },
+  },
+} as const;
+
+export const loginResponse = {
+  type: 'object',
+  required: [...tokenResponse.required, 'device_token'],
+  properties: {
+    ...tokenResponse.properties,
+    device_token: {
+      type: 'string',
+      description:
+        'Marks this device as one the account logged in from: send it back on later logins (header ' +
+        '`bourse-device`, or the `bourse_device` cookie also set) and they are not slowed by failed ' +
+        'attempts from elsewhere. Not a credential.',
+    },
   },
 } as const;
 
@@ -264,6 +293,31 @@ export const brokerageSchema = {
   type: 'object',
   required: ['id', 'name', 'created_at'],
   properties: { id: uuid, name: { type: 'string' }, created_at: dateTime },
+} as const;
+
+export const inviteBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    expires_in_hours: {
+      type: 'integer',
+      minimum: 1,
+      maximum: INVITE_MAX_HOURS,
+      default: INVITE_DEFAULT_HOURS,
+    },
+  },
+} as const;
+
+export const inviteSchema = {
+  type: 'object',
+  required: ['id', 'brokerage_id', 'code', 'created_at', 'expires_at'],
+  properties: {
+    id: uuid,
+    brokerage_id: uuid,
+    code: { type: 'string', description: 'shown once: give it to the person to register with it' },
+    created_at: dateTime,
+    expires_at: dateTime,
+  },
 } as const;
 
 export const brokeragePage = {

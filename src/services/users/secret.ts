@@ -16,6 +16,8 @@ export interface DerivedKeys {
   credentialPepper: Buffer;
   /** shared token that the HTTP UsersClient presents on /internal routes */
   internalToken: string;
+  /** HMAC key that signs device tokens (devices.ts) */
+  deviceTokenKey: Buffer;
 }
 
 /**
@@ -62,6 +64,7 @@ export function deriveKeys(secret: string): DerivedKeys {
     keyEncryption: derive('jwt-key-encryption/v1'),
     credentialPepper: derive('credential-hmac/v1'),
     internalToken: derive('internal-token/v1').toString('base64url'),
+    deviceTokenKey: derive('device-token/v1'),
   };
 }
 

@@ -1,78 +1,88 @@
 /**
- * Lockout with exponential backoff on failed password checks.
+ * Login throttling that an attacker cannot turn against the account's owner (OWASP authentication
+ * cheat sheet: throttle per account *and client*, and admit known devices).
  *
- * An attempt is charged *before* the password is checked, in one atomic statement, so that a
- * burst of parallel guesses cannot all slip in before the first failure is written: the attempt
- * that reaches the threshold locks the account while it is being checked, and every later one is
- * refused until the lock ends. A correct password clears the counter. After the lock ends, each
- * further failure locks again for twice as long (capped): at most one guess per lock period.
+ * - Per (account, client): the client is the device when the login presents a valid device token
+ *   for this account (devices.ts), else the caller's address. Each attempt is charged before the
+ *   password is checked (atomically, so a parallel burst cannot slip past); after `threshold`
+ *   attempts the client is held off `baseLockSec`, doubling with each further attempt up to
+ *   `maxLockSec`. A correct password forgets that client's count. One client's failures never
+ *   hold off another client.
+ * - Per account, for clients without a device token only: a token bucket of `accountBurst`
+ *   attempts, one more every `accountRefillSec` — a soft limit on what many addresses together can
+ *   try. It delays unknown clients by at most `accountRefillSec` at a time and never touches a
+ *   device the owner logged in from before.
  *
- * Unknown login names are throttled exactly like accounts (keyed by a keyed hash of the name), so
- * a lockout answer does not reveal whether an account exists.
+ * The state lives in the platform rate limiter (Redis in a cluster, memory in one process). Time is
+ * the service's clock. Unknown login names are throttled exactly like accounts (keyed by a keyed
+ * hash of the name), so an answer does not reveal whether an account exists; addresses are stored
+ * only as keyed hashes.
  */
 import type { Clock } from '../../platform/clock.ts';
-import type { Db } from '../../platform/db/types.ts';
+import type { BackoffRule, BucketRule, RateLimiter } from '../../platform/ratelimit/types.ts';
 import type { LockoutPolicy } from './config.ts';
 import { credentialHash } from './secret.ts';
 
 export type Charge = { allowed: true } | { allowed: false; retryAfterSec: number };
 
+/** Who is trying: a device the account logged in from before (its id), else an address. */
+export interface LoginClient {
+  address: string;
+  deviceId: string | null;
+}
+
 export interface LoginThrottle {
-  /** Charge one attempt to `key`; refused while the key is locked. */
-  charge(key: string): Promise<Charge>;
-  /** The password was right: forget the failures. */
-  clear(key: string): Promise<void>;
-  /** Drops counters untouched for a day. */
-  prune(): Promise<void>;
+  /** Charge one attempt by `client` at `account`; refused while the client is held off. */
+  charge(account: string, client: LoginClient): Promise<Charge>;
+  /** The password was right: forget this client's attempts. */
+  succeeded(account: string, client: LoginClient): Promise<void>;
   keyForUser(userId: string): string;
   keyForUnknownLogin(login: string): string;
 }
 
+const DAY_MS = 86_400_000;
+
 export function createLoginThrottle(deps: {
-  db: Db;
+  limiter: RateLimiter;
   clock: Clock;
   policy: LockoutPolicy;
   pepper: Buffer;
 }): LoginThrottle {
-  const { db, clock, policy, pepper } = deps;
+  const { limiter, clock, policy, pepper } = deps;
+  const perClient: BackoffRule = {
+    freeAttempts: policy.threshold,
+    baseMs: policy.baseLockSec * 1000,
+    maxMs: policy.maxLockSec * 1000,
+    // a day without attempts forgets the count (and bounds what unknown names leave behind)
+    forgetMs: DAY_MS,
+  };
+  const perAccount: BucketRule = {
+    capacity: policy.accountBurst,
+    refillPerSec: 1 / policy.accountRefillSec,
+  };
+  const clientKey = (account: string, c: LoginClient) =>
+    c.deviceId !== null
+      ? `login:${account}:device:${c.deviceId}`
+      : `login:${account}:addr:${credentialHash(pepper, c.address)}`;
+  const refused = (ms: number): Charge => ({
+    allowed: false,
+    retryAfterSec: Math.max(1, Math.ceil(ms / 1000)),
+  });
+
   return {
     keyForUser: (userId) => `u:${userId}`,
     keyForUnknownLogin: (login) => `n:${credentialHash(pepper, login.toLowerCase())}`,
-    async charge(key) {
-      const now = new Date(clock.now());
-      // failures counts this attempt; from `threshold` on, the lock is 2^(failures-threshold) × base
-      const { rows } = await db.query<{ failures: number }>(
-        `INSERT INTO login_throttle AS t (key, failures, locked_until, updated_at)
-         VALUES ($1, 1, CASE WHEN 1 >= $3::int THEN $2::timestamptz + make_interval(secs => $4::float8) END, $2)
-         ON CONFLICT (key) DO UPDATE SET
-           failures = t.failures + 1,
-           locked_until = CASE WHEN t.failures + 1 >= $3::int
-             THEN $2::timestamptz
-               + make_interval(secs => LEAST($5::float8, $4::float8 * power(2, t.failures + 1 - $3::int)))
-             ELSE NULL END,
-           updated_at = $2
-         WHERE t.locked_until IS NULL OR t.locked_until <= $2
-         RETURNING failures`,
-        [key, now, policy.threshold, policy.baseLockSec, policy.maxLockSec],
-      );
-      if (rows.length > 0) return { allowed: true };
-      const locked = await db.query<{ locked_until: Date | null }>(
-        'SELECT locked_until FROM login_throttle WHERE key = $1',
-        [key],
-      );
-      const until = locked.rows[0]?.locked_until?.getTime() ?? now.getTime();
-      return { allowed: false, retryAfterSec: Math.max(1, Math.ceil((until - now.getTime()) / 1000)) };
+    async charge(account, client) {
+      const now = clock.now();
+      // the client's own backoff first: a held-off client cannot drain the account's bucket
+      const mine = await limiter.backoff(clientKey(account, client), perClient, now);
+      if (!mine.allowed) return refused(mine.retryAfterMs);
+      if (client.deviceId !== null) return { allowed: true };
+      const shared = await limiter.take(`login:${account}:anonymous`, perAccount, 1, now);
+      return shared.allowed ? { allowed: true } : refused(shared.retryAfterMs);
     },
-    async clear(key) {
-      await db.query('DELETE FROM login_throttle WHERE key = $1', [key]);
-    },
-    async prune() {
-      // a day without attempts forgets the failures (and bounds the rows unknown names leave)
-      const cutoff = new Date(clock.now() - 86_400_000);
-      await db.query(
-        'DELETE FROM login_throttle WHERE updated_at < $1 AND (locked_until IS NULL OR locked_until < $1)',
-        [cutoff],
-      );
+    async succeeded(account, client) {
+      await limiter.forgive(clientKey(account, client));
     },
   };
 }

@@ -2,6 +2,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { httpOrdersClient, type OrdersClient } from '../../../src/services/orders/client.ts';
 import type { OrdersService } from '../../../src/services/orders/index.ts';
+import { TEST_INTERNAL_TOKEN } from './process.ts';
 
 export function injectFetch(app: FastifyInstance): typeof fetch {
   return (async (input: string | URL | Request, init: RequestInit = {}) => {
@@ -29,5 +30,11 @@ export async function httpClientFor(
   service: OrdersService,
 ): Promise<{ app: FastifyInstance; client: OrdersClient }> {
   const app = await appFor(service);
-  return { app, client: httpOrdersClient('http://orders.test', { fetch: injectFetch(app) }) };
+  return {
+    app,
+    client: httpOrdersClient('http://orders.test', {
+      internalToken: TEST_INTERNAL_TOKEN,
+      fetch: injectFetch(app),
+    }),
+  };
 }

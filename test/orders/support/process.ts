@@ -17,6 +17,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The internal token the spawned `--role orders` process requires (it refuses to start without one). */
+export const TEST_INTERNAL_TOKEN = 'orders-test-internal-token-0123456789abcdef';
+
 export interface Child {
   process: ChildProcess;
   output: string[];
@@ -37,6 +40,7 @@ export function spawnService(databaseUrl: string, port: number, extraEnv: NodeJS
     HOST: '127.0.0.1',
     BOURSE_DEMO: 'off',
     LOG_LEVEL: 'warn',
+    BOURSE_INTERNAL_TOKEN: TEST_INTERNAL_TOKEN,
     ...extraEnv,
   };
   delete env.NATS_URL;

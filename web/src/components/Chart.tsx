@@ -9,8 +9,10 @@ import {
   createChart,
   HistogramSeries,
   type IChartApi,
+  type IPriceLine,
   type ISeriesApi,
   LineSeries,
+  LineStyle,
   type UTCTimestamp,
 } from 'lightweight-charts';
 import { useEffect, useRef, useState } from 'react';
@@ -26,6 +28,7 @@ import {
   timeOf,
   vwap,
 } from '../lib/indicators.ts';
+import type { OrderLine } from '../lib/order-lines.ts';
 import { onBar, onTrade, state } from '../market.ts';
 import type { Bar } from '../types.ts';
 
@@ -55,12 +58,13 @@ function css(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
 }
 
-export default function Chart({ symbol }: { symbol: string }) {
+export default function Chart({ symbol, levels = [] }: { symbol: string; levels?: readonly OrderLine[] }) {
   const box = useRef<HTMLElement>(null);
   const chart = useRef<IChartApi | null>(null);
   const candles = useRef<ISeriesApi<'Candlestick'> | null>(null);
   const volume = useRef<ISeriesApi<'Histogram'> | null>(null);
   const lines = useRef(new Map<string, ISeriesApi<'Line'>>());
+  const priceLines = useRef<IPriceLine[]>([]);
   const bars = useRef<Bar[]>([]);
   const [tf, setTf] = useState<Timeframe>('1Min');
   const [on, setOn] = useState<Set<Indicator>>(new Set());
@@ -119,6 +123,25 @@ export default function Chart({ symbol }: { symbol: string }) {
       });
     }
   }
+
+  // the take-profit and stop-loss levels of open brackets / oco / oto as price lines, redrawn when they move
+  const levelKey = levels.map((l) => `${l.id}:${l.kind}:${l.price}`).join('|');
+  // biome-ignore lint/correctness/useExhaustiveDependencies: levelKey stands for levels
+  useEffect(() => {
+    const series = candles.current;
+    if (!series) return;
+    for (const line of priceLines.current) series.removePriceLine(line);
+    priceLines.current = levels.map((l) =>
+      series.createPriceLine({
+        price: l.price,
+        color: css(l.kind === 'take_profit' ? '--up' : '--down'),
+        lineWidth: 1,
+        lineStyle: LineStyle.Dashed,
+        axisLabelVisible: true,
+        title: l.title,
+      }),
+    );
+  }, [levelKey]);
 
   // history for the symbol and interval, else live candles
   // biome-ignore lint/correctness/useExhaustiveDependencies: draw reads refs only

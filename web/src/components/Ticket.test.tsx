@@ -148,3 +148,70 @@ describe('order ticket validation', () => {
     await waitFor(() => expect(screen.getByRole('alert').textContent).toBe('Order refused: AAPL is halted'));
   });
 });
+
+describe('order classes and trailing stops in the ticket', () => {
+  const set = (label: string, value: string) =>
+    fireEvent.change(screen.getByLabelText(label), { target: { value } });
+
+  it('places a bracket whose stop-loss is a trailing stop', async () => {
+    const t = setup();
+    t.submit.mockResolvedValue(order({ order_class: 'bracket' }));
+    set('Class', 'bracket');
+    t.qty('10');
+    t.limit('99.50');
+    set('Take profit', '105.00');
+    set('or trailing stop loss', '2');
+    set('Trail in', 'percent');
+    t.send();
+    await waitFor(() => expect(t.submit).toHaveBeenCalledTimes(1));
+    expect(t.submit.mock.calls[0]![0]).toMatchObject({
+      type: 'limit',
+      limit_price: '99.50',
+      order_class: 'bracket',
+      take_profit: { limit_price: '105.00' },
+      stop_loss: { trail_percent: '2' },
+    });
+  });
+
+  it('places a trailing stop, an oco and an oto, and refuses a stop-loss above the take-profit', async () => {
+    const t = setup();
+    t.submit.mockResolvedValue(order({}));
+    t.type('trailing_stop');
+    fireEvent.click(screen.getByLabelText('Sell'));
+    t.qty('5');
+    set('Trail', '1.25');
+    t.send();
+    await waitFor(() => expect(t.submit).toHaveBeenCalledTimes(1));
+    expect(t.submit.mock.calls[0]![0]).toMatchObject({
+      type: 'trailing_stop',
+      side: 'sell',
+      trail_price: '1.25',
+    });
+
+    t.type('limit');
+    set('Class', 'oco');
+    t.limit('110.00');
+    set('Stop loss', '111.00');
+    t.send();
+    expect(screen.getByText('The stop loss must be below the take profit')).toBeTruthy();
+    set('Stop loss', '95.00');
+    t.send();
+    await waitFor(() => expect(t.submit).toHaveBeenCalledTimes(2));
+    expect(t.submit.mock.calls[1]![0]).toMatchObject({
+      order_class: 'oco',
+      take_profit: { limit_price: '110.00' },
+      stop_loss: { stop_price: '95.00' },
+    });
+
+    fireEvent.click(screen.getByLabelText('Buy'));
+    t.type('market');
+    set('Class', 'oto');
+    set('Stop loss', '');
+    set('Take profit', '120.00');
+    t.send();
+    await waitFor(() => expect(t.submit).toHaveBeenCalledTimes(3));
+    const oto = t.submit.mock.calls[2]![0] as Record<string, unknown>;
+    expect(oto).toMatchObject({ type: 'market', order_class: 'oto', take_profit: { limit_price: '120.00' } });
+    expect(oto.stop_loss).toBeUndefined();
+  });
+});

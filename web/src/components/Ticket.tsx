@@ -3,10 +3,13 @@ import { ApiError, api } from '../api.ts';
 import { fmtCents } from '../lib/money.ts';
 import {
   checkTicket,
+  classLabel,
+  type OrderClass,
   type OrderType,
   type Side,
   type TicketContext,
   type TimeInForce,
+  type TrailUnit,
   typeLabel,
 } from '../lib/ticket.ts';
 import type { Order } from '../types.ts';
@@ -40,6 +43,12 @@ export function Ticket({
   const [qty, setQty] = useState('');
   const [limitPrice, setLimitPrice] = useState('');
   const [stopPrice, setStopPrice] = useState('');
+  const [trail, setTrail] = useState('');
+  const [trailUnit, setTrailUnit] = useState<TrailUnit>('price');
+  const [orderClass, setOrderClass] = useState<OrderClass>('simple');
+  const [takeProfit, setTakeProfit] = useState('');
+  const [stopLoss, setStopLoss] = useState('');
+  const [stopLossTrail, setStopLossTrail] = useState('');
   const [tried, setTried] = useState(false);
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
@@ -59,13 +68,33 @@ export function Ticket({
     setTried(false);
   }, [symbol]);
 
-  const check = checkTicket({ symbol, side, type, tif, qty, limitPrice, stopPrice }, context);
+  const check = checkTicket(
+    {
+      symbol,
+      side,
+      type,
+      tif,
+      qty,
+      limitPrice,
+      stopPrice,
+      trail,
+      trailUnit,
+      orderClass,
+      takeProfit,
+      stopLoss,
+      stopLossTrail,
+    },
+    context,
+  );
   const show = (f: keyof typeof check.errors, dirty: boolean) =>
     tried || dirty ? check.errors[f] : undefined;
   const qtyError = show('qty', qty !== '');
   const limitError = show('limit_price', limitPrice !== '');
   const stopError = show('stop_price', stopPrice !== '');
   const formError = show('form', qty !== '');
+  const trailError = show('trail', trail !== '');
+  const tpError = show('take_profit', takeProfit !== '');
+  const slError = show('stop_loss', stopLoss !== '' || stopLossTrail !== '');
 
   async function onSubmit(e: FormEvent) {
     e.preventDefault();
@@ -137,6 +166,20 @@ export function Ticket({
         </label>
       </div>
       <label>
+        Class
+        <select
+          aria-label="Class"
+          value={orderClass}
+          onChange={(e) => setOrderClass(e.target.value as OrderClass)}
+        >
+          {(Object.keys(classLabel) as OrderClass[]).map((c) => (
+            <option key={c} value={c}>
+              {classLabel[c]}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
         Quantity
         <input
           ref={qtyInput}
@@ -190,6 +233,42 @@ export function Ticket({
           )}
         </>
       )}
+      {(type === 'trailing_stop' || stopLossTrail !== '') && (
+        <label>
+          Trail in
+          <select
+            aria-label="Trail in"
+            value={trailUnit}
+            onChange={(e) => setTrailUnit(e.target.value as TrailUnit)}
+          >
+            <option value="price">Dollars</option>
+            <option value="percent">Percent</option>
+          </select>
+        </label>
+      )}
+      {type === 'trailing_stop' && (
+        <Field id={`${id}-tr`} label="Trail" value={trail} onChange={setTrail} error={trailError} />
+      )}
+      {(orderClass === 'bracket' || orderClass === 'oto') && (
+        <Field
+          id={`${id}-tp`}
+          label="Take profit"
+          value={takeProfit}
+          onChange={setTakeProfit}
+          error={tpError}
+        />
+      )}
+      {orderClass !== 'simple' && (
+        <>
+          <Field id={`${id}-sl`} label="Stop loss" value={stopLoss} onChange={setStopLoss} error={slError} />
+          <Field
+            id={`${id}-slt`}
+            label="or trailing stop loss"
+            value={stopLossTrail}
+            onChange={setStopLossTrail}
+          />
+        </>
+      )}
       <dl className="estimate" aria-label="Estimate">
         <dt>Buying power</dt>
         <dd className="num">{fmtCents(context.buyingPowerCents)}</dd>
@@ -226,5 +305,35 @@ export function Ticket({
         </p>
       )}
     </form>
+  );
+}
+
+/** A decimal input with its label and error text. */
+function Field(props: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  error?: string | undefined;
+}) {
+  const { id, label, value, onChange, error } = props;
+  return (
+    <>
+      <label>
+        {label}
+        <input
+          inputMode="decimal"
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={error ? `${id}-e` : undefined}
+        />
+      </label>
+      {error && (
+        <p id={`${id}-e`} className="field-error">
+          {error}
+        </p>
+      )}
+    </>
   );
 }

@@ -7,7 +7,10 @@ import { feeCents, MAKER_BPS, TAKER_BPS } from './fees.ts';
 import { centsToDecimal } from './money.ts';
 
 export type Side = 'buy' | 'sell';
-export type OrderType = 'market' | 'limit' | 'stop' | 'stop_limit';
+export type OrderType = 'market' | 'limit' | 'stop' | 'stop_limit' | 'trailing_stop';
+/** simple; bracket: entry + take-profit + stop-loss; oto: entry + one exit; oco: limit + stop-loss */
+export type OrderClass = 'simple' | 'bracket' | 'oco' | 'oto';
+export type TrailUnit = 'price' | 'percent';
 export type TimeInForce = 'day' | 'gtc' | 'ioc' | 'fok';
 
 export interface TicketInput {
@@ -18,6 +21,15 @@ export interface TicketInput {
   qty: string;
   limitPrice: string;
   stopPrice: string;
+  /** trailing_stop: the trail, in dollars or percent (`trailUnit`) */
+  trail?: string;
+  trailUnit?: TrailUnit;
+  orderClass?: OrderClass;
+  /** bracket / oto: the take-profit limit price ('' for none in an oto) */
+  takeProfit?: string;
+  /** bracket / oto / oco: the stop-loss stop price, or with `stopLossTrail` a trailing stop-loss */
+  stopLoss?: string;
+  stopLossTrail?: string;
 }
 
 export interface TicketContext {
@@ -31,7 +43,15 @@ export interface TicketContext {
   halted?: boolean;
 }
 
-export type TicketField = 'symbol' | 'qty' | 'limit_price' | 'stop_price' | 'form';
+export type TicketField =
+  | 'symbol'
+  | 'qty'
+  | 'limit_price'
+  | 'stop_price'
+  | 'trail'
+  | 'take_profit'
+  | 'stop_loss'
+  | 'form';
 
 export interface Estimate {
   /** price the estimate assumes, cents */
@@ -51,6 +71,11 @@ export interface NewOrderBody {
   time_in_force: TimeInForce;
   limit_price?: string;
   stop_price?: string;
+  trail_price?: string;
+  trail_percent?: string;
+  order_class?: Exclude<OrderClass, 'simple'>;
+  take_profit?: { limit_price: string };
+  stop_loss?: { stop_price: string } | { trail_price: string } | { trail_percent: string };
 }
 
 export interface TicketCheck {
@@ -72,7 +97,33 @@ export const typeLabel: Record<OrderType, string> = {
   limit: 'Limit',
   stop: 'Stop',
   stop_limit: 'Stop limit',
+  trailing_stop: 'Trailing stop',
 };
+
+export const classLabel: Record<OrderClass, string> = {
+  simple: 'Simple',
+  bracket: 'Bracket',
+  oco: 'OCO',
+  oto: 'OTO',
+};
+
+const PERCENT = /^\d+(?:\.\d{1,2})?$/;
+
+/** A trail in the ticket's unit → the request's field, or why not. */
+function parseTrail(
+  raw: string,
+  unit: TrailUnit,
+  label: string,
+): { field: Record<string, string> } | { error: string } {
+  if (unit === 'price') {
+    const p = parsePrice(raw, label);
+    return 'error' in p ? p : { field: { trail_price: centsToDecimal(p.cents) } };
+  }
+  const s = raw.trim();
+  if (!PERCENT.test(s) || Number(s) <= 0 || Number(s) >= 100)
+    return { error: `${label} must be a percent like 1.5 (above 0, below 100, at most 2 decimals)` };
+  return { field: { trail_percent: s } };
+}
 
 /** "187.25" → 18725; null with a message when it is not a positive price on the 0.01 grid. */
 export function parsePrice(raw: string, label: string): { cents: number } | { error: string } {
@@ -124,6 +175,53 @@ export function checkTicket(input: TicketInput, ctx: TicketContext): TicketCheck
       errors.limit_price = 'A buy stop-limit needs limit price ≥ stop price';
     if (input.side === 'sell' && limit > stop)
       errors.limit_price = 'A sell stop-limit needs limit price ≤ stop price';
+  }
+
+  const orderClass = input.orderClass ?? 'simple';
+  const unit = input.trailUnit ?? 'price';
+  let trailField: Record<string, string> = {};
+  if (input.type === 'trailing_stop') {
+    const t = parseTrail(input.trail ?? '', unit, 'Trail');
+    if ('error' in t) errors.trail = t.error;
+    else trailField = t.field;
+  }
+  // Legs: the exits are on the other side of a bracket's / oto's entry, on the same side as an oco.
+  let takeProfit: number | null = null;
+  let stopLossBody: NewOrderBody['stop_loss'];
+  if (orderClass !== 'simple') {
+    if (orderClass === 'oco' && input.type !== 'limit')
+      errors.form = 'An OCO is a limit order (the take-profit) with a stop-loss';
+    if (orderClass !== 'oco' && input.type !== 'market' && input.type !== 'limit')
+      errors.form = `A ${classLabel[orderClass].toLowerCase()} entry is a market or limit order`;
+    if (input.tif === 'ioc' || input.tif === 'fok')
+      errors.form = 'Order classes need day or good-till-cancelled';
+    const wantTp = orderClass === 'bracket' || (orderClass === 'oto' && (input.takeProfit ?? '') !== '');
+    if (wantTp) {
+      const p = parsePrice(input.takeProfit ?? '', 'Take profit');
+      if ('error' in p) errors.take_profit = p.error;
+      else takeProfit = p.cents;
+    }
+    const wantSl =
+      orderClass !== 'oto' || !wantTp || (input.stopLoss ?? '') !== '' || (input.stopLossTrail ?? '') !== '';
+    if (wantSl) {
+      if ((input.stopLossTrail ?? '') !== '') {
+        const t = parseTrail(input.stopLossTrail ?? '', unit, 'Stop-loss trail');
+        if ('error' in t) errors.stop_loss = t.error;
+        else stopLossBody = t.field as NewOrderBody['stop_loss'];
+      } else {
+        const p = parsePrice(input.stopLoss ?? '', 'Stop loss');
+        if ('error' in p) errors.stop_loss = p.error;
+        else {
+          stopLossBody = { stop_price: centsToDecimal(p.cents) };
+          const exitSells = orderClass === 'oco' ? input.side === 'sell' : input.side === 'buy';
+          const tp = orderClass === 'oco' ? limit : takeProfit;
+          if (tp !== null && (exitSells ? tp <= p.cents : tp >= p.cents))
+            errors.stop_loss = exitSells
+              ? 'The stop loss must be below the take profit'
+              : 'The stop loss must be above the take profit';
+        }
+      }
+    }
   }
 
   // the price the order would most likely trade at, and whether it would rest (maker) or take
@@ -186,6 +284,12 @@ export function checkTicket(input: TicketInput, ctx: TicketContext): TicketCheck
         time_in_force: input.tif,
         ...(limit !== null && { limit_price: centsToDecimal(limit) }),
         ...(stop !== null && { stop_price: centsToDecimal(stop) }),
+        ...trailField,
+        ...(orderClass !== 'simple' && { order_class: orderClass }),
+        ...(orderClass === 'oco' &&
+          limit !== null && { take_profit: { limit_price: centsToDecimal(limit) } }),
+        ...(takeProfit !== null && { take_profit: { limit_price: centsToDecimal(takeProfit) } }),
+        ...(stopLossBody !== undefined && { stop_loss: stopLossBody }),
       }
     : null;
   return { errors, estimate, body };

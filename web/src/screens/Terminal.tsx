@@ -10,6 +10,7 @@ import { Ticket } from '../components/Ticket.tsx';
 import { Watchlist } from '../components/Watchlist.tsx';
 import { useFrame } from '../lib/frame.ts';
 import { fmtCents, toCents } from '../lib/money.ts';
+import { orderLines } from '../lib/order-lines.ts';
 import {
   loadReferences,
   onOrderEvent,
@@ -195,7 +196,7 @@ export function Terminal({ me }: { me: Me }) {
         <Watchlist symbols={symbols} selected={selected} onSelect={setSelected} />
         <div className="col-center">
           <Suspense fallback={<section className="panel chart">Loading chart…</section>}>
-            <Chart symbol={selected} />
+            <Chart symbol={selected} levels={orderLines(data.orders ?? [], selected)} />
           </Suspense>
           <AccountPanels
             orders={data.orders}

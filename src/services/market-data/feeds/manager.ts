@@ -1,7 +1,8 @@
 /**
- * The running feeds: loaded from md_feeds (the default exchange feed is written when the table
- * is empty), started, and restarted when an admin changes them. The consolidator is told which
- * market feeds exist (news feeds carry no quotes or trades).
+ * The running feeds: loaded from md_feeds (the built-in exchange feed is written whenever it is
+ * missing; the API refuses to delete it, an admin pauses it instead), started, and restarted when
+ * an admin changes them. The consolidator is told which market feeds exist (news feeds carry no
+ * quotes or trades).
  */
 import type { Db } from '../../../platform/db/types.ts';
 import type { Consolidator } from '../consolidation/consolidator.ts';
@@ -90,7 +91,8 @@ export function createFeedManager(deps: FeedManagerDeps): FeedManager {
 
   async function reload(): Promise<void> {
     let defs = await listFeeds(deps.db);
-    if (defs.length === 0) {
+    // built in: written when missing (a new database, or a row deleted behind the API's back)
+    if (!defs.some((d) => d.id === DEFAULT_EXCHANGE_FEED.id)) {
       await insertFeed(deps.db, DEFAULT_EXCHANGE_FEED, deps.clock.now());
       defs = await listFeeds(deps.db);
     }

@@ -1,5 +1,6 @@
 /**
- * RSS/Atom news: fetches the feed's URL every intervalMs, parses it (news/parseFeed), tags each
+ * RSS/Atom news: fetches the feed's URL (or a path on the services' own address, see
+ * FeedDeps.localUrl) every intervalMs, parses it (news/parseFeed), tags each
  * item with the symbols its title and summary mention (news/tagSymbols) and stores it. Only
  * items new to the database are announced (`onItems`): several instances polling the same URL
  * announce each item once, whoever stores it first.
@@ -39,10 +40,26 @@ export function createNewsFeed(
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> | null = null;
   let lastSuccess: number | null = null;
+  const stopped = new AbortController();
+
+  /** The URL to fetch now: a path is resolved against the current local address (waited for). */
+  async function target(): Promise<string> {
+    if (!config.url.startsWith('/')) return config.url;
+    if (!deps.localUrl) throw new Error(`no local address to fetch ${config.url} from`);
+    const localUrl = deps.localUrl;
+    const base = await new Promise<string>((resolve, reject) => {
+      const onStop = () => reject(new Error('feed stopped'));
+      stopped.signal.addEventListener('abort', onStop, { once: true });
+      localUrl()
+        .then(resolve, reject)
+        .finally(() => stopped.signal.removeEventListener('abort', onStop));
+    });
+    return new URL(config.url, base).href;
+  }
 
   async function poll(): Promise<void> {
     try {
-      const res = await deps.fetch(config.url, {
+      const res = await deps.fetch(await target(), {
         headers: { accept: 'application/rss+xml, application/atom+xml, application/xml, text/xml' },
         signal: AbortSignal.timeout(Math.min(30_000, interval)),
       });
@@ -90,6 +107,7 @@ export function createNewsFeed(
     },
     async stop() {
       clearInterval(timer);
+      stopped.abort(); // a poll still waiting for the local address gives up
       await inFlight;
       health = { state: 'stopped', lastError: health.lastError };
     },

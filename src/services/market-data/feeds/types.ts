@@ -25,6 +25,12 @@ export interface FeedDeps {
   orders: OrdersClient;
   sink: FeedSink;
   fetch: typeof fetch;
+  /**
+   * The services' own HTTP address (`http://127.0.0.1:<port>`), resolved once they listen. A news
+   * feed whose URL is a path (the demo wire) is fetched there, asked at every poll: the internal
+   * port changes with every start, so it is never stored.
+   */
+  localUrl?: (() => Promise<string>) | undefined;
   /** run the feeds' own schedules (heartbeats, polls); false in tests, which step by hand */
   timers: boolean;
 }

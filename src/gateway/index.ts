@@ -30,9 +30,11 @@ import { createQuotes } from './quotes.ts';
 import { accountRoutes } from './routes/account.ts';
 import { activityRoutes } from './routes/activities.ts';
 import { type AdminDeps, adminRoutes } from './routes/admin.ts';
+import { calendarConfigRoutes } from './routes/calendar-config.ts';
 import { marketDataRoutes } from './routes/market-data.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { positionRoutes } from './routes/positions.ts';
+import { unsupportedRoutes } from './routes/unsupported.ts';
 import { servicesProxy } from './service-proxy.ts';
 import { ordersCall, usersCall } from './services.ts';
 import type { UpstreamTls } from './upstream/http.ts';
@@ -169,6 +171,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   for (const routes of [accountRoutes, orderRoutes, positionRoutes, activityRoutes, marketDataRoutes]) {
     await routes(app, ctx);
   }
+  await calendarConfigRoutes(app);
+  await unsupportedRoutes(app);
   await adminRoutes(app, ctx, { upstreams: Object.values(upstreams), backup: deps.backup });
   await app.register(async (scope) =>
     usersProxy(scope, {

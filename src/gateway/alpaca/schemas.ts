@@ -209,6 +209,13 @@ export const byClientOrderIdQuery = {
   required: ['client_order_id'],
 };
 
+export const closeAllQuery = query({
+  cancel_orders: {
+    type: 'boolean',
+    description: 'Cancel the open orders first (their reservations free shares)',
+  },
+});
+
 export const closePositionQuery = query({
   qty: {
     type: 'string',
@@ -368,6 +375,15 @@ export const cancelAllResponse = {
   items: obj({
     id: str('Order id'),
     status: { type: 'integer', description: 'HTTP status of this cancel' },
+    body: { type: 'object', additionalProperties: true },
+  }),
+};
+
+export const closeAllResponse = {
+  type: 'array',
+  items: obj({
+    symbol: str('Symbol of the position'),
+    status: { type: 'integer', description: 'HTTP status of its closing order' },
     body: { type: 'object', additionalProperties: true },
   }),
 };

@@ -260,7 +260,7 @@ async function listOrders(ctx: GatewayContext, req: FastifyRequest, account: str
   return ordered.slice(0, q.limit).map(alpacaOrder);
 }
 
-async function cancelAll(ctx: GatewayContext, req: FastifyRequest, account: string) {
+export async function cancelAll(ctx: GatewayContext, req: FastifyRequest, account: string) {
   const open: Order[] = [];
   let cursor: string | undefined;
   for (let page = 0; page < MAX_SCAN_PAGES; page++) {

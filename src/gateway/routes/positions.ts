@@ -7,6 +7,7 @@ import * as s from '../alpaca/schemas.ts';
 import { accountOf, type GatewayContext } from '../context.ts';
 import { fail, invalidField, notFound } from '../problems.ts';
 import { route } from './common.ts';
+import { cancelAll } from './orders.ts';
 
 export async function marksFor(ctx: GatewayContext, req: FastifyRequest) {
   const instruments = await ctx.quotes.instruments(req.id);
@@ -79,6 +80,40 @@ export async function positionRoutes(app: FastifyInstance, ctx: GatewayContext):
       const p = positions.find((x) => x.symbol === req.params.symbol);
       if (!p) throw noPosition(req.params.symbol);
       return alpacaPosition(p, marks(p.symbol));
+    },
+  );
+
+  app.delete<{ Querystring: { cancel_orders?: boolean } }>(
+    '/v2/positions',
+    route({
+      tags,
+      summary: 'Close all positions',
+      description:
+        'Multi-status: one market sell order per position, of its available shares (all of them once ' +
+        '`cancel_orders=true` has cancelled the open orders first).',
+      querystring: s.closeAllQuery,
+      response: { 207: s.closeAllResponse },
+      rateClass: 'orders',
+    }),
+    async (req, reply) => {
+      const account = await accountOf(ctx, req);
+      if (req.query.cancel_orders) await cancelAll(ctx, req, account);
+      const positions = (await held(ctx, req, account)).filter((p) => p.available > 0);
+      const closed = [];
+      for (const p of positions) {
+        const result = await ctx.orders(req.id, false, (c) =>
+          c.submitOrder(account, {
+            symbol: p.symbol,
+            side: 'sell',
+            type: 'market',
+            tif: 'day',
+            qty: p.available,
+          }),
+        );
+        ctx.metrics.orders.inc({ outcome: 'accepted' });
+        closed.push({ symbol: p.symbol, status: 200, body: alpacaOrder(result.order) });
+      }
+      return reply.code(207).send(closed);
     },
   );
 

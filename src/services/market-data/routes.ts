@@ -18,9 +18,17 @@ import {
   removeFeed,
   SYMBOL_PATTERN,
 } from './admin.ts';
+import * as a from './alpaca-queries.ts';
 import type { AlpacaTimeframe, BarsQuery } from './client.ts';
 import type { MarketDataContext } from './context.ts';
-import { forbidden, installProblemHandlers, invalidField, problemSchema, unauthorized } from './problems.ts';
+import {
+  forbidden,
+  installProblemHandlers,
+  invalidField,
+  notFound,
+  problemSchema,
+  unauthorized,
+} from './problems.ts';
 import * as q from './queries.ts';
 
 declare module 'fastify' {
@@ -77,68 +85,175 @@ export async function marketDataRoutes(app: FastifyInstance, ctx: MarketDataCont
   type R<P = unknown, Q = unknown, B = unknown> = FastifyRequest<{ Params: P; Querystring: Q; Body: B }>;
   type SymP = { symbol: string };
 
-  app.get(
-    '/v2/stocks/:symbol/bars',
-    {
-      schema: {
-        params: symbolParams,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['timeframe'],
-          properties: {
-            timeframe: alpacaTimeframe,
-            start: { type: 'string', maxLength: 40 },
-            end: { type: 'string', maxLength: 40 },
-            limit: { type: 'integer', minimum: 1, maximum: 10_000 },
-            page_token: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,40}$' },
-          },
-        },
-        response: errors,
-      },
-    },
-    async (req: R<SymP, BarsQuery>) => q.getBars(ctx, req.params.symbol, req.query),
-  );
+  // Alpaca's parameters that Bourse has one answer for (one feed, no splits, USD) are accepted
+  const alpacaExtras = {
+    feed: { type: 'string', enum: ['iex', 'sip', 'otc', 'boats', 'overnight', 'delayed_sip'] },
+    adjustment: { type: 'string', enum: ['raw', 'split', 'dividend', 'spin-off', 'all'] },
+    asof: { type: 'string', maxLength: 10 },
+    currency: { type: 'string', enum: ['USD'] },
+  } as const;
+  const range = {
+    start: { type: 'string', maxLength: 40 },
+    end: { type: 'string', maxLength: 40 },
+    limit: { type: 'integer', minimum: 1, maximum: 10_000 },
+    page_token: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,40}$' },
+    sort: { type: 'string', enum: ['asc', 'desc'] },
+  } as const;
+  const querySchema = (properties: Record<string, unknown>, required: string[] = []) => ({
+    type: 'object',
+    additionalProperties: false,
+    required,
+    properties: { ...alpacaExtras, ...properties },
+  });
+  const get = (
+    url: string,
+    params: unknown,
+    querystring: unknown,
+    handler: (req: R<never, never>) => unknown,
+  ) =>
+    app.get(url, { schema: { ...(params ? { params } : {}), querystring, response: errors } }, async (req) =>
+      handler(req as R<never, never>),
+    );
+  type Sym = R<SymP, a.RangeQuery & BarsQuery>;
+  type Multi = R<unknown, a.RangeQuery & BarsQuery & { symbols: string }>;
+  const symbolsOf = (req: Multi) => splitSymbols(req.query.symbols)!;
 
-  app.get(
-    '/v2/stocks/:symbol/trades/latest',
-    { schema: { params: symbolParams, querystring: noQuery, response: errors } },
-    async (req: R<SymP>) => q.latestTrade(ctx, req.params.symbol),
+  get(
+    '/v2/stocks/:symbol/bars',
+    symbolParams,
+    querySchema({ timeframe: alpacaTimeframe, ...range }, ['timeframe']),
+    (r) => {
+      const req = r as unknown as Sym;
+      return a.barsOf(ctx, req.params.symbol, req.query).then((b) => ({ symbol: req.params.symbol, ...b }));
+    },
   );
-  app.get(
-    '/v2/stocks/:symbol/quotes/latest',
-    { schema: { params: symbolParams, querystring: noQuery, response: errors } },
-    async (req: R<SymP>) => q.latestQuote(ctx, req.params.symbol),
+  get(
+    '/v2/stocks/bars',
+    undefined,
+    querySchema({ symbols: symbolList, timeframe: alpacaTimeframe, ...range }, ['symbols', 'timeframe']),
+    async (r) => {
+      const req = r as unknown as Multi;
+      let next: string | null = null;
+      const bars = await a.bySymbol(symbolsOf(req), async (sym) => {
+        const b = await a.barsOf(ctx, sym, req.query);
+        next ??= b.next_page_token;
+        return b.bars;
+      });
+      return { bars, next_page_token: next };
+    },
   );
-  app.get(
-    '/v2/stocks/:symbol/trades',
+  get('/v2/stocks/:symbol/bars/latest', symbolParams, querySchema({}), async (r) => {
+    const req = r as unknown as Sym;
+    const bar = await a.latestBar(ctx, req.params.symbol);
+    if (!bar) throw notFound(`no bar for ${req.params.symbol}`);
+    return { symbol: req.params.symbol, bar };
+  });
+  get('/v2/stocks/bars/latest', undefined, querySchema({ symbols: symbolList }, ['symbols']), async (r) => ({
+    bars: await a.bySymbol(symbolsOf(r as unknown as Multi), (sym) => a.latestBar(ctx, sym)),
+  }));
+  get('/v2/stocks/:symbol/trades/latest', symbolParams, querySchema({}), (r) =>
+    q.latestTrade(ctx, (r as unknown as Sym).params.symbol),
+  );
+  get(
+    '/v2/stocks/trades/latest',
+    undefined,
+    querySchema({ symbols: symbolList }, ['symbols']),
+    async (r) => ({
+      trades: await a.bySymbol(
+        symbolsOf(r as unknown as Multi),
+        async (sym) => (await q.latestTrade(ctx, sym)).trade,
+      ),
+    }),
+  );
+  get('/v2/stocks/:symbol/quotes/latest', symbolParams, querySchema({}), (r) =>
+    q.latestQuote(ctx, (r as unknown as Sym).params.symbol),
+  );
+  get(
+    '/v2/stocks/quotes/latest',
+    undefined,
+    querySchema({ symbols: symbolList }, ['symbols']),
+    async (r) => ({
+      quotes: await a.bySymbol(
+        symbolsOf(r as unknown as Multi),
+        async (sym) => (await q.latestQuote(ctx, sym)).quote,
+      ),
+    }),
+  );
+  get('/v2/stocks/:symbol/trades', symbolParams, querySchema(range), async (r) => {
+    const req = r as unknown as Sym;
+    return {
+      symbol: req.params.symbol,
+      trades: await a.tradesOf(ctx, req.params.symbol, req.query),
+      next_page_token: null,
+    };
+  });
+  get(
+    '/v2/stocks/trades',
+    undefined,
+    querySchema({ symbols: symbolList, ...range }, ['symbols']),
+    async (r) => {
+      const req = r as unknown as Multi;
+      return {
+        trades: await a.bySymbol(symbolsOf(req), (sym) => a.tradesOf(ctx, sym, req.query)),
+        next_page_token: null,
+      };
+    },
+  );
+  get('/v2/stocks/:symbol/quotes', symbolParams, querySchema(range), async (r) => {
+    const req = r as unknown as Sym;
+    return {
+      symbol: req.params.symbol,
+      quotes: await a.quotesOf(ctx, req.params.symbol, req.query),
+      next_page_token: null,
+    };
+  });
+  get(
+    '/v2/stocks/quotes',
+    undefined,
+    querySchema({ symbols: symbolList, ...range }, ['symbols']),
+    async (r) => {
+      const req = r as unknown as Multi;
+      return {
+        quotes: await a.bySymbol(symbolsOf(req), (sym) => a.quotesOf(ctx, sym, req.query)),
+        next_page_token: null,
+      };
+    },
+  );
+  get('/v2/stocks/:symbol/snapshot', symbolParams, querySchema({}), async (r) => {
+    const req = r as unknown as Sym;
+    return { symbol: req.params.symbol, ...(await q.snapshots(ctx, [req.params.symbol]))[req.params.symbol] };
+  });
+  get('/v2/stocks/snapshots', undefined, querySchema({ symbols: symbolList }, ['symbols']), (r) =>
+    q.snapshots(ctx, symbolsOf(r as unknown as Multi)),
+  );
+  get(
+    '/v1beta1/news',
+    undefined,
     {
-      schema: {
-        params: symbolParams,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 } },
-        },
-        response: errors,
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        symbols: symbolList,
+        limit: { type: 'integer', minimum: 1, maximum: 50 },
+        start: range.start,
+        end: range.end,
+        sort: range.sort,
+        page_token: range.page_token,
+        include_content: { type: 'boolean' },
+        exclude_contentless: { type: 'boolean' },
       },
     },
-    async (req: R<SymP, { limit?: number }>) => q.recentTrades(ctx, req.params.symbol, req.query),
-  );
-  app.get(
-    '/v2/stocks/snapshots',
-    {
-      schema: {
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['symbols'],
-          properties: { symbols: symbolList },
-        },
-        response: errors,
-      },
+    async (r) => {
+      const req = r as unknown as R<unknown, { symbols?: string; limit?: number }>;
+      const { news } = await q.news(ctx, {
+        symbols: splitSymbols(req.query.symbols),
+        limit: req.query.limit ?? 10,
+      });
+      return {
+        news: news.map((n) => ({ ...n, author: '', updated_at: n.created_at, content: '', images: [] })),
+        next_page_token: null,
+      };
     },
-    async (req: R<unknown, { symbols: string }>) => q.snapshots(ctx, splitSymbols(req.query.symbols)!),
   );
 
   app.get('/v1/market-data/instruments', { schema: { querystring: noQuery, response: errors } }, async () =>

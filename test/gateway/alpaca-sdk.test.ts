@@ -23,6 +23,8 @@ describe('the official Alpaca SDK against Bourse', () => {
   let running: Running;
   let alpaca: Alpaca;
   let adminToken: string;
+  let keyId: string;
+  let secret: string;
   let orderId: string;
 
   async function http(method: string, url: string, body?: unknown, token = adminToken) {
@@ -130,9 +132,11 @@ describe('the official Alpaca SDK against Bourse', () => {
         init: c.init,
       }),
     };
+    keyId = (key.key_id ?? key.id) as string;
+    secret = (key.secret_key ?? key.secret) as string;
     alpaca = new Alpaca({
-      keyId: (key.key_id ?? key.id) as string,
-      secret: (key.secret_key ?? key.secret) as string,
+      keyId,
+      secret,
       retry: false,
       rateLimit: false,
       middleware: [pointAtBourse],
@@ -446,5 +450,30 @@ describe('the official Alpaca SDK against Bourse', () => {
     const res = await fetch(`${running.url}/v2/no-such-thing`, { headers: { accept: 'application/json' } });
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it('a /v2 body without a content-type (or text/plain) is read as JSON, its values still checked', async () => {
+    const headers = { 'apca-api-key-id': keyId, 'apca-api-secret-key': secret };
+    const order = {
+      symbol: 'ACME',
+      qty: '1',
+      side: 'buy',
+      type: 'limit',
+      limit_price: '50.00',
+      time_in_force: 'gtc',
+    };
+    const ok = await fetch(`${running.url}/v2/orders`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(order),
+    });
+    expect(ok.status, await ok.text()).toBe(200);
+    const bad = await fetch(`${running.url}/v2/orders`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ ...order, qty: 'NaN' }),
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.headers.get('content-type')).toContain('application/problem+json');
   });
 });

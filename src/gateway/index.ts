@@ -16,7 +16,7 @@ import type { Cache } from '../platform/cache/types.ts';
 import { installProblemHandlers, problemServerOptions } from '../platform/http/problem.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RateLimiter } from '../platform/ratelimit/types.ts';
-import { acceptUntypedJson } from './alpaca/body.ts';
+import { readAsAlpaca } from './alpaca/body.ts';
 import { createActing } from './auth/acting.ts';
 import { createCredentials } from './auth/credentials.ts';
 import { type GatewayConfig, type GatewayConfigInput, resolveGatewayConfig } from './config.ts';
@@ -162,7 +162,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     limiter: deps.limiter,
     metrics,
   });
-  acceptUntypedJson(app);
+  readAsAlpaca(app);
   await registerOpenApi(app);
   await opsRoutes(app, {
     upstreams: Object.values(upstreams),

@@ -476,4 +476,54 @@ describe('the official Alpaca SDK against Bourse', () => {
     expect(bad.status).toBe(422);
     expect(bad.headers.get('content-type')).toContain('application/problem+json');
   });
+
+  it("a /v2 request's Alpaca fields that Bourse does not use are ignored; names Alpaca does not know are refused", async () => {
+    const headers = {
+      'apca-api-key-id': keyId,
+      'apca-api-secret-key': secret,
+      'content-type': 'application/json',
+    };
+    const order = {
+      symbol: 'ACME',
+      qty: '1',
+      side: 'buy',
+      type: 'limit',
+      limit_price: '60.00',
+      time_in_force: 'gtc',
+    };
+    const placed = await fetch(`${running.url}/v2/orders`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(order),
+    });
+    const id = ((await placed.json()) as { id: string }).id;
+    const replaced = await fetch(`${running.url}/v2/orders/${id}`, {
+      method: 'PATCH',
+      headers,
+      body: JSON.stringify({ order_id: id, qty: '2' }),
+    });
+    expect(replaced.status, await replaced.text()).toBe(200);
+    const typo = await fetch(`${running.url}/v2/orders`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ ...order, stop_prce: '1.00' }),
+    });
+    expect(typo.status).toBe(422);
+    expect(JSON.stringify(await typo.json())).toContain('stop_prce');
+    const badValue = await fetch(`${running.url}/v2/orders`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ ...order, notional: 5, qty: '-1' }),
+    });
+    expect(badValue.status).toBe(422);
+  });
+
+  it('closing a position with the symbol repeated in the query (as some clients send it)', async () => {
+    const headers = { 'apca-api-key-id': keyId, 'apca-api-secret-key': secret };
+    // the earlier market sells found no bid: the trader still holds ACME, and this closes it
+    const res = await fetch(`${running.url}/v2/positions/ACME?symbol=ACME`, { method: 'DELETE', headers });
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    expect(JSON.parse(text)).toMatchObject({ symbol: 'ACME', side: 'sell', type: 'market' });
+  });
 });

@@ -57,6 +57,17 @@ export const USERS_ROUTES: readonly [HTTPMethods, string, string, RouteClass?][]
   ['GET', '/alerts', 'Your price alerts'],
   ['GET', '/alerts/:id', 'A price alert'],
   ['DELETE', '/alerts/:id', 'Delete a price alert'],
+  ['GET', '/v2/watchlists', 'Your watchlists'],
+  ['POST', '/v2/watchlists', 'Create a watchlist {name, symbols}'],
+  ['GET', '/v2/watchlists/:id', 'A watchlist'],
+  ['POST', '/v2/watchlists/:id', 'Add a symbol {symbol}'],
+  ['PUT', '/v2/watchlists/:id', 'Rename a watchlist or replace its symbols'],
+  ['DELETE', '/v2/watchlists/:id', 'Delete a watchlist'],
+  ['DELETE', '/v2/watchlists/:id/:symbol', 'Remove a symbol from a watchlist'],
+  ['GET', '/v2/watchlists::by_name', 'A watchlist by name (?name=)'],
+  ['POST', '/v2/watchlists::by_name', 'Add a symbol to the watchlist named ?name='],
+  ['PUT', '/v2/watchlists::by_name', 'Rename or replace the watchlist named ?name='],
+  ['DELETE', '/v2/watchlists::by_name', 'Delete the watchlist named ?name='],
 ];
 
 const PREFIXES = ['/users', '/auth', '/.well-known', '/api-keys', '/brokerages', '/notifications', '/alerts'];

@@ -321,33 +321,83 @@ describe('the official Alpaca SDK against Bourse', () => {
       );
     });
 
-    it('watchlists: every call is a 501 (not stored yet)', async () => {
-      const w = alpaca.trading.watchlists;
-      const id = '3f0c2a8e-6a4b-4c1e-9f3d-2b7e5c9a1d04';
-      const body = { name: 'tech', symbols: ['ACME'] };
-      await unsupported(w.getWatchlists(), '/v2/watchlists');
-      await unsupported(w.postWatchlist({ createWatchlistRequest: body }), '/v2/watchlists');
-      await unsupported(w.getWatchlistById({ watchlistId: id }), '/v2/watchlists');
-      await unsupported(w.getWatchlistByName({ name: 'tech' }), '/v2/watchlists');
-      await unsupported(
-        w.addAssetToWatchlist({ watchlistId: id, addAssetToWatchlistRequest: { symbol: 'BOLT' } }),
-        '/v2/watchlists',
-      );
-      await unsupported(
-        w.addAssetToWatchlistByName({ name: 'tech', addAssetToWatchlistRequest: { symbol: 'BOLT' } }),
-        '/v2/watchlists',
-      );
-      await unsupported(w.removeAssetFromWatchlist({ watchlistId: id, symbol: 'ACME' }), '/v2/watchlists');
-      await unsupported(
-        w.updateWatchlistById({ watchlistId: id, updateWatchlistRequest: body }),
-        '/v2/watchlists',
-      );
-      await unsupported(
-        w.updateWatchlistByName({ name: 'tech', updateWatchlistRequest: body }),
-        '/v2/watchlists',
-      );
-      await unsupported(w.deleteWatchlistByName({ name: 'tech' }), '/v2/watchlists');
-      await unsupported(w.deleteWatchlistById({ watchlistId: id }), '/v2/watchlists');
+    describe('watchlists', () => {
+      let id: string;
+      it('watchlists.postWatchlist', async () => {
+        const list = await alpaca.trading.watchlists.postWatchlist({
+          createWatchlistRequest: { name: 'tech', symbols: ['ACME'] },
+        });
+        expect(list.name).toBe('tech');
+        expect(list.assets?.map((a) => a.symbol)).toEqual(['ACME']);
+        id = list.id;
+      });
+      it('watchlists.getWatchlists', async () => {
+        const lists = await alpaca.trading.watchlists.getWatchlists();
+        expect(lists.map((l) => l.id)).toEqual([id]);
+      });
+      it('watchlists.getWatchlistById', async () => {
+        expect((await alpaca.trading.watchlists.getWatchlistById({ watchlistId: id })).name).toBe('tech');
+      });
+      it('watchlists.getWatchlistByName', async () => {
+        expect((await alpaca.trading.watchlists.getWatchlistByName({ name: 'tech' })).id).toBe(id);
+      });
+      it('watchlists.addAssetToWatchlist', async () => {
+        const list = await alpaca.trading.watchlists.addAssetToWatchlist({
+          watchlistId: id,
+          addAssetToWatchlistRequest: { symbol: 'BOLT' },
+        });
+        expect(list.assets?.map((a) => a.symbol)).toEqual(['ACME', 'BOLT']);
+      });
+      it('watchlists.addAssetToWatchlistByName', async () => {
+        await alpaca.trading.watchlists.postWatchlist({ createWatchlistRequest: { name: 'other' } });
+        const list = await alpaca.trading.watchlists.addAssetToWatchlistByName({
+          name: 'other',
+          addAssetToWatchlistRequest: { symbol: 'ACME' },
+        });
+        expect(list.assets?.map((a) => a.symbol)).toEqual(['ACME']);
+      });
+      it('watchlists.removeAssetFromWatchlist', async () => {
+        const list = await alpaca.trading.watchlists.removeAssetFromWatchlist({
+          watchlistId: id,
+          symbol: 'ACME',
+        });
+        expect(list.assets?.map((a) => a.symbol)).toEqual(['BOLT']);
+      });
+      it('watchlists.updateWatchlistById', async () => {
+        const list = await alpaca.trading.watchlists.updateWatchlistById({
+          watchlistId: id,
+          updateWatchlistRequest: { name: 'renamed', symbols: ['ACME', 'BOLT'] },
+        });
+        expect(list.name).toBe('renamed');
+        expect(list.assets?.length).toBe(2);
+      });
+      it('watchlists.updateWatchlistByName', async () => {
+        const list = await alpaca.trading.watchlists.updateWatchlistByName({
+          name: 'renamed',
+          updateWatchlistRequest: { name: 'tech', symbols: ['BOLT'] },
+        });
+        expect(list.name).toBe('tech');
+      });
+      it('watchlists.deleteWatchlistByName', async () => {
+        await alpaca.trading.watchlists.deleteWatchlistByName({ name: 'other' });
+        expect((await alpaca.trading.watchlists.getWatchlists()).map((l) => l.name)).toEqual(['tech']);
+      });
+      it('watchlists.deleteWatchlistById', async () => {
+        await alpaca.trading.watchlists.deleteWatchlistById({ watchlistId: id });
+        expect(await alpaca.trading.watchlists.getWatchlists()).toEqual([]);
+      });
+      it("another user's watchlist is not found", async () => {
+        const mine = await alpaca.trading.watchlists.postWatchlist({
+          createWatchlistRequest: { name: 'mine' },
+        });
+        const other = await userWithToken('sdkother');
+        const res = await fetch(`${running.url}/v2/watchlists/${mine.id}`, {
+          headers: { authorization: `Bearer ${other.token}` },
+        });
+        expect(res.status).toBe(404);
+        expect(res.headers.get('content-type')).toContain('application/problem+json');
+        await alpaca.trading.watchlists.deleteWatchlistById({ watchlistId: mine.id });
+      });
     });
 
     it('unsupported trading families answer 501: corporate actions, locates, crypto funding, tokenization, events', async () => {

@@ -16,13 +16,6 @@ const UNSUPPORTED: readonly [HTTPMethods[], string, string][] = [
     '/v2/account/portfolio/history',
     'GET /v2/account/portfolio/history: use GET /v1/reports/performance',
   ],
-  [['GET', 'POST', 'PUT', 'DELETE'], '/v2/watchlists', '/v2/watchlists: watchlists are not stored yet'],
-  [['GET', 'POST', 'PUT', 'DELETE'], '/v2/watchlists/*', '/v2/watchlists: watchlists are not stored yet'],
-  [
-    ['GET', 'POST', 'PUT', 'DELETE'],
-    '/v2/watchlists::by_name',
-    '/v2/watchlists: watchlists are not stored yet',
-  ],
   [['GET'], '/v3/clock', 'GET /v3/clock (multi-market clocks): use GET /v2/clock'],
   [['GET'], '/v3/calendar/*', 'GET /v3/calendar/{market}: use GET /v2/calendar'],
   [['GET'], '/v2/options/*', '/v2/options/contracts: options are not listed'],

@@ -16,6 +16,7 @@ import type { PushHub } from './push.ts';
 import type { Sessions } from './sessions.ts';
 import type { LoginThrottle } from './throttle.ts';
 import type { AccessTokens } from './tokens.ts';
+import type { Watchlists } from './watchlists.ts';
 
 export interface UsersContext {
   db: Db;
@@ -34,6 +35,7 @@ export interface UsersContext {
   auth: Authenticator;
   inbox: Inbox;
   alerts: Alerts;
+  watchlists: Watchlists;
   hub: PushHub;
   /** accepted on /internal routes: the one derived from the secret, or the configured list */
   internalTokens: readonly string[];

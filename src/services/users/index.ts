@@ -34,12 +34,14 @@ import { brokerageRoutes } from './routes-brokerages.ts';
 import { internalRoutes } from './routes-internal.ts';
 import { notificationRoutes } from './routes-notifications.ts';
 import { usersRoutes } from './routes-users.ts';
+import { watchlistRoutes } from './routes-watchlists.ts';
 import { deriveKeys, resolveSecret } from './secret.ts';
 import { createSessions } from './sessions.ts';
 import { streamRoutes } from './stream.ts';
 import { createLoginThrottle } from './throttle.ts';
 import { createAccessTokens } from './tokens.ts';
 import { validatorCompiler } from './validation.ts';
+import { watchlistStore } from './watchlists.ts';
 
 export { DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_USERNAME, ensureAdmin } from './admin.ts';
 export type { Identity, Role, UsersClient, UserView, VerifiedIdentity } from './client.ts';
@@ -143,6 +145,7 @@ export async function createUsersService(deps: UsersServiceDeps): Promise<UsersS
     auth: createAuthenticator({ tokens, sessions, apiKeys }),
     inbox,
     alerts,
+    watchlists: watchlistStore(db, clock),
     hub,
     internalTokens,
   };
@@ -183,6 +186,7 @@ export async function createUsersService(deps: UsersServiceDeps): Promise<UsersS
       brokerageRoutes,
       notificationRoutes,
       alertRoutes,
+      watchlistRoutes,
       streamRoutes,
       internalRoutes,
     ]) {

@@ -1,0 +1,122 @@
+/**
+ * Alpaca's /v2/watchlists: by id and by name (`/v2/watchlists:by_name?name=`). Only ever the
+ * caller's own. Bodies are read as Alpaca reads them: unknown fields are ignored, values checked.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { authenticate, identityOf } from './auth.ts';
+import type { UsersContext } from './context.ts';
+import { notFound } from './problems.ts';
+import { idParam, noContent, route, withProblems } from './schemas.ts';
+import {
+  MAX_SYMBOLS_PER_WATCHLIST,
+  type WatchlistKey,
+  type WatchlistRow,
+  watchlistView,
+} from './watchlists.ts';
+
+const symbol = { type: 'string', pattern: '^[A-Z][A-Z0-9._-]{0,15}$' } as const;
+const name = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[^\\u0000-\\u001f]+$' } as const;
+const symbols = { type: 'array', maxItems: MAX_SYMBOLS_PER_WATCHLIST, items: symbol } as const;
+const createBody = { type: 'object', required: ['name'], properties: { name, symbols } } as const;
+const updateBody = { type: 'object', properties: { name, symbols } } as const;
+const addBody = { type: 'object', required: ['symbol'], properties: { symbol } } as const;
+const byName = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: { name },
+} as const;
+const idSymbolParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'symbol'],
+  properties: { id: idParam.properties.id, symbol },
+} as const;
+const watchlist = { type: 'object', additionalProperties: true } as const;
+const ok = withProblems({ 200: watchlist });
+const tags = ['watchlists'];
+
+type Body = { name?: string; symbols?: string[]; symbol?: string };
+
+export async function watchlistRoutes(app: FastifyInstance, ctx: UsersContext): Promise<void> {
+  const any = authenticate(ctx.auth, 'any');
+  const store = ctx.watchlists;
+  const found = (row: WatchlistRow | null) => {
+    if (!row) throw notFound('Watchlist');
+    return watchlistView(row);
+  };
+
+  app.get(
+    '/v2/watchlists',
+    {
+      onRequest: any,
+      schema: route({ summary: 'Your watchlists', tags, response: withProblems({ 200: { type: 'array' } }) }),
+    },
+    async (req) => (await store.list(identityOf(req).userId)).map((w) => watchlistView(w, false)),
+  );
+
+  app.post<{ Body: Body }>(
+    '/v2/watchlists',
+    {
+      onRequest: any,
+      schema: route({ summary: 'Create a watchlist', tags, body: createBody, response: ok }),
+    },
+    async (req) =>
+      watchlistView(await store.create(identityOf(req).userId, req.body.name!, req.body.symbols ?? [])),
+  );
+
+  // the same four operations by id and by name
+  const keyed = <P>(url: string, params: unknown, keyOf: (p: P) => WatchlistKey) => {
+    const schema = (summary: string, extra: Record<string, unknown> = {}) =>
+      route({ summary, tags, [params === byName ? 'querystring' : 'params']: params, ...extra });
+    const key = (req: { params: unknown; query: unknown }) =>
+      keyOf((params === byName ? req.query : req.params) as P);
+    app.get(url, { onRequest: any, schema: schema('A watchlist', { response: ok }) }, async (req) =>
+      found(await store.get(identityOf(req).userId, key(req))),
+    );
+    app.post<{ Body: Body }>(
+      url,
+      { onRequest: any, schema: schema('Add a symbol to a watchlist', { body: addBody, response: ok }) },
+      async (req) => found(await store.add(identityOf(req).userId, key(req), req.body.symbol!)),
+    );
+    app.put<{ Body: Body }>(
+      url,
+      {
+        onRequest: any,
+        schema: schema('Rename a watchlist or replace its symbols', { body: updateBody, response: ok }),
+      },
+      async (req) =>
+        found(
+          await store.update(identityOf(req).userId, key(req), {
+            name: req.body.name,
+            symbols: req.body.symbols,
+          }),
+        ),
+    );
+    app.delete(
+      url,
+      { onRequest: any, schema: schema('Delete a watchlist', { response: noContent }) },
+      async (req, reply: FastifyReply) => {
+        if (!(await store.remove(identityOf(req).userId, key(req)))) throw notFound('Watchlist');
+        return reply.code(204).send();
+      },
+    );
+  };
+  keyed<{ id: string }>('/v2/watchlists/:id', idParam, (p) => ({ id: p.id }));
+  // '::' is find-my-way's escaped ':' — the path is /v2/watchlists:by_name
+  keyed<{ name: string }>('/v2/watchlists::by_name', byName, (q) => ({ name: q.name }));
+
+  app.delete<{ Params: { id: string; symbol: string } }>(
+    '/v2/watchlists/:id/:symbol',
+    {
+      onRequest: any,
+      schema: route({
+        summary: 'Remove a symbol from a watchlist',
+        tags,
+        params: idSymbolParams,
+        response: ok,
+      }),
+    },
+    async (req) => found(await store.removeSymbol(identityOf(req).userId, req.params.id, req.params.symbol)),
+  );
+}

@@ -36,6 +36,13 @@ import {
   userPage,
   userSchema,
   usersQuery,
+  watchlistAddBody,
+  watchlistByName,
+  watchlistCreateBody,
+  watchlistList,
+  watchlistSchema,
+  watchlistSymbolParams,
+  watchlistUpdateBody,
   withProblems,
 } from './schemas.ts';
 
@@ -151,6 +158,39 @@ const docs: Record<string, RouteDocs> = {
   'GET /alerts': { querystring: alertsQuery, response: withProblems({ 200: alertPage }) },
   'GET /alerts/:id': { params: idParam, response: withProblems({ 200: alertSchema }) },
   'DELETE /alerts/:id': { params: idParam, response: noContent },
+  'GET /v2/watchlists': { response: withProblems({ 200: watchlistList }) },
+  'POST /v2/watchlists': { body: watchlistCreateBody, response: withProblems({ 200: watchlistSchema }) },
+  'GET /v2/watchlists/:id': { params: idParam, response: withProblems({ 200: watchlistSchema }) },
+  'POST /v2/watchlists/:id': {
+    params: idParam,
+    body: watchlistAddBody,
+    response: withProblems({ 200: watchlistSchema }),
+  },
+  'PUT /v2/watchlists/:id': {
+    params: idParam,
+    body: watchlistUpdateBody,
+    response: withProblems({ 200: watchlistSchema }),
+  },
+  'DELETE /v2/watchlists/:id': { params: idParam, response: noContent },
+  'DELETE /v2/watchlists/:id/:symbol': {
+    params: watchlistSymbolParams,
+    response: withProblems({ 200: watchlistSchema }),
+  },
+  'GET /v2/watchlists::by_name': {
+    querystring: watchlistByName,
+    response: withProblems({ 200: watchlistSchema }),
+  },
+  'POST /v2/watchlists::by_name': {
+    querystring: watchlistByName,
+    body: watchlistAddBody,
+    response: withProblems({ 200: watchlistSchema }),
+  },
+  'PUT /v2/watchlists::by_name': {
+    querystring: watchlistByName,
+    body: watchlistUpdateBody,
+    response: withProblems({ 200: watchlistSchema }),
+  },
+  'DELETE /v2/watchlists::by_name': { querystring: watchlistByName, response: noContent },
 };
 
 /**

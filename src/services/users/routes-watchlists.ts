@@ -6,33 +6,21 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { authenticate, identityOf } from './auth.ts';
 import type { UsersContext } from './context.ts';
 import { notFound } from './problems.ts';
-import { idParam, noContent, route, withProblems } from './schemas.ts';
 import {
-  MAX_SYMBOLS_PER_WATCHLIST,
-  type WatchlistKey,
-  type WatchlistRow,
-  watchlistView,
-} from './watchlists.ts';
+  watchlistAddBody as addBody,
+  watchlistByName as byName,
+  watchlistCreateBody as createBody,
+  idParam,
+  watchlistSymbolParams as idSymbolParams,
+  noContent,
+  route,
+  watchlistUpdateBody as updateBody,
+  watchlistSchema as watchlist,
+  watchlistList,
+  withProblems,
+} from './schemas.ts';
+import { type WatchlistKey, type WatchlistRow, watchlistView } from './watchlists.ts';
 
-const symbol = { type: 'string', pattern: '^[A-Z][A-Z0-9._-]{0,15}$' } as const;
-const name = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[^\\u0000-\\u001f]+$' } as const;
-const symbols = { type: 'array', maxItems: MAX_SYMBOLS_PER_WATCHLIST, items: symbol } as const;
-const createBody = { type: 'object', required: ['name'], properties: { name, symbols } } as const;
-const updateBody = { type: 'object', properties: { name, symbols } } as const;
-const addBody = { type: 'object', required: ['symbol'], properties: { symbol } } as const;
-const byName = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['name'],
-  properties: { name },
-} as const;
-const idSymbolParams = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['id', 'symbol'],
-  properties: { id: idParam.properties.id, symbol },
-} as const;
-const watchlist = { type: 'object', additionalProperties: true } as const;
 const ok = withProblems({ 200: watchlist });
 const tags = ['watchlists'];
 
@@ -50,7 +38,7 @@ export async function watchlistRoutes(app: FastifyInstance, ctx: UsersContext): 
     '/v2/watchlists',
     {
       onRequest: any,
-      schema: route({ summary: 'Your watchlists', tags, response: withProblems({ 200: { type: 'array' } }) }),
+      schema: route({ summary: 'Your watchlists', tags, response: withProblems({ 200: watchlistList }) }),
     },
     async (req) => (await store.list(identityOf(req).userId)).map((w) => watchlistView(w, false)),
   );

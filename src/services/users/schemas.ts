@@ -480,3 +480,42 @@ export const alertPage = {
 export function route(s: FastifySchema & { summary: string }): FastifySchema {
   return s;
 }
+
+// --- watchlists (Alpaca's /v2/watchlists; unknown body fields are ignored, as Alpaca does) ---
+
+const watchlistSymbol = { type: 'string', pattern: '^[A-Z][A-Z0-9._-]{0,15}$' } as const;
+const watchlistName = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^[^\\u0000-\\u001f]+$',
+} as const;
+const watchlistSymbols = { type: 'array', maxItems: 1_000, items: watchlistSymbol } as const;
+export const watchlistCreateBody = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: watchlistName, symbols: watchlistSymbols },
+} as const;
+export const watchlistUpdateBody = {
+  type: 'object',
+  properties: { name: watchlistName, symbols: watchlistSymbols },
+} as const;
+export const watchlistAddBody = {
+  type: 'object',
+  required: ['symbol'],
+  properties: { symbol: watchlistSymbol },
+} as const;
+export const watchlistByName = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: { name: watchlistName },
+} as const;
+export const watchlistSymbolParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'symbol'],
+  properties: { id: idParam.properties.id, symbol: watchlistSymbol },
+} as const;
+export const watchlistSchema = { type: 'object', additionalProperties: true } as const;
+export const watchlistList = { type: 'array', items: watchlistSchema } as const;

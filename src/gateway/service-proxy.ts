@@ -54,6 +54,11 @@ export const REPORTING_ROUTES: readonly [HTTPMethods, string, string, RouteClass
   ['GET', '/v1/reports/statement', 'Account statement for a period (format=json|csv|pdf)'],
   ['GET', '/v1/reports/positions', 'Positions with FIFO realised and unrealised P&L'],
   ['GET', '/v1/reports/performance', 'Equity curve, TWR, drawdown, volatility, Sharpe, benchmark'],
+  [
+    'GET',
+    '/v2/account/portfolio/history',
+    'Alpaca portfolio history: daily equity, P&L, time-weighted P&L %',
+  ],
   ['GET', '/v1/reports/brokerage', 'Broker: the brokerage’s clients, volumes, commissions, P&L'],
   ['GET', '/v1/reports/brokerage/clients/:userId', 'Broker: one client'],
   ['GET', '/v1/reports/market/:symbol', 'Market analysis of a symbol for a period'],

@@ -314,10 +314,17 @@ describe('the official Alpaca SDK against Bourse', () => {
       );
     });
 
-    it('portfolioHistory.getAccountPortfolioHistory is a 501 (GET /v1/reports/performance has the equity curve)', async () => {
+    it('portfolioHistory.getAccountPortfolioHistory (daily; intraday is a 501)', async () => {
+      const history = await alpaca.trading.portfolioHistory.getAccountPortfolioHistory({
+        period: '1M',
+        timeframe: '1D',
+      });
+      expect(history.timestamp?.length).toBeGreaterThan(0);
+      expect(history.equity?.length).toBe(history.timestamp?.length);
+      expect(history.profitLossPct?.length).toBe(history.timestamp?.length);
       await unsupported(
-        alpaca.trading.portfolioHistory.getAccountPortfolioHistory({ period: '1M', timeframe: '1D' }),
-        '/v2/account/portfolio/history',
+        alpaca.trading.portfolioHistory.getAccountPortfolioHistory({ period: '1D', timeframe: '5Min' }),
+        'timeframe 5Min',
       );
     });
 

@@ -11,11 +11,6 @@ import { fail } from '../problems.ts';
 
 /** [methods, path (find-my-way syntax), what is not supported] */
 const UNSUPPORTED: readonly [HTTPMethods[], string, string][] = [
-  [
-    ['GET'],
-    '/v2/account/portfolio/history',
-    'GET /v2/account/portfolio/history: use GET /v1/reports/performance',
-  ],
   [['GET'], '/v3/clock', 'GET /v3/clock (multi-market clocks): use GET /v2/clock'],
   [['GET'], '/v3/calendar/*', 'GET /v3/calendar/{market}: use GET /v2/calendar'],
   [['GET'], '/v2/options/*', '/v2/options/contracts: options are not listed'],

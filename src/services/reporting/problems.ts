@@ -12,6 +12,7 @@ import {
 
 export {
   type FieldError,
+  fieldError,
   forbidden,
   invalidField,
   PROBLEM_CONTENT_TYPE,

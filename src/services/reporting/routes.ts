@@ -35,6 +35,7 @@ import {
   performancePdf,
 } from './performance.ts';
 import { periodOf } from './period.ts';
+import { type PortfolioHistoryQuery, portfolioHistory, portfolioHistoryQuery } from './portfolio-history.ts';
 import {
   POSITIONS_CSV_HEADER,
   positionLines,
@@ -157,6 +158,12 @@ export function reportingRoutes(deps: RoutesDeps) {
           pdf: () => positionsPdf(id.accountId, at, lines),
         });
       },
+    );
+
+    app.get<{ Querystring: PortfolioHistoryQuery }>(
+      '/v2/account/portfolio/history',
+      { schema: { querystring: portfolioHistoryQuery } },
+      async (req) => portfolioHistory(db, who(req).accountId, req.query, clock.now()),
     );
 
     app.get<{ Querystring: PeriodQuery & { benchmark: string; risk_free: number; include?: string } }>(

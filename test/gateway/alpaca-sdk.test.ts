@@ -296,6 +296,11 @@ describe('the official Alpaca SDK against Bourse', () => {
       expect(fills.length).toBeGreaterThan(0);
     });
 
+    it('validateConnection and collectActivities', async () => {
+      expect((await alpaca.trading.validateConnection()).ok).toBe(true);
+      expect((await alpaca.trading.collectActivities()).length).toBeGreaterThan(0);
+    });
+
     it('accountConfigurations.getAccountConfig', async () => {
       const config = await alpaca.trading.accountConfigurations.getAccountConfig();
       expect(config).toMatchObject({ suspendTrade: false, noShorting: true, fractionalTrading: false });
@@ -470,6 +475,13 @@ describe('the official Alpaca SDK against Bourse', () => {
       expect(one.latestTrade?.p).toBe(100);
       const many = await alpaca.data.stocks.stockSnapshots({ symbols: 'ACME' });
       expect(many.ACME?.latestTrade?.p).toBe(100);
+    });
+    it('ergonomic helpers: getLatestPrice, getStockTradesFor, getStockQuotes, getStockCandlesFor', async () => {
+      expect(await alpaca.data.getLatestPrice('ACME')).toBe(100);
+      expect((await alpaca.data.getStockTradesFor('ACME', {})).length).toBeGreaterThan(0);
+      expect((await alpaca.data.getStockQuotes({ symbols: ['ACME'] })).ACME?.length).toBe(1);
+      const candles = await alpaca.data.getStockCandlesFor('ACME', { timeframe: TimeFrame.Minute });
+      expect(candles.close.length).toBeGreaterThan(0);
     });
     it('stocks auctions and meta are 501', async () => {
       await unsupported(alpaca.data.stocks.stockAuctionSingle({ symbol: 'ACME' }), 'auctions');

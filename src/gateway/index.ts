@@ -16,6 +16,7 @@ import type { Cache } from '../platform/cache/types.ts';
 import { installProblemHandlers, problemServerOptions } from '../platform/http/problem.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RateLimiter } from '../platform/ratelimit/types.ts';
+import { ALPACA_STREAM_PATHS } from '../services/market-data/client.ts';
 import { readAsAlpaca } from './alpaca/body.ts';
 import { createActing } from './auth/acting.ts';
 import { createCredentials } from './auth/credentials.ts';
@@ -199,6 +200,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     {
       '/notifications/stream': upstreams.users,
       '/v1/market-data/stream': upstreams.marketData,
+      ...Object.fromEntries(ALPACA_STREAM_PATHS.map((path) => [path, upstreams.marketData])),
     },
     { internalToken: deps.usersInternalToken, tls: deps.tls },
   );

@@ -595,4 +595,47 @@ describe('the official Alpaca SDK against Bourse', () => {
     expect(res.status, text).toBe(200);
     expect(JSON.parse(text)).toMatchObject({ symbol: 'ACME', side: 'sell', type: 'market' });
   });
+
+  describe('the real-time stream in Alpaca protocol (the SDK stockStream, MessagePack)', () => {
+    const streamUrl = () => `${running.url.replace(/^http/, 'ws')}/v2/iex`;
+
+    it('stockStream: authenticates, subscribes, and receives a trade as it happens', async () => {
+      const stream = alpaca.data.stockStream({ url: streamUrl(), reconnect: false });
+      try {
+        const trade = new Promise<{ symbol: string; price?: number; size?: number }>((resolve) =>
+          stream.onTrade((t) => {
+            if (t.symbol === 'ACME') resolve(t);
+          }),
+        );
+        stream.connect();
+        expect(await stream.waitForAuthentication(10_000)).toBe(true);
+        const subscribed = new Promise<unknown>((resolve) => stream.on('subscription', resolve));
+        stream.subscribeForTrades(['ACME']);
+        stream.subscribeForQuotes(['ACME']);
+        expect(await subscribed).toMatchObject({ trades: ['ACME'] });
+        // a buy against the seller's resting offer at 100.00
+        await alpaca.trading.orders.limit({
+          symbol: 'ACME',
+          side: 'buy',
+          qty: 1,
+          limitPrice: 100,
+          timeInForce: 'day',
+        });
+        expect(await trade).toMatchObject({ symbol: 'ACME', price: 100, size: 1 });
+      } finally {
+        stream.disconnect();
+      }
+    });
+
+    it('stockStream with a wrong secret: authentication fails', async () => {
+      const wrong = new Alpaca({ keyId, secret: 'not-the-secret', retry: false, rateLimit: false });
+      const stream = wrong.data.stockStream({ url: streamUrl(), reconnect: false });
+      try {
+        stream.connect();
+        expect(await stream.waitForAuthentication(10_000)).toBe(false);
+      } finally {
+        stream.disconnect();
+      }
+    });
+  });
 });

@@ -10,6 +10,9 @@
 import { type ForwardedIdentity, identityHeaders } from '../../platform/http/forwarded-identity.ts';
 import type { FieldError } from '../../platform/http/problem.ts';
 
+/** Alpaca's real-time stream paths (alpaca-stream.ts), one per Alpaca feed name; the gateway pipes them */
+export const ALPACA_STREAM_PATHS = ['/v2/iex', '/v2/sip', '/v2/test', '/v2/delayed_sip'] as const;
+
 export type AlpacaTimeframe = '1Min' | '5Min' | '15Min' | '1Hour' | '1Day';
 
 export interface AlpacaBar {

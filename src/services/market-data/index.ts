@@ -21,6 +21,7 @@ import type { Logger } from '../../platform/logger.ts';
 import type { OrdersClient } from '../orders/client.ts';
 import { subjects as ordersSubjects } from '../orders/events.ts';
 import type { UsersClient } from '../users/client.ts';
+import { alpacaStreamRoute, createAlpacaStreamHub } from './alpaca-stream.ts';
 import { createCandleAggregator } from './candles/aggregator.ts';
 import { readOpenBars, upsertBars } from './candles/store.ts';
 import type { MarketDataClient } from './client.ts';
@@ -107,6 +108,8 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
   const candles = createCandleAggregator();
   const tape = createTradeTape(config.tapeSize ?? 1000);
   const hub = createStreamHub({ bus, logger, config: streamConfig });
+  // the same live data in Alpaca's stream protocol (/v2/iex, /v2/sip)
+  const alpacaHub = createAlpacaStreamHub(streamConfig);
   const dirtyQuotes = new Set<string>();
   const dirtyBooks = new Set<string>();
   let instrumentSymbols: string[] = [];
@@ -126,6 +129,7 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
       tradeOut.ts = tick.ts;
       tradeOut.source = tick.source;
       hub.trade(tradeOut);
+      alpacaHub.trade(tradeOut);
     } else {
       dirtyQuotes.add(tick.symbol);
     }
@@ -192,6 +196,7 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
       const q = consolidator.quote(symbol);
       if (!q) continue;
       hub.quote(q);
+      alpacaHub.quote(q);
       if (publish) {
         bus
           .publish(mdSubjects.quote(symbol), q)
@@ -238,6 +243,7 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
     });
     for (const b of closed) {
       hub.bar(b);
+      alpacaHub.bar(b);
       if (publish)
         bus.publish(mdSubjects.bar(b.symbol), b).catch((err: unknown) => logger.debug({ err }, 'md.bar'));
     }
@@ -277,7 +283,10 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
   await feeds.reload();
 
   const unsubscribe: Unsubscribe[] = await Promise.all([
-    bus.subscribe<NewsMessage>(mdSubjects.news, (msg) => hub.news(msg.data)),
+    bus.subscribe<NewsMessage>(mdSubjects.news, (msg) => {
+      hub.news(msg.data);
+      alpacaHub.news(msg.data);
+    }),
     // a newly listed symbol is known at once (news tagging, instruments), not at the next minute's refresh
     bus.subscribe(ordersSubjects.instrument, () => void refreshInstruments()),
     bus.subscribe<FeedsChangedMessage>(mdSubjects.feedsChanged, (msg) => {
@@ -310,6 +319,7 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
       // two sibling scopes: the stream authenticates by access token, not by forwarded identity
       await app.register(async (scope) => marketDataRoutes(scope, ctx));
       await app.register(async (scope) => streamRoute(scope, { users, hub, config: streamConfig }));
+      await app.register(async (scope) => alpacaStreamRoute(scope, { users, hub: alpacaHub }));
     },
     ingest,
     async step() {
@@ -331,6 +341,7 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
       await Promise.all(unsubscribe.map((u) => u().catch(() => {})));
       await feeds.stopAll();
       await hub.closeAll(1001, 'server shutting down');
+      await alpacaHub.closeAll(1001, 'server shutting down');
       await flush();
       logger.info('market-data: closed');
     },

@@ -99,7 +99,8 @@ function urlList(env: NodeJS.ProcessEnv, name: string, required = true): string[
  * Starts one process of Bourse.
  *
  * - `all`: every service in this process. The services listen on a loopback-only internal port;
- *   the gateway listens on PORT and reaches them by URL, exactly as it would across machines.
+ *   the gateway listens on PORT and proxies to them by URL, as it would across machines, but
+ *   makes its typed calls (orders, token checks) through their in-process clients.
  *   The internal token is generated per process unless configured.
  * - `orders`, `users`, `market-data`, `reporting`: that service alone on PORT (cluster mode, several
  *   instances behind gateways). Market data and reporting reach orders and users at the first of
@@ -311,6 +312,8 @@ async function startRole(
           reporting: urlList(env, 'BOURSE_REPORTING_URLS', false),
         },
     usersInternalToken: credential.send,
+    // `all`: the typed calls stay in this process (no loopback hop); the raw proxies use the URL
+    ...(role === 'all' && { inProcess: { orders: orders?.client, users: users?.client } }),
     opsTokens: [...(config.metricsTokens ?? []), ...credential.accept],
     // `all` reaches its own loopback server in plain HTTP; `--role gateway` the others' over mutual TLS
     ...(role === 'gateway' && credential.tls && { tls: credential.tls }),

@@ -5,12 +5,15 @@ import { ConnBanner } from '../components/ConnBanner.tsx';
 import { Inbox } from '../components/Inbox.tsx';
 import { News } from '../components/News.tsx';
 import { OrderBook } from '../components/OrderBook.tsx';
+import { SymbolSearch } from '../components/SymbolSearch.tsx';
 import { Tape } from '../components/Tape.tsx';
 import { Ticket } from '../components/Ticket.tsx';
 import { Watchlist } from '../components/Watchlist.tsx';
 import { useFrame } from '../lib/frame.ts';
 import { fmtCents, toCents } from '../lib/money.ts';
 import { orderLines } from '../lib/order-lines.ts';
+import { useShortcuts } from '../lib/shortcuts.ts';
+import type { SymbolEntry } from '../lib/symbols.ts';
 import {
   loadReferences,
   onOrderEvent,
@@ -91,6 +94,28 @@ function useAccountData(): [AccountData, () => void] {
   return [data, reload];
 }
 
+/**
+ * Everything the symbol search offers: market data's instruments (listed, quoted by a feed, or
+ * imported history), else the listed assets. Read when the terminal opens and on each search.
+ */
+function useSearchableSymbols(assets: Asset[] | null, searching: boolean): SymbolEntry[] | null {
+  const [instruments, setInstruments] = useState<SymbolEntry[] | null>(null);
+  const [failed, setFailed] = useState(false);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: searching re-reads the list
+  useEffect(() => {
+    api<{ instruments: SymbolEntry[] }>('/v1/market-data/instruments')
+      .then((r) => setInstruments(r.instruments))
+      .catch(() => setFailed(true));
+  }, [searching]);
+  if (instruments) {
+    const known = new Set(instruments.map((i) => i.symbol));
+    const listed = (assets ?? []).filter((a) => !known.has(a.symbol));
+    return [...instruments, ...listed.map((a) => ({ symbol: a.symbol, source: 'exchange', tradable: true }))];
+  }
+  if (failed && assets) return assets.map((a) => ({ symbol: a.symbol, source: 'exchange', tradable: true }));
+  return null;
+}
+
 export function Terminal({ me }: { me: Me }) {
   const [assets, setAssets] = useState<Asset[] | null>(null);
   const [assetsError, setAssetsError] = useState<string | null>(null);
@@ -98,24 +123,12 @@ export function Terminal({ me }: { me: Me }) {
   const [picked, setPicked] = useState<{ cents: number; n: number } | null>(null);
   const [sideRequest, setSideRequest] = useState<{ side: 'buy' | 'sell'; n: number } | null>(null);
 
-  // B / S: buy / sell in the ticket; "/": the watchlist (not while typing in a field)
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      const t = e.target as HTMLElement | null;
-      if (e.ctrlKey || e.metaKey || e.altKey || (t && /^(INPUT|SELECT|TEXTAREA)$/.test(t.tagName))) return;
-      const key = e.key.toLowerCase();
-      if (key === 'b' || key === 's') {
-        e.preventDefault();
-        const side = key === 'b' ? 'buy' : 'sell';
-        setSideRequest((r) => ({ side, n: (r?.n ?? 0) + 1 }));
-      } else if (e.key === '/') {
-        e.preventDefault();
-        document.querySelector<HTMLButtonElement>('.watchlist tbody button')?.focus();
-      }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, []);
+  const [searching, setSearching] = useState(false);
+  // B / S: buy / sell in the ticket; "/": the symbol search (never while typing in a field)
+  useShortcuts({
+    onSide: (side) => setSideRequest((r) => ({ side, n: (r?.n ?? 0) + 1 })),
+    onSearch: () => setSearching(true),
+  });
   const [data, reload] = useAccountData();
   useFrame(store);
 
@@ -124,17 +137,21 @@ export function Terminal({ me }: { me: Me }) {
       .then((a) => setAssets(a.filter((x) => x.tradable)))
       .catch((err: Error) => setAssetsError(err.message));
   }, []);
+  const searchable = useSearchableSymbols(assets, searching);
 
   const symbols = useMemo(() => {
     const list = (assets ?? []).map((a) => a.symbol).slice(0, 30);
     for (const p of data.positions ?? []) if (!list.includes(p.symbol)) list.push(p.symbol);
+    // a symbol picked in the search (imported history, a feed's symbol) joins the list while shown
+    if (assets && !list.includes(selected)) list.push(selected);
     return list;
-  }, [assets, data.positions]);
+  }, [assets, data.positions, selected]);
 
   useEffect(() => {
-    if (assets && assets.length > 0 && !assets.some((a) => a.symbol === selected))
-      setSelected(assets[0]!.symbol);
-  }, [assets, selected]);
+    if (!assets || assets.length === 0 || assets.some((a) => a.symbol === selected)) return;
+    // a saved symbol that is neither listed nor known to market data any more: the first listed one
+    if (searchable && !searchable.some((e) => e.symbol === selected)) setSelected(assets[0]!.symbol);
+  }, [assets, searchable, selected]);
   useEffect(() => localStorage.setItem(SELECTED_KEY, selected), [selected]);
 
   useEffect(() => {
@@ -191,6 +208,16 @@ export function Terminal({ me }: { me: Me }) {
         <p className="error" role="alert">
           Symbols: {assetsError}
         </p>
+      )}
+      {searching && (
+        <SymbolSearch
+          symbols={searchable}
+          onClose={() => setSearching(false)}
+          onPick={(symbol) => {
+            setSelected(symbol);
+            setSearching(false);
+          }}
+        />
       )}
       <div className="grid">
         <Watchlist symbols={symbols} selected={selected} onSelect={setSelected} />

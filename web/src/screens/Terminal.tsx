@@ -1,6 +1,7 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { actingFor, api, onSessionChange } from '../api.ts';
 import { AccountPanels } from '../components/AccountPanels.tsx';
+import { AccountStrip } from '../components/AccountStrip.tsx';
 import { ConnBanner } from '../components/ConnBanner.tsx';
 import { Inbox } from '../components/Inbox.tsx';
 import { News } from '../components/News.tsx';
@@ -9,8 +10,9 @@ import { SymbolSearch } from '../components/SymbolSearch.tsx';
 import { Tape } from '../components/Tape.tsx';
 import { Ticket } from '../components/Ticket.tsx';
 import { Watchlist } from '../components/Watchlist.tsx';
+import { readHoldings } from '../lib/equity.ts';
 import { useFrame } from '../lib/frame.ts';
-import { fmtCents, toCents } from '../lib/money.ts';
+import { toCents } from '../lib/money.ts';
 import { orderLines } from '../lib/order-lines.ts';
 import { useShortcuts } from '../lib/shortcuts.ts';
 import type { SymbolEntry } from '../lib/symbols.ts';
@@ -57,16 +59,19 @@ function useAccountData(): [AccountData, () => void] {
     }
     inflight.current = true;
     try {
-      const [account, orders, positions, fills] = await Promise.allSettled([
-        api<Account>('/v2/account'),
+      const [holdings, orders, fills] = await Promise.allSettled([
+        // cash and positions of one instant: the header's equity adds them up (AccountStrip)
+        readHoldings(
+          () => api<Account>('/v2/account'),
+          () => api<Position[]>('/v2/positions'),
+        ),
         api<Order[]>('/v2/orders', { query: { status: 'open', limit: 100 } }),
-        api<Position[]>('/v2/positions'),
         api<Fill[]>('/v2/account/activities', { query: { activity_types: 'FILL', page_size: 50 } }),
       ]);
       setData((d) => ({
-        account: account.status === 'fulfilled' ? account.value : d.account,
+        account: holdings.status === 'fulfilled' ? holdings.value.account : d.account,
         orders: orders.status === 'fulfilled' ? orders.value : d.orders,
-        positions: positions.status === 'fulfilled' ? positions.value : d.positions,
+        positions: holdings.status === 'fulfilled' ? holdings.value.positions : d.positions,
         fills: fills.status === 'fulfilled' ? fills.value : d.fills,
       }));
     } finally {
@@ -189,16 +194,7 @@ export function Terminal({ me }: { me: Me }) {
     <div className="terminal">
       <div className="status-row">
         <ConnBanner />
-        <dl className="account-strip" aria-label="Account summary">
-          <dt>Equity</dt>
-          <dd className="num">{fmtCents(toCents(data.account?.equity))}</dd>
-          <dt>Cash</dt>
-          <dd className="num">{fmtCents(toCents(data.account?.cash))}</dd>
-          <dt>Buying power</dt>
-          <dd className="num" data-testid="buying-power">
-            {fmtCents(toCents(data.account?.buying_power))}
-          </dd>
-        </dl>
+        <AccountStrip account={data.account} positions={data.positions} />
         {actingFor() && <span className="acting-note">Orders go to the client's account</span>}
         <span className="muted small">
           Keys: <kbd>B</kbd> buy · <kbd>S</kbd> sell · <kbd>/</kbd> symbols · ↑↓ in lists ({me.username})

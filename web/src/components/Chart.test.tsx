@@ -1,15 +1,29 @@
 // @vitest-environment happy-dom
-import { cleanup, render } from '@testing-library/react';
+import { act, cleanup, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { orderLines } from '../lib/order-lines.ts';
 import type { Order } from '../types.ts';
 
-// lightweight-charts draws on a canvas, which happy-dom has not: a stand-in records the price lines.
+// lightweight-charts draws on a canvas, which happy-dom has not: a stand-in records the price
+// lines, the candles set, and the visible range (the user scrolls by moving it).
+type Range = { from: number; to: number };
 const created: { price: number; title: string }[] = [];
 const removed: unknown[] = [];
+const view: { range: Range | null; listeners: Set<(r: Range | null) => void>; candles: { time: number }[] } =
+  {
+    range: null,
+    listeners: new Set(),
+    candles: [],
+  };
+const scrollTo = (r: Range) => {
+  view.range = r;
+  for (const l of view.listeners) l(r);
+};
 vi.mock('lightweight-charts', () => {
-  const series = () => ({
-    setData: () => {},
+  const series = (kind: { candles?: boolean }) => ({
+    setData: (data: { time: number }[]) => {
+      if (kind.candles) view.candles = data;
+    },
     applyOptions: () => {},
     createPriceLine: (o: { price: number; title: string }) => {
       created.push(o);
@@ -18,7 +32,7 @@ vi.mock('lightweight-charts', () => {
     removePriceLine: (line: unknown) => removed.push(line),
   });
   return {
-    CandlestickSeries: {},
+    CandlestickSeries: { candles: true },
     HistogramSeries: {},
     LineSeries: {},
     LineStyle: { Dashed: 2 },
@@ -26,15 +40,25 @@ vi.mock('lightweight-charts', () => {
       addSeries: series,
       removeSeries: () => {},
       priceScale: () => ({ applyOptions: () => {} }),
-      timeScale: () => ({ fitContent: () => {} }),
+      timeScale: () => ({
+        fitContent: () => scrollTo({ from: 0, to: Math.max(view.candles.length - 1, 0) }),
+        getVisibleLogicalRange: () => view.range,
+        setVisibleLogicalRange: (r: Range) => scrollTo(r),
+        subscribeVisibleLogicalRangeChange: (l: (r: Range | null) => void) => view.listeners.add(l),
+        unsubscribeVisibleLogicalRangeChange: (l: (r: Range | null) => void) => view.listeners.delete(l),
+      }),
       applyOptions: () => {},
       remove: () => {},
     }),
   };
 });
+// the API: never answers, unless a test gives it a history to serve
+const api = vi.fn(
+  (_path: string, _opts?: { query?: Record<string, unknown> }): Promise<unknown> => new Promise(() => {}),
+);
 vi.mock('../api.ts', () => ({
   ApiError: class extends Error {},
-  api: () => new Promise(() => {}),
+  api: (path: string, opts?: { query?: Record<string, unknown> }) => api(path, opts),
 }));
 
 const { default: Chart } = await import('./Chart.tsx');
@@ -91,5 +115,65 @@ describe('bracket levels on the chart', () => {
       ['TP', 105],
       ['Trail SL', 99.96],
     ]);
+  });
+});
+
+describe('history paging', () => {
+  // 1,200 daily bars of an imported file that ended in 2001
+  const DAY = 86_400_000;
+  const t0 = Date.parse('1997-09-01T00:00:00Z');
+  const history = Array.from({ length: 1200 }, (_, i) => ({
+    t: new Date(t0 + i * DAY).toISOString(),
+    o: 10 + i / 100,
+    h: 11 + i / 100,
+    l: 9 + i / 100,
+    c: 10.5 + i / 100,
+    v: 1000 + i,
+  }));
+  // the market-data rule: without start, the newest `limit` bars before `end`
+  const served: Record<string, unknown>[] = [];
+  function serve() {
+    api.mockImplementation(async (path, opts) => {
+      const q = opts?.query ?? {};
+      if (!path.endsWith('/bars')) return new Promise(() => {});
+      served.push(q);
+      const end = q.end === undefined ? Number.POSITIVE_INFINITY : Date.parse(String(q.end));
+      const before = history.filter((b) => Date.parse(b.t) < end);
+      return { bars: before.slice(-Number(q.limit)) };
+    });
+  }
+  const figure = () => screen.getByRole('figure');
+
+  it('shows the newest page of imported history, and a page further back each time the view reaches the left edge', async () => {
+    serve();
+    render(<Chart symbol="OLDCO" />);
+    await waitFor(() => expect(figure().getAttribute('data-bars')).toBe('500'));
+    expect(figure().getAttribute('data-source')).toBe('history');
+    expect(served).toEqual([{ timeframe: '1Min', limit: 500 }]);
+    // the newest 150 shown, the newest bar is the file's last
+    expect(view.range).toEqual({ from: 350, to: 502 });
+    expect(view.candles.at(-1)!.time).toBe(Date.parse(history.at(-1)!.t) / 1000);
+
+    // scrolled, but not to the edge: nothing more is asked
+    await act(async () => scrollTo({ from: 100, to: 250 }));
+    expect(served).toHaveLength(1);
+
+    await act(async () => scrollTo({ from: 3, to: 153 }));
+    await waitFor(() => expect(figure().getAttribute('data-bars')).toBe('1000'));
+    expect(served[1]).toEqual({ timeframe: '1Min', end: history[700]!.t, limit: 500 });
+    // the same candles stay in view: the range moved by the 500 bars put in front
+    expect(view.range).toEqual({ from: 503, to: 653 });
+    expect(view.candles[0]!.time).toBe(Date.parse(history[200]!.t) / 1000);
+    const times = view.candles.map((c) => c.time);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+
+    // the last page is short: the start of the file is reached, and nothing is asked after it
+    await act(async () => scrollTo({ from: 0, to: 150 }));
+    await waitFor(() => expect(figure().getAttribute('data-older')).toBe('done'));
+    expect(figure().getAttribute('data-bars')).toBe('1200');
+    expect(served[2]).toMatchObject({ end: history[200]!.t });
+    expect(view.candles[0]!.time).toBe(t0 / 1000);
+    await act(async () => scrollTo({ from: 0, to: 150 }));
+    expect(served).toHaveLength(3);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Candles + volume (lightweight-charts 5), an interval choice and indicator toggles. History from
- * GET /v2/stocks/:symbol/bars; when that route is unavailable, candles are built live from the
+ * GET /v2/stocks/:symbol/bars (imported files included), a page further back in time each time
+ * the user scrolls to the left edge (`end` = the oldest bar shown); when that route is unavailable, candles are built live from the
  * trades this page sees (and the panel says so). Indicators come from the market-data service,
  * or are computed here from the bars when its route is unavailable.
  */
@@ -13,6 +14,7 @@ import {
   type ISeriesApi,
   LineSeries,
   LineStyle,
+  type LogicalRange,
   type UTCTimestamp,
 } from 'lightweight-charts';
 import { useEffect, useRef, useState } from 'react';
@@ -48,6 +50,13 @@ const COLORS: Record<string, string> = {
   vwap: '#e056fd',
 };
 
+/** bars per request, first load and each page back in time */
+const PAGE = 500;
+/** bars shown at first: a readable candle width, the rest a drag (or scroll) away */
+const FIRST_VIEW = 150;
+/** a page of older bars is fetched when fewer than this many bars are left of the view */
+const EDGE = 10;
+
 declare global {
   interface Window {
     __bourseFirstChartMs?: number;
@@ -71,6 +80,7 @@ export default function Chart({ symbol, levels = [] }: { symbol: string; levels?
   const [source, setSource] = useState<'loading' | 'history' | 'live'>('loading');
   const [note, setNote] = useState<string | null>(null);
   const [count, setCount] = useState(0);
+  const [older, setOlder] = useState<'idle' | 'loading' | 'done'>('idle');
 
   // the chart itself, once
   useEffect(() => {
@@ -143,15 +153,19 @@ export default function Chart({ symbol, levels = [] }: { symbol: string; levels?
     );
   }, [levelKey]);
 
-  // history for the symbol and interval, else live candles
+  // history for the symbol and interval, else live candles; older pages as the user scrolls left
   // biome-ignore lint/correctness/useExhaustiveDependencies: draw reads refs only
   useEffect(() => {
     let cancelled = false;
+    let history = false;
+    const paging = { loading: false, done: false };
     bars.current = [];
     setSource('loading');
     setNote(null);
+    setOlder('idle');
     draw();
     const seconds = TIMEFRAMES[tf];
+    const ts = chart.current?.timeScale();
     // trades move the last candle (and open the next) between the service's closed bars
     const offTrade = onTrade((s, cents, size, ts) => {
       if (s !== symbol) return;
@@ -166,16 +180,58 @@ export default function Chart({ symbol, levels = [] }: { symbol: string; levels?
       else if (!last || Date.parse(bar.t) > Date.parse(last.t)) list.push(bar);
       draw();
     });
+
+    /** the page before the oldest bar shown (the API answers the newest bars before `end`) */
+    async function loadOlder(): Promise<void> {
+      const first = bars.current[0];
+      if (!history || !first || paging.loading || paging.done) return;
+      paging.loading = true;
+      setOlder('loading');
+      try {
+        const res = await api<{ bars: Bar[] }>(`/v2/stocks/${symbol}/bars`, {
+          query: { timeframe: tf, end: first.t, limit: PAGE },
+        });
+        if (cancelled) return;
+        const from = Date.parse(first.t);
+        const got = (res.bars ?? [])
+          .filter((b) => Date.parse(b.t) < from)
+          .sort((a, b) => Date.parse(a.t) - Date.parse(b.t));
+        if ((res.bars ?? []).length < PAGE) paging.done = true;
+        if (got.length > 0) {
+          // the view stays on the same candles: logical indexes shift by what came in front
+          const view = ts?.getVisibleLogicalRange();
+          bars.current = [...got, ...bars.current];
+          draw();
+          if (view) ts?.setVisibleLogicalRange({ from: view.from + got.length, to: view.to + got.length });
+        }
+      } catch {
+        paging.done = true;
+      } finally {
+        paging.loading = false;
+        if (!cancelled) setOlder(paging.done ? 'done' : 'idle');
+      }
+    }
+    const onRange = (r: LogicalRange | null) => {
+      if (r && r.from < EDGE) void loadOlder();
+    };
+    ts?.subscribeVisibleLogicalRangeChange(onRange);
+
     (async () => {
       try {
         const res = await api<{ bars: Bar[] }>(`/v2/stocks/${symbol}/bars`, {
-          query: { timeframe: tf, limit: 500 },
+          query: { timeframe: tf, limit: PAGE },
         });
         if (cancelled) return;
         bars.current = [...(res.bars ?? [])].sort((a, b) => Date.parse(a.t) - Date.parse(b.t));
+        if (bars.current.length < PAGE) {
+          paging.done = true;
+          setOlder('done');
+        }
+        history = true;
         setSource('history');
       } catch (err) {
         if (cancelled) return;
+        paging.done = true;
         setSource('live');
         setNote(
           err instanceof ApiError && err.unavailable
@@ -187,10 +243,13 @@ export default function Chart({ symbol, levels = [] }: { symbol: string; levels?
           foldTrade(bars.current, seconds, t.priceCents / 100, t.size, t.ts);
       }
       draw();
-      chart.current?.timeScale().fitContent();
+      const n = bars.current.length;
+      if (n > FIRST_VIEW) ts?.setVisibleLogicalRange({ from: n - FIRST_VIEW, to: n + 2 });
+      else ts?.fitContent();
     })();
     return () => {
       cancelled = true;
+      ts?.unsubscribeVisibleLogicalRangeChange(onRange);
       offTrade();
       offBar();
     };
@@ -205,7 +264,8 @@ export default function Chart({ symbol, levels = [] }: { symbol: string; levels?
     (async () => {
       const wanted = [...on];
       let series: Record<string, Series> = {};
-      if (wanted.length > 0 && source === 'history') {
+      // the service's series cover its first page; with older pages loaded, computed here over all
+      if (wanted.length > 0 && source === 'history' && bars.current.length <= PAGE) {
         try {
           const spec = wanted.map((i) => (i === 'vwap' ? 'vwap' : `${i}:20`)).join(',');
           // {bars, indicators: {'sma:20': [{value} | null, …]}}, aligned to bars; bbands: upper/middle/lower
@@ -213,7 +273,7 @@ export default function Chart({ symbol, levels = [] }: { symbol: string; levels?
             bars: { t: string }[];
             indicators: Record<string, (Record<string, number | null> | null)[]>;
           }>(`/v1/market-data/${symbol}/indicators`, {
-            query: { timeframe: tf, indicators: spec, limit: 500 },
+            query: { timeframe: tf, indicators: spec, limit: PAGE },
           });
           for (const [name, points] of Object.entries(res.indicators ?? {})) {
             const base = name.split(':')[0] ?? name;
@@ -311,6 +371,7 @@ export default function Chart({ symbol, levels = [] }: { symbol: string; levels?
         aria-label={`${symbol} ${tf} candlestick chart with volume, ${count} bars`}
         data-bars={count}
         data-source={source}
+        data-older={older}
       />
     </section>
   );

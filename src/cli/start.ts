@@ -15,7 +15,8 @@ import { createHttpUsersClient, type UsersClient } from '../services/users/clien
 import { createUsersService, ensureAdmin, type UsersService } from '../services/users/index.ts';
 import { takeBackup } from './backup.ts';
 import { addDemoFeeds } from './demo/feeds.ts';
-import { type DemoMarket, startDemoMarket } from './demo/market-maker.ts';
+import { seedDemoHistory } from './demo/history.ts';
+import { type DemoMarket, demoSymbols, startDemoMarket } from './demo/market-maker.ts';
 import { DEMO_NEWS_SYMBOLS, NEWSROOM_PATH, registerNewsroom } from './demo/newsroom.ts';
 import { ordersVenue } from './demo/orders-venue.ts';
 import { startPaperFunding } from './demo/paper-funding.ts';
@@ -327,6 +328,15 @@ async function startRole(
   if (config.demo && orders && users && platform) {
     const unsubscribe = await startPaperFunding(platform.bus, orders.client, logger);
     closers.push(unsubscribe);
+  }
+  // a few days of history first, ending at the demo's starting prices: the first chart is a market
+  if (config.demo && marketData && platform) {
+    const seeded = await seedDemoHistory(platform.db, {
+      symbols: demoSymbols,
+      seed: config.seed,
+      now: Date.now(),
+    });
+    if (seeded.length > 0) logger.info({ symbols: seeded }, 'demo history written');
   }
   if (config.demo && orders) {
     const demo: DemoMarket = await startDemoMarket({

@@ -7,33 +7,40 @@ import type { Order } from '../types.ts';
 // lightweight-charts draws on a canvas, which happy-dom has not: a stand-in records the price
 // lines, the candles set, and the visible range (the user scrolls by moving it).
 type Range = { from: number; to: number };
-const created: { price: number; title: string }[] = [];
+const created: { price: number; title: string; color?: string }[] = [];
 const removed: unknown[] = [];
-const view: { range: Range | null; listeners: Set<(r: Range | null) => void>; candles: { time: number }[] } =
-  {
-    range: null,
-    listeners: new Set(),
-    candles: [],
-  };
+const view: {
+  range: Range | null;
+  listeners: Set<(r: Range | null) => void>;
+  candles: { time: number }[];
+  candleOptions: Record<string, unknown>[];
+  volume: { color: string }[];
+} = { range: null, listeners: new Set(), candles: [], candleOptions: [], volume: [] };
 const scrollTo = (r: Range) => {
   view.range = r;
   for (const l of view.listeners) l(r);
 };
 vi.mock('lightweight-charts', () => {
-  const series = (kind: { candles?: boolean }) => ({
-    setData: (data: { time: number }[]) => {
-      if (kind.candles) view.candles = data;
-    },
-    applyOptions: () => {},
-    createPriceLine: (o: { price: number; title: string }) => {
-      created.push(o);
-      return o;
-    },
-    removePriceLine: (line: unknown) => removed.push(line),
-  });
+  const series = (kind: { candles?: boolean; volume?: boolean }, options?: Record<string, unknown>) => {
+    if (kind.candles && options) view.candleOptions.push(options);
+    return {
+      setData: (data: { time: number; color: string }[]) => {
+        if (kind.candles) view.candles = data;
+        if (kind.volume) view.volume = data;
+      },
+      applyOptions: (o: Record<string, unknown>) => {
+        if (kind.candles) view.candleOptions.push(o);
+      },
+      createPriceLine: (o: { price: number; title: string }) => {
+        created.push(o);
+        return o;
+      },
+      removePriceLine: (line: unknown) => removed.push(line),
+    };
+  };
   return {
     CandlestickSeries: { candles: true },
-    HistogramSeries: {},
+    HistogramSeries: { volume: true },
     LineSeries: {},
     LineStyle: { Dashed: 2 },
     createChart: () => ({
@@ -175,5 +182,53 @@ describe('history paging', () => {
     expect(view.candles[0]!.time).toBe(t0 / 1000);
     await act(async () => scrollTo({ from: 0, to: 150 }));
     expect(served).toHaveLength(3);
+  });
+});
+
+describe('theme', () => {
+  it('draws candles, volume and order levels in the theme colours, and follows a theme change', async () => {
+    const root = document.documentElement.style;
+    root.setProperty('--up', 'rgb(0, 100, 0)');
+    root.setProperty('--down', 'rgb(100, 0, 0)');
+    root.setProperty('--up-dim', 'rgb(0, 50, 0)');
+    root.setProperty('--down-dim', 'rgb(50, 0, 0)');
+    api.mockImplementation(async (path) =>
+      path.endsWith('/bars')
+        ? {
+            bars: [
+              { t: '2026-01-01T00:00:00Z', o: 10, h: 12, l: 9, c: 11, v: 100 },
+              { t: '2026-01-01T00:01:00Z', o: 11, h: 11, l: 8, c: 9, v: 200 },
+            ],
+          }
+        : new Promise(() => {}),
+    );
+    view.candleOptions = [];
+    created.length = 0;
+    const tp = { id: 'tp', kind: 'take_profit' as const, price: 105, title: 'TP' };
+    render(<Chart symbol="ACME" levels={[tp]} />);
+    await waitFor(() => expect(view.volume).toHaveLength(2));
+    expect(view.candleOptions.at(-1)).toMatchObject({
+      upColor: 'rgb(0, 100, 0)',
+      downColor: 'rgb(100, 0, 0)',
+    });
+    expect(view.volume.map((v) => v.color)).toEqual(['rgb(0, 50, 0)', 'rgb(50, 0, 0)']);
+    expect(created.at(-1)?.color).toBe('rgb(0, 100, 0)');
+
+    // the light theme's colours (or any other): the chart takes them without a reload
+    root.setProperty('--up', 'rgb(0, 200, 0)');
+    root.setProperty('--down', 'rgb(200, 0, 0)');
+    root.setProperty('--up-dim', 'rgb(0, 150, 0)');
+    root.setProperty('--down-dim', 'rgb(150, 0, 0)');
+    await act(async () => {
+      window.dispatchEvent(new CustomEvent('bourse-theme', { detail: 'light' }));
+    });
+    expect(view.candleOptions.at(-1)).toMatchObject({
+      upColor: 'rgb(0, 200, 0)',
+      downColor: 'rgb(200, 0, 0)',
+      wickUpColor: 'rgb(0, 200, 0)',
+      wickDownColor: 'rgb(200, 0, 0)',
+    });
+    expect(view.volume.map((v) => v.color)).toEqual(['rgb(0, 150, 0)', 'rgb(150, 0, 0)']);
+    expect(created.at(-1)).toMatchObject({ title: 'TP', color: 'rgb(0, 200, 0)' });
   });
 });

@@ -67,6 +67,14 @@ function css(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
 }
 
+/** the theme's up and down colours (styles.css), read again whenever the theme changes */
+const candleColours = () => ({
+  upColor: css('--up'),
+  downColor: css('--down'),
+  wickUpColor: css('--up'),
+  wickDownColor: css('--down'),
+});
+
 export default function Chart({ symbol, levels = [] }: { symbol: string; levels?: readonly OrderLine[] }) {
   const box = useRef<HTMLElement>(null);
   const chart = useRef<IChartApi | null>(null);
@@ -81,8 +89,11 @@ export default function Chart({ symbol, levels = [] }: { symbol: string; levels?
   const [note, setNote] = useState<string | null>(null);
   const [count, setCount] = useState(0);
   const [older, setOlder] = useState<'idle' | 'loading' | 'done'>('idle');
+  /** bumped on a theme change: the price lines are drawn again in the new colours */
+  const [theme, setTheme] = useState(0);
 
   // the chart itself, once
+  // biome-ignore lint/correctness/useExhaustiveDependencies: draw reads refs only
   useEffect(() => {
     if (!box.current) return;
     const c = createChart(box.current, {
@@ -92,21 +103,20 @@ export default function Chart({ symbol, levels = [] }: { symbol: string; levels?
       timeScale: { timeVisible: true, secondsVisible: false },
       rightPriceScale: { scaleMargins: { top: 0.08, bottom: 0.25 } },
     });
-    candles.current = c.addSeries(CandlestickSeries, {
-      upColor: css('--up'),
-      downColor: css('--down'),
-      wickUpColor: css('--up'),
-      wickDownColor: css('--down'),
-      borderVisible: false,
-    });
+    candles.current = c.addSeries(CandlestickSeries, { ...candleColours(), borderVisible: false });
     volume.current = c.addSeries(HistogramSeries, { priceScaleId: 'vol', priceFormat: { type: 'volume' } });
     c.priceScale('vol').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
     chart.current = c;
-    const retheme = () =>
+    // everything drawn in a theme colour follows a theme change: text, grid, candles, volume, levels
+    const retheme = () => {
       c.applyOptions({
         layout: { textColor: css('--fg-muted') },
         grid: { vertLines: { color: css('--grid') }, horzLines: { color: css('--grid') } },
       });
+      candles.current?.applyOptions(candleColours());
+      draw();
+      setTheme((n) => n + 1);
+    };
     window.addEventListener('bourse-theme', retheme);
     return () => {
       window.removeEventListener('bourse-theme', retheme);
@@ -136,7 +146,7 @@ export default function Chart({ symbol, levels = [] }: { symbol: string; levels?
 
   // the take-profit and stop-loss levels of open brackets / oco / oto as price lines, redrawn when they move
   const levelKey = levels.map((l) => `${l.id}:${l.kind}:${l.price}`).join('|');
-  // biome-ignore lint/correctness/useExhaustiveDependencies: levelKey stands for levels
+  // biome-ignore lint/correctness/useExhaustiveDependencies: levelKey stands for levels, theme for the colours
   useEffect(() => {
     const series = candles.current;
     if (!series) return;
@@ -151,7 +161,7 @@ export default function Chart({ symbol, levels = [] }: { symbol: string; levels?
         title: l.title,
       }),
     );
-  }, [levelKey]);
+  }, [levelKey, theme]);
 
   // history for the symbol and interval, else live candles; older pages as the user scrolls left
   // biome-ignore lint/correctness/useExhaustiveDependencies: draw reads refs only

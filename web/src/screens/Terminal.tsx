@@ -2,6 +2,7 @@ import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } fro
 import { actingFor, api, onSessionChange } from '../api.ts';
 import { AccountPanels } from '../components/AccountPanels.tsx';
 import { AccountStrip } from '../components/AccountStrip.tsx';
+import { Alerts } from '../components/Alerts.tsx';
 import { ConnBanner } from '../components/ConnBanner.tsx';
 import { Inbox } from '../components/Inbox.tsx';
 import { News } from '../components/News.tsx';
@@ -245,6 +246,7 @@ export function Terminal({ me }: { me: Me }) {
         <div className="col-right">
           <Tape symbol={selected} />
           <News symbol={selected} />
+          <Alerts symbol={selected} lastCents={q?.lastCents ?? null} />
           <Inbox />
         </div>
       </div>

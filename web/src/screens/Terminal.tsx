@@ -17,6 +17,7 @@ import { toCents } from '../lib/money.ts';
 import { orderLines } from '../lib/order-lines.ts';
 import { useShortcuts } from '../lib/shortcuts.ts';
 import type { SymbolEntry } from '../lib/symbols.ts';
+import { loadWatchlist, saveWatchlist } from '../lib/watchlist.ts';
 import {
   loadReferences,
   onOrderEvent,
@@ -145,13 +146,22 @@ export function Terminal({ me }: { me: Me }) {
   }, []);
   const searchable = useSearchableSymbols(assets, searching);
 
+  // the user's own list once they edit it; until then the first 30 listed symbols
+  const [watch, setWatch] = useState<string[] | null>(loadWatchlist);
+  const editWatch = (next: string[]) => {
+    saveWatchlist(next);
+    setWatch(next);
+  };
+  const known = useMemo(() => (searchable ? new Set(searchable.map((e) => e.symbol)) : null), [searchable]);
+
   const symbols = useMemo(() => {
-    const list = (assets ?? []).map((a) => a.symbol).slice(0, 30);
+    const list = [...(watch ?? (assets ?? []).map((a) => a.symbol).slice(0, 30))];
     for (const p of data.positions ?? []) if (!list.includes(p.symbol)) list.push(p.symbol);
     // a symbol picked in the search (imported history, a feed's symbol) joins the list while shown
     if (assets && !list.includes(selected)) list.push(selected);
     return list;
-  }, [assets, data.positions, selected]);
+  }, [assets, watch, data.positions, selected]);
+  const watched = watch ?? (assets ?? []).map((a) => a.symbol).slice(0, 30);
 
   useEffect(() => {
     if (!assets || assets.length === 0 || assets.some((a) => a.symbol === selected)) return;
@@ -217,7 +227,21 @@ export function Terminal({ me }: { me: Me }) {
         />
       )}
       <div className="grid">
-        <Watchlist symbols={symbols} selected={selected} onSelect={setSelected} />
+        <Watchlist
+          symbols={symbols}
+          selected={selected}
+          onSelect={setSelected}
+          known={known}
+          onAdd={(s) => {
+            editWatch([...watched, s]);
+            setSelected(s);
+          }}
+          onRemove={(s) => {
+            const rest = watched.filter((x) => x !== s);
+            editWatch(rest);
+            if (s === selected && rest[0]) setSelected(rest[0]);
+          }}
+        />
         <div className="col-center">
           <Suspense fallback={<section className="panel chart">Loading chart…</section>}>
             <Chart symbol={selected} levels={orderLines(data.orders ?? [], selected)} />

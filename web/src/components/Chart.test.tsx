@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { act, cleanup, render, screen, waitFor } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { orderLines } from '../lib/order-lines.ts';
 import type { Order } from '../types.ts';
@@ -15,18 +15,33 @@ const view: {
   candles: { time: number }[];
   candleOptions: Record<string, unknown>[];
   volume: { color: string }[];
-} = { range: null, listeners: new Set(), candles: [], candleOptions: [], volume: [] };
+  /** indicator series alive: kind, pane, points */
+  added: { kind: string; pane: number; points: number; removed: boolean }[];
+} = { range: null, listeners: new Set(), candles: [], candleOptions: [], volume: [], added: [] };
 const scrollTo = (r: Range) => {
   view.range = r;
   for (const l of view.listeners) l(r);
 };
 vi.mock('lightweight-charts', () => {
-  const series = (kind: { candles?: boolean; volume?: boolean }, options?: Record<string, unknown>) => {
+  const series = (
+    kind: { candles?: boolean; histogram?: boolean },
+    options?: Record<string, unknown>,
+    pane?: number,
+  ) => {
     if (kind.candles && options) view.candleOptions.push(options);
+    // the volume is the histogram without a pane; indicators always name theirs
+    const volume = kind.histogram && pane === undefined;
+    const entry =
+      pane === undefined
+        ? null
+        : { kind: kind.histogram ? 'histogram' : 'line', pane, points: 0, removed: false };
+    if (entry) view.added.push(entry);
     return {
+      entry,
       setData: (data: { time: number; color: string }[]) => {
         if (kind.candles) view.candles = data;
-        if (kind.volume) view.volume = data;
+        if (volume) view.volume = data;
+        if (entry) entry.points = data.length;
       },
       applyOptions: (o: Record<string, unknown>) => {
         if (kind.candles) view.candleOptions.push(o);
@@ -40,12 +55,14 @@ vi.mock('lightweight-charts', () => {
   };
   return {
     CandlestickSeries: { candles: true },
-    HistogramSeries: { volume: true },
+    HistogramSeries: { histogram: true },
     LineSeries: {},
     LineStyle: { Dashed: 2 },
     createChart: () => ({
       addSeries: series,
-      removeSeries: () => {},
+      removeSeries: (s: { entry: { removed: boolean } | null }) => {
+        if (s.entry) s.entry.removed = true;
+      },
       priceScale: () => ({ applyOptions: () => {} }),
       timeScale: () => ({
         fitContent: () => scrollTo({ from: 0, to: Math.max(view.candles.length - 1, 0) }),
@@ -230,5 +247,59 @@ describe('theme', () => {
     });
     expect(view.volume.map((v) => v.color)).toEqual(['rgb(0, 150, 0)', 'rgb(150, 0, 0)']);
     expect(created.at(-1)).toMatchObject({ title: 'TP', color: 'rgb(0, 200, 0)' });
+  });
+});
+
+describe('indicator panes', () => {
+  it('draws RSI, MACD (lines and histogram) and ATR each in its own pane below the candles, computed here when the service has none', async () => {
+    // 120 one-minute bars, a saw-tooth: every indicator warms up
+    const bars = Array.from({ length: 120 }, (_, i) => {
+      const c = 100 + ((i * 7) % 13) - 6 + i / 10;
+      return {
+        t: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+        o: c - 0.5,
+        h: c + 1,
+        l: c - 1,
+        c,
+        v: 100,
+      };
+    });
+    api.mockImplementation(async (path) => {
+      if (path.endsWith('/bars')) return { bars };
+      throw new Error('indicators unavailable');
+    });
+    view.added = [];
+    render(<Chart symbol="ACME" />);
+    await waitFor(() => expect(screen.getByRole('figure').getAttribute('data-bars')).toBe('120'));
+    const live = () =>
+      view.added
+        .filter((a) => !a.removed)
+        .map((a) => [a.kind, a.pane, a.points > 0])
+        .sort((a, b) => Number(a[1]) - Number(b[1]) || String(a[0]).localeCompare(String(b[0])));
+
+    for (const name of ['RSI 14', 'MACD', 'ATR 14']) fireEvent.click(screen.getByLabelText(name));
+    await waitFor(() => expect(live()).toHaveLength(5));
+    expect(live()).toEqual([
+      ['line', 1, true], // RSI
+      ['histogram', 2, true], // MACD histogram
+      ['line', 2, true], // MACD
+      ['line', 2, true], // signal
+      ['line', 3, true], // ATR
+    ]);
+    expect(screen.getByRole('figure').getAttribute('data-panes')).toBe('3');
+
+    // RSI off: MACD and ATR move up a pane, nothing is left in an empty one
+    fireEvent.click(screen.getByLabelText('RSI 14'));
+    await waitFor(() => expect(live()).toHaveLength(4));
+    expect(live()).toEqual([
+      ['histogram', 1, true],
+      ['line', 1, true],
+      ['line', 1, true],
+      ['line', 2, true],
+    ]);
+    // an overlay stays on the candles' pane
+    fireEvent.click(screen.getByLabelText('SMA 20'));
+    await waitFor(() => expect(live()).toHaveLength(5));
+    expect(live()[0]).toEqual(['line', 0, true]);
   });
 });

@@ -14,15 +14,19 @@ import {
   type ISeriesApi,
   LineSeries,
   LineStyle,
+  type LineWidth,
   type LogicalRange,
   type UTCTimestamp,
 } from 'lightweight-charts';
 import { useEffect, useRef, useState } from 'react';
 import { ApiError, api } from '../api.ts';
 import {
+  atr,
   bbands,
   ema,
   foldTrade,
+  macd,
+  rsi,
   type Series,
   sma,
   TIMEFRAMES,
@@ -34,13 +38,28 @@ import type { OrderLine } from '../lib/order-lines.ts';
 import { onBar, onTrade, state } from '../market.ts';
 import type { Bar } from '../types.ts';
 
-type Indicator = 'sma' | 'ema' | 'bbands' | 'vwap';
+type Indicator = 'sma' | 'ema' | 'bbands' | 'vwap' | 'rsi' | 'macd' | 'atr';
 const INDICATORS: [Indicator, string][] = [
   ['sma', 'SMA 20'],
   ['ema', 'EMA 20'],
   ['bbands', 'Bollinger 20'],
   ['vwap', 'VWAP'],
+  ['rsi', 'RSI 14'],
+  ['macd', 'MACD'],
+  ['atr', 'ATR 14'],
 ];
+/** indicators on a scale of their own: each in a pane below the candles, in this order */
+const PANES: readonly Indicator[] = ['rsi', 'macd', 'atr'];
+/** how the service names each in `indicators=` */
+const SPEC: Record<Indicator, string> = {
+  sma: 'sma:20',
+  ema: 'ema:20',
+  bbands: 'bbands:20',
+  vwap: 'vwap',
+  rsi: 'rsi:14',
+  macd: 'macd',
+  atr: 'atr:14',
+};
 const COLORS: Record<string, string> = {
   sma: '#f5a623',
   ema: '#7b61ff',
@@ -48,6 +67,10 @@ const COLORS: Record<string, string> = {
   bbands_middle: '#5aa9e6',
   bbands_lower: '#5aa9e6',
   vwap: '#e056fd',
+  rsi: '#f5a623',
+  macd_macd: '#3b9dff',
+  macd_signal: '#f5a623',
+  atr: '#7b61ff',
 };
 
 /** bars per request, first load and each page back in time */
@@ -80,7 +103,7 @@ export default function Chart({ symbol, levels = [] }: { symbol: string; levels?
   const chart = useRef<IChartApi | null>(null);
   const candles = useRef<ISeriesApi<'Candlestick'> | null>(null);
   const volume = useRef<ISeriesApi<'Histogram'> | null>(null);
-  const lines = useRef(new Map<string, ISeriesApi<'Line'>>());
+  const lines = useRef(new Map<string, ISeriesApi<'Line'> | ISeriesApi<'Histogram'>>());
   const priceLines = useRef<IPriceLine[]>([]);
   const bars = useRef<Bar[]>([]);
   const [tf, setTf] = useState<Timeframe>('1Min');
@@ -277,7 +300,7 @@ export default function Chart({ symbol, levels = [] }: { symbol: string; levels?
       // the service's series cover its first page; with older pages loaded, computed here over all
       if (wanted.length > 0 && source === 'history' && bars.current.length <= PAGE) {
         try {
-          const spec = wanted.map((i) => (i === 'vwap' ? 'vwap' : `${i}:20`)).join(',');
+          const spec = wanted.map((i) => SPEC[i]).join(',');
           // {bars, indicators: {'sma:20': [{value} | null, …]}}, aligned to bars; bbands: upper/middle/lower
           const res = await api<{
             bars: { t: string }[];
@@ -311,25 +334,47 @@ export default function Chart({ symbol, levels = [] }: { symbol: string; levels?
           series.bbands_lower = bb.lower;
         }
         if (on.has('vwap')) series.vwap = vwap(b);
+        if (on.has('rsi')) series.rsi = rsi(b);
+        if (on.has('macd')) {
+          const m = macd(b);
+          series.macd_macd = m.macd;
+          series.macd_signal = m.signal;
+          series.macd_histogram = m.histogram;
+        }
+        if (on.has('atr')) series.atr = atr(b);
       }
+      // RSI, MACD and ATR each in a pane of its own (1, 2, … in PANES order, as many as are on);
+      // the pane is part of the key, so a line whose pane changes is drawn anew there
+      const panes = PANES.filter((p) => on.has(p));
+      const keyed: [string, string, number, Series][] = Object.entries(series).map(([k, data]) => {
+        const base = k.split(/[_:]/)[0] ?? k;
+        const pane = panes.indexOf(base as Indicator) + 1;
+        return [`${k}@${pane}`, k, pane, data];
+      });
+      // added from the top pane down, so a pane is never asked for before the ones above it
+      keyed.sort((a, b) => a[2] - b[2]);
+      const wantedKeys = new Set(keyed.map(([key]) => key));
       if (cancelled) return;
       for (const [k, s] of lines.current) {
-        if (!(k in series)) {
+        if (!wantedKeys.has(k)) {
           c.removeSeries(s);
           lines.current.delete(k);
         }
       }
-      for (const [k, data] of Object.entries(series)) {
-        let s = lines.current.get(k);
+      for (const [key, k, pane, data] of keyed) {
+        let s = lines.current.get(key);
         if (!s) {
           const base = k.split(/[_:]/)[0] ?? k;
-          s = c.addSeries(LineSeries, {
-            color: COLORS[k] ?? COLORS[base] ?? '#aaa',
-            lineWidth: 1,
-            priceLineVisible: false,
-            lastValueVisible: false,
-          });
-          lines.current.set(k, s);
+          const common = { priceLineVisible: false, lastValueVisible: pane > 0 };
+          s =
+            k === 'macd_histogram'
+              ? c.addSeries(HistogramSeries, { ...common, color: css('--up-dim') }, pane)
+              : c.addSeries(
+                  LineSeries,
+                  { ...common, color: COLORS[k] ?? COLORS[base] ?? '#aaa', lineWidth: 1 as LineWidth },
+                  pane,
+                );
+          lines.current.set(key, s);
         }
         s.setData(data.map((d) => ({ time: d.time as UTCTimestamp, value: d.value })));
       }
@@ -382,6 +427,7 @@ export default function Chart({ symbol, levels = [] }: { symbol: string; levels?
         data-bars={count}
         data-source={source}
         data-older={older}
+        data-panes={PANES.filter((p) => on.has(p)).length}
       />
     </section>
   );

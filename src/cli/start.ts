@@ -5,6 +5,7 @@ import { openCache } from '../platform/cache/open.ts';
 import { systemClock } from '../platform/clock.ts';
 import type { Config } from '../platform/config.ts';
 import { hasInternalToken, requireInternalToken } from '../platform/http/forwarded-identity.ts';
+import { installProblemHandlers, problemServerOptions } from '../platform/http/problem.ts';
 import type { Logger } from '../platform/logger.ts';
 import { openRateLimiter } from '../platform/ratelimit/open.ts';
 import { createMarketDataService, type MarketDataService } from '../services/market-data/index.ts';
@@ -77,13 +78,18 @@ export interface Running {
 }
 
 function httpServer(logger: Logger, component: string, tls?: InternalCredential['tls']): FastifyInstance {
-  return Fastify({
+  const problems = { service: component, notFound: true };
+  const app = Fastify({
     loggerInstance: logger.child({ component }) as FastifyBaseLogger,
     // per-request lines would drown the log at trading volumes; errors still log
     logController: new LogController({ disableRequestLogging: true }),
+    // what the server refuses before a service's routes (414, 431, unknown routes): problem+json
+    ...problemServerOptions(problems),
     // mutual TLS: a client without a certificate signed by the deployment's CA never gets a byte in
     ...(tls && { https: { ...tls, requestCert: true, rejectUnauthorized: true } }),
   }) as unknown as FastifyInstance;
+  installProblemHandlers(app, problems);
+  return app;
 }
 
 function urlList(env: NodeJS.ProcessEnv, name: string, required = true): string[] {

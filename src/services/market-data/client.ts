@@ -8,6 +8,7 @@
  * Other services may import this file (and events.ts) from the market-data folder, nothing else.
  */
 import { type ForwardedIdentity, identityHeaders } from '../../platform/http/forwarded-identity.ts';
+import type { FieldError } from '../../platform/http/problem.ts';
 
 export type AlpacaTimeframe = '1Min' | '5Min' | '15Min' | '1Hour' | '1Day';
 
@@ -163,7 +164,7 @@ export interface MarketDataProblem {
   title: string;
   status: number;
   detail?: string;
-  errors?: { in: string; field: string; message: string }[];
+  errors?: FieldError[];
 }
 
 export class MarketDataApiError extends Error {

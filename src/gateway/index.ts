@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Bus } from '../platform/bus/types.ts';
 import type { Cache } from '../platform/cache/types.ts';
+import { installProblemHandlers, problemServerOptions } from '../platform/http/problem.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RateLimiter } from '../platform/ratelimit/types.ts';
 import type { OrdersClient } from '../services/orders/client.ts';
@@ -22,11 +23,10 @@ import { createCredentials } from './auth/credentials.ts';
 import { type GatewayConfig, type GatewayConfigInput, resolveGatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
 import { installEdgeHooks } from './edge.ts';
-import { errorHandler } from './errors.ts';
+import { GATEWAY_PROBLEMS } from './errors.ts';
 import { BREAKER_VALUE, createMetrics, type GatewayMetrics, watchWsRelay } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { opsRoutes } from './ops.ts';
-import { fail, sendProblem } from './problems.ts';
 import { usersProxy } from './proxy.ts';
 import { createQuotes } from './quotes.ts';
 import { accountRoutes } from './routes/account.ts';
@@ -154,19 +154,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     trustProxy: config.trustProxy,
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
-    // a malformed URL or an over-long path parameter, refused before routing: problem+json too
-    frameworkErrors: (err, req, reply) => {
-      errorHandler(err, req, reply);
-    },
+    // a malformed URL, an over-long path parameter (414) or headers (431): problem+json too
+    ...problemServerOptions(GATEWAY_PROBLEMS),
   });
   app.setValidatorCompiler(validatorCompiler);
-  app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((req, reply) =>
-    sendProblem(
-      reply,
-      fail(404, 'not-found', 'Not found', `no route ${req.method} ${req.url.split('?')[0]}`).problem,
-    ),
-  );
+  installProblemHandlers(app, { ...GATEWAY_PROBLEMS, notFound: true });
 
   installEdgeHooks(app, {
     config,

@@ -36,6 +36,10 @@ export interface Config {
     journalRetain: number | null;
     /** Absolute. Where archived journal segments go. */
     archiveDir: string;
+    /** the shard a `--role orders` process leads or stands by for (issue 11; one shard for now) */
+    shard: number;
+    /** how long a paused shard leader keeps its lock before the standby may take over */
+    leaseMs: number;
   };
   /** master secret for token and key encryption; embedded default: generated into dataDir */
   secret: string | undefined;
@@ -168,6 +172,18 @@ export const configVariables: readonly ConfigVariable[] = [
       'Where archived orders journal segments go (read by `bourse verify` and audits, never by recovery). Unset: BOURSE_DATA_DIR/journal-archive.',
   },
   {
+    name: 'BOURSE_ORDERS_SHARD',
+    default: '0',
+    description:
+      'The orders shard a `--role orders` process on PostgreSQL leads, or follows as its hot standby until the leader dies (one shard for now).',
+  },
+  {
+    name: 'BOURSE_ORDERS_LEASE_MS',
+    default: '5000',
+    description:
+      "How long an orders shard leader that stops answering (paused, cut off) keeps its lock; then the database ends its session and a standby takes over. The old leader's commits are refused from then on (fencing).",
+  },
+  {
     name: 'BOURSE_SECRET',
     default: undefined,
     description:
@@ -289,6 +305,8 @@ export function loadConfig(env: Env = process.env): Config {
             : Number(raw),
       ),
       archiveDir: resolve(read('BOURSE_ARCHIVE_DIR', text) ?? join(dataDir, 'journal-archive')),
+      shard: read('BOURSE_ORDERS_SHARD', integer(0, 1_000_000)),
+      leaseMs: read('BOURSE_ORDERS_LEASE_MS', integer(100, 600_000)),
     },
     secret: read('BOURSE_SECRET', (raw) => (raw.length >= 32 ? raw : new Invalid('at least 32 characters'))),
     adminPassword: read('BOURSE_ADMIN_PASSWORD', text),

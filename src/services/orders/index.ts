@@ -177,6 +177,7 @@ export async function createOrdersService(deps: OrdersServiceDeps): Promise<Orde
   const fencing: Fencing | undefined = leadership && {
     shard: leadership.shard,
     epoch: () => leadership.epoch(),
+    leaseMs: leadership.leaseMs,
   };
   const windowMs = config.idempotencyWindowMs ?? envInt('BOURSE_IDEMPOTENCY_WINDOW_MS') ?? DAY_MS;
   const maxKeys = config.idempotencyMaxKeys ?? envInt('BOURSE_IDEMPOTENCY_MAX_KEYS') ?? 1_000_000;

@@ -40,6 +40,7 @@ export interface Leadership {
   readonly holder: string;
   /** the fencing token: this holder's epoch (0 until it leads) */
   epoch(): number;
+  readonly leaseMs: number;
   role(): LeaderRole;
   /** Takes the lock if it is free now; true when this process leads (epoch incremented). */
   tryAcquire(): Promise<boolean>;
@@ -100,6 +101,7 @@ export async function openLeadership(db: Db, options: LeadershipOptions = {}): P
   return {
     shard,
     holder,
+    leaseMs,
     epoch: () => epoch,
     role: () => role,
     tryAcquire: async () => {

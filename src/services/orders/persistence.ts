@@ -328,6 +328,8 @@ export const fencedJournalStatementSql = `${journalStatementSql} WHERE (SELECT e
 export interface Fencing {
   shard: number;
   epoch(): number;
+  /** the leadership's lease: a transaction that holds the fencing row longer is ended by the server */
+  leaseMs: number;
 }
 
 /** A fenced commit inserted nothing: another process took the shard over. */
@@ -759,12 +761,15 @@ export async function writeProjection(
     return;
   }
   // a fenced-out leader (paused, then resumed) must not overwrite the new leader's projection:
-  // the same FOR SHARE check as the journal's, one more round trip off the acknowledgement path
+  // the same FOR SHARE check as the journal's, one more round trip off the acknowledgement path.
+  // Paused between the two statements it would hold the row and block the takeover's increment:
+  // the server ends such a transaction after the lease (idle_in_transaction_session_timeout).
   const epoch = fencing.epoch();
   await db.transaction(async (tx) => {
     const { rows: mine } = await tx.query(
-      'SELECT 1 FROM orders_leader WHERE shard = $1 AND epoch = $2 FOR SHARE',
-      [fencing.shard, epoch],
+      `SELECT set_config('idle_in_transaction_session_timeout', $3, true) FROM orders_leader
+        WHERE shard = $1 AND epoch = $2 FOR SHARE`,
+      [fencing.shard, epoch, String(fencing.leaseMs)],
       { prepare: true },
     );
     if (mine.length === 0) throw new FencedError(fencing.shard, epoch);

@@ -182,7 +182,12 @@ async function startRole(
       bus: platform.bus,
       clock: systemClock,
       logger: usersLogger,
-      config: { secret: config.secret, dataDir: config.dataDir, internalTokens: credential.accept },
+      config: {
+        secret: config.secret,
+        dataDir: config.dataDir,
+        internalTokens: credential.accept,
+        ...(config.instanceId && { instanceId: config.instanceId }),
+      },
       limiter: usersLimiter,
     });
     closers.push(() => u.close());
@@ -223,7 +228,10 @@ async function startRole(
       orders: ordersClient,
       users: usersClient,
       internalToken,
-      config: { localUrl: () => servicesUrlKnown },
+      config: {
+        localUrl: () => servicesUrlKnown,
+        ...(config.instanceId && { instanceId: config.instanceId }),
+      },
     });
     closers.push(() => md.close());
     marketData = md;

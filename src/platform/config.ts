@@ -41,6 +41,8 @@ export interface Config {
     /** how long a paused shard leader keeps its lock before the standby may take over */
     leaseMs: number;
   };
+  /** BOURSE_INSTANCE_ID: this process's stable name, for its own durable consumers */
+  instanceId: string | undefined;
   /** master secret for token and key encryption; embedded default: generated into dataDir */
   secret: string | undefined;
   /** creates the first admin user when set and no admin exists */
@@ -170,6 +172,12 @@ export const configVariables: readonly ConfigVariable[] = [
     default: undefined,
     description:
       'Where archived orders journal segments go (read by `bourse verify` and audits, never by recovery). Unset: BOURSE_DATA_DIR/journal-archive.',
+  },
+  {
+    name: 'BOURSE_INSTANCE_ID',
+    default: undefined,
+    description:
+      "This process's stable name in a cluster (letters, digits, _ and -; e.g. a StatefulSet pod's). With it, consumers that every instance runs on every event (market data's trades, users' price alerts) are NATS durable consumers of its own, so a restarted instance catches up on what it missed. Unset: those are live subscriptions.",
   },
   {
     name: 'BOURSE_ORDERS_SHARD',
@@ -308,6 +316,9 @@ export function loadConfig(env: Env = process.env): Config {
       shard: read('BOURSE_ORDERS_SHARD', integer(0, 1_000_000)),
       leaseMs: read('BOURSE_ORDERS_LEASE_MS', integer(100, 600_000)),
     },
+    instanceId: read('BOURSE_INSTANCE_ID', (raw) =>
+      /^[A-Za-z0-9_-]{1,64}$/.test(raw) ? raw : new Invalid('letters, digits, _ and - (at most 64)'),
+    ),
     secret: read('BOURSE_SECRET', (raw) => (raw.length >= 32 ? raw : new Invalid('at least 32 characters'))),
     adminPassword: read('BOURSE_ADMIN_PASSWORD', text),
     fixPort: read('BOURSE_FIX_PORT', (raw) =>

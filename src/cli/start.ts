@@ -153,7 +153,13 @@ async function startRole(
         logger,
         config: { journalRetain: config.orders.journalRetain, archiveDir: config.orders.archiveDir },
       },
-      { shard: config.orders.shard, leaseMs: config.orders.leaseMs },
+      {
+        shard: config.orders.shard,
+        leaseMs: config.orders.leaseMs,
+        // a standby that cannot take over stops (its supervisor starts it again): SIGTERM runs the
+        // usual shutdown
+        onFatal: () => process.kill(process.pid, 'SIGTERM'),
+      },
     );
     closers.push(() => node.close());
     ordersNode = node;

@@ -132,7 +132,8 @@ describeWithPostgres('orders shard leadership (PostgreSQL advisory lock + epoch 
     const killedAt = performance.now();
     const { rowCount } = await db.query(
       `SELECT pg_terminate_backend(l.pid) FROM pg_locks l
-        WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.objid = 0 AND l.granted`,
+        WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.objid = 0 AND l.granted
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
       [ORDERS_LEADER_LOCK],
     );
     expect(rowCount).toBe(1);

@@ -152,14 +152,10 @@ export async function startOrdersNode(
       if (!closed && leadership.role() === 'standby') timer = setTimeout(loop, followIntervalMs);
     });
   };
-  await step();
-  logger.info(
-    { shard: leadership.shard, seq: (followed as Restored | null)?.lastSeq },
-    'orders: standby, following the journal',
-  );
-  loop();
-
-  void leadership.acquire().then(
+  // wait in the database from now on, restore meanwhile: a lock session left idle while a long
+  // journal is replayed would be ended by the server after the lease
+  const acquired = leadership.acquire();
+  void acquired.then(
     async (epoch) => {
       clearTimeout(timer);
       await following;
@@ -185,5 +181,12 @@ export async function startOrdersNode(
       options.onFatal?.(err);
     },
   );
+  following = step();
+  await following;
+  logger.info(
+    { shard: leadership.shard, seq: (followed as Restored | null)?.lastSeq },
+    'orders: standby, following the journal',
+  );
+  loop();
   return node;
 }

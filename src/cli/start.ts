@@ -5,6 +5,7 @@ import { openCache } from '../platform/cache/open.ts';
 import { systemClock } from '../platform/clock.ts';
 import type { Config } from '../platform/config.ts';
 import { hasInternalToken, requireInternalToken } from '../platform/http/forwarded-identity.ts';
+import { installProblemHandlers, problemServerOptions } from '../platform/http/problem.ts';
 import type { Logger } from '../platform/logger.ts';
 import { openRateLimiter } from '../platform/ratelimit/open.ts';
 import { createMarketDataService, type MarketDataService } from '../services/market-data/index.ts';
@@ -16,7 +17,8 @@ import { createHttpUsersClient, type UsersClient } from '../services/users/clien
 import { createUsersService, ensureAdmin, type UsersService } from '../services/users/index.ts';
 import { takeBackup } from './backup.ts';
 import { addDemoFeeds } from './demo/feeds.ts';
-import { type DemoMarket, startDemoMarket } from './demo/market-maker.ts';
+import { seedDemoHistory } from './demo/history.ts';
+import { type DemoMarket, demoSymbols, startDemoMarket } from './demo/market-maker.ts';
 import { DEMO_NEWS_SYMBOLS, NEWSROOM_PATH, registerNewsroom } from './demo/newsroom.ts';
 import { ordersVenue } from './demo/orders-venue.ts';
 import { startPaperFunding } from './demo/paper-funding.ts';
@@ -77,13 +79,18 @@ export interface Running {
 }
 
 function httpServer(logger: Logger, component: string, tls?: InternalCredential['tls']): FastifyInstance {
-  return Fastify({
+  const problems = { service: component, notFound: true };
+  const app = Fastify({
     loggerInstance: logger.child({ component }) as FastifyBaseLogger,
     // per-request lines would drown the log at trading volumes; errors still log
     logController: new LogController({ disableRequestLogging: true }),
+    // what the server refuses before a service's routes (414, 431, unknown routes): problem+json
+    ...problemServerOptions(problems),
     // mutual TLS: a client without a certificate signed by the deployment's CA never gets a byte in
     ...(tls && { https: { ...tls, requestCert: true, rejectUnauthorized: true } }),
   }) as unknown as FastifyInstance;
+  installProblemHandlers(app, problems);
+  return app;
 }
 
 function urlList(env: NodeJS.ProcessEnv, name: string, required = true): string[] {
@@ -100,7 +107,8 @@ function urlList(env: NodeJS.ProcessEnv, name: string, required = true): string[
  * Starts one process of Bourse.
  *
  * - `all`: every service in this process. The services listen on a loopback-only internal port;
- *   the gateway listens on PORT and reaches them by URL, exactly as it would across machines.
+ *   the gateway listens on PORT and proxies to them by URL, as it would across machines, but
+ *   makes its typed calls (orders, token checks) through their in-process clients.
  *   The internal token is generated per process unless configured.
  * - `orders`, `users`, `market-data`, `reporting`: that service alone on PORT (cluster mode, several
  *   instances behind gateways). Market data and reporting reach orders and users at the first of
@@ -354,6 +362,8 @@ async function startRole(
           reporting: urlList(env, 'BOURSE_REPORTING_URLS', false),
         },
     usersInternalToken: credential.send,
+    // `all`: the typed calls stay in this process (no loopback hop); the raw proxies use the URL
+    ...(role === 'all' && { inProcess: { orders: orders?.client, users: users?.client } }),
     opsTokens: [...(config.metricsTokens ?? []), ...credential.accept],
     // `all` reaches its own loopback server in plain HTTP; `--role gateway` the others' over mutual TLS
     ...(role === 'gateway' && credential.tls && { tls: credential.tls }),
@@ -370,6 +380,15 @@ async function startRole(
   if (config.demo && orders && users && platform) {
     const unsubscribe = await startPaperFunding(platform.bus, orders.client, logger);
     closers.push(unsubscribe);
+  }
+  // a few days of history first, ending at the demo's starting prices: the first chart is a market
+  if (config.demo && marketData && platform) {
+    const seeded = await seedDemoHistory(platform.db, {
+      symbols: demoSymbols,
+      seed: config.seed,
+      now: Date.now(),
+    });
+    if (seeded.length > 0) logger.info({ symbols: seeded }, 'demo history written');
   }
   if (config.demo && orders) {
     const demo: DemoMarket = await startDemoMarket({

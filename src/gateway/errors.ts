@@ -1,13 +1,14 @@
 /**
- * The gateway's error handler: whatever went wrong becomes problem+json (problems.ts). Bad input is
- * 4xx naming the field; a service's problem passes through with its stable type; a service that
- * cannot be reached is 503 (nothing was executed) or 502 (the outcome is unknown).
+ * The gateway's error and not-found handlers: the shared ones (src/platform/http/problem.ts), with
+ * Alpaca's `code`/`message` and the request id on every problem, bad input as 422, a service's
+ * problem passed through with its stable type (and its 4xx status), and a service that cannot be
+ * reached as 503 (nothing was executed) or 502 (the outcome is unknown).
  */
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
+import { type ProblemHandlerOptions, problemHandlers } from '../platform/http/problem.ts';
 import { OrdersApiError, type Problem as OrdersProblem } from '../services/orders/client.ts';
-import { alpacaCode, GatewayError, type Problem, problem, sendProblem } from './problems.ts';
+import { alpacaCode, INVALID_INPUT_STATUS, type Problem, problem, withAlpacaFields } from './problems.ts';
 import { UpstreamRequestInvalid, UpstreamUnavailable } from './upstream/upstream.ts';
-import { fieldErrors } from './validation.ts';
 
 /** The orders service's camelCase fields → the public API's names. */
 const FIELD_NAMES: Record<string, string> = {
@@ -34,27 +35,14 @@ export function fromOrdersProblem(p: OrdersProblem): Problem {
     ...(p.reason !== undefined && { reason: p.reason }),
     ...(p.errors && {
       errors: p.errors.map((e) => {
-        const name = e.pointer.replace(/^\//, '');
-        return { in: e.in, field: FIELD_NAMES[name] ?? name, message: e.detail };
+        const field = FIELD_NAMES[e.field] ?? e.field;
+        return { ...e, field, pointer: e.pointer === `/${e.field}` ? `/${field}` : e.pointer };
       }),
     }),
   };
 }
 
-const STATUS_SLUGS: Record<number, [string, string]> = {
-  400: ['malformed-request', 'Malformed request'],
-  404: ['not-found', 'Not found'],
-  405: ['method-not-allowed', 'Method not allowed'],
-  406: ['not-acceptable', 'Not acceptable'],
-  413: ['payload-too-large', 'Payload too large'],
-  415: ['unsupported-media-type', 'Unsupported media type'],
-};
-
-export function problemOf(
-  err: unknown,
-  request: FastifyRequest,
-): { problem: Problem; headers: Record<string, string> } {
-  if (err instanceof GatewayError) return { problem: err.problem, headers: err.headers };
+function translate(err: unknown): { problem: Problem; headers?: Record<string, string> } | undefined {
   if (err instanceof OrdersApiError) {
     return {
       problem: fromOrdersProblem(err.problem),
@@ -82,30 +70,23 @@ export function problemOf(
     // a value the edge's schemas let through that no HTTP client may send on: still the caller's
     const header = err.unsendable.header;
     const detail = `the request cannot be sent on: ${err.unsendable.message}`;
-    const errors = header ? [{ in: 'headers', field: header, message: 'is not a valid header value' }] : [];
-    return { problem: problem(422, 'invalid-request', 'Invalid request', detail, { errors }), headers: {} };
+    const errors = header
+      ? [{ in: 'headers', field: header, pointer: '', detail: 'is not a valid header value' }]
+      : [];
+    return {
+      problem: problem(INVALID_INPUT_STATUS, 'invalid-request', 'Invalid request', detail, { errors }),
+      headers: {},
+    };
   }
-  const e = err as FastifyError;
-  if (e.validation) {
-    const where = e.validationContext ?? 'request';
-    const errors = fieldErrors(where, e.validation as Parameters<typeof fieldErrors>[1]);
-    const first = errors[0];
-    const detail = first ? `${first.field || where} ${first.message}` : e.message;
-    return { problem: problem(422, 'invalid-request', 'Invalid request', detail, { errors }), headers: {} };
-  }
-  const status = e.statusCode ?? 500;
-  if (status >= 400 && status < 500) {
-    const [slug, title] = STATUS_SLUGS[status] ?? ['client-error', 'Bad request'];
-    return { problem: problem(status, slug, title, e.message), headers: {} };
-  }
-  request.log.error({ err }, 'gateway: unexpected error');
-  return {
-    problem: problem(500, 'internal', 'Internal error', 'an unexpected error; it was logged'),
-    headers: {},
-  };
+  return undefined;
 }
 
-export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const { problem: p, headers } = problemOf(err, request);
-  return sendProblem(reply, p, headers);
-}
+export const GATEWAY_PROBLEMS: ProblemHandlerOptions = {
+  service: 'gateway',
+  validationStatus: INVALID_INPUT_STATUS,
+  defaultPart: 'request',
+  translate,
+  decorate: (p: Problem, request: FastifyRequest) => withAlpacaFields({ ...p, request_id: request.id }),
+};
+
+export const { errorHandler, notFoundHandler } = problemHandlers(GATEWAY_PROBLEMS);

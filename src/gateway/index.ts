@@ -13,18 +13,20 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Bus } from '../platform/bus/types.ts';
 import type { Cache } from '../platform/cache/types.ts';
+import { installProblemHandlers, problemServerOptions } from '../platform/http/problem.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RateLimiter } from '../platform/ratelimit/types.ts';
+import type { OrdersClient } from '../services/orders/client.ts';
+import type { UsersClient } from '../services/users/client.ts';
 import { createActing } from './auth/acting.ts';
 import { createCredentials } from './auth/credentials.ts';
 import { type GatewayConfig, type GatewayConfigInput, resolveGatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
 import { installEdgeHooks } from './edge.ts';
-import { errorHandler } from './errors.ts';
+import { GATEWAY_PROBLEMS } from './errors.ts';
 import { BREAKER_VALUE, createMetrics, type GatewayMetrics, watchWsRelay } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { opsRoutes } from './ops.ts';
-import { fail, sendProblem } from './problems.ts';
 import { usersProxy } from './proxy.ts';
 import { createQuotes } from './quotes.ts';
 import { accountRoutes } from './routes/account.ts';
@@ -81,6 +83,11 @@ export interface GatewayDeps {
   config?: GatewayConfigInput;
   /** the built web terminal (web/dist), served at `/`; without it, no terminal routes */
   webRoot?: string;
+  /**
+   * all-in-one: the services' in-process clients, which the typed calls (orders, token and API-key
+   * verification, acting-for checks) use instead of HTTP to `upstreams`
+   */
+  inProcess?: { orders?: OrdersClient; users?: UsersClient };
   /** the database backup behind GET /v1/admin/backup (all-in-one only; see routes/admin.ts) */
   backup?: AdminDeps['backup'];
 }
@@ -124,8 +131,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     ...(deps.upstreams.reporting?.length && { reporting: make('reporting', deps.upstreams.reporting) }),
   };
 
-  const orders = ordersCall(upstreams.orders, config, deps.usersInternalToken);
-  const users = usersCall(upstreams.users, config, deps.usersInternalToken);
+  const orders = ordersCall(upstreams.orders, config, deps.usersInternalToken, deps.inProcess?.orders);
+  const users = usersCall(upstreams.users, config, deps.usersInternalToken, deps.inProcess?.users);
   const quotes = await createQuotes({ cache: deps.cache, bus: deps.bus, orders, config, metrics });
   const ctx: GatewayContext = {
     config,
@@ -147,19 +154,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     trustProxy: config.trustProxy,
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
-    // a malformed URL or an over-long path parameter, refused before routing: problem+json too
-    frameworkErrors: (err, req, reply) => {
-      errorHandler(err, req, reply);
-    },
+    // a malformed URL, an over-long path parameter (414) or headers (431): problem+json too
+    ...problemServerOptions(GATEWAY_PROBLEMS),
   });
   app.setValidatorCompiler(validatorCompiler);
-  app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((req, reply) =>
-    sendProblem(
-      reply,
-      fail(404, 'not-found', 'Not found', `no route ${req.method} ${req.url.split('?')[0]}`).problem,
-    ),
-  );
+  installProblemHandlers(app, { ...GATEWAY_PROBLEMS, notFound: true });
 
   installEdgeHooks(app, {
     config,

@@ -49,6 +49,18 @@ export const REPORTING_ROUTES: readonly [HTTPMethods, string, string, RouteClass
   ['GET', '/v1/reports/market/:symbol', 'Market analysis of a symbol for a period'],
 ];
 
+/**
+ * The one query parameter the gateway reads on a forwarded route (the account acted on): checked
+ * here, so a malformed one is the client's 422, never a failed call to the users service. The
+ * service validates the rest.
+ */
+const ACTING_QUERY = {
+  type: 'object',
+  properties: {
+    account_id: { type: 'string', format: 'uuid', description: 'Broker/admin: act for this client' },
+  },
+} as const;
+
 /** Imports are streamed through (see mount); every other forwarded body is small. */
 const BODY_LIMIT = 64 * 1024;
 
@@ -104,6 +116,7 @@ function mount(
             summary,
             security: SECURITY,
             description: `Forwarded to the ${tag} service.`,
+            querystring: ACTING_QUERY,
             headers: idempotencyKeyHeaders,
           },
           handler,
@@ -121,6 +134,7 @@ function mount(
         summary,
         security: SECURITY,
         description: `Forwarded to the ${tag} service.`,
+        querystring: ACTING_QUERY,
         headers: idempotencyKeyHeaders,
       },
       handler,

@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       shutdownTimeoutMs: 10_000,
       orders: {
         projectMaxBatch: 20_000,
+        projectGatherMs: 50,
         snapshotEvery: 100_000,
         snapshotIntervalMs: 300_000,
         idempotencyWindowMs: 86_400_000,

@@ -28,6 +28,7 @@ export interface Config {
   /** the orders service's journal, snapshots and idempotency window (read by it from the environment too) */
   orders: {
     projectMaxBatch: number;
+    projectGatherMs: number;
     snapshotEvery: number;
     snapshotIntervalMs: number;
     idempotencyWindowMs: number;
@@ -137,6 +138,12 @@ export const configVariables: readonly ConfigVariable[] = [
     default: '20000',
     description:
       'Most journal entries the orders projector writes to the derived tables (orders, trades, balances…) in one transaction.',
+  },
+  {
+    name: 'BOURSE_PROJECT_GATHER_MS',
+    default: '50',
+    description:
+      'How long the orders projector gathers journal entries before writing them, unless a read waits for the tables (0: at once).',
   },
   {
     name: 'BOURSE_SNAPSHOT_EVERY',
@@ -301,6 +308,7 @@ export function loadConfig(env: Env = process.env): Config {
     commitMaxBatch: read('BOURSE_COMMIT_MAX_BATCH', integer(1, 100_000)),
     orders: {
       projectMaxBatch: read('BOURSE_PROJECT_MAX_BATCH', integer(1, 1_000_000)),
+      projectGatherMs: read('BOURSE_PROJECT_GATHER_MS', integer(0, 60_000)),
       snapshotEvery: read('BOURSE_SNAPSHOT_EVERY', integer(0, Number.MAX_SAFE_INTEGER)),
       snapshotIntervalMs: read('BOURSE_SNAPSHOT_INTERVAL_MS', integer(0, Number.MAX_SAFE_INTEGER)),
       idempotencyWindowMs: read('BOURSE_IDEMPOTENCY_WINDOW_MS', integer(0, Number.MAX_SAFE_INTEGER)),

@@ -287,6 +287,7 @@ forEachDb('orders HTTP API refuses bad input', (makeDb) => {
       for (const e of body.errors)
         expect(e).toEqual({
           in: expect.any(String),
+          field: expect.any(String),
           pointer: expect.any(String),
           detail: expect.any(String),
         });

@@ -11,7 +11,8 @@ export interface Problem {
   status?: number;
   detail?: string;
   message?: string;
-  errors?: { in?: string; field?: string; message?: string }[];
+  /** each wrong field: the part of the request, its name, JSON pointer, and what is wrong */
+  errors?: { in?: string; field?: string; pointer?: string; detail?: string }[];
 }
 
 export class ApiError extends Error {

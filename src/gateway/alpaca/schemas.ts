@@ -5,6 +5,8 @@
  * conversion to cents and shares (decimal.ts) refuses what the schema cannot express.
  */
 
+import { problemSchema } from '../../platform/http/problem.ts';
+
 const TS = '2026-01-15T14:30:00.000Z';
 const ORDER_ID = 'b0a5e000-0000-4000-8000-0000000004d2';
 const ASSET_ID = '3b7e2c55-9a1f-5d40-8b2e-6c1d0f4a9e21';
@@ -593,31 +595,31 @@ export const marketDataResponse = obj(
 );
 
 export const problemResponse = {
-  type: 'object',
+  ...problemSchema,
   description: 'RFC 9457 problem details, with Alpaca’s code and message',
   properties: {
-    type: { type: 'string' },
-    title: { type: 'string' },
-    status: { type: 'integer' },
-    detail: { type: 'string' },
+    ...problemSchema.properties,
     code: { type: 'integer', description: 'Alpaca error code' },
     message: { type: 'string', description: 'Alpaca error message' },
     reason: { type: 'string' },
     request_id: { type: 'string' },
-    errors: {
-      type: 'array',
-      items: obj({ in: { type: 'string' }, field: { type: 'string' }, message: { type: 'string' } }),
-    },
   },
   examples: [
     {
       type: 'https://bourse.dev/problems/invalid-request',
       title: 'Invalid request',
       status: 422,
-      detail: 'limit_price 187.255 has more than 2 decimal places: prices are in whole cents',
+      detail: 'body/limit_price 187.255 has more than 2 decimal places: prices are in whole cents',
       code: 42210000,
-      message: 'limit_price 187.255 has more than 2 decimal places: prices are in whole cents',
-      errors: [{ in: 'body', field: 'limit_price', message: '187.255 has more than 2 decimal places' }],
+      message: 'body/limit_price 187.255 has more than 2 decimal places: prices are in whole cents',
+      errors: [
+        {
+          in: 'body',
+          field: 'limit_price',
+          pointer: '/limit_price',
+          detail: '187.255 has more than 2 decimal places: prices are in whole cents',
+        },
+      ],
     },
   ],
 } as const;

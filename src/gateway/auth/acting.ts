@@ -29,6 +29,9 @@ export function createActing(config: GatewayConfig, users: UsersCall): Acting {
       if (named.header !== undefined && !UUID.test(named.header)) {
         throw invalidField('headers', ACCOUNT_HEADER, 'must be a user id (UUID)');
       }
+      if (named.query !== undefined && !UUID.test(named.query)) {
+        throw invalidField('querystring', 'account_id', 'must be a user id (UUID)');
+      }
       if (named.query !== undefined && named.header !== undefined && named.query !== named.header) {
         throw invalidField('querystring', 'account_id', `differs from the ${ACCOUNT_HEADER} header`);
       }

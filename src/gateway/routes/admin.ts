@@ -91,7 +91,8 @@ const fundingBody = {
   additionalProperties: false,
   required: ['account_id', 'direction', 'amount'],
   properties: {
-    account_id: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' },
+    // acted on through the acting rules, like ?account_id: a user id
+    account_id: { type: 'string', format: 'uuid' },
     direction: { type: 'string', enum: ['deposit', 'withdraw'] },
     amount: { ...decimalString, description: 'dollars, > 0' },
     idempotency_key: idempotencyKeySchema,

@@ -7,7 +7,7 @@
  */
 import { Ajv, type Options } from 'ajv';
 import addFormatsModule, { type FormatName } from 'ajv-formats';
-import type { FastifySchemaCompiler } from 'fastify';
+import type { FastifySchemaCompiler, FastifySchemaValidationError } from 'fastify';
 
 // ajv-formats is CommonJS with a default export; under NodeNext the callable sits on .default
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
@@ -29,10 +29,53 @@ function makeAjv(coerce: boolean, formats: readonly FormatName[]): Ajv {
   return ajv;
 }
 
+export type Validate = ((data: unknown) => boolean) & { errors?: FastifySchemaValidationError[] | null };
+
+/**
+ * Ajv coerces '1e309' and 'Infinity' in a URL to Infinity and lets it through `type: integer` with
+ * a `maximum` (PostgreSQL then refuses it as a bigint): a number in a URL must also be finite.
+ */
+export function finiteNumbers(validate: Validate): Validate {
+  const checked: Validate = (data) => {
+    if (!validate(data)) {
+      checked.errors = validate.errors ?? null;
+      return false;
+    }
+    const path = nonFinitePath(data, '');
+    if (path === undefined) {
+      checked.errors = null;
+      return true;
+    }
+    checked.errors = [
+      {
+        keyword: 'type',
+        instancePath: path,
+        schemaPath: '#',
+        params: {},
+        message: 'must be a finite number',
+      },
+    ];
+    return false;
+  };
+  return checked;
+}
+
+function nonFinitePath(data: unknown, path: string): string | undefined {
+  if (typeof data === 'number') return Number.isFinite(data) ? undefined : path;
+  if (data === null || typeof data !== 'object') return undefined;
+  for (const [k, v] of Object.entries(data)) {
+    const found = nonFinitePath(v, `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 /** One compiler per plugin; `formats` are the ajv-formats the plugin's schemas use. */
 export function strictValidatorCompiler(formats: readonly FormatName[]): FastifySchemaCompiler<unknown> {
   const strictBodies = makeAjv(false, formats);
   const coercingUrl = makeAjv(true, formats);
   return ({ schema, httpPart }) =>
-    (httpPart === 'body' || httpPart === 'headers' ? strictBodies : coercingUrl).compile(schema as object);
+    httpPart === 'body' || httpPart === 'headers'
+      ? strictBodies.compile(schema as object)
+      : finiteNumbers(coercingUrl.compile(schema as object) as Validate);
 }

@@ -14,7 +14,7 @@ import {
   TIMEFRAME_MS,
   type Timeframe,
 } from './model.ts';
-import { invalidField, notFound, problem } from './problems.ts';
+import { fieldError, invalidField, notFound, problem } from './problems.ts';
 
 export const SYMBOL_PATTERN = '^[A-Z][A-Z0-9_-]{0,15}$';
 
@@ -122,7 +122,7 @@ export async function addFeed(ctx: MarketDataContext, body: NewFeedBody): Promis
   } as FeedDefinition;
   if (!(await insertFeed(ctx.db, def, ctx.clock.now()))) {
     throw problem(409, 'feed-exists', 'Conflict', `a feed ${body.id} exists`, {
-      errors: [{ in: 'body', field: 'id', message: 'is already taken' }],
+      errors: [fieldError('body', 'id', 'is already taken')],
     });
   }
   await ctx.feedsChanged();

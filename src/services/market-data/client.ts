@@ -8,6 +8,7 @@
  * Other services may import this file (and events.ts) from the market-data folder, nothing else.
  */
 import { type ForwardedIdentity, identityHeaders } from '../../platform/http/forwarded-identity.ts';
+import type { FieldError } from '../../platform/http/problem.ts';
 
 export type AlpacaTimeframe = '1Min' | '5Min' | '15Min' | '1Hour' | '1Day';
 
@@ -82,7 +83,7 @@ export type SnapshotsResponse = Record<string, Snapshot>;
 
 export interface InstrumentView {
   symbol: string;
-  /** 'exchange' for symbols listed on our exchange, else the feed id that quotes it */
+  /** 'exchange' for symbols listed on our exchange, the feed id that quotes it, or 'import' (history only) */
   source: string;
   tradable: boolean;
   tick_size: number;
@@ -163,7 +164,7 @@ export interface MarketDataProblem {
   title: string;
   status: number;
   detail?: string;
-  errors?: { in: string; field: string; message: string }[];
+  errors?: FieldError[];
 }
 
 export class MarketDataApiError extends Error {

@@ -1,20 +1,16 @@
 /** The MarketDataClient in-process: the same query functions the routes call, same errors. */
 import { MarketDataApiError, type MarketDataClient } from './client.ts';
 import type { MarketDataContext } from './context.ts';
-import { ProblemError } from './problems.ts';
+import { invalidField, ProblemError } from './problems.ts';
 import * as q from './queries.ts';
 
 const SYMBOL = /^[A-Z][A-Z0-9_-]{0,15}$/;
 
 function checkSymbol(symbol: string, field = 'symbol'): void {
   if (!SYMBOL.test(symbol)) {
-    throw new MarketDataApiError({
-      type: 'https://bourse.dev/problems/invalid-request',
-      title: 'Invalid request',
-      status: 400,
-      detail: `params/${field} must match pattern "${SYMBOL.source}"`,
-      errors: [{ in: 'params', field, message: `must match pattern "${SYMBOL.source}"` }],
-    });
+    throw new MarketDataApiError(
+      invalidField('params', field, `must match pattern "${SYMBOL.source}"`).problem,
+    );
   }
 }
 

@@ -1,11 +1,13 @@
 /**
- * The market-data service's problem details: the shared shape (src/platform/http/problem.ts) and
- * this service's error handler.
+ * The market-data service's problems: the shared problem+json module (src/platform/http/problem.ts)
+ * and this service's error handler.
  */
-import { problemErrorHandler as handlerFor } from '../../platform/http/problem.ts';
+import type { FastifyInstance } from 'fastify';
+import { installProblemHandlers as install } from '../../platform/http/problem.ts';
 
 export {
   type FieldError,
+  fieldError,
   forbidden,
   invalidField,
   notFound,
@@ -19,4 +21,4 @@ export {
   unauthorized,
 } from '../../platform/http/problem.ts';
 
-export const problemErrorHandler = handlerFor('market-data');
+export const installProblemHandlers = (app: FastifyInstance) => install(app, { service: 'market-data' });

@@ -20,7 +20,7 @@ import {
 } from './admin.ts';
 import type { AlpacaTimeframe, BarsQuery } from './client.ts';
 import type { MarketDataContext } from './context.ts';
-import { forbidden, invalidField, problemErrorHandler, problemSchema, unauthorized } from './problems.ts';
+import { forbidden, installProblemHandlers, invalidField, problemSchema, unauthorized } from './problems.ts';
 import * as q from './queries.ts';
 
 declare module 'fastify' {
@@ -59,7 +59,7 @@ function splitSymbols(text: string | undefined): string[] | undefined {
 
 export async function marketDataRoutes(app: FastifyInstance, ctx: MarketDataContext): Promise<void> {
   app.setValidatorCompiler(strictValidatorCompiler([]));
-  app.setErrorHandler(problemErrorHandler);
+  installProblemHandlers(app);
   // a CSV import is read as a stream, in bounded memory whatever its size (import/stream.ts)
   app.addContentTypeParser(['text/csv', 'text/plain', 'application/octet-stream'], (_r, payload, done) =>
     done(null, payload),

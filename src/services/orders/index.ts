@@ -70,6 +70,8 @@ export interface OrdersServiceConfig {
   verifyOnStart?: boolean;
   /** most commands per projection transaction; default BOURSE_PROJECT_MAX_BATCH or 20,000 */
   projectMaxBatch?: number;
+  /** how long a projection waits for more commands when no read waits for the tables; default BOURSE_PROJECT_GATHER_MS or 50 */
+  projectGatherMs?: number;
   /** commands between engine snapshots (0: never by count); default BOURSE_SNAPSHOT_EVERY or 100,000 */
   snapshotEvery?: number;
   /** ms between snapshots while commands come in (0: never by time); default BOURSE_SNAPSHOT_INTERVAL_MS or 300,000 */
@@ -200,6 +202,7 @@ export async function createOrdersService(deps: OrdersServiceDeps): Promise<Orde
   );
   const projector = await createProjector(db, restored.projectedSeq, {
     maxBatch: config.projectMaxBatch ?? envInt('BOURSE_PROJECT_MAX_BATCH') ?? 20_000,
+    gatherMs: config.projectGatherMs ?? envInt('BOURSE_PROJECT_GATHER_MS') ?? 50,
     publishedSeq: () => publisher.publishedSeq(),
     onError: (err, attempt) =>
       err instanceof FencedError

@@ -4,24 +4,21 @@
  * switch on (the title and detail are for humans and may change).
  */
 import type { RejectReason } from '../../domain/exchange.ts';
+import {
+  describeFieldError,
+  type FieldError,
+  PROBLEM_TYPE_BASE,
+  ProblemError,
+  problemType,
+  type Problem as SharedProblem,
+} from '../../platform/http/problem.ts';
 
-export const PROBLEM_BASE = 'https://bourse.dev/problems/';
+export { type FieldError, fieldError, problemType } from '../../platform/http/problem.ts';
 
-export interface FieldError {
-  /** which part of the request: body, querystring, params, headers */
-  in: string;
-  /** JSON pointer to the offending field within that part, e.g. '/qty' */
-  pointer: string;
-  detail: string;
-}
+export const PROBLEM_BASE = PROBLEM_TYPE_BASE;
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  /** 400: every offending field */
-  errors?: FieldError[];
+/** The shared problem (src/platform/http/problem.ts), with this service's own members. */
+export interface Problem extends SharedProblem {
   /** 422 from the engine: its stable reject reason */
   reason?: string;
   /** the order the problem is about, when there is one */
@@ -30,17 +27,14 @@ export interface Problem {
   retriable?: boolean;
 }
 
-export class OrdersApiError extends Error {
-  constructor(readonly problem: Problem) {
-    super(problem.detail ? `${problem.title}: ${problem.detail}` : problem.title);
+export class OrdersApiError extends ProblemError {
+  declare readonly problem: Problem;
+  constructor(problem: Problem) {
+    super(problem, problem.retriable ? { 'retry-after': '1' } : {});
+    this.message = problem.detail ? `${problem.title}: ${problem.detail}` : problem.title;
     this.name = 'OrdersApiError';
   }
-  get status(): number {
-    return this.problem.status;
-  }
 }
-
-export const problemType = (slug: string): string => PROBLEM_BASE + slug;
 
 export function problem(status: number, slug: string, title: string, extra: Partial<Problem> = {}): Problem {
   return { type: problemType(slug), title, status, ...extra };
@@ -48,9 +42,7 @@ export function problem(status: number, slug: string, title: string, extra: Part
 
 export function invalidRequest(errors: FieldError[]): OrdersApiError {
   const first = errors[0];
-  const detail = first
-    ? `${first.in}${first.pointer === '' ? '' : first.pointer} ${first.detail}`
-    : undefined;
+  const detail = first ? describeFieldError(first) : undefined;
   return new OrdersApiError(problem(400, 'invalid-request', 'Invalid request', { detail, errors }));
 }
 

@@ -32,7 +32,10 @@
  * 422 one type per engine reject reason (problems.ts), 503 unavailable / commit-failed
  * (retriable). Invalid input never reaches the sequencer, so it never changes state.
  */
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorObject } from 'ajv';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { installProblemHandlers } from '../../platform/http/problem.ts';
+import { finiteNumbers, type Validate } from '../../platform/http/validator.ts';
 import type { OrdersClient } from './client.ts';
 import type {
   CashRequest,
@@ -45,12 +48,11 @@ import type {
   SessionState,
   ShareTransferRequest,
 } from './model.ts';
-import { OrdersApiError, type Problem, problem } from './problems.ts';
+import { invalidRequest } from './problems.ts';
 import * as s from './schemas.ts';
 
 export const DEFAULT_PREFIX = '/internal/orders';
 
-const PROBLEM_JSON = 'application/problem+json';
 const BODY_LIMIT = 16 * 1024;
 
 /** Problem responses are declared on every route, so they are serialised by schema too. */
@@ -58,65 +60,26 @@ const errors = { '4xx': s.problemResponse, '5xx': s.problemResponse };
 
 type Req<P = unknown, B = unknown, Q = unknown> = FastifyRequest<{ Params: P; Body: B; Querystring: Q }>;
 
-function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
-  if (p.retriable) reply.header('retry-after', '1');
-  return reply.code(p.status).type(PROBLEM_JSON).send(p);
-}
-
-const STATUS_SLUGS: Record<number, [string, string]> = {
-  404: ['not-found', 'Not found'],
-  405: ['method-not-allowed', 'Method not allowed'],
-  406: ['not-acceptable', 'Not acceptable'],
-  413: ['payload-too-large', 'Payload too large'],
-  415: ['unsupported-media-type', 'Unsupported media type'],
-};
-
 export function ordersRoutes(client: OrdersClient) {
   return async function plugin(app: FastifyInstance): Promise<void> {
     // Encapsulated: these compilers and handlers apply to this plugin's routes only.
     app.setValidatorCompiler(({ schema, httpPart }) =>
-      (httpPart === 'body' ? s.bodyAjv : s.paramsAjv).compile(schema as object),
+      httpPart === 'body'
+        ? s.bodyAjv.compile(schema as object)
+        : finiteNumbers(s.paramsAjv.compile(schema as object) as Validate),
     );
 
-    app.setErrorHandler((err: FastifyError, request, reply) => {
-      if (err instanceof OrdersApiError) return sendProblem(reply, err.problem);
-      if (err.validation) {
-        const where = err.validationContext ?? 'request';
-        const fields = s.fieldErrors(where, err.validation as Parameters<typeof s.fieldErrors>[1]);
-        const first = fields[0];
-        return sendProblem(
-          reply,
-          problem(400, 'invalid-request', 'Invalid request', {
-            detail: first ? `${first.in}${first.pointer} ${first.detail}` : err.message,
-            errors: fields,
-          }),
-        );
-      }
-      const status = err.statusCode ?? 500;
-      if (status === 400) {
-        // unparseable body (bad JSON, empty JSON body): the body as a whole is the offending field
-        return sendProblem(
-          reply,
-          problem(400, 'invalid-request', 'Invalid request', {
-            detail: err.message,
-            errors: [{ in: 'body', pointer: '', detail: err.message }],
-          }),
-        );
-      }
-      if (status < 500) {
-        const [slug, title] = STATUS_SLUGS[status] ?? ['client-error', 'Bad request'];
-        return sendProblem(reply, problem(status, slug, title, { detail: err.message }));
-      }
-      request.log.error({ err }, 'orders: unexpected error');
-      return sendProblem(reply, problem(500, 'internal', 'Internal error'));
+    installProblemHandlers(app, {
+      service: 'orders',
+      notFound: true,
+      // validation names fields the orders service's way (the failed branch of a conditional schema)
+      translate: (err) => {
+        const e = err as FastifyError;
+        if (!e.validation) return undefined;
+        const where = e.validationContext ?? 'request';
+        return { problem: invalidRequest(s.fieldErrors(where, e.validation as ErrorObject[])).problem };
+      },
     });
-
-    app.setNotFoundHandler((request, reply) =>
-      sendProblem(
-        reply,
-        problem(404, 'not-found', 'Not found', { detail: `${request.method} ${request.url}` }),
-      ),
-    );
 
     const opts = (
       schema: Record<string, unknown>,

@@ -8,7 +8,7 @@
  * Path and query parameters are strings on the wire, so there numbers are coerced.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { type FieldError, invalidRequest } from './problems.ts';
+import { type FieldError, fieldError, invalidRequest } from './problems.ts';
 
 // Bounds mirror the engine's (src/engine/arith.ts): beyond them products leave the exact range.
 const MAX_PRICE = 10_000_000_000;
@@ -434,7 +434,12 @@ export const problemResponse = {
     retriable: { type: 'boolean' },
     errors: {
       type: 'array',
-      items: obj({ in: { type: 'string' }, pointer: { type: 'string' }, detail: { type: 'string' } }),
+      items: obj({
+        in: { type: 'string' },
+        field: { type: 'string' },
+        pointer: { type: 'string' },
+        detail: { type: 'string' },
+      }),
     },
   },
 } as const;
@@ -461,16 +466,18 @@ export function fieldErrors(where: string, errors: ErrorObject[] | null | undefi
   return (errors ?? [])
     .filter((e) => e.keyword !== 'if') // the branch that failed says more than "must match then"
     .map((e) => {
-      let pointer = e.instancePath;
+      const path = e.instancePath
+        .split('/')
+        .slice(1)
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
       let detail = e.message ?? 'is invalid';
-      if (e.keyword === 'required')
-        pointer += `/${(e.params as { missingProperty: string }).missingProperty}`;
+      if (e.keyword === 'required') path.push((e.params as { missingProperty: string }).missingProperty);
       if (e.keyword === 'additionalProperties') {
-        pointer += `/${(e.params as { additionalProperty: string }).additionalProperty}`;
+        path.push((e.params as { additionalProperty: string }).additionalProperty.slice(0, 64));
         detail = 'is not allowed';
       }
       if (e.keyword === 'false schema') detail = 'is not allowed for this order type';
-      return { in: where, pointer, detail };
+      return fieldError(where, path.join('.'), detail);
     });
 }
 

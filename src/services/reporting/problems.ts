@@ -1,9 +1,10 @@
 /**
- * The reporting service's problem details: the shared shape (src/platform/http/problem.ts), its
- * builders worded for reports, and its error handler (a bad query names the field).
+ * The reporting service's problems: the shared problem+json module (src/platform/http/problem.ts),
+ * its builders worded for reports, and its error handler (a bad query names the field).
  */
+import type { FastifyInstance } from 'fastify';
 import {
-  problemErrorHandler as handlerFor,
+  installProblemHandlers as install,
   type ProblemError,
   problem,
   unauthorized as unauthorizedBecause,
@@ -25,4 +26,5 @@ export const unauthorized = (): ProblemError =>
 export const notFound = (what: string): ProblemError =>
   problem(404, 'not-found', 'Not found', `${what} not found`);
 
-export const problemErrorHandler = handlerFor('reporting', 'querystring');
+export const installProblemHandlers = (app: FastifyInstance) =>
+  install(app, { service: 'reporting', defaultPart: 'querystring' });

@@ -42,7 +42,7 @@ import {
   positionsJson,
   positionsPdf,
 } from './positions.ts';
-import { forbidden, invalidField, notFound, problemErrorHandler, unauthorized } from './problems.ts';
+import { forbidden, installProblemHandlers, invalidField, notFound, unauthorized } from './problems.ts';
 import { TIMEFRAME_SECONDS } from './queries.ts';
 import {
   brokerageQuery,
@@ -122,7 +122,7 @@ export function reportingRoutes(deps: RoutesDeps) {
   const { db, users, clock } = deps;
   return async (app: FastifyInstance): Promise<void> => {
     app.setValidatorCompiler(strictValidatorCompiler([]));
-    app.setErrorHandler(problemErrorHandler);
+    installProblemHandlers(app);
     app.addHook('onRequest', async (req) => {
       const id = readForwardedIdentity(req.headers, deps.internalToken);
       if (!id) throw unauthorized();

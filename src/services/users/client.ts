@@ -7,8 +7,12 @@
  */
 
 import { FORWARDED_HEADERS, INTERNAL_TOKEN_PROBLEM } from '../../platform/http/forwarded-identity.ts';
+import { PROBLEM_CONTENT_TYPE, type Problem, ProblemError } from '../../platform/http/problem.ts';
 
 export { type RouteDocs, usersApiDocs } from './api-docs.ts';
+
+const isProblem = (res: Response): boolean =>
+  (res.headers.get('content-type') ?? '').startsWith(PROBLEM_CONTENT_TYPE);
 
 export type Role = 'investor' | 'broker' | 'admin';
 
@@ -122,6 +126,11 @@ export function createHttpUsersClient(opts: HttpUsersClientOptions): UsersClient
         throw new Error(`users service: ${method} ${path.split('?')[0]} refused the internal token (401)`);
       await res.body?.cancel().catch(() => {});
       return null;
+    }
+    if ((res.status === 400 || res.status === 422) && isProblem(res)) {
+      // the caller's bad input (a malformed id, say): the same 4xx for whoever asked, not a failure;
+      // a 403 here means a wrong internal token, which is this deployment's fault, not the caller's
+      throw new ProblemError((await res.json()) as Problem);
     }
     if (!res.ok) {
       await res.body?.cancel();

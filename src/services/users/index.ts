@@ -25,7 +25,7 @@ import { createKeyRing } from './keys.ts';
 import { createInbox } from './notifications.ts';
 import { notificationFromExec } from './order-notifications.ts';
 import { createPasswordHasher } from './passwords.ts';
-import { problemErrorHandler } from './problems.ts';
+import { installProblemHandlers } from './problems.ts';
 import { createPushHub } from './push.ts';
 import { alertRoutes } from './routes-alerts.ts';
 import { apiKeyRoutes } from './routes-api-keys.ts';
@@ -188,7 +188,7 @@ export async function createUsersService(deps: UsersServiceDeps): Promise<UsersS
 
   async function plugin(app: FastifyInstance): Promise<void> {
     app.setValidatorCompiler(validatorCompiler);
-    app.setErrorHandler(problemErrorHandler);
+    installProblemHandlers(app);
     // no body here is legitimately larger than a few KiB: refuse big ones before parsing them
     app.addHook('onRoute', (route) => {
       route.bodyLimit ??= BODY_LIMIT_BYTES;

@@ -10,7 +10,7 @@ import { registeredSubject, type UserRegisteredMessage } from './events.ts';
 import { decodeCursor, page } from './pagination.ts';
 import { passwordPolicyViolation } from './passwords.ts';
 import { canActFor } from './policy.ts';
-import { conflict, forbidden, invalidField, notFound, problem } from './problems.ts';
+import { conflict, fieldError, forbidden, invalidField, notFound, problem } from './problems.ts';
 import {
   type AdminUserPatch,
   adminUserPatch,
@@ -41,7 +41,7 @@ import {
 /** 403 naming the field: joining a brokerage on one's own needs a valid invite from it. */
 const inviteRequired = (message: string) =>
   problem(403, 'invite-required', 'Invite required', `body/invite_code ${message}`, {
-    errors: [{ in: 'body', field: 'invite_code', message }],
+    errors: [{ in: 'body', field: 'invite_code', pointer: '/invite_code', detail: message }],
   });
 
 /** Names that would let a self-registered user pass for the platform; an admin may still use them. */
@@ -216,7 +216,7 @@ export async function usersRoutes(app: FastifyInstance, ctx: UsersContext): Prom
         );
         if (!ok) {
           throw problem(403, 'wrong-password', 'Wrong password', 'current_password is not your password', {
-            errors: [{ in: 'body', field: 'current_password', message: 'is not your password' }],
+            errors: [fieldError('body', 'current_password', 'is not your password')],
           });
         }
       }

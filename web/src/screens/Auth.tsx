@@ -24,7 +24,7 @@ export function Auth({ mode }: { mode: 'login' | 'signup' }) {
     } catch (err) {
       const p = err instanceof ApiError ? err : null;
       const field = p?.problem.errors?.[0];
-      setError(field?.field ? `${field.field}: ${field.message ?? p?.message}` : (p?.message ?? String(err)));
+      setError(field?.field ? `${field.field}: ${field.detail ?? p?.message}` : (p?.message ?? String(err)));
     } finally {
       setBusy(false);
     }

@@ -30,6 +30,8 @@ describe('loadConfig', () => {
         idempotencyMaxKeys: 1_000_000,
         journalRetain: 100_000,
         archiveDir: expect.stringMatching(/\/data\/journal-archive$/),
+        shard: 0,
+        leaseMs: 5000,
       },
     });
   });

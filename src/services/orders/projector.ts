@@ -21,10 +21,12 @@
  * A failed projection is retried (with the committed view reloaded from the tables, since the
  * failed batch may have moved it); it never affects acknowledged commands.
  */
-import type { Queryable } from '../../platform/db/types.ts';
+import type { Db } from '../../platform/db/types.ts';
 import {
   buildBatchRows,
   type CommittedExchange,
+  FencedError,
+  type Fencing,
   loadCommittedExchange,
   writeProjection,
 } from './persistence.ts';
@@ -38,6 +40,8 @@ export interface ProjectorOptions {
   /** how far the bus has been sent the events (recorded with each projection) */
   publishedSeq(): number;
   onError(err: unknown, attempt: number): void;
+  /** a shard's leadership: each projection checks its epoch, and stops for good once refused */
+  fencing?: Fencing;
 }
 
 export interface Projector {
@@ -60,7 +64,7 @@ interface Waiter {
 
 /** `projected`: the watermark as the tables hold it (exchange_state.last_seq). */
 export async function createProjector(
-  db: Queryable,
+  db: Db,
   projected: number,
   options: ProjectorOptions,
 ): Promise<Projector> {
@@ -114,8 +118,15 @@ export async function createProjector(
       const batch = queue.length <= options.maxBatch ? queue : queue.slice(0, options.maxBatch);
       queue = batch === queue ? [] : queue.slice(batch.length);
       try {
-        await writeProjection(db, buildBatchRows(batch, view), options.publishedSeq());
+        await writeProjection(db, buildBatchRows(batch, view), options.publishedSeq(), options.fencing);
       } catch (err) {
+        if (err instanceof FencedError) {
+          // another process leads the shard and projects from the tables' watermark itself
+          options.onError(err, 0);
+          queue = [];
+          closed = true;
+          break;
+        }
         queue = batch.concat(queue);
         attempt++;
         options.onError(err, attempt);
@@ -133,6 +144,7 @@ export async function createProjector(
       release();
     }
     running = false;
+    if (closed) release();
     idle?.();
   }
 

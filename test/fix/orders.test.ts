@@ -206,7 +206,7 @@ forEachDb('FIX order entry', (makeDb) => {
       '11',
     );
     expect(
-      (await rejected('bad-type', newOrder('bad-type', { ordType: 'P', price: '99.00' }))).get(103),
+      (await rejected('bad-type', newOrder('bad-type', { ordType: 'J', price: '99.00' }))).get(103),
     ).toBe('11');
     expect(
       (await rejected('bad-sym', newOrder('bad-sym', { symbol: 'NOPE', price: '99.00' }))).get(103),

@@ -22,7 +22,10 @@ export async function startBourse(
   env: Record<string, string>,
   timeoutMs = 180_000,
 ): Promise<BourseProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'start', '--role', role], {
+  // BENCH_SERVER_NODE_ARGS: extra Node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=prof"
+  // (Node refuses --cpu-prof in NODE_OPTIONS); the profile is written when the server stops
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', CLI, 'start', '--role', role], {
     env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -11,12 +11,14 @@ import { openRateLimiter } from '../platform/ratelimit/open.ts';
 import { createMarketDataService, type MarketDataService } from '../services/market-data/index.ts';
 import type { OrdersClient } from '../services/orders/client.ts';
 import { createOrdersService, httpOrdersClient, type OrdersService } from '../services/orders/index.ts';
+import { type OrdersNode, startOrdersNode } from '../services/orders/standby.ts';
 import { createReportingService, type ReportingService } from '../services/reporting/index.ts';
 import { createHttpUsersClient, type UsersClient } from '../services/users/client.ts';
 import { createUsersService, ensureAdmin, type UsersService } from '../services/users/index.ts';
 import { takeBackup } from './backup.ts';
 import { addDemoFeeds } from './demo/feeds.ts';
-import { type DemoMarket, startDemoMarket } from './demo/market-maker.ts';
+import { seedDemoHistory } from './demo/history.ts';
+import { type DemoMarket, demoSymbols, startDemoMarket } from './demo/market-maker.ts';
 import { DEMO_NEWS_SYMBOLS, NEWSROOM_PATH, registerNewsroom } from './demo/newsroom.ts';
 import { ordersVenue } from './demo/orders-venue.ts';
 import { startPaperFunding } from './demo/paper-funding.ts';
@@ -105,7 +107,8 @@ function urlList(env: NodeJS.ProcessEnv, name: string, required = true): string[
  * Starts one process of Bourse.
  *
  * - `all`: every service in this process. The services listen on a loopback-only internal port;
- *   the gateway listens on PORT and reaches them by URL, exactly as it would across machines.
+ *   the gateway listens on PORT and proxies to them by URL, as it would across machines, but
+ *   makes its typed calls (orders, token checks) through their in-process clients.
  *   The internal token is generated per process unless configured.
  * - `orders`, `users`, `market-data`, `reporting`: that service alone on PORT (cluster mode, several
  *   instances behind gateways). Market data and reporting reach orders and users at the first of
@@ -146,8 +149,29 @@ async function startRole(
   if (platform) closers.push(() => platform.close());
 
   let orders: OrdersService | undefined;
+  let ordersNode: OrdersNode | undefined;
   let users: UsersService | undefined;
-  if (platform && (role === 'all' || role === 'orders')) {
+  if (platform && role === 'orders' && platform.db.kind === 'postgres') {
+    // one writer per shard: this process leads it, or follows as its hot standby (issue 11)
+    const node = await startOrdersNode(
+      {
+        db: platform.db,
+        bus: platform.bus,
+        clock: systemClock,
+        logger,
+        config: { journalRetain: config.orders.journalRetain, archiveDir: config.orders.archiveDir },
+      },
+      {
+        shard: config.orders.shard,
+        leaseMs: config.orders.leaseMs,
+        // a standby that cannot take over stops (its supervisor starts it again): SIGTERM runs the
+        // usual shutdown
+        onFatal: () => process.kill(process.pid, 'SIGTERM'),
+      },
+    );
+    closers.push(() => node.close());
+    ordersNode = node;
+  } else if (platform && (role === 'all' || role === 'orders')) {
     const o = await createOrdersService({
       db: platform.db,
       bus: platform.bus,
@@ -172,7 +196,12 @@ async function startRole(
       bus: platform.bus,
       clock: systemClock,
       logger: usersLogger,
-      config: { secret: config.secret, dataDir: config.dataDir, internalTokens: credential.accept },
+      config: {
+        secret: config.secret,
+        dataDir: config.dataDir,
+        internalTokens: credential.accept,
+        ...(config.instanceId && { instanceId: config.instanceId }),
+      },
       limiter: usersLimiter,
     });
     closers.push(() => u.close());
@@ -213,7 +242,10 @@ async function startRole(
       orders: ordersClient,
       users: usersClient,
       internalToken,
-      config: { localUrl: () => servicesUrlKnown },
+      config: {
+        localUrl: () => servicesUrlKnown,
+        ...(config.instanceId && { instanceId: config.instanceId }),
+      },
     });
     closers.push(() => md.close());
     marketData = md;
@@ -263,6 +295,7 @@ async function startRole(
     const anonymous = ['/healthz', '/readyz', ...(config.demo && role === 'all' ? [NEWSROOM_PATH] : [])];
     requireInternalToken(internal, credential.accept, anonymous);
     if (orders) await orders.register(internal);
+    if (ordersNode) await ordersNode.register(internal);
     if (users) await users.register(internal);
     if (marketData) await marketData.register(internal);
     if (reporting) await reporting.register(internal);
@@ -271,13 +304,25 @@ async function startRole(
     // anonymous callers learn up or down; the details are for callers with the internal token
     const details = (req: { headers: Record<string, string | string[] | undefined> }) =>
       hasInternalToken(req.headers, credential.accept)
-        ? { role, db: platform?.db.kind, bus: platform?.bus.kind }
+        ? {
+            role,
+            db: platform?.db.kind,
+            bus: platform?.bus.kind,
+            ...(ordersNode && { orders: ordersNode.status() }),
+          }
         : {};
-    internal.get('/healthz', async (req, reply) =>
-      ready ? { status: 'ok', ...details(req) } : reply.code(503).send({ status: 'starting' }),
-    );
+    // a standby is alive but not ready (no traffic); a leader that lost its lease is neither:
+    // liveness restarts it, and it comes back as a standby
+    const shardRole = () => ordersNode?.status().role;
+    internal.get('/healthz', async (req, reply) => {
+      if (!ready) return reply.code(503).send({ status: 'starting' });
+      if (shardRole() === 'lost') return reply.code(503).send({ status: 'fenced', ...details(req) });
+      return { status: 'ok', ...details(req) };
+    });
     internal.get('/readyz', async (req, reply) => {
       if (!ready) return reply.code(503).send({ status: 'starting' });
+      if (shardRole() === 'standby' || shardRole() === 'lost')
+        return reply.code(503).send({ status: shardRole(), ...details(req) });
       await platform?.db.query('SELECT 1');
       return { status: 'ready', ...details(req) };
     });
@@ -317,6 +362,8 @@ async function startRole(
           reporting: urlList(env, 'BOURSE_REPORTING_URLS', false),
         },
     usersInternalToken: credential.send,
+    // `all`: the typed calls stay in this process (no loopback hop); the raw proxies use the URL
+    ...(role === 'all' && { inProcess: { orders: orders?.client, users: users?.client } }),
     opsTokens: [...(config.metricsTokens ?? []), ...credential.accept],
     // `all` reaches its own loopback server in plain HTTP; `--role gateway` the others' over mutual TLS
     ...(role === 'gateway' && credential.tls && { tls: credential.tls }),
@@ -333,6 +380,15 @@ async function startRole(
   if (config.demo && orders && users && platform) {
     const unsubscribe = await startPaperFunding(platform.bus, orders.client, logger);
     closers.push(unsubscribe);
+  }
+  // a few days of history first, ending at the demo's starting prices: the first chart is a market
+  if (config.demo && marketData && platform) {
+    const seeded = await seedDemoHistory(platform.db, {
+      symbols: demoSymbols,
+      seed: config.seed,
+      now: Date.now(),
+    });
+    if (seeded.length > 0) logger.info({ symbols: seeded }, 'demo history written');
   }
   if (config.demo && orders) {
     const demo: DemoMarket = await startDemoMarket({

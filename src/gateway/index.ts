@@ -18,6 +18,8 @@ import type { Logger } from '../platform/logger.ts';
 import type { RateLimiter } from '../platform/ratelimit/types.ts';
 import { ALPACA_STREAM_PATHS } from '../services/market-data/client.ts';
 import { readAsAlpaca } from './alpaca/body.ts';
+import type { OrdersClient } from '../services/orders/client.ts';
+import type { UsersClient } from '../services/users/client.ts';
 import { createActing } from './auth/acting.ts';
 import { createCredentials } from './auth/credentials.ts';
 import { type GatewayConfig, type GatewayConfigInput, resolveGatewayConfig } from './config.ts';
@@ -85,6 +87,11 @@ export interface GatewayDeps {
   config?: GatewayConfigInput;
   /** the built web terminal (web/dist), served at `/`; without it, no terminal routes */
   webRoot?: string;
+  /**
+   * all-in-one: the services' in-process clients, which the typed calls (orders, token and API-key
+   * verification, acting-for checks) use instead of HTTP to `upstreams`
+   */
+  inProcess?: { orders?: OrdersClient; users?: UsersClient };
   /** the database backup behind GET /v1/admin/backup (all-in-one only; see routes/admin.ts) */
   backup?: AdminDeps['backup'];
 }
@@ -128,8 +135,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     ...(deps.upstreams.reporting?.length && { reporting: make('reporting', deps.upstreams.reporting) }),
   };
 
-  const orders = ordersCall(upstreams.orders, config, deps.usersInternalToken);
-  const users = usersCall(upstreams.users, config, deps.usersInternalToken);
+  const orders = ordersCall(upstreams.orders, config, deps.usersInternalToken, deps.inProcess?.orders);
+  const users = usersCall(upstreams.users, config, deps.usersInternalToken, deps.inProcess?.users);
   const quotes = await createQuotes({ cache: deps.cache, bus: deps.bus, orders, config, metrics });
   const ctx: GatewayContext = {
     config,

@@ -2,9 +2,14 @@
  * The services behind the gateway, by URL: each typed client (the services' client.ts) is built
  * per attempt over the instance the balancer chose, so retries, failover and circuit breaking
  * happen beneath the client's typed calls.
+ *
+ * In the all-in-one process the gateway is handed the services' in-process clients instead (the
+ * same interface, the handlers themselves): no loopback HTTP hop, no JSON round trip, and no
+ * breaker or retry, since there is no network to fail. The raw proxies (proxy.ts,
+ * service-proxy.ts) still go through the loopback server.
  */
 import { httpOrdersClient, type OrdersClient } from '../services/orders/client.ts';
-import { createHttpUsersClient } from '../services/users/client.ts';
+import { createHttpUsersClient, type UsersClient } from '../services/users/client.ts';
 import type { UsersCall } from './auth/credentials.ts';
 import type { GatewayConfig } from './config.ts';
 import type { Upstream } from './upstream/upstream.ts';
@@ -15,7 +20,13 @@ export type OrdersCall = <T>(
   run: (orders: OrdersClient) => Promise<T>,
 ) => Promise<T>;
 
-export function ordersCall(upstream: Upstream, config: GatewayConfig, internalToken: string): OrdersCall {
+export function ordersCall(
+  upstream: Upstream,
+  config: GatewayConfig,
+  internalToken: string,
+  local?: OrdersClient,
+): OrdersCall {
+  if (local) return (_requestId, _retry, run) => run(local);
   return (requestId, retry, run) =>
     upstream.call({ requestId, retry }, (url, fetch) =>
       run(httpOrdersClient(url, { internalToken, fetch, timeoutMs: config.upstreamTimeoutMs })),
@@ -23,7 +34,13 @@ export function ordersCall(upstream: Upstream, config: GatewayConfig, internalTo
 }
 
 /** Every users-client call is a read or a verification: safe to send again. */
-export function usersCall(upstream: Upstream, config: GatewayConfig, internalToken: string): UsersCall {
+export function usersCall(
+  upstream: Upstream,
+  config: GatewayConfig,
+  internalToken: string,
+  local?: UsersClient,
+): UsersCall {
+  if (local) return (_requestId, run) => run(local);
   return (requestId, run) =>
     upstream.call({ requestId, retry: true }, (url, fetch) =>
       run(createHttpUsersClient({ baseUrl: url, internalToken, fetch, timeoutMs: config.upstreamTimeoutMs })),

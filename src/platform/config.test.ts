@@ -23,12 +23,15 @@ describe('loadConfig', () => {
       shutdownTimeoutMs: 10_000,
       orders: {
         projectMaxBatch: 20_000,
+        projectGatherMs: 50,
         snapshotEvery: 100_000,
         snapshotIntervalMs: 300_000,
         idempotencyWindowMs: 86_400_000,
         idempotencyMaxKeys: 1_000_000,
         journalRetain: 100_000,
         archiveDir: expect.stringMatching(/\/data\/journal-archive$/),
+        shard: 0,
+        leaseMs: 5000,
       },
     });
   });

@@ -28,6 +28,7 @@ export interface Config {
   /** the orders service's journal, snapshots and idempotency window (read by it from the environment too) */
   orders: {
     projectMaxBatch: number;
+    projectGatherMs: number;
     snapshotEvery: number;
     snapshotIntervalMs: number;
     idempotencyWindowMs: number;
@@ -36,7 +37,13 @@ export interface Config {
     journalRetain: number | null;
     /** Absolute. Where archived journal segments go. */
     archiveDir: string;
+    /** the shard a `--role orders` process leads or stands by for (issue 11; one shard for now) */
+    shard: number;
+    /** how long a paused shard leader keeps its lock before the standby may take over */
+    leaseMs: number;
   };
+  /** BOURSE_INSTANCE_ID: this process's stable name, for its own durable consumers */
+  instanceId: string | undefined;
   /** master secret for token and key encryption; embedded default: generated into dataDir */
   secret: string | undefined;
   /** creates the first admin user when set and no admin exists */
@@ -133,6 +140,12 @@ export const configVariables: readonly ConfigVariable[] = [
       'Most journal entries the orders projector writes to the derived tables (orders, trades, balances…) in one transaction.',
   },
   {
+    name: 'BOURSE_PROJECT_GATHER_MS',
+    default: '50',
+    description:
+      'How long the orders projector gathers journal entries before writing them, unless a read waits for the tables (0: at once).',
+  },
+  {
     name: 'BOURSE_SNAPSHOT_EVERY',
     default: '100000',
     description:
@@ -166,6 +179,24 @@ export const configVariables: readonly ConfigVariable[] = [
     default: undefined,
     description:
       'Where archived orders journal segments go (read by `bourse verify` and audits, never by recovery). Unset: BOURSE_DATA_DIR/journal-archive.',
+  },
+  {
+    name: 'BOURSE_INSTANCE_ID',
+    default: undefined,
+    description:
+      "This process's stable name in a cluster (letters, digits, _ and -; e.g. a StatefulSet pod's). With it, consumers that every instance runs on every event (market data's trades, users' price alerts) are NATS durable consumers of its own, so a restarted instance catches up on what it missed. Unset: those are live subscriptions.",
+  },
+  {
+    name: 'BOURSE_ORDERS_SHARD',
+    default: '0',
+    description:
+      'The orders shard a `--role orders` process on PostgreSQL leads, or follows as its hot standby until the leader dies (one shard for now).',
+  },
+  {
+    name: 'BOURSE_ORDERS_LEASE_MS',
+    default: '5000',
+    description:
+      "How long an orders shard leader that stops answering (paused, cut off) keeps its lock; then the database ends its session and a standby takes over. The old leader's commits are refused from then on (fencing).",
   },
   {
     name: 'BOURSE_SECRET',
@@ -277,6 +308,7 @@ export function loadConfig(env: Env = process.env): Config {
     commitMaxBatch: read('BOURSE_COMMIT_MAX_BATCH', integer(1, 100_000)),
     orders: {
       projectMaxBatch: read('BOURSE_PROJECT_MAX_BATCH', integer(1, 1_000_000)),
+      projectGatherMs: read('BOURSE_PROJECT_GATHER_MS', integer(0, 60_000)),
       snapshotEvery: read('BOURSE_SNAPSHOT_EVERY', integer(0, Number.MAX_SAFE_INTEGER)),
       snapshotIntervalMs: read('BOURSE_SNAPSHOT_INTERVAL_MS', integer(0, Number.MAX_SAFE_INTEGER)),
       idempotencyWindowMs: read('BOURSE_IDEMPOTENCY_WINDOW_MS', integer(0, Number.MAX_SAFE_INTEGER)),
@@ -289,7 +321,12 @@ export function loadConfig(env: Env = process.env): Config {
             : Number(raw),
       ),
       archiveDir: resolve(read('BOURSE_ARCHIVE_DIR', text) ?? join(dataDir, 'journal-archive')),
+      shard: read('BOURSE_ORDERS_SHARD', integer(0, 1_000_000)),
+      leaseMs: read('BOURSE_ORDERS_LEASE_MS', integer(100, 600_000)),
     },
+    instanceId: read('BOURSE_INSTANCE_ID', (raw) =>
+      /^[A-Za-z0-9_-]{1,64}$/.test(raw) ? raw : new Invalid('letters, digits, _ and - (at most 64)'),
+    ),
     secret: read('BOURSE_SECRET', (raw) => (raw.length >= 32 ? raw : new Invalid('at least 32 characters'))),
     adminPassword: read('BOURSE_ADMIN_PASSWORD', text),
     fixPort: read('BOURSE_FIX_PORT', (raw) =>

@@ -187,6 +187,32 @@ forEachDb('FIX order entry', (makeDb) => {
     await c.logout();
   });
 
+  it('reports a held bracket leg as Pending New and open: status, and a cancel of it', async () => {
+    const t = await stack.trader();
+    // the bracket through the orders service's client, as REST places it (FIX 4.4 has no bracket)
+    const { order: entry } = await stack.client.submitOrder(t.userId, {
+      symbol: SYMBOL,
+      side: 'buy',
+      type: 'limit',
+      tif: 'gtc',
+      qty: 5,
+      price: 8_000,
+      orderClass: 'bracket',
+      takeProfit: { price: 12_000 },
+      stopLoss: { stopPrice: 7_000 },
+    });
+    const leg = entry.legs?.[0];
+    expect(leg?.status).toBe('held');
+    const c = await logon(t);
+    c.send('H', statusRequest('held-q', { orderId: String(leg!.id), side: '2', reqId: 'q-held' }));
+    const status = await c.waitFor((m) => m.msgType === '8' && m.get(790) === 'q-held', 'status');
+    expectExecutionReport(status, { 37: String(leg!.id), 150: 'I', 39: 'A', 151: '5', 14: '0' });
+    c.send('F', cancel('held-x', 'held-q', { orderId: String(leg!.id), side: '2' }));
+    const canceled = await c.waitFor(isReport('held-x', '4'), 'Canceled');
+    expectExecutionReport(canceled, { 37: String(leg!.id), 41: 'held-q', 39: '4', 151: '0' });
+    await c.logout();
+  });
+
   it('rejects bad input with a reason, executes nothing and keeps the session up', async () => {
     const t = await stack.trader();
     const c = await logon(t);
@@ -206,7 +232,7 @@ forEachDb('FIX order entry', (makeDb) => {
       '11',
     );
     expect(
-      (await rejected('bad-type', newOrder('bad-type', { ordType: 'P', price: '99.00' }))).get(103),
+      (await rejected('bad-type', newOrder('bad-type', { ordType: 'J', price: '99.00' }))).get(103),
     ).toBe('11');
     expect(
       (await rejected('bad-sym', newOrder('bad-sym', { symbol: 'NOPE', price: '99.00' }))).get(103),
@@ -252,6 +278,105 @@ forEachDb('FIX order entry', (makeDb) => {
       expect(o).toMatchObject({ status: 'rejected', filledQty: 0 });
     }
     expect((await stack.client.accountTrades(t.userId)).items).toEqual([]);
+    await c.logout();
+    expect(await c.ended).toBeUndefined();
+  });
+
+  it('places a trailing stop (OrdType P, ExecInst a): its StopPx follows the market, a replace changes the trail, it triggers and fills', async () => {
+    const t = await stack.trader();
+    const a = await stack.trader();
+    const b = await stack.trader();
+    const cents = (px: string | undefined) => Math.round(Number(px) * 100);
+    const px = (c: number) => (c / 100).toFixed(2);
+    /** a trade between a and b at `price` cents (a buys, b sells) */
+    const tradeAt = async (price: number) => {
+      await stack.client.submitOrder(a.userId, { symbol: SYMBOL, side: 'buy', type: 'limit', qty: 1, price });
+      await stack.client.submitOrder(b.userId, {
+        symbol: SYMBOL,
+        side: 'sell',
+        type: 'limit',
+        qty: 1,
+        price,
+      });
+    };
+    const trailing = (extra: Record<string, unknown>) =>
+      newOrder('ts-1', { side: '2', qty: 10, ordType: 'P', tif: '1', extra: { ExecInst: 'a', ...extra } });
+
+    const c = await logon(t);
+    c.send('D', trailing({ PegInstructions: { PegOffsetValue: '1.00' } }));
+    const placed = await c.waitFor(isReport('ts-1', '0'), 'New');
+    expectExecutionReport(placed, { 39: '0', 40: 'P', 18: 'a', 211: '1.00', 54: '2', 151: '10' });
+    const orderId = Number(placed.get(37));
+    const start = cents(placed.get(99));
+    const order = await stack.client.getOrder(t.userId, orderId);
+    expect(order).toMatchObject({ orderType: 'trailing_stop', trailPrice: 100, stopPrice: start });
+    const hwm0 = order.hwm!;
+    expect(start).toBe(hwm0 - 100);
+
+    // the market rises 2.00: the stop follows, reported as a restatement (not a replace)
+    await tradeAt(hwm0 + 200);
+    const moved = await c.waitFor(isReport('ts-1', 'D'), 'Restated');
+    expectExecutionReport(moved, { 37: String(orderId), 39: '0', 378: '3', 99: px(hwm0 + 100), 151: '10' });
+    expect(moved.get(41)).toBeUndefined();
+
+    // a replace tightens the trail to 0.50 of the high-water mark (one without ExecInst a is refused)
+    c.send('G', replace('ts-2', 'ts-1', { qty: 10, side: '2', ordType: 'P' }));
+    c.send('G', {
+      ...replace('ts-3', 'ts-1', { qty: 10, side: '2', ordType: 'P' }),
+      ExecInst: 'a',
+      PegInstructions: { PegOffsetValue: '0.50' },
+    });
+    // ts-2 has no ExecInst a: refused, the order is unchanged
+    const noPeg = await c.waitFor((m) => m.msgType === '9' && m.get(11) === 'ts-2', 'replace reject');
+    expect(noPeg.get(58)).toMatch(/ExecInst \(18\)/);
+    const replaced = await c.waitFor(isReport('ts-3', '5'), 'Replaced');
+    expectExecutionReport(replaced, { 41: 'ts-1', 40: 'P', 211: '0.50', 99: px(hwm0 + 150), 39: '0' });
+
+    // a fall to the stop triggers it: a market sell that fills against the bid there
+    const stop = hwm0 + 150;
+    await stack.client.submitOrder(a.userId, {
+      symbol: SYMBOL,
+      side: 'buy',
+      type: 'limit',
+      qty: 11,
+      price: stop,
+    });
+    await stack.client.submitOrder(b.userId, {
+      symbol: SYMBOL,
+      side: 'sell',
+      type: 'limit',
+      qty: 1,
+      price: stop,
+    });
+    await c.waitFor(isReport('ts-3', 'L'), 'Triggered');
+    const filled = await c.waitFor((m) => isReport('ts-3', 'F')(m) && m.get(39) === '2', 'filled');
+    expectExecutionReport(filled, { 31: px(stop), 14: '10', 151: '0' });
+    await c.logout();
+  });
+
+  it('refuses a trailing stop with a bad or missing PegOffsetValue, executes nothing and keeps the session up', async () => {
+    const t = await stack.trader();
+    const c = await logon(t);
+    const trailing = (clOrdId: string, extra: Record<string, unknown>) =>
+      newOrder(clOrdId, { side: '2', qty: 10, ordType: 'P', extra: { ExecInst: 'a', ...extra } });
+    for (const [clOrdId, peg, why] of [
+      ['ts-zero', { PegOffsetValue: '0' }, /PegOffsetValue \(211\) 0: .*positive/],
+      ['ts-neg', { PegOffsetValue: '-1.00' }, /PegOffsetValue \(211\) -1.00: .*positive/],
+      ['ts-bps', { PegOffsetValue: '5', PegOffsetType: 2 }, /PegOffsetType \(836\) 2 is not supported/],
+    ] as const) {
+      c.send('D', trailing(clOrdId, { PegInstructions: peg }));
+      const m = await c.waitFor(isReport(clOrdId, '8'), `reject of ${clOrdId}`);
+      expectExecutionReport(m, { 39: '8', 37: 'NONE', 151: '0', 14: '0' });
+      expect(m.get(58)).toMatch(why);
+    }
+    // without a trail it cannot be understood: a session-level Reject naming the tag
+    c.send('D', trailing('ts-none', {}));
+    const none = await c.waitFor((m) => m.msgType === '3' && m.get(371) === '211', 'Reject naming 211');
+    expect(none.get(58)).toMatch(/PegOffsetValue \(211\) is required/);
+
+    c.send('1', { TestReqID: 'after-pegs' });
+    await c.waitFor((m) => m.msgType === '0' && m.get(112) === 'after-pegs', 'Heartbeat');
+    expect((await stack.client.listOrders(t.userId, { status: 'all' })).items).toEqual([]);
     await c.logout();
     expect(await c.ended).toBeUndefined();
   });

@@ -123,6 +123,7 @@ forEachDb('market-data: HTTP API', (makeDb) => {
       ['unknown parameter', `/v2/stocks/${SYMBOL}/bars?timeframe=1Min&colour=red`, 'colour'],
       ['limit too big', `/v2/stocks/${SYMBOL}/bars?timeframe=1Min&limit=100000`, 'limit'],
       ['bad start', `/v2/stocks/${SYMBOL}/bars?timeframe=1Min&start=yesterday`, 'start'],
+      ['bad end', `/v2/stocks/${SYMBOL}/bars?timeframe=1Min&end=someday`, 'end'],
       ['bad page token', `/v2/stocks/${SYMBOL}/bars?timeframe=1Min&page_token=%21%21`, 'page_token'],
       ['lower-case symbol', '/v2/stocks/acme/trades/latest', 'symbol'],
       ['bad symbols list', '/v2/stocks/snapshots?symbols=ACME,,X', 'symbols'],
@@ -379,6 +380,30 @@ forEachDb('market-data: HTTP API', (makeDb) => {
       expect(await count('WIDEA')).toBe(0);
       expectProblem(await post('symbol=NOPE', 'Date,WIDEA\n2000-01-03,1\n'), 400, 'symbol');
       expectProblem(await post('date_format=ymd&symbol=X', 'Date,Price\n'), 400, 'date_format');
+    });
+
+    it('lists imported symbols as instruments, and without a start answers the newest bars before end (paging back)', async () => {
+      // LONGA: two daily bars in January 2000, no feed, not listed
+      const instruments = (await h.md.client.instruments()).instruments;
+      expect(instruments).toContainEqual(
+        expect.objectContaining({ symbol: 'LONGA', source: 'import', tradable: false }),
+      );
+      expect(instruments.filter((i) => i.symbol === SYMBOL)).toHaveLength(1);
+      const latest = await h.md.client.bars('LONGA', { timeframe: '1Day', limit: 1 });
+      expect(latest).toMatchObject({
+        bars: [{ t: '2000-01-04T00:00:00.000Z', c: 11 }],
+        next_page_token: null,
+      });
+      const older = await h.md.client.bars('LONGA', {
+        timeframe: '1Day',
+        end: latest.bars[0]!.t,
+        limit: 10,
+      });
+      expect(older.bars.map((b) => [b.t, b.c])).toEqual([['2000-01-03T00:00:00.000Z', 10]]);
+      const none = await h.md.client.bars('LONGA', { timeframe: '1Day', end: older.bars[0]!.t });
+      expect(none.bars).toEqual([]);
+      const both = await h.md.client.bars('LONGA', { timeframe: '1Day' });
+      expect(both.bars.map((b) => b.t)).toEqual(['2000-01-03T00:00:00.000Z', '2000-01-04T00:00:00.000Z']);
     });
 
     it('pages bars with next_page_token', async () => {

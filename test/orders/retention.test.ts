@@ -86,6 +86,9 @@ forEachDb('orders: journal retention', (makeDb) => {
     await trade(service.client, 3, 10);
     const before = service.sequencer.engine().exportState();
     const committed = service.sequencer.committedSeq();
+    // reporting reads the derived tables: let the projector (which gathers for a moment) reach
+    // everything acknowledged before taking the reference reports
+    await vi.waitFor(() => expect(service.projectedSeq()).toBe(committed), { timeout: 10_000 });
     const reportsBefore = await reports(db);
     expect((reportsBefore[0] as { trades: unknown[] }).trades.length).toBeGreaterThan(0);
 

@@ -138,6 +138,44 @@ forEachBus('Bus contract', (makeBus) => {
     await bus.close();
     await expect(bus.publish('md.trade.AAPL', 1)).rejects.toThrow();
   });
+
+  it('durable: a consumer that was down catches up on what was published meanwhile', async () => {
+    const bus = await makeBus();
+    await bus.publish('users.registered.u0', { n: 0 }); // before the consumer ever existed: not for it
+    const first = inbox<{ n: number }>();
+    const stop = await bus.subscribe('users.registered.*', first.handler, { durable: 'funding' });
+    await bus.publish('users.registered.u1', { n: 1 });
+    await waitFor(() => first.messages.length === 1, 'the first event');
+    await stop(); // the consumer goes down
+    for (let n = 2; n <= 5; n++) await bus.publish(`users.registered.u${n}`, { n });
+    const again = inbox<{ n: number }>();
+    await bus.subscribe('users.registered.*', again.handler, { durable: 'funding' });
+    await waitFor(() => again.messages.length === 4, 'the events published while it was down');
+    await sleep(50);
+    expect(first.messages.map((m) => m.data.n)).toEqual([1]);
+    expect(again.messages.map((m) => m.data.n)).toEqual([2, 3, 4, 5]);
+  });
+
+  it('durable: subscribers sharing a name share the work; an async handler is awaited', async () => {
+    const bus = await makeBus();
+    const a = inbox<{ n: number }>();
+    const b = inbox<{ n: number }>();
+    const handled: number[] = [];
+    const slow = async (msg: BusMessage<{ n: number }>) => {
+      await sleep(1);
+      handled.push(msg.data.n);
+    };
+    await bus.subscribe('orders.exec.*', a.handler, { durable: 'notify' });
+    await bus.subscribe('orders.exec.*', b.handler, { durable: 'notify' });
+    await bus.subscribe('orders.exec.*', slow, { durable: 'other' });
+    for (let n = 1; n <= 40; n++) await bus.publish('orders.exec.acct', { n });
+    await waitFor(() => a.messages.length + b.messages.length === 40 && handled.length === 40, 'all events');
+    await sleep(100);
+    // each event once among the sharers, and every event to another name
+    const shared = [...a.messages, ...b.messages].map((m) => m.data.n).sort((x, y) => x - y);
+    expect(shared).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(handled.sort((x, y) => x - y)).toEqual(shared);
+  });
 });
 
 describeWithNats('NATS bus specifics [nats]', () => {

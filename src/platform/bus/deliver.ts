@@ -14,3 +14,16 @@ export function deliver(handler: (msg: BusMessage) => unknown, msg: BusMessage, 
     fail(err);
   }
 }
+
+/** The same, resolving once the handler has settled (a durable consumer acknowledges then). */
+export async function deliverAndSettle(
+  handler: (msg: BusMessage) => unknown,
+  msg: BusMessage,
+  logger: Logger,
+): Promise<void> {
+  try {
+    await handler(msg);
+  } catch (err) {
+    logger.error({ err, subject: msg.subject }, 'bus subscriber failed');
+  }
+}

@@ -1,7 +1,7 @@
 import { createLogger, type Logger } from '../logger.ts';
 import { deliver } from './deliver.ts';
 import { checkPattern, checkSubject, matches } from './subjects.ts';
-import type { Bus, BusMessage, Unsubscribe } from './types.ts';
+import type { Bus, BusMessage, SubscribeOptions, Unsubscribe } from './types.ts';
 
 export interface MemoryBusOptions {
   /** Where handler errors go. */
@@ -17,6 +17,18 @@ interface Subscription {
   active: boolean;
 }
 
+/** A durable consumer: its subscribers share it (round-robin); with none, events wait. */
+interface Durable {
+  pattern: string;
+  subscribers: Subscription[];
+  next: number;
+  /** published while nobody was subscribed, in publish order (bounded: MAX_BACKLOG) */
+  backlog: { subject: string; json: string }[];
+}
+
+/** The in-process stand-in for a stream's retention: the oldest waiting events go beyond this. */
+const MAX_BACKLOG = 100_000;
+
 /**
  * The in-process bus of the all-in-one default. It behaves like the JetStream one where a
  * service could notice: delivery is asynchronous (a handler never runs inside `publish`),
@@ -26,7 +38,18 @@ interface Subscription {
 export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
   const logger = options.logger ?? createLogger({ name: 'bus' });
   const subscriptions = new Set<Subscription>();
+  const durables = new Map<string, Durable>();
   let closed = false;
+
+  const enqueue = (sub: Subscription, item: { subject: string; json: string }): void => {
+    sub.queue.push(item);
+    if (!sub.scheduled) {
+      sub.scheduled = true;
+      // setImmediate, not a microtask: a burst of publishes is delivered in one batch, and a
+      // handler that publishes again cannot starve I/O.
+      setImmediate(drain, sub);
+    }
+  };
 
   const drain = (sub: Subscription): void => {
     sub.scheduled = false;
@@ -46,17 +69,23 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
       const json = JSON.stringify(data);
       if (json === undefined) throw new Error(`Bus message on ${subject} is not JSON-serialisable`);
       for (const sub of subscriptions) {
-        if (!matches(sub.pattern, subject)) continue;
-        sub.queue.push({ subject, json });
-        if (!sub.scheduled) {
-          sub.scheduled = true;
-          // setImmediate, not a microtask: a burst of publishes is delivered in one batch, and a
-          // handler that publishes again cannot starve I/O.
-          setImmediate(drain, sub);
+        if (matches(sub.pattern, subject)) enqueue(sub, { subject, json });
+      }
+      for (const d of durables.values()) {
+        if (!matches(d.pattern, subject)) continue;
+        if (d.subscribers.length === 0) {
+          d.backlog.push({ subject, json });
+          if (d.backlog.length > MAX_BACKLOG) d.backlog.shift();
+          continue;
         }
+        enqueue(d.subscribers[d.next++ % d.subscribers.length]!, { subject, json });
       }
     },
-    subscribe: async <T>(pattern: string, handler: (msg: BusMessage<T>) => void): Promise<Unsubscribe> => {
+    subscribe: async <T>(
+      pattern: string,
+      handler: (msg: BusMessage<T>) => unknown,
+      opts: SubscribeOptions = {},
+    ): Promise<Unsubscribe> => {
       if (closed) throw new Error('Bus is closed');
       checkPattern(pattern);
       const sub: Subscription = {
@@ -66,16 +95,38 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
         scheduled: false,
         active: true,
       };
-      subscriptions.add(sub);
+      const name = opts.durable;
+      if (name === undefined) {
+        subscriptions.add(sub);
+        return async () => {
+          sub.active = false;
+          subscriptions.delete(sub);
+        };
+      }
+      // as on JetStream, the first subscription fixes the consumer's subjects and its start (now)
+      let d = durables.get(name);
+      if (!d) {
+        d = { pattern, subscribers: [], next: 0, backlog: [] };
+        durables.set(name, d);
+      }
+      const durable = d;
+      durable.subscribers.push(sub);
+      for (const item of durable.backlog.splice(0)) enqueue(sub, item);
       return async () => {
         sub.active = false;
-        subscriptions.delete(sub);
+        durable.subscribers = durable.subscribers.filter((s) => s !== sub);
+        // what it had not handled yet waits for the next subscriber, as unacknowledged events would
+        if (durable.subscribers.length === 0) durable.backlog.unshift(...sub.queue);
+        else for (const item of sub.queue) enqueue(durable.subscribers[0]!, item);
+        sub.queue = [];
       };
     },
     close: async () => {
       closed = true;
       for (const sub of subscriptions) sub.active = false;
       subscriptions.clear();
+      for (const d of durables.values()) for (const sub of d.subscribers) sub.active = false;
+      durables.clear();
     },
   };
 }

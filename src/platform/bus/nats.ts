@@ -1,4 +1,6 @@
 import {
+  AckPolicy,
+  type Consumer,
   type ConsumerMessages,
   connect,
   DeliverPolicy,
@@ -11,9 +13,9 @@ import {
   type StreamConfig,
 } from 'nats';
 import { createLogger, type Logger } from '../logger.ts';
-import { deliver } from './deliver.ts';
+import { deliver, deliverAndSettle } from './deliver.ts';
 import { checkPattern, checkSubject, STREAM_SUBJECTS } from './subjects.ts';
-import type { Bus, BusMessage, Unsubscribe } from './types.ts';
+import { type Bus, type BusMessage, DURABLE_INACTIVE_MS, type Unsubscribe } from './types.ts';
 
 export interface NatsBusOptions {
   /** One URL or several, comma-separated (a cluster). */
@@ -61,7 +63,31 @@ export async function openNatsBus(options: NatsBusOptions): Promise<Bus> {
     throw err;
   }
   const js = nc.jetstream();
+  const jsm = await nc.jetstreamManager();
   const live = new Set<ConsumerMessages>();
+
+  /** The durable consumer of that name, created on first use (by any process). */
+  async function durableConsumer(name: string, pattern: string): Promise<Consumer> {
+    // consumer names hold letters, digits, _ and - only; the prefix keeps deployments apart
+    const durable = `${prefix}${name}`.replace(/[^A-Za-z0-9_-]/g, '_');
+    try {
+      await jsm.consumers.add(stream, {
+        durable_name: durable,
+        filter_subject: prefix + pattern,
+        ack_policy: AckPolicy.Explicit,
+        // first creation: from now on; afterwards the server keeps its position
+        deliver_policy: DeliverPolicy.New,
+        ack_wait: nanos(30_000),
+        inactive_threshold: nanos(DURABLE_INACTIVE_MS),
+      });
+    } catch (err) {
+      // it exists with another configuration (an older version made it): use it as it is
+      const existing = await jsm.consumers.info(stream, durable).catch(() => null);
+      if (!existing) throw err;
+      logger.warn({ err, durable }, 'bus: durable consumer exists with another configuration; using it');
+    }
+    return js.consumers.get(stream, durable);
+  }
 
   return {
     kind: 'nats',
@@ -70,34 +96,51 @@ export async function openNatsBus(options: NatsBusOptions): Promise<Bus> {
       // Resolves on the stream's ack, i.e. once the message is stored.
       await js.publish(prefix + subject, codec.encode(data));
     },
-    subscribe: async <T>(pattern: string, handler: (msg: BusMessage<T>) => void): Promise<Unsubscribe> => {
+    subscribe: async <T>(
+      pattern: string,
+      handler: (msg: BusMessage<T>) => unknown,
+      options: { durable?: string } = {},
+    ): Promise<Unsubscribe> => {
       checkPattern(pattern);
-      // An ordered consumer: ephemeral, in memory on the server, flow-controlled, and recreated
-      // from the last seen sequence if a message goes missing, so delivery stays gap-free and
-      // in order. consume() returns once the server has created it, so "new" means from now.
-      const consumer = await js.consumers.get(stream, {
-        filterSubjects: prefix + pattern,
-        deliver_policy: DeliverPolicy.New,
-      });
+      const durable = options.durable;
+      // Without a name, an ordered consumer: ephemeral, in memory on the server, flow-controlled,
+      // and recreated from the last seen sequence if a message goes missing, so delivery stays
+      // gap-free and in order. consume() returns once the server has created it, so "new" means
+      // from now. With one, a durable pull consumer shared by every subscriber of that name.
+      const consumer: Consumer =
+        durable === undefined
+          ? await js.consumers.get(stream, {
+              filterSubjects: prefix + pattern,
+              deliver_policy: DeliverPolicy.New,
+            })
+          : await durableConsumer(durable, pattern);
+      const decode = (m: { subject: string; json(): unknown }): BusMessage | null => {
+        try {
+          return { subject: m.subject.slice(prefix.length), data: m.json() };
+        } catch (err) {
+          logger.error({ err, subject: m.subject }, 'bus message is not JSON; skipped');
+          return null;
+        }
+      };
       const messages = await consumer.consume({
         callback: (m) => {
-          let data: unknown;
-          try {
-            data = m.json();
-          } catch (err) {
-            logger.error({ err, subject: m.subject }, 'bus message is not JSON; skipped');
+          const msg = decode(m);
+          if (durable === undefined) {
+            if (msg) deliver(handler as (msg: BusMessage) => void, msg, logger);
             return;
           }
-          const msg = { subject: m.subject.slice(prefix.length), data } as BusMessage;
-          deliver(handler as (msg: BusMessage) => void, msg, logger);
+          // acknowledged once handled: a crash before then delivers it again (to any subscriber)
+          if (!msg) return void m.term();
+          void deliverAndSettle(handler as (msg: BusMessage) => unknown, msg, logger).then(() => m.ack());
         },
       });
       live.add(messages);
       return async () => {
         if (!live.delete(messages)) return;
         await messages.close();
-        // The server would drop it after its inactivity threshold anyway; this is just tidy.
-        await consumer.delete().catch(() => {});
+        // An ordered consumer would be dropped after its inactivity threshold anyway: tidy. A
+        // durable one stays: its position is what the next subscriber resumes from.
+        if (durable === undefined) await consumer.delete().catch(() => {});
       };
     },
     close: async () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { arrayElementOids, scalarParsers, type TextParser } from './parsers.ts';
-import type { Db, Queryable, QueryOptions, QueryResult } from './types.ts';
+import type { Db, DbSession, Queryable, QueryOptions, QueryResult } from './types.ts';
 
 export interface PostgresOptions {
   connectionString: string;
@@ -33,7 +33,7 @@ const types: pg.CustomTypesConfig = {
   }) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-type Client = pg.Pool | pg.PoolClient;
+type Client = pg.Pool | pg.PoolClient | pg.Client;
 
 /** A prepared statement's name: its text's hash, so one name never stands for two texts. */
 const statementNames = new Map<string, string>();
@@ -106,6 +106,41 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
         client.release(broken);
       }
     },
+    session: (opts) => openSession(options.connectionString, opts?.idleTimeoutMs),
     close: () => pool.end(),
+  };
+}
+
+async function openSession(connectionString: string, idleTimeoutMs?: number): Promise<DbSession> {
+  // TCP keepalive: a holder cut off by the network is noticed by the server, which ends the session
+  const client = new pg.Client({ connectionString, types, keepAlive: true });
+  let lost: ((err: Error) => void) | null = null;
+  let gone: Error | null = null;
+  let closing = false;
+  const fail = (err: Error) => {
+    if (gone || closing) return;
+    gone = err;
+    lost?.(err);
+  };
+  client.on('error', fail);
+  client.on('end', () => fail(new Error('the database ended the session')));
+  await client.connect();
+  if (idleTimeoutMs !== undefined)
+    await client.query(`SET idle_session_timeout = ${Math.max(1, Math.floor(idleTimeoutMs))}`);
+  const pid = ((await client.query('SELECT pg_backend_pid() AS pid')).rows[0] as { pid: number }).pid;
+  return {
+    pid,
+    query: (sql, params, opts) => run(client, sql, params, opts),
+    exec: async (sql) => {
+      await client.query(sql);
+    },
+    onLost: (cb) => {
+      lost = cb;
+      if (gone) cb(gone);
+    },
+    close: async () => {
+      closing = true;
+      await client.end().catch(() => {});
+    },
   };
 }

@@ -31,8 +31,26 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
+/**
+ * A connection of its own, outside the pool (PostgreSQL only): session state, such as a
+ * session-level advisory lock, lives exactly as long as this connection.
+ */
+export interface DbSession extends Queryable {
+  /** the server process of this connection (pg_backend_pid()) */
+  readonly pid: number;
+  /** Called once when the connection fails or the server ends it: its session state is gone. */
+  onLost(cb: (err: Error) => void): void;
+  close(): Promise<void>;
+}
+
 export interface Db extends Queryable {
   readonly kind: 'postgres' | 'pglite';
+  /**
+   * Opens a dedicated connection (PostgreSQL only; PGlite is one process and has none).
+   * `idleTimeoutMs`: the server ends the session after this long without a statement
+   * (idle_session_timeout), so a paused holder loses what the session held.
+   */
+  session?(options?: { idleTimeoutMs?: number }): Promise<DbSession>;
   /**
    * Runs fn in one transaction (BEGIN … COMMIT, ROLLBACK on throw). Use only `tx` inside fn:
    * on PGlite the database is one connection, so a `db.query` awaited inside fn waits for the

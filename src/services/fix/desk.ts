@@ -28,6 +28,7 @@ import {
 } from '../orders/client.ts';
 import { type ExecMessage, subjects } from '../orders/events.ts';
 import type { UsersClient, VerifiedIdentity } from '../users/client.ts';
+import { formatCents } from './decimal.ts';
 import {
   BusinessRejectReason,
   CANCEL_TEXT,
@@ -93,7 +94,8 @@ interface Tracked extends Reported {
   pendingReplace: { clOrdId: string; origClOrdId: string } | null;
 }
 
-const OPEN = new Set<Reported['status']>(['pending', 'new', 'partially_filled']);
+/** what the session still reports on: a held leg (Pending New) is open, as the orders service has it */
+const OPEN = new Set<Reported['status']>(['pending', 'held', 'new', 'partially_filled']);
 const isOpen = (s: Reported['status']): boolean => OPEN.has(s);
 const TRADE_PAGE = 200;
 
@@ -222,7 +224,13 @@ export function createDesk(deps: DeskDeps): Desk {
   }
 
   const liveStatus = (t: Tracked, order: Order): Order['status'] =>
-    t.cumQty >= order.qty ? 'filled' : t.cumQty > 0 ? 'partially_filled' : 'new';
+    t.cumQty >= order.qty
+      ? 'filled'
+      : t.cumQty > 0
+        ? 'partially_filled'
+        : order.status === 'held'
+          ? 'held'
+          : 'new';
 
   const figuresOf = (t: Tracked, order: Order, status: Order['status']): Figures => ({
     status,
@@ -233,24 +241,53 @@ export function createDesk(deps: DeskDeps): Desk {
 
   /**
    * Reports whatever `order` shows that the session has not reported yet, in the order it
-   * happened: the New, fills, a replace, a stop's trigger, the end (cancel or expiry).
+   * happened: the New (Pending New for a held leg, then New when it is released), fills, a
+   * replace, a trailing stop's new stop price (Restated), a stop's trigger, the end.
+   * `replaced`: the state comes from a replace (this session's or another channel's).
    */
   async function observe(t: Tracked, order: Order, hint: { fill?: Fill; replaced?: boolean } = {}) {
     if (order.updatedAt < t.seenAt) return; // an older state than one already reported
     try {
-      if (t.status === 'pending') {
+      if (t.status === 'pending' && order.status === 'held') {
+        report(t, order, {
+          clOrdId: t.clOrdId,
+          execId: `${order.id}.A`,
+          execType: ExecType.PendingNew,
+          figures: { status: 'held', cumQty: 0, notional: 0, qty: order.qty },
+          ts: order.createdAt,
+          text: 'held until its entry order fills',
+        });
+      }
+      if ((t.status === 'pending' || t.status === 'held') && order.status !== 'held') {
         report(t, order, {
           clOrdId: t.clOrdId,
           execId: `${order.id}.N`,
           execType: ExecType.New,
           figures: { status: 'new', cumQty: 0, notional: 0, qty: order.qty },
-          ts: order.createdAt,
+          ts: t.status === 'held' ? order.updatedAt : order.createdAt,
         });
       }
       if (order.filledQty > t.cumQty) await reportFills(t, order, hint.fill);
 
       const changed = order.qty !== t.qty || order.price !== t.price || order.stopPrice !== t.stopPrice;
-      if ((changed || (hint.replaced && t.pendingReplace)) && isOpen(t.status)) {
+      // a trailing stop's stop price moves with the market: a restatement, not a replace
+      const trailed =
+        order.orderType === 'trailing_stop' &&
+        !hint.replaced &&
+        !t.pendingReplace &&
+        order.qty === t.qty &&
+        order.price === t.price;
+      if (changed && trailed && isOpen(t.status)) {
+        report(t, order, {
+          clOrdId: t.clOrdId,
+          execId: `${order.id}.D${order.updatedAt}`,
+          execType: ExecType.Restated,
+          figures: figuresOf(t, order, liveStatus(t, order)),
+          ts: order.updatedAt,
+          text: `trailing stop moved: stop ${formatCents(order.stopPrice)}, high-water mark ${formatCents(order.hwm ?? 0)}`,
+        });
+        t.stopPrice = order.stopPrice;
+      } else if ((changed || (hint.replaced && t.pendingReplace)) && isOpen(t.status)) {
         const pending = t.pendingReplace;
         report(t, order, {
           clOrdId: pending?.clOrdId ?? t.clOrdId,
@@ -418,6 +455,8 @@ export function createDesk(deps: DeskDeps): Desk {
         qty: req.qty,
         ...(req.price !== undefined ? { price: req.price } : {}),
         ...(req.stopPrice !== undefined ? { stopPrice: req.stopPrice } : {}),
+        ...(req.trailPrice !== undefined ? { trailPrice: req.trailPrice } : {}),
+        ...(req.trailBps !== undefined ? { trailBps: req.trailBps } : {}),
         ...(req.postOnly ? { postOnly: true } : {}),
         clientOrderId: echo.clOrdId,
       })
@@ -597,7 +636,7 @@ export function createDesk(deps: DeskDeps): Desk {
         `Symbol (55) and Side (54) must be those of order ${order.id}: ${order.symbol} ${SIDE_CODE[order.side]}`,
         order,
       );
-    if (order.status !== 'new' && order.status !== 'partially_filled')
+    if (order.status !== 'new' && order.status !== 'partially_filled' && order.status !== 'held')
       return refuse(CxlRejReason.TooLateToCancel, `too late: order ${order.id} is ${order.status}`, order);
     let call: ReplaceCall | null = null;
     if (req.kind === 'replace') {
@@ -616,6 +655,8 @@ export function createDesk(deps: DeskDeps): Desk {
       call = { qty: req.qty };
       if (req.price !== undefined) call.price = req.price;
       if (req.stopPrice !== undefined) call.stopPrice = req.stopPrice;
+      if (req.trailPrice !== undefined) call.trailPrice = req.trailPrice;
+      if (req.trailBps !== undefined) call.trailBps = req.trailBps;
     }
     const t = await adopt(order, target.clOrdId);
     if (t.pendingCancel || t.pendingReplace)
@@ -709,7 +750,11 @@ export function createDesk(deps: DeskDeps): Desk {
       await records.setOrderId(cid, order.id);
       t = track(order, cid);
     }
-    await observe(t, order, msg.kind === 'fill' && msg.fill ? { fill: msg.fill } : {});
+    await observe(
+      t,
+      order,
+      msg.kind === 'fill' && msg.fill ? { fill: msg.fill } : { replaced: msg.kind === 'replaced' },
+    );
   }
 
   async function reconcile(): Promise<void> {

@@ -4,10 +4,10 @@
  * defines but Bourse does not support are refused with OrdRejReason 11 (unsupported order
  * characteristic) and a text naming the value.
  *
- * Order classes: FIX 4.4 expresses a trailing stop as OrdType=P (pegged) with ExecInst=a
- * (trailing stop peg) and PegOffsetValue (211), and linked orders (bracket, OCO, OTO) as a
- * NewOrderList (35=E) with ContingencyType (1385, FIX 5.0) or bilaterally agreed tags. When the
- * orders service gains those classes, their mapping belongs here, next to ORD_TYPES.
+ * Order classes: a trailing stop is OrdType=P (pegged) with ExecInst=a (trailing stop peg) and
+ * its trail in PegOffsetValue (211): a price, or basis points with PegOffsetType (836) 1. Linked
+ * orders (bracket, OCO, OTO) would need a NewOrderList (35=E) with ContingencyType (1385), which
+ * FIX 4.4 does not have: they are REST-only, and FIX reports their legs (a held leg is Pending New).
  */
 import type {
   CancelReason,
@@ -26,13 +26,14 @@ export const ORD_TYPES: Readonly<Record<string, OrderType>> = {
   '2': 'limit',
   '3': 'stop',
   '4': 'stop_limit',
+  // Pegged: with ExecInst a, a trailing stop (the only peg Bourse has)
+  P: 'trailing_stop',
 };
 export const ORD_TYPE_CODE: Readonly<Record<OrderType, string>> = {
   market: '1',
   limit: '2',
   stop: '3',
   stop_limit: '4',
-  // Pegged: FIX 4.4 carries a trailing stop as a peg (placed over REST or the web, reported here)
   trailing_stop: 'P',
 };
 
@@ -42,12 +43,22 @@ export const TIF_CODE: Readonly<Record<TimeInForce, string>> = { day: '0', gtc: 
 
 /** ExecInst (18) value for a post-only order: participate, don't initiate. */
 export const POST_ONLY_EXEC_INST = '6';
+/** ExecInst (18) value that makes a pegged order (OrdType P) a trailing stop. */
+export const TRAILING_STOP_EXEC_INST = 'a';
+
+/** PegOffsetType (836) of a trailing stop's PegOffsetValue (211); absent means a price. */
+export const PegOffsetType = { Price: '0', BasisPoints: '1' } as const;
+
+/** ExecRestatementReason (378) of an unsolicited report of a trailing stop's new stop price. */
+export const RESTATED_REPRICING = 3;
 
 /** ExecType (150). */
 export const ExecType = {
   New: '0',
   Canceled: '4',
   Replaced: '5',
+  PendingNew: 'A',
+  Restated: 'D',
   Rejected: '8',
   Expired: 'C',
   Trade: 'F',

@@ -11,9 +11,12 @@ import {
   LIQUIDITY_CODE,
   ORD_STATUS_CODE,
   ORD_TYPE_CODE,
+  PegOffsetType,
   POST_ONLY_EXEC_INST,
+  RESTATED_REPRICING,
   SIDE_CODE,
   TIF_CODE,
+  TRAILING_STOP_EXEC_INST,
 } from './mapping.ts';
 import type { Echo } from './requests.ts';
 
@@ -49,7 +52,8 @@ export interface ReportInput {
   ordStatusReqId?: string | null | undefined;
 }
 
-const OPEN: ReadonlySet<Order['status']> = new Set(['new', 'partially_filled']);
+/** Orders with quantity still to trade: a held leg (Pending New) included, as the orders service counts it. */
+const OPEN: ReadonlySet<Order['status']> = new Set(['held', 'new', 'partially_filled']);
 
 export function executionReport(r: ReportInput): FixBody {
   const { order, figures } = r;
@@ -62,6 +66,7 @@ export function executionReport(r: ReportInput): FixBody {
   Object.assign(body, {
     ExecID: r.execId,
     ExecType: r.execType,
+    ...(r.execType === ExecType.Restated ? { ExecRestatementReason: RESTATED_REPRICING } : {}),
     OrdStatus: ORD_STATUS_CODE[figures.status],
     Account: order.account,
     Instrument: { Symbol: order.symbol },
@@ -70,10 +75,16 @@ export function executionReport(r: ReportInput): FixBody {
     OrdType: ORD_TYPE_CODE[order.orderType],
   });
   if (order.orderType === 'limit' || order.orderType === 'stop_limit') body.Price = formatCents(order.price);
-  if (order.orderType === 'stop' || order.orderType === 'stop_limit')
+  const trailing = order.orderType === 'trailing_stop';
+  // a trailing stop's StopPx is its stop now (none before it reaches its activation price)
+  if (order.orderType === 'stop' || order.orderType === 'stop_limit' || (trailing && order.stopPrice > 0))
     body.StopPx = formatCents(order.stopPrice);
+  if (trailing)
+    body.PegInstructions = order.trailBps
+      ? { PegOffsetValue: String(order.trailBps), PegOffsetType: Number(PegOffsetType.BasisPoints) }
+      : { PegOffsetValue: formatCents(order.trailPrice ?? 0) };
   body.TimeInForce = TIF_CODE[order.tif];
-  if (order.postOnly) body.ExecInst = POST_ONLY_EXEC_INST;
+  if (order.postOnly || trailing) body.ExecInst = trailing ? TRAILING_STOP_EXEC_INST : POST_ONLY_EXEC_INST;
   if (r.fill) {
     body.LastQty = String(r.fill.qty);
     body.LastPx = formatCents(r.fill.price);

@@ -39,7 +39,11 @@ describe('FIX requests', () => {
     expect(refused({ 44: '187.255' })).toMatchObject({ text: expect.stringMatching(/off the price grid/) });
     expect(refused({ 38: '1.5' })).toMatchObject({ reason: 13 });
     expect(refused({ 54: '5' })).toMatchObject({ reason: 11, text: expect.stringMatching(/Side \(54\) 5/) });
-    expect(refused({ 40: 'P' })).toMatchObject({ reason: 11 });
+    expect(refused({ 40: 'J' })).toMatchObject({ reason: 11 });
+    expect(refused({ 40: 'P', 44: '', 211: '1.00' })).toMatchObject({
+      reason: 11,
+      text: expect.stringMatching(/ExecInst \(18\) must include a/),
+    });
     expect(refused({ 59: '6' })).toMatchObject({ reason: 11 });
     expect(refused({ 40: '1' })).toMatchObject({
       text: expect.stringMatching(/Price \(44\) is not allowed/),
@@ -99,6 +103,49 @@ describe('FIX requests', () => {
       clOrdId: 'c3',
       ordStatusReqId: 'q1',
     });
+  });
+
+  it('reads a trailing stop: OrdType P, ExecInst a, the trail in PegOffsetValue', () => {
+    const trailing = (more: Record<number, string>) => order({ 40: 'P', 44: '', 18: 'a', ...more });
+    expect(parseInbound('D', trailing({ 54: '2', 211: '1.50' }))).toMatchObject({
+      kind: 'new',
+      type: 'trailing_stop',
+      side: 'sell',
+      trailPrice: 150,
+    });
+    expect(parseInbound('D', trailing({ 211: '75', 836: '1' }))).toMatchObject({ trailBps: 75 });
+    const refused = (more: Record<number, string>) =>
+      (parseInbound('D', trailing(more)) as { refused?: { reason: number; text: string } }).refused;
+    expect(refused({ 211: '0' })).toMatchObject({ text: expect.stringMatching(/PegOffsetValue \(211\) 0/) });
+    expect(refused({ 211: '-1.00' })).toMatchObject({ text: expect.stringMatching(/positive/) });
+    expect(refused({ 211: '0.005' })).toMatchObject({ text: expect.stringMatching(/off the price grid/) });
+    expect(refused({ 211: '10000', 836: '1' })).toMatchObject({ text: expect.stringMatching(/9999/) });
+    expect(refused({ 211: '1', 836: '2' })).toMatchObject({
+      reason: 11,
+      text: expect.stringMatching(/PegOffsetType \(836\) 2/),
+    });
+    expect(refused({ 211: '1.00', 99: '99.00' })).toMatchObject({
+      text: expect.stringMatching(/activation price/),
+    });
+    expect(parseInbound('D', trailing({}))).toMatchObject({ kind: 'session_reject', refTagId: 211 });
+    expect(parseInbound('D', trailing({ 211: 'abc' }))).toMatchObject({
+      kind: 'session_reject',
+      refTagId: 211,
+    });
+    // a peg offset on any other order type is refused
+    expect(
+      (parseInbound('D', order({ 211: '1.00' })) as { refused?: { text: string } }).refused?.text,
+    ).toMatch(/only allowed on a trailing stop/);
+    // a replace may change the trail, or keep it
+    expect(parseInbound('G', trailing({ 11: 'c3', 41: 'c2', 211: '2.00' }))).toMatchObject({
+      kind: 'replace',
+      type: 'trailing_stop',
+      trailPrice: 200,
+    });
+    const keep = parseInbound('G', trailing({ 11: 'c3', 41: 'c2', 38: '5' }));
+    expect(keep).toMatchObject({ kind: 'replace', qty: 5 });
+    expect(keep).not.toHaveProperty('trailPrice');
+    expect(keep).not.toHaveProperty('refused');
   });
 
   it('turns away application messages Bourse does not take', () => {

@@ -14,10 +14,12 @@ import {
   CxlRejReason,
   ORD_TYPES,
   OrdRejReason,
+  PegOffsetType,
   POST_ONLY_EXEC_INST,
   SessionRejectReason,
   SIDES,
   TIFS,
+  TRAILING_STOP_EXEC_INST,
 } from './mapping.ts';
 
 /** The part of jspurefix's MsgView this module reads. */
@@ -50,6 +52,7 @@ export const Tag = {
   PegOffsetValue: 211,
   ExpireDate: 432,
   OrdStatusReqID: 790,
+  PegOffsetType: 836,
 } as const;
 
 export interface Refusal {
@@ -80,6 +83,9 @@ export interface NewOrderRequest {
   qty: number;
   price?: number;
   stopPrice?: number;
+  /** trailing_stop: the trail in cents, or in basis points of the high-water mark */
+  trailPrice?: number;
+  trailBps?: number;
   postOnly: boolean;
   refused?: Refusal;
 }
@@ -105,6 +111,9 @@ export interface ReplaceRequest {
   qty: number;
   price?: number;
   stopPrice?: number;
+  /** trailing_stop: a new trail (absent: unchanged) */
+  trailPrice?: number;
+  trailBps?: number;
   refused?: Refusal;
 }
 
@@ -236,8 +245,85 @@ function prices(v: TagReader, type: OrderType): { price?: number; stopPrice?: nu
   if (!needsPrice && (price.value !== undefined || price.refused))
     out.refused = unsupported(`Price (44) is not allowed on a ${type} order`);
   if (!needsStop && (stopPrice.value !== undefined || stopPrice.refused))
-    out.refused = unsupported(`StopPx (99) is only allowed on stop and stop-limit orders`);
+    out.refused = unsupported(
+      type === 'trailing_stop'
+        ? 'StopPx (99) is not supported on a trailing stop (OrdType P): an activation price can be set over REST only; reports carry the current stop in StopPx'
+        : 'StopPx (99) is only allowed on stop and stop-limit orders',
+    );
   return out;
+}
+
+/** A basis-point trail: a whole number, as the engine takes it (below 100%). */
+const BPS = /^[0-9]{1,6}$/;
+const MAX_TRAIL_BPS = 9_999;
+
+/**
+ * A trailing stop's trail: PegOffsetValue (211), a price (PegOffsetType 836 absent or 0) or basis
+ * points of the high-water mark (836=1). Its magnitude: the side says which way the stop trails.
+ * Required on a new order (`required`), optional on a replace (absent: the trail is unchanged).
+ */
+function trail(
+  v: TagReader,
+  required: boolean,
+): { trailPrice?: number; trailBps?: number; refused?: Refusal } {
+  const offsetType = v.getString(Tag.PegOffsetType);
+  if (offsetType !== null && offsetType !== PegOffsetType.Price && offsetType !== PegOffsetType.BasisPoints)
+    return {
+      refused: unsupported(
+        `PegOffsetType (836) ${offsetType} is not supported (supported: 0 price, 1 basis points)`,
+      ),
+    };
+  const s = v.getString(Tag.PegOffsetValue);
+  if (s === null || s === '') {
+    if (required)
+      throw missing(Tag.PegOffsetValue, 'PegOffsetValue', 'on a trailing stop (OrdType P): the trail');
+    return {};
+  }
+  const positive = (why: string) => ({
+    refused: unsupported(`PegOffsetValue (211) ${s}: ${why}`, OrdRejReason.Other),
+  });
+  if (offsetType === PegOffsetType.BasisPoints) {
+    if (!BPS.test(s)) {
+      if (/^-?[0-9]*\.?[0-9]+$/.test(s))
+        return positive(`the trail in basis points must be a whole number from 1 to ${MAX_TRAIL_BPS}`);
+      throw badFormat(Tag.PegOffsetValue, 'PegOffsetValue', `'${s}' is not a number of basis points`);
+    }
+    const bps = Number(s);
+    if (bps < 1 || bps > MAX_TRAIL_BPS)
+      return positive(`the trail in basis points must be a whole number from 1 to ${MAX_TRAIL_BPS}`);
+    return { trailBps: bps };
+  }
+  if (/^-[0-9]*\.?[0-9]+$/.test(s) || /^0*\.?0*$/.test(s))
+    return positive('the trail must be a positive price (the side says which way the stop trails)');
+  const p = parsePrice(s);
+  if (p.ok) return { trailPrice: p.value };
+  if (p.malformed) throw badFormat(Tag.PegOffsetValue, 'PegOffsetValue', p.reason);
+  return positive(p.reason);
+}
+
+/** ExecInst (18) as the order type allows it: 6 (post-only) on any, a (trailing stop peg) on P. */
+function execInstRefusal(v: TagReader, type: OrderType | undefined): Refusal | undefined {
+  const execInst = v.getString(Tag.ExecInst);
+  const values = execInst?.split(' ') ?? [];
+  const pegged = type === 'trailing_stop';
+  if (pegged && !values.includes(TRAILING_STOP_EXEC_INST))
+    return unsupported(
+      `ExecInst (18) must include a (trailing stop peg) on OrdType P: the only pegged order Bourse has is a trailing stop`,
+    );
+  if (values.some((x) => x !== POST_ONLY_EXEC_INST && !(pegged && x === TRAILING_STOP_EXEC_INST)))
+    return unsupported(
+      `ExecInst (18) '${execInst}': only 6 (participate don't initiate: post-only), and a (trailing stop peg) with OrdType P, are supported`,
+    );
+  if (!pegged) {
+    for (const [tag, name] of [
+      [Tag.PegOffsetValue, 'PegOffsetValue'],
+      [Tag.PegOffsetType, 'PegOffsetType'],
+    ] as const) {
+      if (v.getString(tag) !== null)
+        return unsupported(`${name} (${tag}) is only allowed on a trailing stop (OrdType P, ExecInst a)`);
+    }
+  }
+  return undefined;
 }
 
 function unsupported(text: string, reason: number = OrdRejReason.UnsupportedOrderCharacteristic): Refusal {
@@ -249,17 +335,11 @@ function unsupportedTags(v: TagReader): Refusal | undefined {
   const currency = v.getString(Tag.Currency);
   if (currency !== null && currency !== 'USD')
     return unsupported(`Currency (15) ${currency}: Bourse trades in USD only`);
-  const execInst = v.getString(Tag.ExecInst);
-  if (execInst?.split(' ').some((x) => x !== POST_ONLY_EXEC_INST))
-    return unsupported(
-      `ExecInst (18) '${execInst}': only 6 (participate don't initiate: post-only) is supported`,
-    );
   for (const [tag, name] of [
     [Tag.MinQty, 'MinQty'],
     [Tag.MaxFloor, 'MaxFloor'],
     [Tag.ExpireTime, 'ExpireTime'],
     [Tag.ExpireDate, 'ExpireDate'],
-    [Tag.PegOffsetValue, 'PegOffsetValue'],
   ] as const) {
     if (v.getString(tag) !== null) return unsupported(`${name} (${tag}) is not supported`);
   }
@@ -296,6 +376,7 @@ function parseNew(v: TagReader, possDup: boolean): NewOrderRequest {
   const qty = number(v, Tag.OrderQty, 'OrderQty', parseQty, OrdRejReason.IncorrectQuantity);
   if (qty.value === undefined && !qty.refused) throw missing(Tag.OrderQty, 'OrderQty', 'on a new order');
   const p = type.value ? prices(v, type.value) : {};
+  const t = type.value === 'trailing_stop' ? trail(v, true) : {};
   const execInst = v.getString(Tag.ExecInst);
   const request: NewOrderRequest = {
     kind: 'new',
@@ -311,6 +392,8 @@ function parseNew(v: TagReader, possDup: boolean): NewOrderRequest {
   };
   if (p.price !== undefined) request.price = p.price;
   if (p.stopPrice !== undefined) request.stopPrice = p.stopPrice;
+  if (t.trailPrice !== undefined) request.trailPrice = t.trailPrice;
+  if (t.trailBps !== undefined) request.trailBps = t.trailBps;
   const refused =
     (SYMBOL.test(symbol)
       ? undefined
@@ -320,6 +403,8 @@ function parseNew(v: TagReader, possDup: boolean): NewOrderRequest {
     tif.refused ??
     qty.refused ??
     p.refused ??
+    execInstRefusal(v, type.value) ??
+    t.refused ??
     unsupportedTags(v);
   if (refused) request.refused = refused;
   return request;
@@ -345,6 +430,7 @@ function parseReplace(v: TagReader, possDup: boolean): ReplaceRequest {
   const type = enumerated(v, Tag.OrdType, 'OrdType', ORD_TYPES);
   const tif = v.getString(Tag.TimeInForce);
   const p = type.value ? prices(v, type.value) : {};
+  const t = type.value === 'trailing_stop' ? trail(v, false) : {};
   const request: ReplaceRequest = {
     kind: 'replace',
     possDup,
@@ -358,6 +444,8 @@ function parseReplace(v: TagReader, possDup: boolean): ReplaceRequest {
   };
   if (p.price !== undefined) request.price = p.price;
   if (p.stopPrice !== undefined) request.stopPrice = p.stopPrice;
+  if (t.trailPrice !== undefined) request.trailPrice = t.trailPrice;
+  if (t.trailBps !== undefined) request.trailBps = t.trailBps;
   const refused =
     type.refused ??
     (tif !== null && TIFS[tif] === undefined
@@ -365,6 +453,8 @@ function parseReplace(v: TagReader, possDup: boolean): ReplaceRequest {
       : undefined) ??
     qty.refused ??
     p.refused ??
+    execInstRefusal(v, type.value) ??
+    t.refused ??
     unsupportedTags(v);
   if (refused) request.refused = { reason: CxlRejReason.BrokerOption, text: refused.text };
   return request;

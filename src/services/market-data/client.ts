@@ -86,7 +86,7 @@ export type SnapshotsResponse = Record<string, Snapshot>;
 
 export interface InstrumentView {
   symbol: string;
-  /** 'exchange' for symbols listed on our exchange, else the feed id that quotes it */
+  /** 'exchange' for symbols listed on our exchange, the feed id that quotes it, or 'import' (history only) */
   source: string;
   tradable: boolean;
   tick_size: number;

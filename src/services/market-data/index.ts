@@ -63,6 +63,12 @@ export interface MarketDataConfig {
   localUrl?: () => Promise<string>;
   /** the news parsing functions (default: ./news) */
   newsParsing?: NewsParsing;
+  /**
+   * BOURSE_INSTANCE_ID: this instance's stable name. With it, the exchange's trades (tape, candles)
+   * come through a durable consumer of its own, so a restarted instance catches up on the trades
+   * published while it was down; without it, a live subscription.
+   */
+  instanceId?: string;
 }
 
 export interface MarketDataServiceDeps {
@@ -158,6 +164,7 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
     orders,
     fetch: config.fetch ?? fetch,
     localUrl: config.localUrl,
+    instanceId: config.instanceId,
     consolidator,
     parsing: config.newsParsing ?? { parseFeed, tagSymbols },
     knownSymbols: () => knownSymbols(),

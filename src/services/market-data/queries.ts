@@ -11,7 +11,7 @@ import {
 } from '../../domain/analytics/indicators.ts';
 import { OrdersApiError } from '../orders/client.ts';
 import { type DailyStat, movers, unusualVolume } from './analytics.ts';
-import { readBars, readLastBars } from './candles/store.ts';
+import { readBars, readCandleSymbols, readLastBars } from './candles/store.ts';
 import type * as T from './client.ts';
 import type { MarketDataContext } from './context.ts';
 import { listNews } from './feeds/news-store.ts';
@@ -69,6 +69,25 @@ async function barsBetween(
   return { bars: all.slice(0, limit), more: all.length > limit };
 }
 
+/** The newest `limit` candles before `end`, oldest first, however far back they are. */
+async function barsBefore(
+  ctx: MarketDataContext,
+  symbol: string,
+  tf: Timeframe,
+  end: number,
+  limit: number,
+): Promise<Bar[]> {
+  const stored = await readLastBars(ctx.db, { symbol, timeframe: tf, before: end, limit });
+  const byT = new Map(stored.map((b) => [b.t, b]));
+  for (const b of ctx.candles.unflushed(symbol, tf)) if (b.t < end) byT.set(b.t, b);
+  return [...byT.values()].sort((a, b) => a.t - b.t).slice(-limit);
+}
+
+/**
+ * Without `start`, the newest `limit` candles before `end` (default: now), so a chart shows an
+ * imported file that ended years ago, and pages back in time by asking again with `end` = its
+ * oldest candle. With `start`, the candles in [start, end), paged forward by `next_page_token`.
+ */
 export async function getBars(
   ctx: MarketDataContext,
   symbol: string,
@@ -77,6 +96,10 @@ export async function getBars(
   const tf = ALPACA_TIMEFRAMES[q.timeframe];
   const limit = q.limit ?? 1000;
   const end = parseTime('end', q.end) ?? ctx.clock.now() + 1;
+  if (q.start === undefined && q.page_token === undefined) {
+    const bars = await barsBefore(ctx, symbol, tf, end, limit);
+    return { symbol, bars: bars.map(alpacaBar), next_page_token: null };
+  }
   let start = parseTime('start', q.start) ?? end - limit * TIMEFRAME_MS[tf];
   if (q.page_token !== undefined) start = Math.max(start, decodeToken(q.page_token));
   if (start > end) throw invalidField('querystring', 'start', 'must not be after end');
@@ -210,6 +233,20 @@ export async function instruments(ctx: MarketDataContext): Promise<T.Instruments
         last_price: ctx.consolidator.lastTrade(symbol)?.price ?? null,
       });
     }
+  }
+  // history without a live source (an imported file): chartable, not tradable
+  for (const symbol of await readCandleSymbols(ctx.db)) {
+    if (seen.has(symbol)) continue;
+    seen.add(symbol);
+    out.push({
+      symbol,
+      source: 'import',
+      tradable: false,
+      tick_size: 0.01,
+      lot_size: 1,
+      halted: false,
+      last_price: null,
+    });
   }
   return { instruments: out.sort((a, b) => (a.symbol < b.symbol ? -1 : 1)) };
 }

@@ -27,10 +27,17 @@ import { type CommittedBook, committedBookOf } from './committed-book.ts';
 import { createHandlers } from './handlers.ts';
 import { createIdempotencyWindow } from './idempotency.ts';
 import { findKeyedCommand, loadRecentKeys } from './journal.ts';
-import { writeJournal } from './persistence.ts';
+import type { Leadership } from './leadership.ts';
+import { FencedError, type Fencing, writeJournal } from './persistence.ts';
 import { createProjector } from './projector.ts';
 import { createPublisher } from './publisher.ts';
-import { compareDerivedTables, RecoveryError, type Restored, restore } from './recovery.ts';
+import {
+  compareDerivedTables,
+  type RecoverOptions,
+  RecoveryError,
+  type Restored,
+  restore,
+} from './recovery.ts';
 import { createPruner, type PruneResult } from './retention.ts';
 import { DEFAULT_PREFIX, ordersRoutes } from './routes.ts';
 import { createSequencer, type Sequencer, type SequencerState } from './sequencer.ts';
@@ -63,6 +70,8 @@ export interface OrdersServiceConfig {
   verifyOnStart?: boolean;
   /** most commands per projection transaction; default BOURSE_PROJECT_MAX_BATCH or 20,000 */
   projectMaxBatch?: number;
+  /** how long a projection waits for more commands when no read waits for the tables; default BOURSE_PROJECT_GATHER_MS or 50 */
+  projectGatherMs?: number;
   /** commands between engine snapshots (0: never by count); default BOURSE_SNAPSHOT_EVERY or 100,000 */
   snapshotEvery?: number;
   /** ms between snapshots while commands come in (0: never by time); default BOURSE_SNAPSHOT_INTERVAL_MS or 300,000 */
@@ -91,6 +100,13 @@ export interface OrdersServiceDeps {
   clock: Clock;
   logger: Logger;
   config?: OrdersServiceConfig;
+  /**
+   * This process leads its shard (leadership.ts, issue 11): every journal commit and projection
+   * is fenced by its epoch, and a lost lease stops the sequencer. Absent: unfenced (PGlite, tests).
+   */
+  leadership?: Leadership;
+  /** the state a hot standby followed up to the takeover (standby.ts); absent: restore() */
+  restored?: Restored;
 }
 
 export interface OrdersService {
@@ -145,15 +161,25 @@ function envRetain(): number | null | undefined {
   return envInt('BOURSE_JOURNAL_RETAIN');
 }
 
+/** How recovery (and a standby's following) replays the journal under this configuration. */
+export function recoverOptionsOf(config: OrdersServiceConfig): RecoverOptions {
+  return {
+    createExchange: config.createExchange ?? createExchange,
+    exchangeConfig: config.exchange ?? DEFAULT_EXCHANGE_CONFIG,
+    archiveDir: config.archiveDir ?? defaultArchiveDir(),
+  };
+}
+
 export async function createOrdersService(deps: OrdersServiceDeps): Promise<OrdersService> {
-  const { db, bus, clock } = deps;
+  const { db, bus, clock, leadership } = deps;
   const logger = deps.logger.child({ service: 'orders' });
   const config = deps.config ?? {};
   const archiveDir = config.archiveDir ?? defaultArchiveDir();
-  const recoverOptions = {
-    createExchange: config.createExchange ?? createExchange,
-    exchangeConfig: config.exchange ?? DEFAULT_EXCHANGE_CONFIG,
-    archiveDir,
+  const recoverOptions = recoverOptionsOf(config);
+  const fencing: Fencing | undefined = leadership && {
+    shard: leadership.shard,
+    epoch: () => leadership.epoch(),
+    leaseMs: leadership.leaseMs,
   };
   const windowMs = config.idempotencyWindowMs ?? envInt('BOURSE_IDEMPOTENCY_WINDOW_MS') ?? DAY_MS;
   const maxKeys = config.idempotencyMaxKeys ?? envInt('BOURSE_IDEMPOTENCY_MAX_KEYS') ?? 1_000_000;
@@ -163,7 +189,7 @@ export async function createOrdersService(deps: OrdersServiceDeps): Promise<Orde
   const started = Date.now();
   let restored: Restored;
   try {
-    restored = await restore(db, recoverOptions, onSkipped);
+    restored = deps.restored ?? (await restore(db, recoverOptions, onSkipped));
   } catch (err) {
     logger.fatal({ err }, 'orders: recovery failed; refusing to start');
     throw err;
@@ -176,8 +202,13 @@ export async function createOrdersService(deps: OrdersServiceDeps): Promise<Orde
   );
   const projector = await createProjector(db, restored.projectedSeq, {
     maxBatch: config.projectMaxBatch ?? envInt('BOURSE_PROJECT_MAX_BATCH') ?? 20_000,
+    gatherMs: config.projectGatherMs ?? envInt('BOURSE_PROJECT_GATHER_MS') ?? 50,
     publishedSeq: () => publisher.publishedSeq(),
-    onError: (err, attempt) => logger.error({ err, attempt }, 'orders: projection failed; retrying'),
+    onError: (err, attempt) =>
+      err instanceof FencedError
+        ? logger.error({ err }, 'orders: projection refused (fenced); projecting stops')
+        : logger.error({ err, attempt }, 'orders: projection failed; retrying'),
+    fencing,
   });
   /** Hands recovered entries to the projector and the outbox; resolves once the tables caught up. */
   async function catchUp(r: Restored, after: number): Promise<void> {
@@ -238,7 +269,10 @@ export async function createOrdersService(deps: OrdersServiceDeps): Promise<Orde
       idempotency,
     },
     {
-      persist: (batch) => writeJournal(db, batch),
+      persist: (batch) => writeJournal(db, batch, fencing),
+      isFenced: (err) => err instanceof FencedError,
+      onFenced: (err, rejected) =>
+        logger.error({ err, rejected }, 'orders: fenced out of the journal; this instance stops writing'),
       committed: (batch) => {
         publisher.committed(batch, views);
         projector.offer(batch);
@@ -317,6 +351,8 @@ export async function createOrdersService(deps: OrdersServiceDeps): Promise<Orde
       ),
     onError: (err) => logger.warn({ err }, 'orders: journal retention failed (retrying later)'),
   });
+  // the lease lost (session ended, paused past it): stop before the journal has to refuse us
+  leadership?.onLost((err) => sequencer.fence(err));
   // a long tail after the last snapshot (or none yet): take one now rather than replay it again
   snapshots.committed(restored.lastSeq);
 
@@ -357,17 +393,20 @@ export async function createOrdersService(deps: OrdersServiceDeps): Promise<Orde
     archiveDir,
     close: async () => {
       await pruner.close();
+      // a fenced instance leaves the shard's records to the leader
+      const fenced = sequencer.status() === 'fenced' || leadership?.role() === 'lost';
       await sequencer.close();
       // the next start then replays nothing
-      if (sequencer.status() === 'closed' && sequencer.committedSeq() > snapshots.lastSeq())
+      if (!fenced && sequencer.status() === 'closed' && sequencer.committedSeq() > snapshots.lastSeq())
         await snapshots.take();
       await snapshots.close();
       await projector.close();
       await publisher.settled();
       // projections record the outbox watermark as it was when they were written: bring it up to date
-      await db.query('UPDATE exchange_state SET published_seq = GREATEST(published_seq, $1) WHERE id = 1', [
-        publisher.publishedSeq(),
-      ]);
+      if (!fenced)
+        await db.query('UPDATE exchange_state SET published_seq = GREATEST(published_seq, $1) WHERE id = 1', [
+          publisher.publishedSeq(),
+        ]);
       logger.info({ stats: sequencer.stats() }, 'orders: closed');
     },
   };

@@ -29,7 +29,7 @@ import type {
   RejectReason,
   SessionState,
 } from '../../domain/exchange.ts';
-import type { Queryable } from '../../platform/db/types.ts';
+import type { Db, Queryable } from '../../platform/db/types.ts';
 import type { SequencedCommand } from './sequencer.ts';
 
 type PgType = 'int8' | 'int4' | 'text' | 'bool';
@@ -316,8 +316,42 @@ export const journalStatementSql = `INSERT INTO journal (${JOURNAL.columns.map((
   .map(storedValue)
   .join(', ')} FROM ${sourceOf(JOURNAL.columns, 1)}`;
 
-/** Writes one batch of journal entries: one statement, one transaction, one round trip. */
-export async function writeJournal(db: Queryable, batch: readonly SequencedCommand[]): Promise<void> {
+/**
+ * The same INSERT, fenced (issue 11, leadership.ts): it inserts nothing unless the shard's epoch is
+ * still the writer's. FOR SHARE orders it against a takeover's epoch increment: a commit either
+ * ends before the increment (and the new leader, which reads the journal after it, sees it) or
+ * waits for it, reads the new epoch and inserts nothing.
+ */
+export const fencedJournalStatementSql = `${journalStatementSql} WHERE (SELECT epoch FROM orders_leader WHERE shard = $2 FOR SHARE) = $3`;
+
+/** Who may write the journal: the shard and the epoch of its leadership (leadership.ts). */
+export interface Fencing {
+  shard: number;
+  epoch(): number;
+  /** the leadership's lease: a transaction that holds the fencing row longer is ended by the server */
+  leaseMs: number;
+}
+
+/** A fenced commit inserted nothing: another process took the shard over. */
+export class FencedError extends Error {
+  constructor(
+    readonly shard: number,
+    readonly epoch: number,
+  ) {
+    super(`orders shard ${shard}: epoch ${epoch} is no longer the leader's; the journal refused the commit`);
+    this.name = 'FencedError';
+  }
+}
+
+/**
+ * Writes one batch of journal entries: one statement, one transaction, one round trip. With
+ * `fencing`, the statement checks the epoch and a refusal throws FencedError (nothing written).
+ */
+export async function writeJournal(
+  db: Queryable,
+  batch: readonly SequencedCommand[],
+  fencing?: Fencing,
+): Promise<void> {
   const rows: unknown[][] = [];
   for (const entry of batch) {
     const command = entry.command;
@@ -325,7 +359,19 @@ export async function writeJournal(db: Queryable, batch: readonly SequencedComma
     const key = command.type === 'new_order' ? null : entry.idempotencyKey;
     rows.push([entry.seq, command.ts, command, key, entry.rejectReason]);
   }
-  await db.query(journalStatementSql, [JSON.stringify(rows)], { prepare: true });
+  if (!fencing) {
+    await db.query(journalStatementSql, [JSON.stringify(rows)], { prepare: true });
+    return;
+  }
+  const epoch = fencing.epoch();
+  const { rowCount } = await db.query(
+    fencedJournalStatementSql,
+    [JSON.stringify(rows), fencing.shard, epoch],
+    {
+      prepare: true,
+    },
+  );
+  if (rowCount !== rows.length) throw new FencedError(fencing.shard, epoch);
 }
 
 interface InstrumentRow {
@@ -700,10 +746,33 @@ function movementRows(
  * Writes one projection: one statement, one (asynchronously committed) transaction, one round
  * trip. `publishedSeq` records how far the bus has been sent events (the outbox watermark).
  */
-export async function writeProjection(db: Queryable, rows: BatchRows, publishedSeq: number): Promise<void> {
+export async function writeProjection(
+  db: Db,
+  rows: BatchRows,
+  publishedSeq: number,
+  fencing?: Fencing,
+): Promise<void> {
   const params: unknown[] = [];
   for (const table of rows.columns) params.push(JSON.stringify(table));
   const e = rows.exchange;
   params.push(e.session, e.marketHalted, e.nextTradeId, rows.lastSeq, publishedSeq);
-  await db.query(projectionStatementSql, params, { prepare: true });
+  if (!fencing) {
+    await db.query(projectionStatementSql, params, { prepare: true });
+    return;
+  }
+  // a fenced-out leader (paused, then resumed) must not overwrite the new leader's projection:
+  // the same FOR SHARE check as the journal's, one more round trip off the acknowledgement path.
+  // Paused between the two statements it would hold the row and block the takeover's increment:
+  // the server ends such a transaction after the lease (idle_in_transaction_session_timeout).
+  const epoch = fencing.epoch();
+  await db.transaction(async (tx) => {
+    const { rows: mine } = await tx.query(
+      `SELECT set_config('idle_in_transaction_session_timeout', $3, true) FROM orders_leader
+        WHERE shard = $1 AND epoch = $2 FOR SHARE`,
+      [fencing.shard, epoch, String(fencing.leaseMs)],
+      { prepare: true },
+    );
+    if (mine.length === 0) throw new FencedError(fencing.shard, epoch);
+    await tx.query(projectionStatementSql, params, { prepare: true });
+  });
 }

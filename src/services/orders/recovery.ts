@@ -222,6 +222,28 @@ export async function restore(
   };
 }
 
+/**
+ * A hot standby's step (issue 11): applies the journal entries after `r.lastSeq` to `r.engine` and
+ * moves `r` forward in place, keeping in `tail` only the entries that the tables or the outbox have
+ * not covered yet (watermarks read first, so trimming never drops an uncovered entry). A standby
+ * that ran this after the takeover's epoch increment holds exactly what `restore()` would return.
+ * Returns how many entries it applied.
+ */
+export async function follow(db: Queryable, r: Restored): Promise<number> {
+  const { projected, published } = await watermarks(db);
+  const tail = r.tail;
+  const step = await replayInto(readJournal(db, r.lastSeq), r.engine, r.lastSeq, (entry) => tail.push(entry));
+  const keepAbove = Math.min(projected, published);
+  r.tail = tail.filter((e) => e.seq > keepAbove);
+  r.lastSeq = step.lastSeq;
+  r.lastOrderId = Math.max(r.lastOrderId, step.lastOrderId);
+  r.lastTs = Math.max(r.lastTs, step.lastTs);
+  r.replayed += step.replayed;
+  r.projectedSeq = projected;
+  r.publishedSeq = published;
+  return step.replayed;
+}
+
 export interface Verification {
   /** the tables' watermark, up to which everything was compared */
   seq: number;

@@ -21,6 +21,10 @@
  * Should the failed commit in fact have reached the disk (connection lost after COMMIT was sent),
  * the rebuilt state includes it; a client's retry with the same idempotency key then returns the
  * original outcome, so "rejected but done" cannot turn into "done twice".
+ *
+ * Fenced (issue 11, leadership.ts): when the journal refuses a commit because another process took
+ * the shard over, or the leadership's lease is lost, the sequencer stops for good: everything not
+ * committed is rejected (retriable: the new leader takes it) and nothing is rebuilt here.
  */
 import {
   type Command,
@@ -96,6 +100,9 @@ export interface SequencerHooks {
   onCommitError(err: unknown, lost: number): void;
   onRecoverError(err: unknown, attempt: number): void;
   onRecovered(state: SequencerState): void;
+  /** whether a persist error means another writer owns the journal now (stop, do not rebuild) */
+  isFenced?(err: unknown): boolean;
+  onFenced?(err: unknown, rejected: number): void;
 }
 
 export interface SequencerOptions {
@@ -106,7 +113,7 @@ export interface SequencerOptions {
   maxQueued: number;
 }
 
-export type SequencerStatus = 'running' | 'recovering' | 'closing' | 'closed';
+export type SequencerStatus = 'running' | 'recovering' | 'fenced' | 'closing' | 'closed';
 
 export interface SequencerStats {
   /** transactions committed */
@@ -136,6 +143,8 @@ export interface Sequencer {
   idempotencyCoversSince(): number;
   status(): SequencerStatus;
   stats(): SequencerStats;
+  /** Stop for good: the leadership is lost. Rejects everything not committed (retriable). */
+  fence(why: unknown): void;
   /** Stop taking commands, finish every in-flight and queued commit, then resolve. */
   close(): Promise<void>;
 }
@@ -168,6 +177,7 @@ export function createSequencer(
   const stats: SequencerStats = { commits: 0, commands: 0, largestBatch: 0, queued: 0, failedCommits: 0 };
 
   function refuse(): OrdersApiError {
+    if (status === 'fenced') return unavailable('this orders instance is no longer the leader of its shard');
     return status === 'recovering'
       ? unavailable('the exchange is rebuilding its state after a failed commit')
       : unavailable('the orders service is shutting down');
@@ -246,7 +256,8 @@ export function createSequencer(
         await hooks.persist(entries);
       } catch (err) {
         inflight = false;
-        failStop(err, batch);
+        if (hooks.isFenced?.(err)) fence(err, batch);
+        else failStop(err, batch);
         return;
       }
       inflight = false;
@@ -258,6 +269,10 @@ export function createSequencer(
       for (const p of batch) p.resolve({ kind: 'applied', entry: p.entry });
       releaseWaiters();
       hooks.committed(entries);
+    }
+    if (status === 'fenced') {
+      for (const w of waiters) w.reject(refuse());
+      waiters = [];
     }
     if (queue.length === 0 && !inflight && drained) drained();
   }
@@ -274,7 +289,7 @@ export function createSequencer(
 
   function whenCommitted(seq: number): Promise<void> {
     if (seq <= committed) return Promise.resolve();
-    if (status === 'closed') return Promise.reject(refuse());
+    if (status === 'closed' || (status === 'fenced' && !inflight)) return Promise.reject(refuse());
     return new Promise((resolve, reject) => waiters.push({ seq, resolve, reject }));
   }
 
@@ -290,6 +305,25 @@ export function createSequencer(
     for (const w of waiters) w.reject(commitFailed());
     waiters = [];
     void rebuild(wasClosing);
+  }
+
+  function fence(err: unknown, batch: Pending[] = []): void {
+    if (status === 'fenced' || status === 'closed') return;
+    // an in-flight batch settles on its own: committed before the takeover, or refused (fence again)
+    const victims = [...batch, ...queue];
+    queue = [];
+    stats.queued = 0;
+    status = 'fenced';
+    hooks.onFenced?.(err, victims.length);
+    for (const p of victims) p.reject(refuse());
+    const still: Waiter[] = [];
+    for (const w of waiters) {
+      // a waiter for a seq in the in-flight batch may still see it commit
+      if (inflight) still.push(w);
+      else w.reject(refuse());
+    }
+    waiters = still;
+    if (!inflight && drained) drained();
   }
 
   async function rebuild(thenClose: boolean): Promise<void> {
@@ -315,6 +349,10 @@ export function createSequencer(
 
   async function close(): Promise<void> {
     if (status === 'closed') return;
+    if (status === 'fenced' && !inflight) {
+      status = 'closed';
+      return;
+    }
     if (status === 'recovering') {
       // Nothing is queued during recovery (all of it was rejected); stop retrying.
       status = 'closed';
@@ -348,6 +386,7 @@ export function createSequencer(
     idempotencyCoversSince: () => state.idempotency.coversSince(),
     status: () => status,
     stats: () => ({ ...stats }),
+    fence: (why) => fence(why),
     close,
   };
 }

@@ -33,6 +33,12 @@ export interface UsersConfig {
    * first is the service's `internalToken`). Default: one derived from the secret.
    */
   internalTokens?: readonly string[];
+  /**
+   * BOURSE_INSTANCE_ID: this instance's stable name. With it, the trades that price alerts watch
+   * come through a durable consumer of its own (every instance sees every trade, and one that was
+   * down catches up); without it, a live subscription.
+   */
+  instanceId?: string;
   /** access JWT lifetime; default 900 (15 min) */
   accessTtlSec?: number;
   /** one refresh token's lifetime (each rotation issues a new one); default 14 days */

@@ -150,18 +150,35 @@ export async function createUsersService(deps: UsersServiceDeps): Promise<UsersS
     internalTokens,
   };
 
+  // Notifications are written once per cluster and must survive a users outage: a durable consumer
+  // shared by every users instance (each event to one of them, acknowledged once written;
+  // duplicates are dropped by the notification's dedupe key). Alerts: per instance (below).
+  // Pushing to connected clients is per instance and only for the live: a plain subscription.
   const unsubscribe = await Promise.all([
-    bus.subscribe(subjects.allExec, (msg) => {
-      const n = notificationFromExec(msg.subject, msg.data);
-      if (n) inbox.enqueue(n);
-    }),
-    bus.subscribe(subjects.allTrades, (msg) => {
-      const t = msg.data as { symbol?: unknown; price?: unknown };
-      const symbol = msg.subject.slice('md.trade.'.length);
-      if (t?.symbol === symbol && Number.isSafeInteger(t.price) && (t.price as number) > 0) {
-        alerts.onTrade(symbol, t.price as number);
-      }
-    }),
+    bus.subscribe(
+      subjects.allExec,
+      (msg) => {
+        const n = notificationFromExec(msg.subject, msg.data);
+        if (!n) return;
+        inbox.enqueue(n);
+        return inbox.idle();
+      },
+      { durable: 'users-notifications' },
+    ),
+    bus.subscribe(
+      subjects.allTrades,
+      (msg) => {
+        const t = msg.data as { symbol?: unknown; price?: unknown };
+        const symbol = msg.subject.slice('md.trade.'.length);
+        if (t?.symbol === symbol && Number.isSafeInteger(t.price) && (t.price as number) > 0) {
+          alerts.onTrade(symbol, t.price as number);
+          return alerts.idle();
+        }
+      },
+      // every instance checks every trade against the thresholds it caches (alerts.ts): a durable
+      // consumer per instance, not a shared one
+      deps.config.instanceId ? { durable: `users-alerts-${deps.config.instanceId}` } : {},
+    ),
     bus.subscribe<NotificationMessage>(allNotifications, (msg) => hub.deliver(msg.data)),
   ]);
 

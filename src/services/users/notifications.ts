@@ -120,6 +120,9 @@ export function createInbox(deps: { db: Db; bus: Bus; clock: Clock; logger: Fast
   const batcher = createBatcher<NewNotification>({
     maxBatch: 1000,
     maxQueued: 100_000,
+    // a fill notification may reach the inbox and the live stream up to this much later; at 100
+    // orders/s it turned ~60 one-row INSERTs a second (~1 ms of CPU each on PGlite) into 20
+    gatherMs: 50,
     logger,
     what: 'notifications',
     flush: async (items) => {

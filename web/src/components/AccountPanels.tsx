@@ -1,5 +1,6 @@
-import { type FormEvent, type KeyboardEvent, useState } from 'react';
+import { type FormEvent, type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { ApiError, api } from '../api.ts';
+import { useApi } from '../hooks.ts';
 import { useFrame } from '../lib/frame.ts';
 import { fmtCents, fmtQty, toCents } from '../lib/money.ts';
 import { livePnl } from '../lib/pnl.ts';
@@ -9,7 +10,9 @@ import type { Fill, Order, Position } from '../types.ts';
 import { PnL } from './PnL.tsx';
 import { toast } from './Toasts.tsx';
 
-type Tab = 'orders' | 'positions' | 'fills';
+type Tab = 'orders' | 'closed' | 'positions' | 'fills';
+/** closed orders shown: the newest */
+const CLOSED_LIMIT = 50;
 
 export function AccountPanels({
   orders,
@@ -25,6 +28,7 @@ export function AccountPanels({
   const [tab, setTab] = useState<Tab>('orders');
   const tabs: [Tab, string][] = [
     ['orders', `Open orders (${orders?.length ?? 0})`],
+    ['closed', 'Closed orders'],
     ['positions', `Positions (${positions?.length ?? 0})`],
     ['fills', 'Fills'],
   ];
@@ -56,6 +60,7 @@ export function AccountPanels({
       </div>
       <div id={`panel-${tab}`} role="tabpanel" aria-labelledby={`tab-${tab}`}>
         {tab === 'orders' && <OpenOrders orders={orders} onChanged={onChanged} />}
+        {tab === 'closed' && <ClosedOrders openOrders={orders} />}
         {tab === 'positions' && <Positions positions={positions} />}
         {tab === 'fills' && <Fills fills={fills} />}
       </div>
@@ -137,6 +142,62 @@ function OpenOrders({ orders, onChanged }: { orders: Order[] | null; onChanged: 
             </tr>
           );
         })}
+      </tbody>
+    </table>
+  );
+}
+
+/** Filled, cancelled, expired and rejected orders, newest first; read again when the open ones change. */
+function ClosedOrders({ openOrders }: { openOrders: Order[] | null }) {
+  const { load, reload } = useApi<Order[]>('/v2/orders', {
+    query: { status: 'closed', limit: CLOSED_LIMIT, direction: 'desc' },
+  });
+  const seen = useRef(openOrders);
+  useEffect(() => {
+    if (seen.current === openOrders) return;
+    seen.current = openOrders;
+    void reload();
+  }, [openOrders, reload]);
+  if (load.state === 'loading') return <p className="muted">Loading closed orders…</p>;
+  if (load.state !== 'ok') return <p className="unavailable">Closed orders: {load.message}</p>;
+  if (load.data.length === 0) return <p className="muted">No closed orders yet.</p>;
+  return (
+    <table aria-label="Closed orders">
+      <thead>
+        <tr>
+          <th scope="col">Submitted</th>
+          <th scope="col">Symbol</th>
+          <th scope="col">Side</th>
+          <th scope="col">Type</th>
+          <th scope="col" className="r">
+            Qty
+          </th>
+          <th scope="col" className="r">
+            Filled
+          </th>
+          <th scope="col" className="r">
+            Avg price
+          </th>
+          <th scope="col" className="r">
+            Limit
+          </th>
+          <th scope="col">Status</th>
+        </tr>
+      </thead>
+      <tbody>
+        {load.data.map((o) => (
+          <tr key={o.id} data-order-id={o.id}>
+            <td className="num muted">{new Date(o.created_at).toLocaleString()}</td>
+            <td>{o.symbol}</td>
+            <td className={o.side}>{o.side}</td>
+            <td>{typeLabel[o.type]}</td>
+            <td className="r num">{fmtQty(o.qty)}</td>
+            <td className="r num">{fmtQty(o.filled_qty)}</td>
+            <td className="r num">{o.filled_avg_price ?? '—'}</td>
+            <td className="r num">{o.limit_price ?? '—'}</td>
+            <td>{o.status.replace(/_/g, ' ')}</td>
+          </tr>
+        ))}
       </tbody>
     </table>
   );

@@ -1,4 +1,9 @@
-/** Client-side indicators, used when the market-data service's indicator route is unavailable. */
+/**
+ * Client-side indicators, used when the market-data service's indicator route is unavailable or
+ * more bars are loaded than it was asked for. RSI, MACD and ATR with trading-signals, set up as
+ * the service sets it up (src/domain/analytics/indicators.ts), so both draw the same lines.
+ */
+import { ATR, EMA, MACD, RSI } from 'trading-signals';
 import type { Bar } from '../types.ts';
 
 export type Series = { time: number; value: number }[];
@@ -76,4 +81,39 @@ export function foldTrade(
   if (last && Date.parse(last.t) > start * 1000) return bars; // late trade: ignore
   bars.push({ t, o: priceDollars, h: priceDollars, l: priceDollars, c: priceDollars, v: size });
   return bars;
+}
+
+export function rsi(bars: Bar[], n = 14): Series {
+  const r = new RSI(n);
+  const out: Series = [];
+  for (const b of bars) {
+    const v = r.update(b.c, false);
+    if (v !== null) out.push({ time: timeOf(b), value: v });
+  }
+  return out;
+}
+
+export function macd(bars: Bar[]): { macd: Series; signal: Series; histogram: Series } {
+  const m = new MACD(new EMA(12), new EMA(26), new EMA(9));
+  const out = { macd: [] as Series, signal: [] as Series, histogram: [] as Series };
+  for (const b of bars) {
+    const r = m.update(b.c, false);
+    // the library answers once the slow EMA is full, with a signal line of one value: wait for it
+    if (r === null || !m.signal.isStable) continue;
+    const time = timeOf(b);
+    out.macd.push({ time, value: r.macd });
+    out.signal.push({ time, value: r.signal });
+    out.histogram.push({ time, value: r.histogram });
+  }
+  return out;
+}
+
+export function atr(bars: Bar[], n = 14): Series {
+  const a = new ATR(n);
+  const out: Series = [];
+  for (const b of bars) {
+    const v = a.update({ high: b.h, low: b.l, close: b.c }, false);
+    if (v !== null) out.push({ time: timeOf(b), value: v });
+  }
+  return out;
 }

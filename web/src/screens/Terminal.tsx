@@ -1,16 +1,23 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { actingFor, api, onSessionChange } from '../api.ts';
 import { AccountPanels } from '../components/AccountPanels.tsx';
+import { AccountStrip } from '../components/AccountStrip.tsx';
+import { Alerts } from '../components/Alerts.tsx';
 import { ConnBanner } from '../components/ConnBanner.tsx';
 import { Inbox } from '../components/Inbox.tsx';
 import { News } from '../components/News.tsx';
 import { OrderBook } from '../components/OrderBook.tsx';
+import { SymbolSearch } from '../components/SymbolSearch.tsx';
 import { Tape } from '../components/Tape.tsx';
 import { Ticket } from '../components/Ticket.tsx';
 import { Watchlist } from '../components/Watchlist.tsx';
+import { readHoldings } from '../lib/equity.ts';
 import { useFrame } from '../lib/frame.ts';
-import { fmtCents, toCents } from '../lib/money.ts';
+import { toCents } from '../lib/money.ts';
 import { orderLines } from '../lib/order-lines.ts';
+import { useShortcuts } from '../lib/shortcuts.ts';
+import type { SymbolEntry } from '../lib/symbols.ts';
+import { loadWatchlist, saveWatchlist } from '../lib/watchlist.ts';
 import {
   loadReferences,
   onOrderEvent,
@@ -54,16 +61,19 @@ function useAccountData(): [AccountData, () => void] {
     }
     inflight.current = true;
     try {
-      const [account, orders, positions, fills] = await Promise.allSettled([
-        api<Account>('/v2/account'),
+      const [holdings, orders, fills] = await Promise.allSettled([
+        // cash and positions of one instant: the header's equity adds them up (AccountStrip)
+        readHoldings(
+          () => api<Account>('/v2/account'),
+          () => api<Position[]>('/v2/positions'),
+        ),
         api<Order[]>('/v2/orders', { query: { status: 'open', limit: 100 } }),
-        api<Position[]>('/v2/positions'),
         api<Fill[]>('/v2/account/activities', { query: { activity_types: 'FILL', page_size: 50 } }),
       ]);
       setData((d) => ({
-        account: account.status === 'fulfilled' ? account.value : d.account,
+        account: holdings.status === 'fulfilled' ? holdings.value.account : d.account,
         orders: orders.status === 'fulfilled' ? orders.value : d.orders,
-        positions: positions.status === 'fulfilled' ? positions.value : d.positions,
+        positions: holdings.status === 'fulfilled' ? holdings.value.positions : d.positions,
         fills: fills.status === 'fulfilled' ? fills.value : d.fills,
       }));
     } finally {
@@ -91,6 +101,28 @@ function useAccountData(): [AccountData, () => void] {
   return [data, reload];
 }
 
+/**
+ * Everything the symbol search offers: market data's instruments (listed, quoted by a feed, or
+ * imported history), else the listed assets. Read when the terminal opens and on each search.
+ */
+function useSearchableSymbols(assets: Asset[] | null, searching: boolean): SymbolEntry[] | null {
+  const [instruments, setInstruments] = useState<SymbolEntry[] | null>(null);
+  const [failed, setFailed] = useState(false);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: searching re-reads the list
+  useEffect(() => {
+    api<{ instruments: SymbolEntry[] }>('/v1/market-data/instruments')
+      .then((r) => setInstruments(r.instruments))
+      .catch(() => setFailed(true));
+  }, [searching]);
+  if (instruments) {
+    const known = new Set(instruments.map((i) => i.symbol));
+    const listed = (assets ?? []).filter((a) => !known.has(a.symbol));
+    return [...instruments, ...listed.map((a) => ({ symbol: a.symbol, source: 'exchange', tradable: true }))];
+  }
+  if (failed && assets) return assets.map((a) => ({ symbol: a.symbol, source: 'exchange', tradable: true }));
+  return null;
+}
+
 export function Terminal({ me }: { me: Me }) {
   const [assets, setAssets] = useState<Asset[] | null>(null);
   const [assetsError, setAssetsError] = useState<string | null>(null);
@@ -98,24 +130,12 @@ export function Terminal({ me }: { me: Me }) {
   const [picked, setPicked] = useState<{ cents: number; n: number } | null>(null);
   const [sideRequest, setSideRequest] = useState<{ side: 'buy' | 'sell'; n: number } | null>(null);
 
-  // B / S: buy / sell in the ticket; "/": the watchlist (not while typing in a field)
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      const t = e.target as HTMLElement | null;
-      if (e.ctrlKey || e.metaKey || e.altKey || (t && /^(INPUT|SELECT|TEXTAREA)$/.test(t.tagName))) return;
-      const key = e.key.toLowerCase();
-      if (key === 'b' || key === 's') {
-        e.preventDefault();
-        const side = key === 'b' ? 'buy' : 'sell';
-        setSideRequest((r) => ({ side, n: (r?.n ?? 0) + 1 }));
-      } else if (e.key === '/') {
-        e.preventDefault();
-        document.querySelector<HTMLButtonElement>('.watchlist tbody button')?.focus();
-      }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, []);
+  const [searching, setSearching] = useState(false);
+  // B / S: buy / sell in the ticket; "/": the symbol search (never while typing in a field)
+  useShortcuts({
+    onSide: (side) => setSideRequest((r) => ({ side, n: (r?.n ?? 0) + 1 })),
+    onSearch: () => setSearching(true),
+  });
   const [data, reload] = useAccountData();
   useFrame(store);
 
@@ -124,17 +144,30 @@ export function Terminal({ me }: { me: Me }) {
       .then((a) => setAssets(a.filter((x) => x.tradable)))
       .catch((err: Error) => setAssetsError(err.message));
   }, []);
+  const searchable = useSearchableSymbols(assets, searching);
+
+  // the user's own list once they edit it; until then the first 30 listed symbols
+  const [watch, setWatch] = useState<string[] | null>(loadWatchlist);
+  const editWatch = (next: string[]) => {
+    saveWatchlist(next);
+    setWatch(next);
+  };
+  const known = useMemo(() => (searchable ? new Set(searchable.map((e) => e.symbol)) : null), [searchable]);
 
   const symbols = useMemo(() => {
-    const list = (assets ?? []).map((a) => a.symbol).slice(0, 30);
+    const list = [...(watch ?? (assets ?? []).map((a) => a.symbol).slice(0, 30))];
     for (const p of data.positions ?? []) if (!list.includes(p.symbol)) list.push(p.symbol);
+    // a symbol picked in the search (imported history, a feed's symbol) joins the list while shown
+    if (assets && !list.includes(selected)) list.push(selected);
     return list;
-  }, [assets, data.positions]);
+  }, [assets, watch, data.positions, selected]);
+  const watched = watch ?? (assets ?? []).map((a) => a.symbol).slice(0, 30);
 
   useEffect(() => {
-    if (assets && assets.length > 0 && !assets.some((a) => a.symbol === selected))
-      setSelected(assets[0]!.symbol);
-  }, [assets, selected]);
+    if (!assets || assets.length === 0 || assets.some((a) => a.symbol === selected)) return;
+    // a saved symbol that is neither listed nor known to market data any more: the first listed one
+    if (searchable && !searchable.some((e) => e.symbol === selected)) setSelected(assets[0]!.symbol);
+  }, [assets, searchable, selected]);
   useEffect(() => localStorage.setItem(SELECTED_KEY, selected), [selected]);
 
   useEffect(() => {
@@ -172,16 +205,7 @@ export function Terminal({ me }: { me: Me }) {
     <div className="terminal">
       <div className="status-row">
         <ConnBanner />
-        <dl className="account-strip" aria-label="Account summary">
-          <dt>Equity</dt>
-          <dd className="num">{fmtCents(toCents(data.account?.equity))}</dd>
-          <dt>Cash</dt>
-          <dd className="num">{fmtCents(toCents(data.account?.cash))}</dd>
-          <dt>Buying power</dt>
-          <dd className="num" data-testid="buying-power">
-            {fmtCents(toCents(data.account?.buying_power))}
-          </dd>
-        </dl>
+        <AccountStrip account={data.account} positions={data.positions} />
         {actingFor() && <span className="acting-note">Orders go to the client's account</span>}
         <span className="muted small">
           Keys: <kbd>B</kbd> buy · <kbd>S</kbd> sell · <kbd>/</kbd> symbols · ↑↓ in lists ({me.username})
@@ -192,8 +216,32 @@ export function Terminal({ me }: { me: Me }) {
           Symbols: {assetsError}
         </p>
       )}
+      {searching && (
+        <SymbolSearch
+          symbols={searchable}
+          onClose={() => setSearching(false)}
+          onPick={(symbol) => {
+            setSelected(symbol);
+            setSearching(false);
+          }}
+        />
+      )}
       <div className="grid">
-        <Watchlist symbols={symbols} selected={selected} onSelect={setSelected} />
+        <Watchlist
+          symbols={symbols}
+          selected={selected}
+          onSelect={setSelected}
+          known={known}
+          onAdd={(s) => {
+            editWatch([...watched, s]);
+            setSelected(s);
+          }}
+          onRemove={(s) => {
+            const rest = watched.filter((x) => x !== s);
+            editWatch(rest);
+            if (s === selected && rest[0]) setSelected(rest[0]);
+          }}
+        />
         <div className="col-center">
           <Suspense fallback={<section className="panel chart">Loading chart…</section>}>
             <Chart symbol={selected} levels={orderLines(data.orders ?? [], selected)} />
@@ -222,6 +270,7 @@ export function Terminal({ me }: { me: Me }) {
         <div className="col-right">
           <Tape symbol={selected} />
           <News symbol={selected} />
+          <Alerts symbol={selected} lastCents={q?.lastCents ?? null} />
           <Inbox />
         </div>
       </div>

@@ -117,3 +117,20 @@ export async function readOpenBars(db: Queryable, now: number): Promise<Bar[]> {
   );
   return rows.map(toBar).filter((b) => b.source !== 'import');
 }
+
+/**
+ * Every symbol that has candles (imported history included), alphabetical. A skip scan over the
+ * primary key: one index probe per symbol, not a pass over the whole table.
+ */
+export async function readCandleSymbols(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ symbol: string }>(
+    `WITH RECURSIVE s(symbol) AS (
+       (SELECT symbol FROM md_candles ORDER BY symbol LIMIT 1)
+       UNION ALL
+       SELECT (SELECT c.symbol FROM md_candles c WHERE c.symbol > s.symbol ORDER BY c.symbol LIMIT 1)
+       FROM s WHERE s.symbol IS NOT NULL
+     )
+     SELECT symbol FROM s WHERE symbol IS NOT NULL`,
+  );
+  return rows.map((r) => r.symbol);
+}

@@ -186,7 +186,13 @@ export function createExchangeFeed(
     definition: def,
     async start() {
       unsubscribe = await Promise.all([
-        bus.subscribe<TradeMessage>(subjects.allTrades, (msg) => onTrade(msg.data)),
+        // trades per instance and durable when it has a stable name (a restarted instance catches
+        // up; the consolidator drops repeats by tradeId); books live: a start resyncs them anyway
+        bus.subscribe<TradeMessage>(
+          subjects.allTrades,
+          (msg) => onTrade(msg.data),
+          deps.instanceId ? { durable: `market-data-trades-${deps.instanceId}-${def.id}` } : {},
+        ),
         bus.subscribe<BookMessage>(subjects.allBooks, (msg) => onBook(msg.data)),
       ]);
       health = { state: 'connected', lastError: null };

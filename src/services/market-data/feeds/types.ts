@@ -33,6 +33,8 @@ export interface FeedDeps {
   localUrl?: (() => Promise<string>) | undefined;
   /** run the feeds' own schedules (heartbeats, polls); false in tests, which step by hand */
   timers: boolean;
+  /** this instance's stable name: the exchange feed's trades then come through its own durable consumer */
+  instanceId?: string | undefined;
 }
 
 export interface AdapterHealth {

@@ -1,0 +1,130 @@
+/**
+ * One writer per orders shard (issue 11; docs/design.md "Cluster").
+ *
+ *   lock:    pg_advisory_lock(ORDERS_LEADER_LOCK, shard) on a dedicated connection (session-level)
+ *   fence:   on taking the lock, orders_leader.epoch += 1 (migration 010); every journal commit
+ *            inserts only while the shard's epoch is still its own (persistence.ts)
+ *   lease:   the lock session has idle_session_timeout = leaseMs and the leader touches it every
+ *            leaseMs / 3, so a leader that is paused (SIGSTOP, a long GC) past its lease has its
+ *            session ended by the server, which frees the lock for the standby
+ *
+ * Why PostgreSQL rather than a NATS KV lease: the journal, the thing to protect, is in PostgreSQL,
+ * so the lock, the epoch and the check on every commit live in one system, with one failure
+ * domain and no clock on our side. A process that dies loses its connection and therefore the
+ * lock at once (the standby's blocking pg_advisory_lock returns then: no polling delay). NATS KV
+ * would add a second system whose view can disagree with the database's; the epoch check in
+ * the journal's own statement would still be needed.
+ *
+ * PGlite has no second connection (one process owns the folder): `openLeadership` returns null
+ * and the service writes unfenced, as before.
+ */
+import { hostname } from 'node:os';
+import type { Db, DbSession } from '../../platform/db/types.ts';
+
+/** classid of the two-key advisory lock ('or'); objid is the shard. Migrations use another key. */
+export const ORDERS_LEADER_LOCK = 0x6f72;
+
+export type LeaderRole = 'standby' | 'leader' | 'lost' | 'closed';
+
+export interface LeadershipOptions {
+  /** the orders shard (0 while there is one) */
+  shard?: number;
+  /** who holds it, as recorded in orders_leader; default host/pid */
+  holder?: string;
+  /** how long a silent (paused) holder keeps the lock (default 5,000; BOURSE_ORDERS_LEASE_MS in config) */
+  leaseMs?: number;
+}
+
+export interface Leadership {
+  readonly shard: number;
+  readonly holder: string;
+  /** the fencing token: this holder's epoch (0 until it leads) */
+  epoch(): number;
+  readonly leaseMs: number;
+  role(): LeaderRole;
+  /** Takes the lock if it is free now; true when this process leads (epoch incremented). */
+  tryAcquire(): Promise<boolean>;
+  /** Waits in the database until the lock is free, then takes over; resolves with the new epoch. */
+  acquire(): Promise<number>;
+  /** Called once if the lease is lost (session ended, heartbeat failed): stop writing. */
+  onLost(cb: (err: Error) => void): void;
+  /** Releases the lock (ends the session). */
+  close(): Promise<void>;
+}
+
+export async function openLeadership(db: Db, options: LeadershipOptions = {}): Promise<Leadership | null> {
+  if (!db.session) return null;
+  const shard = options.shard ?? 0;
+  const holder = options.holder ?? `${hostname()}/${process.pid}`;
+  const leaseMs = options.leaseMs ?? 5000;
+  const session: DbSession = await db.session({ idleTimeoutMs: leaseMs });
+  // a standby blocked in pg_advisory_lock is not reading its socket: have the server look, so a
+  // dead standby's wait ends instead of one day taking the lock for nobody
+  await session.query(`SET client_connection_check_interval = ${Math.max(100, Math.floor(leaseMs / 3))}`);
+
+  let role: LeaderRole = 'standby';
+  let epoch = 0;
+  let heartbeat: NodeJS.Timeout | undefined;
+  let lostCb: ((err: Error) => void) | null = null;
+  let lostErr: Error | null = null;
+
+  const lose = (err: Error) => {
+    if (role === 'closed' || role === 'lost') return;
+    const wasLeader = role === 'leader';
+    role = 'lost';
+    clearInterval(heartbeat);
+    if (wasLeader) {
+      lostErr = err;
+      lostCb?.(err);
+    }
+  };
+  session.onLost(lose);
+
+  async function takeOver(): Promise<number> {
+    const { rows } = await session.query<{ epoch: number }>(
+      `INSERT INTO orders_leader (shard, epoch, holder, since) VALUES ($1, 1, $2, now())
+       ON CONFLICT (shard) DO UPDATE
+         SET epoch = orders_leader.epoch + 1, holder = EXCLUDED.holder, since = EXCLUDED.since
+       RETURNING epoch`,
+      [shard, holder],
+    );
+    epoch = rows[0]!.epoch;
+    role = 'leader';
+    heartbeat = setInterval(
+      () => void session.query('SELECT 1').catch((err: Error) => lose(err)),
+      Math.max(50, Math.floor(leaseMs / 3)),
+    );
+    heartbeat.unref();
+    return epoch;
+  }
+
+  return {
+    shard,
+    holder,
+    leaseMs,
+    epoch: () => epoch,
+    role: () => role,
+    tryAcquire: async () => {
+      const { rows } = await session.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
+        ORDERS_LEADER_LOCK,
+        shard,
+      ]);
+      if (!rows[0]!.ok) return false;
+      await takeOver();
+      return true;
+    },
+    acquire: async () => {
+      await session.query('SELECT pg_advisory_lock($1, $2)', [ORDERS_LEADER_LOCK, shard]);
+      return takeOver();
+    },
+    onLost: (cb) => {
+      lostCb = cb;
+      if (lostErr) cb(lostErr);
+    },
+    close: async () => {
+      role = 'closed';
+      clearInterval(heartbeat);
+      await session.close();
+    },
+  };
+}

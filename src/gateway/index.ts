@@ -17,9 +17,9 @@ import { installProblemHandlers, problemServerOptions } from '../platform/http/p
 import type { Logger } from '../platform/logger.ts';
 import type { RateLimiter } from '../platform/ratelimit/types.ts';
 import { ALPACA_STREAM_PATHS } from '../services/market-data/client.ts';
-import { readAsAlpaca } from './alpaca/body.ts';
 import type { OrdersClient } from '../services/orders/client.ts';
 import type { UsersClient } from '../services/users/client.ts';
+import { readAsAlpaca } from './alpaca/body.ts';
 import { createActing } from './auth/acting.ts';
 import { createCredentials } from './auth/credentials.ts';
 import { type GatewayConfig, type GatewayConfigInput, resolveGatewayConfig } from './config.ts';

@@ -8,6 +8,7 @@ import type {
   RejectReason,
   SessionCommand,
 } from '../domain/exchange.ts';
+import { startReleasable } from './execution.ts';
 import { createBook, type Engine, isOpenOrder } from './model.ts';
 import { ordersById } from './order-index.ts';
 import { expireOrder } from './orders.ts';
@@ -38,7 +39,10 @@ export function addInstrument(e: Engine, c: AddInstrumentCommand): RejectReason 
   return null;
 }
 
-/** Halts stop new orders and replaces; cancels still work and resting orders stay. */
+/**
+ * Halts stop new orders and replaces; cancels still work and resting orders stay. Exit legs released
+ * during the halt start when it is lifted (execution.ts startReleasable).
+ */
 export function halt(e: Engine, c: HaltCommand): RejectReason | null {
   const halted = c.halted === true;
   if (c.symbol === null) {
@@ -49,15 +53,20 @@ export function halt(e: Engine, c: HaltCommand): RejectReason | null {
     book.halted = halted;
   }
   e.events.push({ type: 'halt', symbol: c.symbol, halted });
+  if (!halted) startReleasable(e);
   return null;
 }
 
-/** Moving to `closed` expires every open DAY order, resting or waiting stop, in acceptance order. */
+/**
+ * Moving to `closed` expires every open DAY order, resting or waiting stop, in acceptance order.
+ * Moving to `open` starts the exit legs released while the market could not trade.
+ */
 export function setSession(e: Engine, c: SessionCommand): RejectReason | null {
   const state = c.state;
   if (state !== 'pre_open' && state !== 'open' && state !== 'closed') return 'market_closed';
   e.session = state;
   e.events.push({ type: 'session', state });
+  if (state === 'open') startReleasable(e);
   if (state !== 'closed') return null;
   for (const o of ordersById(e.orders)) {
     // An oco's other leg or an entry's held legs may have expired with it already.

@@ -58,6 +58,8 @@ export function replace(e: Engine, c: ReplaceCommand): RejectReason | null {
   if (marketReason !== null) return marketReason;
   const waitingStop = isWaitingStop(o);
   const parent = o.parent;
+  // A held leg (with its entry, or releasable: see execution.ts runTriggered) does not work yet.
+  const held = o.status === 'held';
   const isTrailing = o.orderType === 'trailing_stop';
   // A stop could trigger and trade on replace, which pre-open forbids.
   if (e.session === 'pre_open' && waitingStop) return 'not_allowed_pre_open';
@@ -125,9 +127,8 @@ export function replace(e: Engine, c: ReplaceCommand): RejectReason | null {
   if (newLeaves * (isBuy ? limit : price) > MAX_NOTIONAL) return 'invalid_replace';
   // Waiting stops satisfy "not triggered" with their current stop price, so only a new one can trigger.
   // A held leg does not work yet, and a trailing stop waiting for its activation price cannot trigger.
-  const triggersNow =
-    waitingStop && parent === null && (!isTrailing || o.hwm > 0) && stopHolds(isBuy, stopPrice, ref);
-  const meetsBookNow = parent === null && !keepsPriority && (!waitingStop || triggersNow);
+  const triggersNow = waitingStop && !held && (!isTrailing || o.hwm > 0) && stopHolds(isBuy, stopPrice, ref);
+  const meetsBookNow = !held && !keepsPriority && (!waitingStop || triggersNow);
   const takeLimit = isMarketStop(o) && triggersNow ? stopLimitAtTrigger(book, isBuy, limit) : limit;
   if (meetsBookNow && (e.session === 'pre_open' || o.postOnly) && wouldTake(book, isBuy, takeLimit)) {
     return e.session === 'pre_open' ? 'not_allowed_pre_open' : 'post_only_would_take';
@@ -190,8 +191,8 @@ export function replace(e: Engine, c: ReplaceCommand): RejectReason | null {
     hold(e, o);
     if (children !== null) for (const leg of children) hold(e, leg);
     e.events.push({ type: 'replaced', order: orderView(o), keptPriority: false });
-    if (parent !== null) {
-      // held: it starts working when its entry is done
+    if (held) {
+      // it starts working when its entry is done, or (releasable) when its market can trade
     } else if (!waitingStop) execute(e, o);
     else if (triggersNow) activate(e, o);
     else if (!isTrailing || o.hwm > 0) addStop(o);

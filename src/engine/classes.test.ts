@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { EngineEvent } from '../domain/exchange.ts';
 import { createExchange } from './exchange.ts';
 import { CONFIG, kinds, lastView, market, ofType } from './test-kit.ts';
 
@@ -142,6 +143,109 @@ describe('bracket orders', () => {
     // The larger of the two legs' needs: 10 × 10,600 + 0.2% fee
     expect(m.cash('A').reserved).toBe(106_000 + 212);
     expect(m.held('A').reserved).toBe(10);
+  });
+});
+
+describe('exit legs released while the market cannot trade', () => {
+  /**
+   * A's bracket (1, 2, 3) buys 4 of 10 from B (4); C bids 10,600 for 5 (5), which the take-profit
+   * (sell 10,500) would cross at once.
+   */
+  function partlyFilled() {
+    const m = market();
+    bracket(m);
+    m.ok(m.sell(4, 10_000, { account: 'B' })); // 4
+    m.ok(m.buy(5, 10_600, { account: 'C' })); // 5
+    return m;
+  }
+  const cancelEntry = (m: ReturnType<typeof market>) =>
+    m.ok({ type: 'cancel', ts: ++m.ts, id: 1, account: 'A' });
+
+  /** The legs wait, sized and holding as released legs would, and nothing trades. */
+  function expectReleasable(m: ReturnType<typeof market>, events: EngineEvent[]) {
+    expect(kinds(events).filter((k) => k === 'released' || k === 'trade')).toEqual([]);
+    expect(m.x.order(2)).toMatchObject({ status: 'held', qty: 4 });
+    expect(m.x.order(3)).toMatchObject({ status: 'held', qty: 4 });
+    expect(m.x.depth('ACME', 5).asks).toEqual([]);
+    expect(m.held('A').reserved).toBe(4);
+  }
+
+  /** Trading resumes: the take-profit is released, sells 4 to C's bid, and cancels the stop-loss. */
+  function expectReleasedAndTraded(events: EngineEvent[]) {
+    expect(kinds(events).filter((k) => k === 'released' || k === 'trade' || k === 'canceled')).toEqual([
+      'released',
+      'trade',
+      'canceled',
+    ]);
+    expect(lastView(events, 2)).toMatchObject({ status: 'filled', filledQty: 4 });
+    expect(ofType(events, 'canceled').map((c) => [c.order.id, c.reason])).toEqual([[3, 'oco']]);
+  }
+
+  it('keeps them held through a market halt and starts them when it is lifted', () => {
+    const m = partlyFilled();
+    m.ok({ type: 'halt', ts: ++m.ts, symbol: null, halted: true });
+    expectReleasable(m, cancelEntry(m));
+    const lifted = m.ok({ type: 'halt', ts: ++m.ts, symbol: null, halted: false });
+    expect(lifted[0]).toMatchObject({ type: 'halt', halted: false });
+    expectReleasedAndTraded(lifted);
+    expect(m.x.openOrders('A')).toEqual([]);
+    expect(m.held('A')).toMatchObject({ qty: 10_000, reserved: 0 });
+  });
+
+  it('keeps them held through a symbol halt, and while the market is still halted', () => {
+    const m = partlyFilled();
+    m.ok({ type: 'halt', ts: ++m.ts, symbol: 'ACME', halted: true });
+    m.ok({ type: 'halt', ts: ++m.ts, symbol: null, halted: true });
+    expectReleasable(m, cancelEntry(m));
+    // The symbol's halt is lifted, the market's is not: still nothing.
+    expectReleasable(m, m.ok({ type: 'halt', ts: ++m.ts, symbol: 'ACME', halted: false }));
+    expectReleasedAndTraded(m.ok({ type: 'halt', ts: ++m.ts, symbol: null, halted: false }));
+  });
+
+  it('keeps them held in pre-open and while closed, and starts them at the open', () => {
+    const m = partlyFilled();
+    m.ok({ type: 'session', ts: ++m.ts, state: 'pre_open' });
+    expectReleasable(m, cancelEntry(m));
+    // A replace in pre-open keeps a releasable leg held.
+    m.ok({ type: 'replace', ts: ++m.ts, id: 2, account: 'A', price: 10_550 });
+    expect(m.x.order(2)).toMatchObject({ status: 'held', price: 10_550 });
+    expect(m.x.depth('ACME', 5).asks).toEqual([]);
+    expectReleasable(m, m.ok({ type: 'session', ts: ++m.ts, state: 'closed' }));
+    const open = m.ok({ type: 'session', ts: ++m.ts, state: 'open' });
+    expectReleasedAndTraded(open);
+    expect(ofType(open, 'trade')[0]).toMatchObject({ price: 10_600, qty: 4 });
+  });
+
+  it('day legs released while closed expire with the other day orders', () => {
+    const d = market();
+    d.ok(
+      d.buy(10, 10_000, {
+        tif: 'day',
+        orderClass: 'bracket',
+        takeProfit: { price: 10_500 },
+        stopLoss: { stopPrice: 9_500 },
+      }),
+    );
+    d.ok(d.sell(4, 10_000, { account: 'B' }));
+    d.ok({ type: 'halt', ts: ++d.ts, symbol: null, halted: true });
+    cancelEntry(d);
+    const closed = d.ok({ type: 'session', ts: ++d.ts, state: 'closed' });
+    expect(ofType(closed, 'expired').map((x) => x.order.id)).toEqual([2, 3]);
+    expect(d.x.openOrders('A')).toEqual([]);
+    expect(d.held('A').reserved).toBe(0);
+  });
+
+  it('a snapshot taken while legs are releasable restores them, and the restored engine starts them alike', () => {
+    const m = partlyFilled();
+    m.ok({ type: 'halt', ts: ++m.ts, symbol: 'ACME', halted: true });
+    cancelEntry(m);
+    const x = createExchange(CONFIG, JSON.parse(JSON.stringify(m.x.snapshot())));
+    expect(x.exportState()).toEqual(m.x.exportState());
+    const lift = { type: 'halt', ts: ++m.ts, symbol: 'ACME', halted: false } as const;
+    const events = m.apply(lift);
+    expectReleasedAndTraded(events);
+    expect(x.apply(lift)).toEqual(events);
+    expect(x.exportState()).toEqual(m.x.exportState());
   });
 });
 

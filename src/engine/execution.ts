@@ -9,7 +9,8 @@ import { oppositeSide, rest } from './book.ts';
 import { orderView } from './context.ts';
 import { worstLevel } from './ladder.ts';
 import { fillableQty, match, withinLimit } from './matching.ts';
-import { type Engine, isMarketStop, isOpenOrder, leaves, type Order } from './model.ts';
+import { type Book, type Engine, isMarketStop, isOpenOrder, leaves, type Order } from './model.ts';
+import { ordersById } from './order-index.ts';
 import { cancelOrder } from './orders.ts';
 import { stopHolds, stopLimitAtTrigger } from './risk.ts';
 import { addStop, removeStop } from './stops.ts';
@@ -59,7 +60,10 @@ export function activate(e: Engine, o: Order): void {
 /**
  * Activate the stops this command's trades triggered and start the exit legs its entries released,
  * in order, including what they trigger and release in turn. An order closed while it waited in the
- * queue (the other leg of its pair filled) is skipped.
+ * queue (the other leg of its pair filled) is skipped. A leg released while its symbol cannot trade
+ * (an entry cancelled during a halt, in pre-open or while closed) stays `held`, releasable: it has
+ * no entry any more, is sized and holds as a working order would, and starts when trading resumes
+ * (startReleasable).
  */
 export function runTriggered(e: Engine): void {
   const queue = e.triggered;
@@ -67,10 +71,31 @@ export function runTriggered(e: Engine): void {
   for (let i = 0; i < queue.length; i++) {
     const o = queue[i]!;
     if (!isOpenOrder(o)) continue;
-    if (o.status === 'held') startLeg(e, o);
-    else activate(e, o);
+    if (o.status !== 'held') activate(e, o);
+    else if (canTrade(e, o.book)) startLeg(e, o);
   }
   queue.length = 0;
+}
+
+/** Whether orders of this book may meet it now: the session is open and neither it nor the market is halted. */
+export function canTrade(e: Engine, book: Book): boolean {
+  return e.session === 'open' && !e.marketHalted && !book.halted;
+}
+
+/** A releasable leg: held, but its entry is done (its market could not trade when the entry finished). */
+export function isReleasable(o: Order): boolean {
+  return o.status === 'held' && o.parent === null;
+}
+
+/**
+ * Trading resumed (a halt lifted, the session back to open): the releasable legs whose symbol can
+ * trade now start working, by id, with what they trigger and release in turn.
+ */
+export function startReleasable(e: Engine): void {
+  for (const o of ordersById(e.orders)) {
+    if (isReleasable(o) && canTrade(e, o.book)) e.triggered.push(o);
+  }
+  runTriggered(e);
 }
 
 /**

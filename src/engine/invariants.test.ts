@@ -430,13 +430,19 @@ function checkAfter(
     if (bid !== null && ask !== null && bid >= ask) fail(`${sym} book crossed: ${bid} >= ${ask}`);
     // The depth agrees with the open orders resting on it.
     const depth = x.depth(sym, 1_000);
+    const canTrade = after.session === 'open' && !after.marketHalted && !inst.halted;
+    // Nothing trades while the symbol cannot (a command lifting a halt may trade: it ends open).
+    if (!canTrade && events.some((e) => e.type === 'trade' && e.symbol === sym))
+      fail(`${sym} traded while it cannot trade`);
     const resting = new Map<string, [number, number]>();
     for (const o of after.openOrders) {
       if (o.symbol !== sym) continue;
-      // Held legs work once their entry is done: it is open, and they are in no queue.
+      // Held legs work once their entry is done: it is open, and they are in no queue. A leg whose
+      // entry is done waits (releasable) only while its symbol cannot trade.
       if (o.status === 'held') {
         const parent = after.openOrders.find((p) => p.id === o.parentId);
-        if (parent === undefined || parent.status === 'held') fail(`held leg ${o.id} has no open entry`);
+        if ((parent === undefined || parent.status === 'held') && canTrade)
+          fail(`held leg ${o.id} has no open entry and ${sym} can trade`);
         continue;
       }
       const waiting =

@@ -5,7 +5,8 @@
  *   trailing stop) on the other side, for the entry's quantity. The exits are held (status `held`,
  *   in no queue) until the entry is done: filled, or cancelled after a partial fill, which sizes
  *   them to the filled quantity (an entry cancelled before any fill cancels them, reason `parent`).
- *   Released, they work as a one-cancels-other pair.
+ *   Released, they work as a one-cancels-other pair. Released while their symbol cannot trade (a
+ *   halt, pre-open, closed), they stay held, releasable, until it can (execution.ts runTriggered).
  * - oto: an entry and one held exit (take-profit or stop-loss).
  * - oco: a limit and a stop-loss on the same side, both working at once (they close the same
  *   position), one-cancels-other.

@@ -28,8 +28,12 @@
  * stop-limit or trailing stop), oto (entry + one exit) and oco (limit + stop-loss). Legs take the
  * next ids; a bracket's / oto's exits are `held` until the entry is done (filled, or cancelled after
  * a partial fill: sized to the filled quantity; cancelled before any fill: cancelled, reason
- * `parent`), then `released`. One-cancels-other on the first fill and on a cancel (reason `oco`);
- * a pair holds once (the larger need), a held sell leg holds the shares bought so far.
+ * `parent`), then `released`. Legs whose entry is done while their symbol cannot trade (halted,
+ * symbol or market, or the session not `open`: pre-open forbids crossing) stay `held` with no entry
+ * (releasable; sized and holding as released legs, replaceable in pre-open without working, day
+ * ones expire at the close) and are `released` when the halt is lifted or the session opens, by
+ * id. One-cancels-other on the first fill and on a cancel (reason `oco`); a pair holds once (the
+ * larger need), a held sell leg holds the shares bought so far.
  *
  * TIME IN FORCE. day, gtc, ioc, fok. Market orders and triggered stops never rest (IOC). FOK fills
  * completely at once or is rejected `fok_not_fillable` with nothing changed; a market FOK is

@@ -60,7 +60,10 @@ export interface Order {
   readonly orderClass: OrderClass;
   /** a leg: the id of the order it belongs to (0 for none) */
   readonly parentId: number;
-  /** a held exit leg: its entry, until the entry is done (then null and status leaves `held`) */
+  /**
+   * a held exit leg: its entry, until the entry is done (then null and status leaves `held`, unless
+   * its symbol cannot trade then: it stays `held`, releasable, until it can; see execution.ts)
+   */
   parent: Order | null;
   /** an entry's exit legs while they are held */
   children: Order[] | null;

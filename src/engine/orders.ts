@@ -87,7 +87,7 @@ export function expireOrder(e: Engine, o: Order): void {
 /**
  * An entry is done: filled, or cancelled (by the user, or its unfilled remainder). Its held exit legs
  * are released sized to what it filled, and started once the current taker is done (execution.ts
- * runTriggered); an entry that filled nothing cancels them.
+ * runTriggered; if the symbol cannot trade then, once it can); an entry that filled nothing cancels them.
  */
 export function settleChildren(e: Engine, o: Order): void {
   const children = o.children!;

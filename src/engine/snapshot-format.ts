@@ -20,7 +20,8 @@ export type LadderIndex = 0 | 1 | 2 | 3 | 4;
 /**
  * What an order of a class other than simple, or a trailing stop, adds to its row (fields left out
  * are 0 / none): side (orders in no queue), class, parent id, held (1), parent entry id while held, pair's other leg id,
- * trail price, trail bps, high-water mark, activation price.
+ * trail price, trail bps, high-water mark, activation price. A `held` row without `heldBy` is a
+ * releasable leg: its entry is done, and it starts when its symbol can trade again.
  */
 export interface SnapshotOrderExtras {
   /** orders in no queue only: no ladder tells their side */

@@ -8,7 +8,7 @@ import { loadGatewayConfig } from '../gateway/config.ts';
 import { systemClock } from '../platform/clock.ts';
 import type { Config } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
-import { openRateLimiter } from '../platform/ratelimit/open.ts';
+import type { RateLimiter } from '../platform/ratelimit/types.ts';
 import { createFixService, type FixService } from '../services/fix/index.ts';
 import type { OrdersClient } from '../services/orders/client.ts';
 import type { UsersClient } from '../services/users/client.ts';
@@ -19,11 +19,11 @@ export async function startFix(
   logger: Logger,
   platform: Platform,
   clients: { orders: OrdersClient; users: UsersClient },
+  /** the process's limiter: FIX buckets have keys of their own in it */
+  limiter: RateLimiter,
   closers: (() => Promise<void>)[],
 ): Promise<FixService> {
   const limits = loadGatewayConfig(process.env);
-  const limiter = await openRateLimiter(config);
-  closers.push(() => limiter.close());
   const fix = await createFixService({
     db: platform.db,
     bus: platform.bus,

@@ -8,6 +8,7 @@ import { hasInternalToken, requireInternalToken } from '../platform/http/forward
 import { installProblemHandlers, problemServerOptions } from '../platform/http/problem.ts';
 import type { Logger } from '../platform/logger.ts';
 import { openRateLimiter } from '../platform/ratelimit/open.ts';
+import type { RateLimiter } from '../platform/ratelimit/types.ts';
 import { createMarketDataService, type MarketDataService } from '../services/market-data/index.ts';
 import type { OrdersClient } from '../services/orders/client.ts';
 import { createOrdersService, httpOrdersClient, type OrdersService } from '../services/orders/index.ts';
@@ -147,6 +148,17 @@ async function startRole(
   const clientFetch = internalFetch(credential);
   const platform = needsServices ? await openPlatform(config, logger, { migrate: true }) : undefined;
   if (platform) closers.push(() => platform.close());
+  // one rate limiter (one Redis connection) for the process: login throttling, FIX and the
+  // gateway's buckets use keys of their own in it, as they do in a shared Redis across processes
+  let limiter: RateLimiter | undefined;
+  const processLimiter = async (): Promise<RateLimiter> => {
+    if (!limiter) {
+      const opened = await openRateLimiter(config);
+      closers.push(() => opened.close());
+      limiter = opened;
+    }
+    return limiter;
+  };
 
   let orders: OrdersService | undefined;
   let ordersNode: OrdersNode | undefined;
@@ -188,9 +200,6 @@ async function startRole(
       { db: platform.db, clock: systemClock, logger: usersLogger },
       { password: config.adminPassword },
     );
-    // login throttling state, shared by every users instance on one Redis
-    const usersLimiter = await openRateLimiter(config);
-    closers.push(() => usersLimiter.close());
     const u = await createUsersService({
       db: platform.db,
       bus: platform.bus,
@@ -202,7 +211,8 @@ async function startRole(
         internalTokens: credential.accept,
         ...(config.instanceId && { instanceId: config.instanceId }),
       },
-      limiter: usersLimiter,
+      // login throttling state, shared by every users instance on one Redis
+      limiter: await processLimiter(),
     });
     closers.push(() => u.close());
     users = u;
@@ -271,7 +281,7 @@ async function startRole(
       const clients = { orders: ordersClient, users: usersClient };
       // loaded only when served: the FIX engine takes a while to load
       const { startFix } = await import('./fix.ts');
-      fixPort = (await startFix(fixConfig, logger, platform, clients, closers)).port;
+      fixPort = (await startFix(fixConfig, logger, platform, clients, await processLimiter(), closers)).port;
     }
   }
 
@@ -349,8 +359,6 @@ async function startRole(
   // The gateway: `all` points it at the internal server; `gateway` at the configured instances.
   const cache = await openCache(config, logger);
   closers.push(() => cache.close());
-  const limiter = await openRateLimiter(config);
-  closers.push(() => limiter.close());
   const gateway: Gateway = await createGateway({
     logger,
     upstreams: servicesUrl
@@ -368,7 +376,7 @@ async function startRole(
     // `all` reaches its own loopback server in plain HTTP; `--role gateway` the others' over mutual TLS
     ...(role === 'gateway' && credential.tls && { tls: credential.tls }),
     cache,
-    limiter,
+    limiter: await processLimiter(),
     bus: platform?.bus,
     config: { ...loadGatewayConfig(env), shutdownTimeoutMs: config.shutdownTimeoutMs },
     webRoot: WEB_ROOT,

@@ -261,6 +261,9 @@ export function problemHandlers(opts: ProblemHandlerOptions): ProblemHandlers {
   };
 }
 
+/** Marks a server (and the plugins inside it) whose requests are already checked for NUL. */
+const NUL_CHECKED = 'bourseNulChecked';
+
 const pathOf = (request: FastifyRequest): string => request.url.split('?')[0] ?? request.url;
 
 /**
@@ -276,11 +279,17 @@ export function installProblemHandlers(
   const handlers = problemHandlers(opts);
   app.setErrorHandler(handlers.errorHandler);
   if (opts.notFound) app.setNotFoundHandler(handlers.notFoundHandler);
-  app.addHook('preValidation', async (request) => {
-    if (/%00|\0/.test(request.url)) throw invalidField('querystring', 'querystring', 'must not contain NUL');
-    const field = nulField(request.body, '');
-    if (field !== undefined) throw invalidField('body', field, 'must not contain NUL');
-  });
+  // once per request: a service's plugin mounted on a server that already checks (bourse start's
+  // internal server) inherits the check rather than walking the body a second time
+  if (!app.hasDecorator(NUL_CHECKED)) {
+    app.decorate(NUL_CHECKED, true);
+    app.addHook('preValidation', async (request) => {
+      if (/%00|\0/.test(request.url))
+        throw invalidField('querystring', 'querystring', 'must not contain NUL');
+      const field = nulField(request.body, '');
+      if (field !== undefined) throw invalidField('body', field, 'must not contain NUL');
+    });
+  }
   return handlers;
 }
 

@@ -55,10 +55,21 @@ async function status(
   return { code: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+/** Polls until `check` holds; on a timeout the error carries the watched node's state and output. */
+async function until(
+  what: string,
+  check: () => Promise<boolean>,
+  watch?: Child,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      const state = watch
+        ? `\nnode exit code ${watch.process.exitCode}, signal ${watch.process.signalCode}; its output:\n${watch.output.join('').slice(-4000)}`
+        : '';
+      throw new Error(`timed out waiting for ${what}${state}`);
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -182,12 +193,16 @@ describeWithPostgres('orders failover between processes', () => {
 
     // --- SIGSTOP of the leader past its lease: fenced ----------------------------------------
     const c = await startNode();
-    await until('C to follow as standby', async () => (await status(c.port, '/readyz')).code === 503);
+    await until(
+      'C to follow as standby',
+      async () => (await status(c.port, '/readyz')).code === 503,
+      c.child,
+    );
     const bStreams = ACCOUNTS.map((acc) => stream(b.client, acc, 'b', acks, () => acks.length > 600));
     await Promise.all(bStreams);
     b.child.process.kill('SIGSTOP');
     const stoppedAt = performance.now();
-    await until('C to take over', async () => (await status(c.port, '/readyz')).code === 200);
+    await until('C to take over', async () => (await status(c.port, '/readyz')).code === 200, c.child);
     const cFirst = await firstAck(c.client, 'c-first');
     acks.push(cFirst.order);
     console.log(
@@ -196,7 +211,11 @@ describeWithPostgres('orders failover between processes', () => {
     const journalAfterTakeover = await db.query<{ n: number }>('SELECT max(seq)::int8 AS n FROM journal');
     b.child.process.kill('SIGCONT');
     // B finds its session ended: it reports itself fenced (liveness fails, so it gets restarted)
-    await until('B to report itself fenced', async () => (await status(b.port, '/healthz')).code === 503);
+    await until(
+      'B to report itself fenced',
+      async () => (await status(b.port, '/healthz')).code === 503,
+      b.child,
+    );
     expect((await status(b.port, '/healthz')).body).toMatchObject({
       status: 'fenced',
       orders: { role: 'lost' },

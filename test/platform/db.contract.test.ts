@@ -1,8 +1,9 @@
 /** The Db contract, identical on PGlite and PostgreSQL: what every service may rely on. */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { insertMany } from '../../src/platform/db/insert-many.ts';
 import type { Db } from '../../src/platform/db/types.ts';
-import { forEachDb } from '../support/db.ts';
+import { forEachDb, makePostgresDb } from '../support/db.ts';
+import { describeWithPostgres } from '../support/services.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let tables = 0;
@@ -315,5 +316,72 @@ forEachDb('Db contract', (makeDb) => {
       await expect(insertMany(db, t, { id: 'int8[]' }, [[[5]]])).rejects.toThrow(/unsupported type/);
       expect((await db.query(`SELECT count(*)::int8 AS n FROM ${t}`)).rows).toEqual([{ n: 3 }]);
     });
+  });
+});
+
+describeWithPostgres('Db on PostgreSQL: a session ended under an open transaction', () => {
+  it('fails that transaction, does not crash the process, and keeps the pool usable', async () => {
+    const made = await makePostgresDb({ migrations: false });
+    onTestFinished(made.dispose);
+    const db = made.value;
+    const outcome = await db
+      .transaction(async (tx) => {
+        const { rows } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        // another connection ends this one between two statements, as idle_in_transaction_session_timeout
+        // does to a paused process: the server's FATAL arrives with no query running
+        await db.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+        await sleep(300);
+        await tx.query('SELECT 1');
+        return 'committed';
+      })
+      .catch((err: Error) => err);
+    expect(outcome).toBeInstanceOf(Error);
+    expect(String((outcome as Error).message)).toMatch(/terminat/i);
+    // the broken connection was not returned to the pool: every connection answers
+    const answers = await Promise.all(Array.from({ length: 8 }, () => db.query('SELECT 1 AS one')));
+    expect(answers.map((a) => a.rows)).toEqual(Array.from({ length: 8 }, () => [{ one: 1 }]));
+  });
+});
+
+describeWithPostgres('Db on PostgreSQL: a session with an idle timeout', () => {
+  const busy = (ms: number) => {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      // the main thread does not yield: no timer, no I/O callback runs here
+    }
+  };
+
+  it('is kept alive from its own thread while the main thread is busy past the timeout', async () => {
+    const made = await makePostgresDb({ migrations: false });
+    onTestFinished(made.dispose);
+    const session = await made.value.session!({ idleTimeoutMs: 500, keepAliveMs: 100 });
+    onTestFinished(() => session.close());
+    let lost: Error | null = null;
+    session.onLost((err) => (lost = err));
+    await session.query('SELECT pg_advisory_lock(1, 1)');
+    busy(1500);
+    await sleep(300);
+    expect(lost).toBeNull();
+    expect((await session.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows).toEqual([
+      { pid: session.pid },
+    ]);
+    // the lock is still this session's: another connection cannot take it
+    const other = await made.value.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(1, 1) AS ok');
+    expect(other.rows).toEqual([{ ok: false }]);
+  });
+
+  it('without a keep-alive, is ended by the server after the timeout, and says so', async () => {
+    const made = await makePostgresDb({ migrations: false });
+    onTestFinished(made.dispose);
+    const session = await made.value.session!({ idleTimeoutMs: 300 });
+    onTestFinished(() => session.close());
+    let lost: Error | null = null;
+    session.onLost((err) => (lost = err));
+    await session.query('SELECT pg_advisory_lock(1, 2)');
+    const deadline = Date.now() + 10_000;
+    while (!lost && Date.now() < deadline) await sleep(50);
+    expect(String(lost)).toMatch(/idle-session timeout|ended the session/);
+    const other = await made.value.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(1, 2) AS ok');
+    expect(other.rows).toEqual([{ ok: true }]);
   });
 });

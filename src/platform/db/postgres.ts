@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { arrayElementOids, scalarParsers, type TextParser } from './parsers.ts';
 import type { Db, DbSession, Queryable, QueryOptions, QueryResult } from './types.ts';
@@ -81,8 +82,18 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     transaction: async (fn) => {
       const client = await pool.connect();
       let open = true;
+      let broken: Error | undefined;
+      // pg-pool listens for errors only while a client is idle. A checked-out client whose session
+      // the server ends between two statements (idle_in_transaction_session_timeout after a pause,
+      // pg_terminate_backend, a restart) emits 'error' with no query to carry it: without this
+      // listener that is an uncaught exception. The next statement fails instead; not reused.
+      const onError = (err: Error) => {
+        broken ??= err;
+      };
+      client.on('error', onError);
       const use = (): pg.PoolClient => {
         if (!open) throw new Error('Transaction is closed');
+        if (broken) throw broken;
         return client;
       };
       const tx: Queryable = {
@@ -91,7 +102,6 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
           await use().query(sql);
         },
       };
-      let broken: Error | undefined;
       try {
         await client.query('BEGIN');
         const result = await fn(tx);
@@ -103,10 +113,15 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
         throw err;
       } finally {
         open = false;
+        // a broken client may still emit while it is destroyed: keep listening then
+        if (!broken) client.off('error', onError);
         client.release(broken);
       }
     },
-    session: (opts) => openSession(options.connectionString, opts?.idleTimeoutMs),
+    session: (opts) =>
+      opts?.keepAliveMs === undefined
+        ? openSession(options.connectionString, opts?.idleTimeoutMs)
+        : openKeptAliveSession(options.connectionString, opts.keepAliveMs, opts.idleTimeoutMs),
     close: () => pool.end(),
   };
 }
@@ -141,6 +156,138 @@ async function openSession(connectionString: string, idleTimeoutMs?: number): Pr
     close: async () => {
       closing = true;
       await client.end().catch(() => {});
+    },
+  };
+}
+
+interface ThreadReply {
+  id?: number;
+  names?: string[];
+  fields?: number[];
+  rows?: (string | null)[][];
+  rowCount?: number;
+  error?: ThreadError;
+  ready?: { pid: number };
+  failed?: ThreadError;
+  lost?: ThreadError;
+  closed?: true;
+}
+interface ThreadError {
+  message: string;
+  code?: string;
+  severity?: string;
+  detail?: string;
+}
+
+const toError = (e: ThreadError): Error => Object.assign(new Error(e.message), e);
+
+/**
+ * A session whose connection lives in a worker thread (session-thread.mjs) and keeps itself alive
+ * every `keepAliveMs` while this thread shows signs of life: see there why. Statements run on it
+ * one at a time, in order, as on a pg.Client; rows are parsed here with the pool's type mapping.
+ */
+async function openKeptAliveSession(
+  connectionString: string,
+  keepAliveMs: number,
+  idleTimeoutMs?: number,
+): Promise<DbSession> {
+  const worker = new Worker(new URL('./session-thread.mjs', import.meta.url), {
+    workerData: {
+      connectionString,
+      idleTimeoutMs,
+      keepAliveMs,
+      // the main thread may stall this long before the session is let go silent
+      stallBudgetMs: Math.max(5_000, 3 * (idleTimeoutMs ?? keepAliveMs * 3)),
+    },
+  });
+  worker.unref();
+  const pending = new Map<number, { resolve: (r: ThreadReply) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  let lostCb: ((err: Error) => void) | null = null;
+  let gone: Error | null = null;
+  let closing = false;
+  let closed: () => void = () => {};
+  const fail = (err: Error) => {
+    if (gone) return;
+    gone = err;
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+    if (!closing) lostCb?.(err);
+  };
+  const started = new Promise<number>((resolve, reject) => {
+    worker.on('message', (m: ThreadReply) => {
+      if (m.ready) return resolve(m.ready.pid);
+      if (m.failed) return reject(toError(m.failed));
+      if (m.lost) return fail(toError(m.lost));
+      if (m.closed) return closed();
+      const p = m.id === undefined ? undefined : pending.get(m.id);
+      if (!p) return;
+      pending.delete(m.id!);
+      if (m.error) p.reject(toError(m.error));
+      else p.resolve(m);
+    });
+    worker.on('error', (err) => {
+      reject(err);
+      fail(err);
+    });
+    worker.on('exit', () => {
+      const err = new Error('the session thread ended');
+      reject(err);
+      fail(err);
+    });
+  });
+  const pid = await started.catch(async (err: unknown) => {
+    await worker.terminate();
+    throw err;
+  });
+  // signs of life for the keep-alive (unref: it never holds the process open)
+  const tick = setInterval(
+    () => worker.postMessage({ tick: true }),
+    Math.max(20, Math.floor(keepAliveMs / 2)),
+  );
+  tick.unref();
+
+  const send = (sql: string, params: readonly unknown[], simple: boolean): Promise<ThreadReply> => {
+    if (gone) return Promise.reject(gone);
+    const id = nextId++;
+    return new Promise<ThreadReply>((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ id, sql, params, simple });
+    });
+  };
+  const query = <R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> =>
+    send(sql, params ?? [], false).then((m) => {
+      const parsers = m.fields!.map((oid) => types.getTypeParser(oid, 'text') as TextParser);
+      const rows = m.rows!.map((row) => {
+        const out: Record<string, unknown> = {};
+        row.forEach((text, i) => {
+          out[m.names![i]!] = text === null ? null : parsers[i]!(text);
+        });
+        return out as R;
+      });
+      return { rows, rowCount: m.rowCount ?? 0 };
+    });
+  return {
+    pid,
+    query,
+    exec: async (sql) => {
+      await send(sql, [], true);
+    },
+    onLost: (cb) => {
+      lostCb = cb;
+      if (gone && !closing) cb(gone);
+    },
+    close: async () => {
+      if (closing) return;
+      closing = true;
+      clearInterval(tick);
+      if (!gone) {
+        const done = new Promise<void>((resolve) => (closed = resolve));
+        worker.postMessage({ close: true });
+        // bounded: a thread that cannot end its connection in time is terminated with it
+        await Promise.race([done, new Promise((r) => setTimeout(r, 2_000).unref())]);
+      }
+      await worker.terminate();
     },
   };
 }

@@ -49,8 +49,10 @@ export interface Db extends Queryable {
    * Opens a dedicated connection (PostgreSQL only; PGlite is one process and has none).
    * `idleTimeoutMs`: the server ends the session after this long without a statement
    * (idle_session_timeout), so a paused holder loses what the session held.
+   * `keepAliveMs`: the session touches itself this often from a thread of its own, so a busy main
+   * thread does not let it go idle, while a paused process (which stops every thread) does.
    */
-  session?(options?: { idleTimeoutMs?: number }): Promise<DbSession>;
+  session?(options?: { idleTimeoutMs?: number; keepAliveMs?: number }): Promise<DbSession>;
   /**
    * Runs fn in one transaction (BEGIN … COMMIT, ROLLBACK on throw). Use only `tx` inside fn:
    * on PGlite the database is one connection, so a `db.query` awaited inside fn waits for the

@@ -4,9 +4,11 @@
  *   lock:    pg_advisory_lock(ORDERS_LEADER_LOCK, shard) on a dedicated connection (session-level)
  *   fence:   on taking the lock, orders_leader.epoch += 1 (migration 010); every journal commit
  *            inserts only while the shard's epoch is still its own (persistence.ts)
- *   lease:   the lock session has idle_session_timeout = leaseMs and the leader touches it every
- *            leaseMs / 3, so a leader that is paused (SIGSTOP, a long GC) past its lease has its
- *            session ended by the server, which frees the lock for the standby
+ *   lease:   the lock session has idle_session_timeout = leaseMs and touches itself every
+ *            leaseMs / 3 from a thread of its own, so a leader that is paused (SIGSTOP, a frozen
+ *            VM; or its main thread stalled for longer than the session's stall budget) past its
+ *            lease has its session ended by the server, which frees the lock for the standby. A
+ *            main thread merely busy for a second on a loaded machine keeps it.
  *
  * Why PostgreSQL rather than a NATS KV lease: the journal, the thing to protect, is in PostgreSQL,
  * so the lock, the epoch and the check on every commit live in one system, with one failure
@@ -57,14 +59,16 @@ export async function openLeadership(db: Db, options: LeadershipOptions = {}): P
   const shard = options.shard ?? 0;
   const holder = options.holder ?? `${hostname()}/${process.pid}`;
   const leaseMs = options.leaseMs ?? 5000;
-  const session: DbSession = await db.session({ idleTimeoutMs: leaseMs });
+  const session: DbSession = await db.session({
+    idleTimeoutMs: leaseMs,
+    keepAliveMs: Math.max(50, Math.floor(leaseMs / 3)),
+  });
   // a standby blocked in pg_advisory_lock is not reading its socket: have the server look, so a
   // dead standby's wait ends instead of one day taking the lock for nobody
   await session.query(`SET client_connection_check_interval = ${Math.max(100, Math.floor(leaseMs / 3))}`);
 
   let role: LeaderRole = 'standby';
   let epoch = 0;
-  let heartbeat: NodeJS.Timeout | undefined;
   let lostCb: ((err: Error) => void) | null = null;
   let lostErr: Error | null = null;
 
@@ -72,7 +76,6 @@ export async function openLeadership(db: Db, options: LeadershipOptions = {}): P
     if (role === 'closed' || role === 'lost') return;
     const wasLeader = role === 'leader';
     role = 'lost';
-    clearInterval(heartbeat);
     if (wasLeader) {
       lostErr = err;
       lostCb?.(err);
@@ -90,11 +93,6 @@ export async function openLeadership(db: Db, options: LeadershipOptions = {}): P
     );
     epoch = rows[0]!.epoch;
     role = 'leader';
-    heartbeat = setInterval(
-      () => void session.query('SELECT 1').catch((err: Error) => lose(err)),
-      Math.max(50, Math.floor(leaseMs / 3)),
-    );
-    heartbeat.unref();
     return epoch;
   }
 
@@ -123,7 +121,6 @@ export async function openLeadership(db: Db, options: LeadershipOptions = {}): P
     },
     close: async () => {
       role = 'closed';
-      clearInterval(heartbeat);
       await session.close();
     },
   };

@@ -119,6 +119,8 @@ export interface OrdersService {
   snapshot(): Promise<void>;
   /** the derived tables reflect the journal up to here */
   projectedSeq(): number;
+  /** the outbox: every event up to `publishedSeq` went through; `retrying` wait for the bus */
+  outbox(): { publishedSeq: number; retrying: number };
   /** Archives and prunes what retention allows now (it also runs on a timer and after snapshots). */
   prune(): Promise<PruneResult | null>;
   readonly archiveDir: string;
@@ -389,6 +391,7 @@ export async function createOrdersService(deps: OrdersServiceDeps): Promise<Orde
     },
     snapshot: () => snapshots.take(),
     projectedSeq: () => projector.projectedSeq(),
+    outbox: () => ({ publishedSeq: publisher.publishedSeq(), retrying: publisher.retrying() }),
     prune: () => pruner.run(),
     archiveDir,
     close: async () => {
@@ -401,7 +404,7 @@ export async function createOrdersService(deps: OrdersServiceDeps): Promise<Orde
         await snapshots.take();
       await snapshots.close();
       await projector.close();
-      await publisher.settled();
+      await publisher.close();
       // projections record the outbox watermark as it was when they were written: bring it up to date
       if (!fenced)
         await db.query('UPDATE exchange_state SET published_seq = GREATEST(published_seq, $1) WHERE id = 1', [

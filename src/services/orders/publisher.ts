@@ -8,6 +8,12 @@
  * (exchange_state.published_seq); after a crash, recovery replays the entries above it and
  * `republish` sends their events again. Delivery is therefore at least once: consumers drop a
  * message whose seq they have seen.
+ *
+ * A publish the bus refuses (NATS down longer than its own reconnects and retries) is not counted
+ * as settled: it is retried, oldest first, with backoff (100 ms doubling to 5 s), and `publishedSeq`
+ * stays below its entry until it goes through, so a restart during the outage sends it again from
+ * the journal. At most RETRY_QUEUE_MAX messages wait in memory; past that they are left to that
+ * restart (the watermark cannot pass them) and an error says so once.
  */
 import type { EngineEvent, OrderView, Side } from '../../domain/exchange.ts';
 import type { Bus } from '../../platform/bus/types.ts';
@@ -42,6 +48,22 @@ export interface Publisher {
   publishedSeq(): number;
   /** Resolves when every publish issued so far has settled. */
   settled(): Promise<void>;
+  /** messages refused by the bus and waiting to be sent again (0 when the bus is healthy) */
+  retrying(): number;
+  /**
+   * Waits for what is in flight, gives refused messages up to `graceMs` to go through, then stops
+   * retrying (what is left is above `publishedSeq`: the next start sends it).
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5_000;
+export const RETRY_QUEUE_MAX = 100_000;
+
+interface Unsettled {
+  seq: number;
+  left: number;
 }
 
 export function createPublisher(
@@ -52,11 +74,69 @@ export function createPublisher(
   let outstanding = new Set<Promise<void>>();
   let published = publishedFrom;
   /** batches whose publishes have not all settled, in seq order */
-  const unsettled: { seq: number; left: number }[] = [];
-  let current: { seq: number; left: number } = { seq: 0, left: 0 };
+  const unsettled: Unsettled[] = [];
+  let current: Unsettled = { seq: 0, left: 0 };
+  /** refused by the bus, oldest first */
+  const retries: { subject: string; data: unknown; batch: Unsettled }[] = [];
+  let retryTimer: NodeJS.Timeout | undefined;
+  let retryDelay = RETRY_MIN_MS;
+  let retryRunning: Promise<void> | null = null;
+  let stopped = false;
+  let overflowed = false;
 
   function advance(): void {
     while (unsettled.length > 0 && unsettled[0]!.left === 0) published = unsettled.shift()!.seq;
+  }
+
+  function settle(batch: Unsettled): void {
+    batch.left--;
+    advance();
+  }
+
+  function refused(subject: string, data: unknown, batch: Unsettled): void {
+    if (retries.length >= RETRY_QUEUE_MAX) {
+      // its batch never settles in this life: the watermark stays below it, the next start sends it
+      if (!overflowed)
+        onError(
+          new Error(
+            `more than ${RETRY_QUEUE_MAX} events wait for the bus; the rest are left to the next start`,
+          ),
+          subject,
+        );
+      overflowed = true;
+      return;
+    }
+    retries.push({ subject, data, batch });
+    schedule();
+  }
+
+  function schedule(): void {
+    if (retryTimer || retryRunning || stopped || retries.length === 0) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      retryRunning = drain().finally(() => {
+        retryRunning = null;
+        schedule();
+      });
+    }, retryDelay);
+    retryTimer.unref();
+  }
+
+  /** Sends the waiting messages in order; at the first refusal, backs off. */
+  async function drain(): Promise<void> {
+    while (retries.length > 0 && !stopped) {
+      const head = retries[0]!;
+      try {
+        await bus.publish(head.subject, head.data);
+      } catch (err) {
+        onError(err, head.subject);
+        retryDelay = Math.min(RETRY_MAX_MS, retryDelay * 2);
+        return;
+      }
+      retries.shift();
+      retryDelay = RETRY_MIN_MS;
+      settle(head.batch);
+    }
   }
 
   function send(subject: string, data: unknown): void {
@@ -65,14 +145,12 @@ export function createPublisher(
     const p = bus.publish(subject, data).then(
       () => {
         outstanding.delete(p);
-        batch.left--;
-        advance();
+        settle(batch);
       },
       (err: unknown) => {
         outstanding.delete(p);
         onError(err, subject);
-        batch.left--;
-        advance();
+        refused(subject, data, batch);
       },
     );
     outstanding.add(p);
@@ -255,12 +333,23 @@ export function createPublisher(
       committed(entries, views, true);
     },
     publishedSeq: () => published,
-    settled: async () => {
-      while (outstanding.size > 0) {
-        const pending = outstanding;
-        outstanding = new Set();
-        await Promise.allSettled(pending);
-      }
+    settled,
+    retrying: () => retries.length,
+    close: async (graceMs = 2_000) => {
+      await settled();
+      const deadline = Date.now() + graceMs;
+      while ((retries.length > 0 || retryRunning) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      stopped = true;
+      clearTimeout(retryTimer);
     },
   };
+
+  async function settled(): Promise<void> {
+    while (outstanding.size > 0) {
+      const pending = outstanding;
+      outstanding = new Set();
+      await Promise.allSettled(pending);
+    }
+  }
 }

@@ -1,0 +1,250 @@
+/**
+ * The gateway in front of an orders shard's leader and its standby, as real processes (issue 11):
+ * two `bourse start --role orders` on one PostgreSQL database, the gateway configured with both
+ * URLs.
+ *
+ *   - orders requests land on the leader only: the standby gets none (the gateway's per-instance
+ *     attempt counter);
+ *   - kill -9 of the leader under a stream of orders through the gateway: after the takeover the
+ *     orders go to the new leader, no acknowledged order is lost or placed twice, and the only 5xx
+ *     the clients see are retriable 503s (counted and printed, as is the time from the kill to the
+ *     first order acknowledged through the new leader; neither is asserted).
+ */
+import Fastify from 'fastify';
+import { expect, it, onTestFinished, vi } from 'vitest';
+import { createGateway, type Gateway } from '../../src/gateway/index.ts';
+import { createMemoryBus } from '../../src/platform/bus/memory.ts';
+import { createMemoryCache } from '../../src/platform/cache/memory.ts';
+import { systemClock } from '../../src/platform/clock.ts';
+import { migrate } from '../../src/platform/db/migrate.ts';
+import { openPostgres } from '../../src/platform/db/postgres.ts';
+import { requireInternalToken } from '../../src/platform/http/forwarded-identity.ts';
+import { createMemoryRateLimiter } from '../../src/platform/ratelimit/memory.ts';
+import { httpOrdersClient, type OrdersClient } from '../../src/services/orders/client.ts';
+import { createUsersService } from '../../src/services/users/index.ts';
+import { type Child, freePort, spawnService, waitReady } from '../orders/support/process.ts';
+import { createTestDatabase } from '../support/postgres.ts';
+import { describeWithPostgres, serviceUrl } from '../support/services.ts';
+import { INTERNAL_TOKEN, logger, PASSWORD, RELAXED, SECRET, unique } from './stack.ts';
+
+vi.setConfig({ testTimeout: 300_000 });
+
+const SYMBOL = 'LEAD';
+const LEASE_MS = 1000;
+const STREAMS = 4;
+
+interface Node {
+  child: Child;
+  port: number;
+  url: string;
+  client: OrdersClient;
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The gateway's attempts per orders instance and outcome, from its Prometheus counter. */
+async function attempts(gateway: Gateway, url: string): Promise<Record<string, number>> {
+  const metric = await gateway.metrics.attempts.get();
+  const out: Record<string, number> = {};
+  for (const v of metric.values) {
+    if (v.labels.upstream === 'orders' && v.labels.instance === url) out[String(v.labels.outcome)] = v.value;
+  }
+  return out;
+}
+
+describeWithPostgres('gateway routing to the orders shard leader (processes)', () => {
+  it('sends orders to the leader only, and to the new leader after a kill -9, losing no acknowledged order', async () => {
+    const database = await createTestDatabase(serviceUrl('postgres'));
+    const children: Child[] = [];
+    onTestFinished(async () => {
+      for (const c of children) {
+        if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill('SIGKILL');
+      }
+      await Promise.all(children.map((c) => c.exited));
+      await database.drop();
+    });
+    const db = await openPostgres({ connectionString: database.url, max: 4 });
+    onTestFinished(() => db.close());
+    await migrate(db);
+
+    // the users service in this process, on its own internal server, as `--role users` runs it
+    const bus = createMemoryBus({ logger });
+    const usersApp = Fastify({ logger: false });
+    const users = await createUsersService({
+      db,
+      bus,
+      clock: systemClock,
+      logger: usersApp.log,
+      config: { secret: SECRET, argon2: { memoryCost: 8192, timeCost: 1, parallelism: 1 } },
+    });
+    requireInternalToken(usersApp, users.internalToken, ['/healthz']);
+    await users.register(usersApp);
+    usersApp.get('/healthz', async () => ({ status: 'ok' }));
+    const usersUrl = await usersApp.listen({ port: 0, host: '127.0.0.1' });
+    onTestFinished(async () => {
+      await usersApp.close();
+      await users.close();
+      await bus.close();
+    });
+
+    const startNode = async (): Promise<Node> => {
+      const port = await freePort();
+      const child = spawnService(database.url, port, {
+        BOURSE_ORDERS_LEASE_MS: String(LEASE_MS),
+        BOURSE_INTERNAL_TOKEN: INTERNAL_TOKEN,
+      });
+      children.push(child);
+      await waitReady(child, port);
+      const url = `http://127.0.0.1:${port}`;
+      return { child, port, url, client: httpOrdersClient(url, { internalToken: INTERNAL_TOKEN }) };
+    };
+    const a = await startNode();
+    const b = await startNode();
+
+    const gateway = await createGateway({
+      logger,
+      upstreams: { orders: [b.url, a.url], users: [usersUrl] },
+      usersInternalToken: INTERNAL_TOKEN,
+      cache: createMemoryCache(),
+      limiter: createMemoryRateLimiter(),
+      config: { ...RELAXED, healthIntervalMs: 1000, retryBaseMs: 20, leaderWaitMs: 15_000 },
+    });
+    onTestFinished(() => gateway.close());
+    await gateway.upstreams.orders.checkHealth();
+    const view = Object.fromEntries(gateway.upstreams.orders.instances().map((i) => [i.url, i]));
+    expect(view[a.url]).toMatchObject({ healthy: true, role: 'leader' });
+    expect(view[b.url]).toMatchObject({ healthy: false, role: 'standby' });
+
+    // a trader, through the gateway; cash and shares straight at the leader
+    const username = unique('lead');
+    const reg = await gateway.app.inject({
+      method: 'POST',
+      url: '/users',
+      payload: { username, email: `${username}@example.com`, password: PASSWORD },
+    });
+    expect(reg.statusCode, reg.body).toBe(201);
+    const userId = (reg.json() as { id: string }).id;
+    const login = await gateway.app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { username, password: PASSWORD },
+    });
+    expect(login.statusCode, login.body).toBe(200);
+    const auth = { authorization: `Bearer ${(login.json() as { access_token: string }).access_token}` };
+    await a.client.addInstrument({
+      symbol: SYMBOL,
+      tickSize: 1,
+      lotSize: 1,
+      minQty: 1,
+      maxQty: 100_000,
+      priceBandBps: 0,
+      collarBps: 1000,
+      referencePrice: 10_000,
+    });
+    await a.client.deposit(userId, { amount: 10_000_000_000, idempotencyKey: 'seed' });
+    await a.client.transferShares(userId, { symbol: SYMBOL, qty: 10_000_000, cost: 10_000_000 * 10_000 });
+
+    const submit = (i: number) =>
+      gateway.app.inject({
+        method: 'POST',
+        url: '/v2/orders',
+        headers: auth,
+        payload: {
+          symbol: SYMBOL,
+          qty: String(1 + (i % 5)),
+          side: i % 2 === 0 ? 'buy' : 'sell',
+          type: 'limit',
+          time_in_force: 'gtc',
+          // resting orders away from each other: nothing trades, every order stays on the book
+          limit_price: i % 2 === 0 ? (90 - (i % 7)).toFixed(2) : (110 + (i % 7)).toFixed(2),
+          // half carry a client_order_id, half get one from the gateway
+          ...(i % 2 === 0 && { client_order_id: `c-${i}` }),
+        },
+      });
+
+    // --- steady state: the leader gets every request ------------------------------------------
+    for (let i = 0; i < 40; i++) {
+      const res = await submit(i);
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    const bBefore = await attempts(gateway, b.url);
+    expect(bBefore).toEqual({}); // the standby got none
+    expect((await attempts(gateway, a.url)).answered).toBeGreaterThanOrEqual(40);
+
+    // --- kill -9 of the leader under a stream of orders ---------------------------------------
+    const acked: { id: string; clientOrderId: string; at: number }[] = [];
+    const fiveXX = new Map<string, number>();
+    let killedAt = 0;
+    let next = 1000;
+    let stop = false;
+    const ackedAfterKill = () => acked.filter((x) => killedAt > 0 && x.at > killedAt).length;
+    const streams = Array.from({ length: STREAMS }, async () => {
+      while (!stop) {
+        const i = next++;
+        const res = await submit(i);
+        if (res.statusCode === 200) {
+          const o = res.json() as { id: string; client_order_id: string };
+          acked.push({ id: o.id, clientOrderId: o.client_order_id, at: performance.now() });
+        } else {
+          expect(res.statusCode, res.body).toBeGreaterThanOrEqual(500);
+          const retriable = res.statusCode === 503 && res.headers['retry-after'] !== undefined;
+          const key = `${res.statusCode}${retriable ? ' retriable' : ''}`;
+          fiveXX.set(key, (fiveXX.get(key) ?? 0) + 1);
+        }
+      }
+    });
+    await until('orders before the kill', async () => acked.length >= 150);
+    a.child.process.kill('SIGKILL');
+    killedAt = performance.now();
+    await until('orders through the new leader', async () => ackedAfterKill() >= 150, 120_000);
+    stop = true;
+    await Promise.all(streams);
+    const firstAfter = Math.min(...acked.filter((x) => x.at > killedAt).map((x) => x.at));
+
+    const aAfter = await attempts(gateway, a.url);
+    const bAfter = await attempts(gateway, b.url);
+    console.log(
+      `gateway routing across a leader kill -9 (lease ${LEASE_MS} ms, ${STREAMS} streams): ` +
+        `first order acknowledged through the new leader ${(firstAfter - killedAt).toFixed(0)} ms after the kill; ` +
+        `${acked.length} acknowledged; 5xx seen by clients: ${JSON.stringify(Object.fromEntries(fiveXX))}; ` +
+        `attempts old leader ${JSON.stringify(aAfter)}, new leader ${JSON.stringify(bAfter)}`,
+    );
+    // the only 5xx: retriable 503s (nothing executed; the client may send the order again)
+    for (const key of fiveXX.keys()) expect(key).toBe('503 retriable');
+    expect(bAfter.answered).toBeGreaterThanOrEqual(150);
+    const routed = Object.fromEntries(gateway.upstreams.orders.instances().map((i) => [i.url, i]));
+    expect(routed[b.url]).toMatchObject({ healthy: true, role: 'leader' });
+
+    // every acknowledged order is on the new leader, each once (its lists read the projected
+    // tables, which may trail the journal by a moment)
+    const ordersOnB = async (): Promise<Map<string, number>> => {
+      const seen = new Map<string, number>();
+      let cursor: string | undefined;
+      do {
+        const page = await b.client.listOrders(userId, {
+          status: 'all',
+          limit: 500,
+          ...(cursor !== undefined && { cursor }),
+        });
+        for (const o of page.items) seen.set(o.clientOrderId!, (seen.get(o.clientOrderId!) ?? 0) + 1);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
+      return seen;
+    };
+    let onB = await ordersOnB();
+    await until('the acknowledged orders in the new leader\'s tables', async () => {
+      onB = await ordersOnB();
+      return acked.every((x) => onB.has(x.clientOrderId));
+    }).catch(() => {});
+    const lost = acked.filter((x) => !onB.has(x.clientOrderId));
+    expect(lost).toEqual([]);
+    expect([...onB.values()].every((n) => n === 1)).toBe(true);
+    expect(new Set(acked.map((x) => x.clientOrderId)).size).toBe(acked.length);
+  });
+});

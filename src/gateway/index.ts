@@ -186,7 +186,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   }
   await calendarConfigRoutes(app);
   await unsupportedRoutes(app);
-  await adminRoutes(app, ctx, { upstreams: Object.values(upstreams), backup: deps.backup });
+  await adminRoutes(app, ctx, {
+    upstreams: Object.values(upstreams),
+    orders: upstreams.orders,
+    marketData: upstreams.marketData,
+    internalToken: deps.usersInternalToken,
+    backup: deps.backup,
+  });
   await app.register(async (scope) =>
     usersProxy(scope, {
       users: upstreams.users,

@@ -8,7 +8,9 @@
  *   - kill -9 of the leader under a stream of orders through the gateway: after the takeover the
  *     orders go to the new leader, no acknowledged order is lost or placed twice, and the only 5xx
  *     the clients see are retriable 503s (counted and printed, as is the time from the kill to the
- *     first order acknowledged through the new leader; neither is asserted).
+ *     first order acknowledged through the new leader; neither is asserted);
+ *   - GET /v1/admin/status shows the shard's leader and standby, then the new leader and the old
+ *     one unreachable.
  */
 import Fastify from 'fastify';
 import { expect, it, onTestFinished, vi } from 'vitest';
@@ -21,17 +23,25 @@ import { openPostgres } from '../../src/platform/db/postgres.ts';
 import { requireInternalToken } from '../../src/platform/http/forwarded-identity.ts';
 import { createMemoryRateLimiter } from '../../src/platform/ratelimit/memory.ts';
 import { httpOrdersClient, type OrdersClient } from '../../src/services/orders/client.ts';
-import { createUsersService } from '../../src/services/users/index.ts';
+import { createUsersService, ensureAdmin } from '../../src/services/users/index.ts';
 import { type Child, freePort, spawnService, waitReady } from '../orders/support/process.ts';
 import { createTestDatabase } from '../support/postgres.ts';
 import { describeWithPostgres, serviceUrl } from '../support/services.ts';
-import { INTERNAL_TOKEN, logger, PASSWORD, RELAXED, SECRET, unique } from './stack.ts';
+import { ADMIN_PASSWORD, INTERNAL_TOKEN, logger, PASSWORD, RELAXED, SECRET, unique } from './stack.ts';
 
 vi.setConfig({ testTimeout: 300_000 });
 
 const SYMBOL = 'LEAD';
 const LEASE_MS = 1000;
 const STREAMS = 4;
+const ARGON2 = { memoryCost: 8192, timeCost: 1, parallelism: 1 };
+
+interface ShardView {
+  shard: number;
+  leader: { holder: string; epoch: number; url: string; seq: number } | null;
+  standbys: { holder: string; url: string; seq: number; lag: number }[];
+  fenced: unknown[];
+}
 
 interface Node {
   child: Child;
@@ -81,7 +91,7 @@ describeWithPostgres('gateway routing to the orders shard leader (processes)', (
       bus,
       clock: systemClock,
       logger: usersApp.log,
-      config: { secret: SECRET, argon2: { memoryCost: 8192, timeCost: 1, parallelism: 1 } },
+      config: { secret: SECRET, argon2: ARGON2 },
     });
     requireInternalToken(usersApp, users.internalToken, ['/healthz']);
     await users.register(usersApp);
@@ -137,6 +147,30 @@ describeWithPostgres('gateway routing to the orders shard leader (processes)', (
     });
     expect(login.statusCode, login.body).toBe(200);
     const auth = { authorization: `Bearer ${(login.json() as { access_token: string }).access_token}` };
+    await ensureAdmin(
+      { db, clock: systemClock, logger: usersApp.log },
+      { password: ADMIN_PASSWORD, argon2: ARGON2 },
+    );
+    const adminLogin = await gateway.app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { username: 'admin', password: ADMIN_PASSWORD },
+    });
+    expect(adminLogin.statusCode, adminLogin.body).toBe(200);
+    const adminAuth = {
+      authorization: `Bearer ${(adminLogin.json() as { access_token: string }).access_token}`,
+    };
+    const cluster = async () => {
+      const res = await gateway.app.inject({ method: 'GET', url: '/v1/admin/status', headers: adminAuth });
+      expect(res.statusCode, res.body).toBe(200);
+      return (res.json() as { cluster: { orders: { shards: ShardView[]; unreachable: { url: string }[] } } })
+        .cluster.orders;
+    };
+    // only an admin sees it
+    expect(
+      (await gateway.app.inject({ method: 'GET', url: '/v1/admin/status', headers: auth })).statusCode,
+    ).toBe(403);
+
     await a.client.addInstrument({
       symbol: SYMBOL,
       tickSize: 1,
@@ -177,20 +211,40 @@ describeWithPostgres('gateway routing to the orders shard leader (processes)', (
     expect(bBefore).toEqual({}); // the standby got none
     expect((await attempts(gateway, a.url)).answered).toBeGreaterThanOrEqual(40);
 
+    // the operator's view: shard 0, its leader and its standby (which has followed the journal)
+    await until('the standby to follow the leader', async () => {
+      const [s] = (await cluster()).shards;
+      return s!.standbys[0]?.seq === s!.leader?.seq;
+    });
+    const before = await cluster();
+    expect(before.unreachable).toEqual([]);
+    expect(before.shards).toHaveLength(1);
+    const [shard] = before.shards as [ShardView];
+    expect(shard).toMatchObject({ shard: 0, leader: { url: a.url, epoch: 1 }, fenced: [] });
+    expect(shard.leader!.holder).toMatch(/\/\d+$/);
+    expect(shard.leader!.seq).toBeGreaterThanOrEqual(43); // instrument, deposit, transfer, 40 orders
+    expect(shard.standbys).toHaveLength(1);
+    expect(shard.standbys[0]).toMatchObject({ url: b.url, seq: shard.leader!.seq });
+    // entries it found new at its last look (then applied)
+    expect(shard.standbys[0]!.lag).toBeGreaterThanOrEqual(0);
+    expect(shard.standbys[0]!.holder).not.toBe(shard.leader!.holder);
+
     // --- kill -9 of the leader under a stream of orders ---------------------------------------
-    const acked: { id: string; clientOrderId: string; at: number }[] = [];
+    // `sent`: when the request went out; one sent after the kill can only be answered by the new leader
+    const acked: { id: string; clientOrderId: string; sent: number; at: number }[] = [];
     const fiveXX = new Map<string, number>();
     let killedAt = 0;
     let next = 1000;
     let stop = false;
-    const ackedAfterKill = () => acked.filter((x) => killedAt > 0 && x.at > killedAt).length;
+    const ackedAfterKill = () => acked.filter((x) => killedAt > 0 && x.sent > killedAt).length;
     const streams = Array.from({ length: STREAMS }, async () => {
       while (!stop) {
         const i = next++;
+        const sent = performance.now();
         const res = await submit(i);
         if (res.statusCode === 200) {
           const o = res.json() as { id: string; client_order_id: string };
-          acked.push({ id: o.id, clientOrderId: o.client_order_id, at: performance.now() });
+          acked.push({ id: o.id, clientOrderId: o.client_order_id, sent, at: performance.now() });
         } else {
           expect(res.statusCode, res.body).toBeGreaterThanOrEqual(500);
           const retriable = res.statusCode === 503 && res.headers['retry-after'] !== undefined;
@@ -202,16 +256,29 @@ describeWithPostgres('gateway routing to the orders shard leader (processes)', (
     await until('orders before the kill', async () => acked.length >= 150);
     a.child.process.kill('SIGKILL');
     killedAt = performance.now();
+    // when the new leader itself is ready, apart from the gateway (for the printout)
+    let readyAt = 0;
+    const watchReady = until(
+      'the standby to take over',
+      async () => {
+        const res = await fetch(`${b.url}/readyz`, { signal: AbortSignal.timeout(2000) });
+        if (res.status === 200) readyAt = performance.now();
+        return res.status === 200;
+      },
+      120_000,
+    );
     await until('orders through the new leader', async () => ackedAfterKill() >= 150, 120_000);
     stop = true;
     await Promise.all(streams);
-    const firstAfter = Math.min(...acked.filter((x) => x.at > killedAt).map((x) => x.at));
+    await watchReady;
+    const firstAfter = Math.min(...acked.filter((x) => x.sent > killedAt).map((x) => x.at));
 
     const aAfter = await attempts(gateway, a.url);
     const bAfter = await attempts(gateway, b.url);
     console.log(
       `gateway routing across a leader kill -9 (lease ${LEASE_MS} ms, ${STREAMS} streams): ` +
-        `first order acknowledged through the new leader ${(firstAfter - killedAt).toFixed(0)} ms after the kill; ` +
+        `the standby ready ${(readyAt - killedAt).toFixed(0)} ms after the kill, ` +
+        `first order acknowledged through it ${(firstAfter - killedAt).toFixed(0)} ms after the kill; ` +
         `${acked.length} acknowledged; 5xx seen by clients: ${JSON.stringify(Object.fromEntries(fiveXX))}; ` +
         `attempts old leader ${JSON.stringify(aAfter)}, new leader ${JSON.stringify(bAfter)}`,
     );
@@ -220,6 +287,10 @@ describeWithPostgres('gateway routing to the orders shard leader (processes)', (
     expect(bAfter.answered).toBeGreaterThanOrEqual(150);
     const routed = Object.fromEntries(gateway.upstreams.orders.instances().map((i) => [i.url, i]));
     expect(routed[b.url]).toMatchObject({ healthy: true, role: 'leader' });
+    const after = await cluster();
+    expect(after.shards).toMatchObject([{ shard: 0, leader: { url: b.url, epoch: 2 }, standbys: [] }]);
+    expect(after.shards[0]!.leader!.holder).toBe(shard.standbys[0]!.holder);
+    expect(after.unreachable).toMatchObject([{ url: a.url }]);
 
     // every acknowledged order is on the new leader, each once (its lists read the projected
     // tables, which may trail the journal by a moment)
@@ -238,7 +309,7 @@ describeWithPostgres('gateway routing to the orders shard leader (processes)', (
       return seen;
     };
     let onB = await ordersOnB();
-    await until('the acknowledged orders in the new leader\'s tables', async () => {
+    await until("the acknowledged orders in the new leader's tables", async () => {
       onB = await ordersOnB();
       return acked.every((x) => onB.has(x.clientOrderId));
     }).catch(() => {});

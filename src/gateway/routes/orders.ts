@@ -87,10 +87,7 @@ function idempotencyKey(req: FastifyRequest): string | undefined {
 }
 
 /** A public order body → the orders service's request. Throws 422 naming the field. */
-export function toNewOrder(
-  body: NewOrderBody,
-  key: string | undefined,
-): { request: NewOrderRequest } {
+export function toNewOrder(body: NewOrderBody, key: string | undefined): { request: NewOrderRequest } {
   const given = body.client_order_id ?? undefined;
   if (given !== undefined && key !== undefined && given !== key) {
     throw invalidField('body', 'client_order_id', 'differs from the Idempotency-Key header');

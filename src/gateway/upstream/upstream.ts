@@ -67,6 +67,13 @@ export interface UpstreamEvents {
   attempt?(upstream: string, url: string, outcome: 'answered' | 'not_leader' | 'failed'): void;
 }
 
+export interface InstanceAnswer {
+  url: string;
+  response?: RawResponse;
+  /** no answer: the transport failure */
+  error?: string;
+}
+
 /** Every instance is down, open or refused the connection: nothing was executed. */
 export class UpstreamUnavailable extends Error {
   constructor(
@@ -100,6 +107,11 @@ export interface Upstream {
   send(options: CallOptions, request: RawRequest): Promise<RawResponse>;
   /** the next instance in the rotation, for a connection the gateway pipes itself (WebSocket) */
   pick(): string | undefined;
+  /**
+   * The request to every instance at once, each answer or failure by URL: for operator views of
+   * the instances themselves (their roles), so no balancing, breaker or retry.
+   */
+  each(request: RawRequest): Promise<InstanceAnswer[]>;
   instances(): InstanceView[];
   /** runs every health check now */
   checkHealth(): Promise<void>;
@@ -118,7 +130,7 @@ interface Instance {
 const MAX_BACKOFF_MS = 2_000;
 /** while no instance leads: first pause between rounds of probes, doubled up to the cap */
 const LEADER_POLL_MS = 25;
-const LEADER_POLL_MAX_MS = 250;
+const LEADER_POLL_MAX_MS = 100;
 
 /** the instance answered that it does not lead (it executed nothing) */
 const notLeaderAnswer = (attempt: Attempt): boolean =>
@@ -313,6 +325,17 @@ export function createUpstream(
         throw err;
       }),
     pick: () => choose(new Set())?.pool.url,
+    each: (request) =>
+      Promise.all(
+        instances.map(async ({ pool }): Promise<InstanceAnswer> => {
+          const attempt: Attempt = { requestId: 'status' };
+          try {
+            return { url: pool.url, response: await pool.send(request, attempt, Math.min(2_000, timeout)) };
+          } catch (err) {
+            return { url: pool.url, error: attempt.failure?.code ?? (err as Error).message };
+          }
+        }),
+      ),
     instances: () =>
       instances.map((i) => ({
         url: i.pool.url,

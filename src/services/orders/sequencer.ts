@@ -177,7 +177,8 @@ export function createSequencer(
   const stats: SequencerStats = { commits: 0, commands: 0, largestBatch: 0, queued: 0, failedCommits: 0 };
 
   function refuse(): OrdersApiError {
-    if (status === 'fenced') return notLeader('fenced', 'this orders instance is no longer the leader of its shard');
+    if (status === 'fenced')
+      return notLeader('fenced', 'this orders instance is no longer the leader of its shard');
     return status === 'recovering'
       ? unavailable('the exchange is rebuilding its state after a failed commit')
       : unavailable('the orders service is shutting down');

@@ -256,6 +256,14 @@ async function startRole(
       config: {
         localUrl: () => servicesUrlKnown,
         ...(config.instanceId && { instanceId: config.instanceId }),
+        // several market-data processes on one database: one of them simulates and publishes bars
+        ...(role === 'market-data' &&
+          platform.db.kind === 'postgres' && {
+            elect: {
+              leaseMs: config.orders.leaseMs,
+              ...(config.instanceId && { holder: config.instanceId }),
+            },
+          }),
       },
     });
     closers.push(() => md.close());
@@ -320,6 +328,7 @@ async function startRole(
             db: platform?.db.kind,
             bus: platform?.bus.kind,
             ...(ordersNode && { orders: ordersNode.status() }),
+            ...(marketData && { market_data: marketData.leader() }),
           }
         : {};
     // a standby is alive but not ready (no traffic); a leader that lost its lease is neither:

@@ -10,7 +10,10 @@
  *     the clients see are retriable 503s (counted and printed, as is the time from the kill to the
  *     first order acknowledged through the new leader; neither is asserted);
  *   - GET /v1/admin/status shows the shard's leader and standby, then the new leader and the old
- *     one unreachable.
+ *     one unreachable;
+ *   - two `bourse start --role market-data` on the same database: one leads the once-per-cluster
+ *     work (simulated feeds, bars), as their /healthz and the admin status say; kill -9 of it and
+ *     the other leads.
  */
 import Fastify from 'fastify';
 import { expect, it, onTestFinished, vi } from 'vitest';
@@ -69,7 +72,7 @@ async function attempts(gateway: Gateway, url: string): Promise<Record<string, n
 }
 
 describeWithPostgres('gateway routing to the orders shard leader (processes)', () => {
-  it('sends orders to the leader only, and to the new leader after a kill -9, losing no acknowledged order', async () => {
+  it('sends orders to the leader only, and to the new leader after a kill -9, losing no acknowledged order; the market-data leader moves too', async () => {
     const database = await createTestDatabase(serviceUrl('postgres'));
     const children: Child[] = [];
     onTestFinished(async () => {
@@ -116,10 +119,30 @@ describeWithPostgres('gateway routing to the orders shard leader (processes)', (
     };
     const a = await startNode();
     const b = await startNode();
+    const startMd = async (name: string): Promise<{ child: Child; url: string }> => {
+      const port = await freePort();
+      const child = spawnService(
+        database.url,
+        port,
+        {
+          BOURSE_ORDERS_LEASE_MS: String(LEASE_MS),
+          BOURSE_INTERNAL_TOKEN: INTERNAL_TOKEN,
+          BOURSE_INSTANCE_ID: name,
+          BOURSE_ORDERS_URLS: a.url,
+          BOURSE_USERS_URLS: usersUrl,
+        },
+        'market-data',
+      );
+      children.push(child);
+      await waitReady(child, port);
+      return { child, url: `http://127.0.0.1:${port}` };
+    };
+    const md1 = await startMd('md-1');
+    const md2 = await startMd('md-2');
 
     const gateway = await createGateway({
       logger,
-      upstreams: { orders: [b.url, a.url], users: [usersUrl] },
+      upstreams: { orders: [b.url, a.url], users: [usersUrl], marketData: [md1.url, md2.url] },
       usersInternalToken: INTERNAL_TOKEN,
       cache: createMemoryCache(),
       limiter: createMemoryRateLimiter(),
@@ -160,12 +183,23 @@ describeWithPostgres('gateway routing to the orders shard leader (processes)', (
     const adminAuth = {
       authorization: `Bearer ${(adminLogin.json() as { access_token: string }).access_token}`,
     };
-    const cluster = async () => {
+    const status = async () => {
       const res = await gateway.app.inject({ method: 'GET', url: '/v1/admin/status', headers: adminAuth });
       expect(res.statusCode, res.body).toBe(200);
-      return (res.json() as { cluster: { orders: { shards: ShardView[]; unreachable: { url: string }[] } } })
-        .cluster.orders;
+      return (
+        res.json() as {
+          cluster: {
+            orders: { shards: ShardView[]; unreachable: { url: string }[] };
+            market_data: {
+              leader: { holder: string; epoch: number; url: string } | null;
+              followers: { holder: string; url: string }[];
+              unreachable: { url: string }[];
+            };
+          };
+        }
+      ).cluster;
     };
+    const cluster = async () => (await status()).orders;
     // only an admin sees it
     expect(
       (await gateway.app.inject({ method: 'GET', url: '/v1/admin/status', headers: auth })).statusCode,
@@ -317,5 +351,38 @@ describeWithPostgres('gateway routing to the orders shard leader (processes)', (
     expect(lost).toEqual([]);
     expect([...onB.values()].every((n) => n === 1)).toBe(true);
     expect(new Set(acked.map((x) => x.clientOrderId)).size).toBe(acked.length);
+
+    // --- the market-data leader: one of the two, as they and the admin status say --------------
+    const mdHealth = async (url: string) => {
+      const res = await fetch(`${url}/healthz`, {
+        headers: { 'x-bourse-internal-token': INTERNAL_TOKEN },
+        signal: AbortSignal.timeout(2000),
+      });
+      return ((await res.json()) as { market_data: { role: string; holder: string; epoch: number } })
+        .market_data;
+    };
+    // (epoch 1 unless md-1's lease lapsed on this loaded machine and it took the lock again)
+    const md1Health = await mdHealth(md1.url);
+    expect(md1Health).toMatchObject({ role: 'leader', holder: 'md-1' });
+    expect(await mdHealth(md2.url)).toEqual({ role: 'follower', holder: 'md-2', epoch: 0 });
+    expect((await status()).market_data).toEqual({
+      leader: { holder: 'md-1', epoch: md1Health.epoch, url: md1.url },
+      followers: [{ holder: 'md-2', url: md2.url }],
+      unreachable: [],
+    });
+    md1.child.process.kill('SIGKILL');
+    const mdKilledAt = performance.now();
+    await until('md-2 to lead', async () => (await mdHealth(md2.url)).role === 'leader');
+    console.log(
+      `market-data leader kill -9 → the other leads: ${(performance.now() - mdKilledAt).toFixed(0)} ms (polled /healthz)`,
+    );
+    const md2Health = await mdHealth(md2.url);
+    expect(md2Health).toMatchObject({ role: 'leader', holder: 'md-2' });
+    expect(md2Health.epoch).toBeGreaterThan(md1Health.epoch);
+    expect((await status()).market_data).toMatchObject({
+      leader: { holder: 'md-2', epoch: md2Health.epoch, url: md2.url },
+      followers: [],
+      unreachable: [{ url: md1.url }],
+    });
   });
 });

@@ -125,7 +125,9 @@ describeWithPostgres('gateway routing to the orders shard leader (processes)', (
         database.url,
         port,
         {
-          BOURSE_ORDERS_LEASE_MS: String(LEASE_MS),
+          // the market-data lease: long, so a loaded machine does not lapse it (a kill -9 frees the
+          // lock at once anyway)
+          BOURSE_ORDERS_LEASE_MS: '5000',
           BOURSE_INTERNAL_TOKEN: INTERNAL_TOKEN,
           BOURSE_INSTANCE_ID: name,
           BOURSE_ORDERS_URLS: a.url,

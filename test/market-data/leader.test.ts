@@ -53,7 +53,8 @@ describeWithPostgres('market data: one leader per cluster simulates and publishe
       orders: orders.client,
       users: stubUsers(new Map()),
       internalToken: INTERNAL_TOKEN,
-      config: { timers: false, elect: { leaseMs: 1000, holder } },
+      // a long lease: a loaded machine must not lapse it; closes and killed sessions pass it at once
+      config: { timers: false, elect: { leaseMs: 5000, holder } },
     });
     open.push(md);
     return md;

@@ -12,6 +12,7 @@ import type { RateLimiter } from '../platform/ratelimit/types.ts';
 import { createMarketDataService, type MarketDataService } from '../services/market-data/index.ts';
 import type { OrdersClient } from '../services/orders/client.ts';
 import { createOrdersService, httpOrdersClient, type OrdersService } from '../services/orders/index.ts';
+import { ROLE_HEADER } from '../services/orders/problems.ts';
 import { type OrdersNode, startOrdersNode } from '../services/orders/standby.ts';
 import { createReportingService, type ReportingService } from '../services/reporting/index.ts';
 import { createHttpUsersClient, type UsersClient } from '../services/users/client.ts';
@@ -255,6 +256,14 @@ async function startRole(
       config: {
         localUrl: () => servicesUrlKnown,
         ...(config.instanceId && { instanceId: config.instanceId }),
+        // several market-data processes on one database: one of them simulates and publishes bars
+        ...(role === 'market-data' &&
+          platform.db.kind === 'postgres' && {
+            elect: {
+              leaseMs: config.orders.leaseMs,
+              ...(config.instanceId && { holder: config.instanceId }),
+            },
+          }),
       },
     });
     closers.push(() => md.close());
@@ -319,20 +328,32 @@ async function startRole(
             db: platform?.db.kind,
             bus: platform?.bus.kind,
             ...(ordersNode && { orders: ordersNode.status() }),
+            ...(marketData && { market_data: marketData.leader() }),
           }
         : {};
     // a standby is alive but not ready (no traffic); a leader that lost its lease is neither:
-    // liveness restarts it, and it comes back as a standby
-    const shardRole = () => ordersNode?.status().role;
+    // liveness restarts it, and it comes back as a standby. A node that has just taken the lock
+    // but has not started its service yet still answers as a standby. The role goes out as a
+    // header too, on both probes: the gateway routes to the leader by it (upstream/health.ts).
+    const shardRole = (): 'leader' | 'standby' | 'fenced' | undefined => {
+      if (!ordersNode) return undefined;
+      const role = ordersNode.status().role;
+      if (role === 'lost') return 'fenced';
+      return role === 'leader' && ordersNode.service() ? 'leader' : 'standby';
+    };
     internal.get('/healthz', async (req, reply) => {
       if (!ready) return reply.code(503).send({ status: 'starting' });
-      if (shardRole() === 'lost') return reply.code(503).send({ status: 'fenced', ...details(req) });
+      const shard = shardRole();
+      if (shard) reply.header(ROLE_HEADER, shard);
+      if (shard === 'fenced') return reply.code(503).send({ status: 'fenced', ...details(req) });
       return { status: 'ok', ...details(req) };
     });
     internal.get('/readyz', async (req, reply) => {
       if (!ready) return reply.code(503).send({ status: 'starting' });
-      if (shardRole() === 'standby' || shardRole() === 'lost')
-        return reply.code(503).send({ status: shardRole(), ...details(req) });
+      const shard = shardRole();
+      if (shard) reply.header(ROLE_HEADER, shard);
+      if (shard === 'standby' || shard === 'fenced')
+        return reply.code(503).send({ status: shard, ...details(req) });
       await platform?.db.query('SELECT 1');
       return { status: 'ready', ...details(req) };
     });

@@ -26,6 +26,11 @@ export interface GatewayConfig {
   retryAttempts: number;
   /** first backoff; doubles per attempt, full jitter */
   retryBaseMs: number;
+  /**
+   * how long a call waits for an instance that leads (orders: a takeover under way, every
+   * instance refusing or answering standby / fenced) before it answers 503, ms
+   */
+  leaderWaitMs: number;
   /** active health checks of each instance's /healthz */
   healthIntervalMs: number;
   /** consecutive failed checks that take an instance out, passed checks that put it back */
@@ -64,6 +69,7 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = {
   upstreamConnections: 64,
   retryAttempts: 3,
   retryBaseMs: 50,
+  leaderWaitMs: 5_000,
   healthIntervalMs: 5_000,
   healthFall: 2,
   healthRise: 2,
@@ -141,6 +147,12 @@ export const gatewayConfigVariables: readonly GatewayConfigVariable[] = [
     description: 'How often the gateway checks each service instance’s /healthz.',
   },
   {
+    name: 'BOURSE_LEADER_WAIT_MS',
+    default: String(D.leaderWaitMs),
+    description:
+      'How long a request waits for an orders shard to have a leader again (a takeover under way) before the gateway answers 503.',
+  },
+  {
     name: 'BOURSE_TRUST_PROXY',
     default: 'off',
     description: "'on' behind a load balancer: take the client IP from X-Forwarded-For.",
@@ -194,6 +206,7 @@ export function loadGatewayConfig(
   config.loginPerUsername = read('BOURSE_RATE_LOGIN_USER', parseRule) ?? config.loginPerUsername;
   config.upstreamTimeoutMs = read('BOURSE_UPSTREAM_TIMEOUT_MS', parseMs) ?? config.upstreamTimeoutMs;
   config.healthIntervalMs = read('BOURSE_HEALTH_INTERVAL_MS', parseMs) ?? config.healthIntervalMs;
+  config.leaderWaitMs = read('BOURSE_LEADER_WAIT_MS', parseMs) ?? config.leaderWaitMs;
   const trust = read('BOURSE_TRUST_PROXY', (raw) =>
     raw === 'on' ? true : raw === 'off' ? false : new Invalid("expected 'on' or 'off'"),
   );

@@ -17,7 +17,7 @@ import { installProblemHandlers, problemServerOptions } from '../platform/http/p
 import type { Logger } from '../platform/logger.ts';
 import type { RateLimiter } from '../platform/ratelimit/types.ts';
 import { ALPACA_STREAM_PATHS } from '../services/market-data/client.ts';
-import type { OrdersClient } from '../services/orders/client.ts';
+import { type OrdersClient, ROLE_HEADER } from '../services/orders/client.ts';
 import type { UsersClient } from '../services/users/client.ts';
 import { readAsAlpaca } from './alpaca/body.ts';
 import { createActing } from './auth/acting.ts';
@@ -119,9 +119,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     health: (upstream: string, instance: string, healthy: boolean) =>
       metrics.healthy.set({ upstream, instance }, healthy ? 1 : 0),
     retry: (upstream: string) => metrics.retries.inc({ upstream }),
+    attempt: (upstream: string, instance: string, outcome: 'answered' | 'not_leader' | 'failed') =>
+      metrics.attempts.inc({ upstream, instance, outcome }),
   };
-  const make = (name: string, urls: string[]) => {
-    const upstream = createUpstream(name, urls, config, logger, events, deps.tls);
+  const make = (name: string, urls: string[], roleHeader?: string) => {
+    const upstream = createUpstream(name, urls, config, logger, events, deps.tls, roleHeader);
     for (const url of urls) {
       metrics.breaker.set({ upstream: name, instance: url }, 0);
       metrics.healthy.set({ upstream: name, instance: url }, 1);
@@ -129,7 +131,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     return upstream;
   };
   const upstreams: Gateway['upstreams'] = {
-    orders: make('orders', deps.upstreams.orders),
+    // only a shard's leader takes orders requests: its instances say which they are
+    orders: make('orders', deps.upstreams.orders, ROLE_HEADER),
     users: make('users', deps.upstreams.users),
     ...(deps.upstreams.marketData?.length && { marketData: make('market-data', deps.upstreams.marketData) }),
     ...(deps.upstreams.reporting?.length && { reporting: make('reporting', deps.upstreams.reporting) }),
@@ -183,7 +186,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   }
   await calendarConfigRoutes(app);
   await unsupportedRoutes(app);
-  await adminRoutes(app, ctx, { upstreams: Object.values(upstreams), backup: deps.backup });
+  await adminRoutes(app, ctx, {
+    upstreams: Object.values(upstreams),
+    orders: upstreams.orders,
+    marketData: upstreams.marketData,
+    internalToken: deps.usersInternalToken,
+    backup: deps.backup,
+  });
   await app.register(async (scope) =>
     usersProxy(scope, {
       users: upstreams.users,

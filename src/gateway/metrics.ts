@@ -17,6 +17,7 @@ export interface GatewayMetrics {
   breaker: Gauge<'upstream' | 'instance'>;
   healthy: Gauge<'upstream' | 'instance'>;
   retries: Counter<'upstream'>;
+  attempts: Counter<'upstream' | 'instance' | 'outcome'>;
   cache: Counter<'result'>;
 }
 
@@ -74,6 +75,12 @@ export function createMetrics(): GatewayMetrics {
       name: 'bourse_gateway_upstream_retries_total',
       help: 'Upstream calls sent again after a failure',
       labelNames: ['upstream'],
+      registers,
+    }),
+    attempts: new Counter({
+      name: 'bourse_gateway_upstream_attempts_total',
+      help: 'Attempts sent to each upstream instance, by outcome (answered, not_leader: a standby or fenced instance, failed)',
+      labelNames: ['upstream', 'instance', 'outcome'],
       registers,
     }),
     cache: new Counter({

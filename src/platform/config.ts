@@ -196,7 +196,7 @@ export const configVariables: readonly ConfigVariable[] = [
     name: 'BOURSE_ORDERS_LEASE_MS',
     default: '5000',
     description:
-      "How long an orders shard leader that stops answering (paused, cut off) keeps its lock; then the database ends its session and a standby takes over. The old leader's commits are refused from then on (fencing).",
+      "How long an orders shard leader that stops answering (paused, cut off) keeps its lock; then the database ends its session and a standby takes over. The old leader's commits are refused from then on (fencing). The market-data leader (simulated feeds, bars) has the same lease.",
   },
   {
     name: 'BOURSE_SECRET',

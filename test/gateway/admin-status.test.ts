@@ -16,7 +16,7 @@ import { TRADERS, trade } from '../orders/support/trading.ts';
 import { forEachDb, makePostgresDb } from '../support/db.ts';
 import { scoped } from '../support/lifecycle.ts';
 import { describeWithPostgres } from '../support/services.ts';
-import { expectProblem, type Stack, startStack, type TestUser } from './stack.ts';
+import { expectProblem, type Stack, startGateway, startStack, type TestUser } from './stack.ts';
 
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 
@@ -102,6 +102,31 @@ describeWithPostgres('gateway admin status: storage and backups', () => {
     await writeFile(join(dir, 'nightly.gz'), res.rawPayload);
     const target = await makeDb({ migrations: false });
     expect((await restoreDatabase(target, join(dir, 'nightly.gz'))).header.meta.journal_seq).toBe(committed);
+  });
+
+  it('shows the one orders instance as the leader of shard 0, and an instance that does not answer as unreachable', async () => {
+    const dead = 'http://127.0.0.1:9'; // the discard port: nothing listens there
+    const gateway = await startGateway(stack, { ordersUrls: [stack.url, dead] });
+    try {
+      const res = await gateway.app.inject({ method: 'GET', url: '/v1/admin/status', headers: admin.auth });
+      expect(res.statusCode, res.body).toBe(200);
+      const body = res.json() as {
+        exchange: { last_seq: number };
+        cluster: { orders: { shards: unknown[]; unreachable: { url: string; error: string }[] } };
+      };
+      // no leadership here (one process, unfenced): its only writer, with the exchange's last seq
+      expect(body.cluster.orders.shards).toEqual([
+        {
+          shard: 0,
+          leader: { holder: null, epoch: null, url: stack.url, seq: body.exchange.last_seq },
+          standbys: [],
+          fenced: [],
+        },
+      ]);
+      expect(body.cluster.orders.unreachable).toEqual([{ url: dead, error: expect.any(String) }]);
+    } finally {
+      await gateway.close();
+    }
   });
 
   it('refuses the backup to an investor and to an anonymous caller', async () => {

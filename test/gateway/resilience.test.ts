@@ -184,7 +184,7 @@ describeWithPostgres('gateway resilience', () => {
     expect(await ordersWith(key)).toBe(1);
   });
 
-  it('never resends a plain submission: the outcome is reported unknown and nothing is duplicated', async () => {
+  it('gives a plain submission a client order id before the first attempt, so a resend places it once', async () => {
     const { gateway, proxies } = await proxied(1, { retryBaseMs: 10 });
     const [proxy] = proxies as [FlakyProxy];
     const before = (await services.orders.client.listOrders(userId, { status: 'all', limit: 500 })).items
@@ -196,11 +196,14 @@ describeWithPostgres('gateway resilience', () => {
       headers: auth,
       payload: ORDER,
     });
-    expectProblem(res, 502);
-    expect(proxy.seen.filter((s) => s.startsWith('POST')).length).toBe(1);
+    expect(res.statusCode, res.body).toBe(200);
+    const cid = (res.json() as { client_order_id: string }).client_order_id;
+    expect(cid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(proxy.seen.filter((s) => s.startsWith('POST')).length).toBe(2); // sent twice…
     const after = (await services.orders.client.listOrders(userId, { status: 'all', limit: 500 })).items
       .length;
-    expect(after).toBe(before + 1); // the one lost answer's order, and no other
+    expect(after).toBe(before + 1); // …placed once
+    expect(await ordersWith(cid)).toBe(1);
   });
 
   it('retries reads', async () => {

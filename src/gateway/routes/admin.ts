@@ -13,6 +13,7 @@ import type { Identity } from '../auth/credentials.ts';
 import { type GatewayContext, identityOf } from '../context.ts';
 import { forbidden, notFound } from '../problems.ts';
 import type { Upstream } from '../upstream/upstream.ts';
+import { onceLeader, ordersShards } from './cluster-status.ts';
 import { idempotencyKeySchema, route } from './common.ts';
 
 const tags = ['admin'];
@@ -144,6 +145,10 @@ function instrumentView(i: {
 
 export interface AdminDeps {
   upstreams: readonly Upstream[];
+  /** asked for their roles (shards, leaders, standbys) with the internal token */
+  orders: Upstream;
+  marketData?: Upstream | undefined;
+  internalToken: string;
   /**
    * Writes a consistent backup of the database to `out` (`bourse backup` on PGlite, where only the
    * running process may open the folder); absent when the gateway runs without the database.
@@ -159,15 +164,19 @@ export async function adminRoutes(app: FastifyInstance, ctx: GatewayContext, dep
       summary: 'Operator status',
       description:
         'The exchange session and halts, the orders storage (journal and snapshot disk use, last snapshot age, ' +
-        'projection and outbox lag, archive, last backup), every upstream instance (health, breaker) and the rate limits.',
+        'projection and outbox lag, archive, last backup), every upstream instance (health, breaker, role), ' +
+        'the cluster (orders shards with their leader and standbys, the market-data leader, unreachable instances) ' +
+        'and the rate limits.',
       response: { 200: looseObject },
     }),
     async (req) => {
       requireAdmin(req);
-      const [exchange, storage] = await Promise.all([
+      const [exchange, storage, marketData] = await Promise.all([
         ctx.orders(req.id, true, (c) => c.exchangeStatus()),
         ctx.orders(req.id, true, (c) => c.storageStatus()),
+        deps.marketData && onceLeader(deps.marketData, deps.internalToken, 'market_data'),
       ]);
+      const orders = await ordersShards(deps.orders, deps.internalToken, exchange.lastSeq);
       return {
         exchange: {
           session: exchange.session,
@@ -198,6 +207,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: GatewayContext, dep
             file: storage.lastBackup.file,
           },
         },
+        cluster: { orders: orders, ...(marketData && { market_data: marketData }) },
         upstreams: deps.upstreams.map((u) => ({ name: u.name, instances: u.instances() })),
         rate_limits: ctx.config.rateLimits,
       };

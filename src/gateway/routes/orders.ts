@@ -2,10 +2,11 @@
  * /v2/orders: Alpaca's order routes over the orders service. Prices and quantities arrive as
  * decimal strings (or numbers) and go on as cents and shares; order ids travel as UUIDs.
  *
- * Retries: a submission is sent again after a failure only when the client gave it a
- * client_order_id or an Idempotency-Key (the orders service then returns the original order, so
- * nothing is placed twice). Without one the gateway still gives the order a fresh client order id,
- * as Alpaca does, but never resends it. Cancels and replaces are not resent either.
+ * Retries: every submission carries a client order id before its first attempt: the client's
+ * client_order_id or Idempotency-Key, or else one the gateway makes up (as Alpaca does). So a
+ * submission may be sent again after a failure (a lost answer, an orders leader that died, a
+ * takeover): the orders service returns the original order for an id it has seen, and nothing is
+ * placed twice. Cancels and replaces are not resent.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -86,10 +87,7 @@ function idempotencyKey(req: FastifyRequest): string | undefined {
 }
 
 /** A public order body → the orders service's request. Throws 422 naming the field. */
-export function toNewOrder(
-  body: NewOrderBody,
-  key: string | undefined,
-): { request: NewOrderRequest; keyed: boolean } {
+export function toNewOrder(body: NewOrderBody, key: string | undefined): { request: NewOrderRequest } {
   const given = body.client_order_id ?? undefined;
   if (given !== undefined && key !== undefined && given !== key) {
     throw invalidField('body', 'client_order_id', 'differs from the Idempotency-Key header');
@@ -123,7 +121,7 @@ export function toNewOrder(
   } else if (stop !== undefined) {
     throw invalidField('body', 'stop_price', `is not allowed for ${body.type} orders`);
   }
-  return { request, keyed: given !== undefined || key !== undefined };
+  return { request };
 }
 
 /** trailing_stop: exactly one of trail_price, trail_percent; an optional activation price. */
@@ -189,10 +187,11 @@ function addLegs(request: NewOrderRequest, body: NewOrderBody, orderClass: strin
 
 /** Submits a public order for the request's account: POST /v2/orders and POST /market-data. */
 export async function submitOrder(ctx: GatewayContext, req: FastifyRequest<{ Body: NewOrderBody }>) {
-  const { request, keyed } = toNewOrder(req.body, idempotencyKey(req));
+  const { request } = toNewOrder(req.body, idempotencyKey(req));
   const account = await accountOf(ctx, req);
   try {
-    const result = await ctx.orders(req.id, keyed, (c) => c.submitOrder(account, request));
+    // idempotent by its client order id (given or assigned above): safe to send again
+    const result = await ctx.orders(req.id, true, (c) => c.submitOrder(account, request));
     ctx.metrics.orders.inc({ outcome: result.replayed ? 'replayed' : 'accepted' });
     return alpacaOrder(result.order);
   } catch (err) {

@@ -21,6 +21,8 @@ export interface Attempt {
   failure?: { code: string; message: string };
   /** the request could not be built (nothing was sent): the caller's error, never the instance's */
   unsendable?: Unsendable;
+  /** the role the instance answered with (the pool's `roleHeader`), e.g. an orders standby */
+  role?: string;
 }
 
 export interface Unsendable {
@@ -136,7 +138,16 @@ export interface UpstreamTls {
   key: string | Buffer;
 }
 
-export function createInstancePool(url: string, connections: number, tls?: UpstreamTls): InstancePool {
+/**
+ * `roleHeader`: a response header naming the instance's role in its group (the orders service's
+ * `bourse-orders-role: leader | standby | fenced`), copied into each attempt.
+ */
+export function createInstancePool(
+  url: string,
+  connections: number,
+  tls?: UpstreamTls,
+  roleHeader?: string,
+): InstancePool {
   const origin = new URL(url);
   const base = origin.pathname.replace(/\/+$/, '');
   const newPool = () =>
@@ -167,6 +178,8 @@ export function createInstancePool(url: string, connections: number, tls?: Upstr
     });
     const body = Buffer.from(await res.body.arrayBuffer());
     attempt.status = res.statusCode;
+    const role = roleHeader === undefined ? undefined : res.headers[roleHeader];
+    if (typeof role === 'string') attempt.role = role;
     return { status: res.statusCode, headers: res.headers as Record<string, string | string[]>, body };
   }
 

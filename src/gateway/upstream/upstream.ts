@@ -7,6 +7,15 @@
  * instance, it is sent again only when the caller says it is safe (`retry`: GETs, and POSTs
  * carrying a client_order_id or Idempotency-Key), with exponential backoff and full jitter.
  *
+ * Leaders (`roleHeader`, the orders service). Of a shard's instances only the leader takes
+ * requests; the others answer 503 with their role (`standby`, or `fenced` for an ex-leader), having
+ * executed nothing. Such an answer takes the instance out of the rotation at once (health.ts),
+ * probes the others at once, and sends the request on, whatever it is. When no instance leads
+ * right now (a takeover under way: the old leader refuses connections or says `fenced`, the
+ * standby still says `standby`), the call probes every instance and tries again, for up to
+ * `leaderWaitMs`, before it answers 503. A role answer never counts against the breaker: the
+ * standby that takes over must not find its circuit open.
+ *
  * What counts against an instance (retry, breaker): only its own failures: no connection, a
  * timeout, a connection lost, a 5xx. A 4xx answer is passed back as it is, and a request that could
  * not even be built (a header value no HTTP client may send) is the caller's error: neither is
@@ -21,7 +30,7 @@ import {
   createBreaker,
   isBreakerOpenError,
 } from './breaker.ts';
-import { type HealthCheck, startHealthCheck } from './health.ts';
+import { type HealthCheck, NOT_LEADER_ROLES, startHealthCheck } from './health.ts';
 import {
   ABORTED,
   type Attempt,
@@ -46,12 +55,23 @@ export interface InstanceView {
   breaker: BreakerState;
   /** every connection to it is busy and requests wait for one */
   exhausted: boolean;
+  /** the role it answers with (orders: leader, standby, fenced), when it has one */
+  role?: string;
 }
 
 export interface UpstreamEvents {
   breaker?(upstream: string, url: string, state: BreakerState): void;
   health?(upstream: string, url: string, healthy: boolean): void;
   retry?(upstream: string): void;
+  /** one attempt's outcome at one instance: answered (any status below 500), not_leader, failed */
+  attempt?(upstream: string, url: string, outcome: 'answered' | 'not_leader' | 'failed'): void;
+}
+
+export interface InstanceAnswer {
+  url: string;
+  response?: RawResponse;
+  /** no answer: the transport failure */
+  error?: string;
 }
 
 /** Every instance is down, open or refused the connection: nothing was executed. */
@@ -87,6 +107,11 @@ export interface Upstream {
   send(options: CallOptions, request: RawRequest): Promise<RawResponse>;
   /** the next instance in the rotation, for a connection the gateway pipes itself (WebSocket) */
   pick(): string | undefined;
+  /**
+   * The request to every instance at once, each answer or failure by URL: for operator views of
+   * the instances themselves (their roles), so no balancing, breaker or retry.
+   */
+  each(request: RawRequest): Promise<InstanceAnswer[]>;
   instances(): InstanceView[];
   /** runs every health check now */
   checkHealth(): Promise<void>;
@@ -103,6 +128,13 @@ interface Instance {
 }
 
 const MAX_BACKOFF_MS = 2_000;
+/** while no instance leads: first pause between rounds of probes, doubled up to the cap */
+const LEADER_POLL_MS = 25;
+const LEADER_POLL_MAX_MS = 100;
+
+/** the instance answered that it does not lead (it executed nothing) */
+const notLeaderAnswer = (attempt: Attempt): boolean =>
+  attempt.status === 503 && attempt.role !== undefined && NOT_LEADER_ROLES.has(attempt.role);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createUpstream(
@@ -112,10 +144,12 @@ export function createUpstream(
   logger: Logger,
   events: UpstreamEvents = {},
   tls?: UpstreamTls,
+  /** the response header carrying an instance's role (leader / standby / fenced), if it has one */
+  roleHeader?: string,
 ): Upstream {
   if (urls.length === 0) throw new Error(`gateway: no URL for the ${name} service`);
   const instances: Instance[] = urls.map((url) => {
-    const pool = createInstancePool(url, config.upstreamConnections, tls);
+    const pool = createInstancePool(url, config.upstreamConnections, tls, roleHeader);
     const breaker = createBreaker({
       name: `${name} ${url}`,
       errorPercent: config.breakerErrorPercent,
@@ -148,9 +182,13 @@ export function createUpstream(
   let aborted = false;
   let closed: Promise<void> | undefined;
 
-  /** Round-robin over the healthy instances with a closed (or half-open) breaker, then any usable. */
+  /**
+   * Round-robin over the healthy instances with a closed (or half-open) breaker, then any usable
+   * (one not known to be a standby first).
+   */
   function choose(avoid: ReadonlySet<Instance>): Instance | undefined {
     let fallback: Instance | undefined;
+    let standby: Instance | undefined;
     for (let i = 0; i < instances.length; i++) {
       const instance = instances[(next + i) % instances.length]!;
       if (avoid.has(instance) || instance.breaker.isOpen()) continue;
@@ -158,9 +196,11 @@ export function createUpstream(
         next = (next + i + 1) % instances.length;
         return instance;
       }
-      fallback ??= instance;
+      const role = instance.health.role();
+      if (role !== undefined && NOT_LEADER_ROLES.has(role)) standby ??= instance;
+      else fallback ??= instance;
     }
-    return fallback;
+    return fallback ?? standby;
   }
 
   const retryAfterSec = Math.max(1, Math.ceil(config.breakerResetMs / 1000));
@@ -176,24 +216,53 @@ export function createUpstream(
     let sends = 0;
     let tries = 0;
     let lastError: unknown;
+    /** set once an instance answered that it does not lead: until then, wait for one that does */
+    let leaderDeadline: number | undefined;
+    let pause = LEADER_POLL_MS;
     for (;;) {
-      const instance = choose(avoid) ?? (sends > 0 ? choose(new Set()) : undefined);
-      if (!instance || ++tries > instances.length + maxSends) {
-        throw new UpstreamUnavailable(name, sends > 0 && !options.retry, retryAfterSec, lastError);
-      }
       // shutting down: no new attempt
       if (aborted || closed)
         throw new UpstreamUnavailable(name, sends > 0 && !options.retry, retryAfterSec, lastError);
+      let instance = choose(avoid);
+      if (!instance && leaderDeadline !== undefined && Date.now() < leaderDeadline) {
+        // every instance failed or does not lead: a takeover is under way. Probe them all, then
+        // try them all again
+        await Promise.all([Promise.all(instances.map((i) => i.health.check())), sleep(pause)]);
+        pause = Math.min(LEADER_POLL_MAX_MS, pause * 2);
+        avoid.clear();
+        tries = 0;
+        continue;
+      }
+      instance ??= sends > 0 ? choose(new Set()) : undefined;
+      if (!instance || ++tries > instances.length + maxSends) {
+        throw new UpstreamUnavailable(name, sends > 0 && !options.retry, retryAfterSec, lastError);
+      }
+      const chosen = instance;
       const attempt: Attempt = { requestId: options.requestId };
       try {
-        return await instance.breaker.fire(() => once(instance, attempt));
+        const result = await chosen.breaker.fire(() => once(chosen, attempt));
+        events.attempt?.(name, chosen.pool.url, 'answered');
+        return result;
       } catch (err) {
-        if (!isBreakerOpenError(err) && attempt.failure === undefined && (attempt.status ?? 0) < 500)
+        if (!isBreakerOpenError(err) && attempt.failure === undefined && (attempt.status ?? 0) < 500) {
+          events.attempt?.(name, chosen.pool.url, 'answered');
           throw err;
+        }
         if (attempt.failure?.code === ABORTED)
           throw new UpstreamUnavailable(name, !options.retry, retryAfterSec, err);
         lastError = err;
-        avoid.add(instance);
+        avoid.add(chosen);
+        if (notLeaderAnswer(attempt)) {
+          // it executed nothing: any request may go on; look for the leader now
+          events.attempt?.(name, chosen.pool.url, 'not_leader');
+          chosen.health.notLeader(attempt.role!);
+          for (const i of instances) if (i !== chosen) i.health.kick();
+          leaderDeadline ??= Date.now() + config.leaderWaitMs;
+          continue;
+        }
+        if (!isBreakerOpenError(err)) events.attempt?.(name, chosen.pool.url, 'failed');
+        // a leader that fails may be dying: its standby is about to take over, so look now
+        if (roleHeader !== undefined) for (const i of instances) i.health.kick();
         // nothing reached the instance: another one may take it, whatever the request
         if (isBreakerOpenError(err) || nothingSent(attempt)) continue;
         sends++;
@@ -205,7 +274,7 @@ export function createUpstream(
         logger.warn(
           {
             upstream: name,
-            url: instance.pool.url,
+            url: chosen.pool.url,
             reqId: options.requestId,
             err: attempt.failure ?? attempt.status,
           },
@@ -232,8 +301,11 @@ export function createUpstream(
           // whatever the typed client made of it (the orders client reports "unreachable")
           const invalid = unsendable(attempt);
           if (invalid) throw invalid;
-          // the typed client turned an answer into an error: a 4xx is the caller's, not the instance's
-          throw attempt.failure === undefined && (attempt.status ?? 0) < 500 ? asClientError(err) : err;
+          // the typed client turned an answer into an error: a 4xx is the caller's, not the
+          // instance's, and neither is a standby's "not the leader"
+          throw (attempt.failure === undefined && (attempt.status ?? 0) < 500) || notLeaderAnswer(attempt)
+            ? asClientError(err)
+            : err;
         }
       }),
     send: (options, request) =>
@@ -241,8 +313,10 @@ export function createUpstream(
         const res = await instance.pool.send(request, attempt, timeout).catch((err: unknown) => {
           throw unsendable(attempt) ?? err;
         });
-        if (res.status >= 500)
-          throw Object.assign(new Error(`${name} answered ${res.status}`), { response: res });
+        if (res.status >= 500) {
+          const err = Object.assign(new Error(`${name} answered ${res.status}`), { response: res });
+          throw notLeaderAnswer(attempt) ? asClientError(err) : err;
+        }
         return res;
       }).catch((err: unknown) => {
         // a 5xx answer that is not retried any more goes back to the caller as it is
@@ -251,12 +325,24 @@ export function createUpstream(
         throw err;
       }),
     pick: () => choose(new Set())?.pool.url,
+    each: (request) =>
+      Promise.all(
+        instances.map(async ({ pool }): Promise<InstanceAnswer> => {
+          const attempt: Attempt = { requestId: 'status' };
+          try {
+            return { url: pool.url, response: await pool.send(request, attempt, Math.min(2_000, timeout)) };
+          } catch (err) {
+            return { url: pool.url, error: attempt.failure?.code ?? (err as Error).message };
+          }
+        }),
+      ),
     instances: () =>
       instances.map((i) => ({
         url: i.pool.url,
         healthy: i.health.healthy(),
         breaker: i.breaker.state(),
         exhausted: i.pool.exhausted(),
+        ...(i.health.role() !== undefined && { role: i.health.role() }),
       })),
     checkHealth: async () => {
       await Promise.all(instances.map((i) => i.health.check()));

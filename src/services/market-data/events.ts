@@ -22,6 +22,9 @@ export const mdSubjects = {
   feedsChanged: 'md.feeds.changed',
   allQuotes: 'md.quote.*',
   allBars: 'md.bar.*',
+  /** the leader's simulated ticks (Tick), for the other instances (once-per-cluster simulation) */
+  sim: (symbol: string): string => `md.sim.${symbol}`,
+  allSim: 'md.sim.*',
 } as const;
 
 export interface QuoteMessage {

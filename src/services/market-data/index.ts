@@ -31,6 +31,12 @@ import { type FeedsChangedMessage, mdSubjects, type NewsMessage } from './events
 import { createFeedManager } from './feeds/manager.ts';
 import type { NewsParsing } from './feeds/news.ts';
 import { createInProcessClient } from './in-process-client.ts';
+import {
+  type MarketDataLeader,
+  type MarketDataLeaderOptions,
+  type MarketDataLeaderStatus,
+  startMarketDataLeader,
+} from './leader.ts';
 import type { Bar, BookView, Tick } from './model.ts';
 import { parseFeed, tagSymbols } from './news/index.ts';
 import { marketDataRoutes } from './routes.ts';
@@ -69,6 +75,12 @@ export interface MarketDataConfig {
    * published while it was down; without it, a live subscription.
    */
   instanceId?: string;
+  /**
+   * Several instances on one PostgreSQL (`--role market-data`): elect the one that runs the
+   * simulated feeds and writes and publishes bars and quotes (leader.ts). Absent: this instance
+   * does all of it (PGlite, the all-in-one process, tests).
+   */
+  elect?: MarketDataLeaderOptions;
 }
 
 export interface MarketDataServiceDeps {
@@ -98,6 +110,8 @@ export interface MarketDataService {
     stream: { sockets: number; slowConsumerClosed: number; maxBufferedBytes: number };
     candles: { late: number; symbols: number };
   };
+  /** the once-per-cluster work: does this instance lead it */
+  leader(): MarketDataLeaderStatus;
   close(): Promise<void>;
 }
 
@@ -121,6 +135,17 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
   let instrumentSymbols: string[] = [];
 
   for (const bar of await readOpenBars(db, clock.now())) candles.seed(bar);
+
+  // Once per cluster: only the leader steps the simulated feeds (publishing each tick for the
+  // others on md.sim.*), writes bars and publishes bars and quotes. Without election, this
+  // instance is alone.
+  const leader: MarketDataLeader | null = config.elect
+    ? await startMarketDataLeader(db, logger, config.elect)
+    : null;
+  const leads = (): boolean => leader?.isLeader() ?? true;
+  /** bars a follower drained without writing: requeued if it takes over, for a leader that died before writing them */
+  let followerBars: { at: number; bars: Bar[] }[] = [];
+  const FOLLOWER_BARS_MS = 30_000;
 
   const tradeOut = { symbol: '', price: 0, size: 0, ts: 0, source: '' };
   function ingest(tick: Tick): IngestOutcome {
@@ -171,7 +196,17 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
     onNews: announce,
     timers,
     sink: {
-      tick: ingest,
+      tick(tick) {
+        if (leader && feeds.get(tick.source)?.kind === 'simulated') {
+          // a follower's own simulator does not count (it only stands ready); the leader's ticks
+          // reach every instance through the bus
+          if (!leader.isLeader()) return;
+          bus
+            .publish(mdSubjects.sim(tick.symbol), { ...tick })
+            .catch((err: unknown) => logger.debug({ err }, 'md.sim publish'));
+        }
+        ingest(tick);
+      },
       bookChanged(source, symbol) {
         if (consolidator.primaryQuoteSource(symbol) === source) dirtyBooks.add(symbol);
       },
@@ -204,7 +239,7 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
       if (!q) continue;
       hub.quote(q);
       alpacaHub.quote(q);
-      if (publish) {
+      if (publish && leads()) {
         bus
           .publish(mdSubjects.quote(symbol), q)
           .catch((err: unknown) => logger.debug({ err }, 'md.quote publish'));
@@ -231,12 +266,28 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
 
   /** simulated feeds only: news feeds poll on their own timers */
   async function stepFeeds(): Promise<void> {
+    if (!leads()) return;
     for (const f of feeds.running()) if (f.kind === 'simulated') await f.step?.();
+  }
+
+  /** A follower's flush: its own clients get the closed bars; the leader writes and publishes them. */
+  function followerFlush(bars: Bar[]): void {
+    const now = clock.now();
+    followerBars = followerBars.filter((b) => now - b.at < FOLLOWER_BARS_MS);
+    followerBars.push({ at: now, bars });
+    for (const b of bars) {
+      const open = candles.current(b.symbol, b.timeframe);
+      if (open !== null && open.t > b.t) {
+        hub.bar(b);
+        alpacaHub.bar(b);
+      }
+    }
   }
 
   async function flushOnce(): Promise<void> {
     const bars = candles.drain();
     if (bars.length === 0) return;
+    if (!leads()) return followerFlush(bars);
     try {
       await upsertBars(db, bars);
     } catch (err) {
@@ -288,6 +339,13 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
 
   await refreshInstruments();
   await feeds.reload();
+  leader?.onChange((leading) => {
+    if (!leading) return;
+    // what the old leader may not have written: the bars this instance drained as a follower
+    // (the store keeps the newest of each, and requeue keeps newer data in memory)
+    candles.requeue(followerBars.flatMap((b) => b.bars));
+    followerBars = [];
+  });
 
   const unsubscribe: Unsubscribe[] = await Promise.all([
     bus.subscribe<NewsMessage>(mdSubjects.news, (msg) => {
@@ -296,6 +354,18 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
     }),
     // a newly listed symbol is known at once (news tagging, instruments), not at the next minute's refresh
     bus.subscribe(ordersSubjects.instrument, () => void refreshInstruments()),
+    // the leader's simulated ticks (a follower's simulators only stand ready)
+    bus.subscribe<Tick>(mdSubjects.allSim, (msg) => {
+      if (!leader || leader.isLeader()) return;
+      const tick = msg.data;
+      const feed = feeds.get(tick.source);
+      if (feed?.kind !== 'simulated') return;
+      // the standing simulator continues from here when it takes over (prices and sequences)
+      feed.observe?.(tick);
+      ingest(tick);
+      if (tick.type === 'quote' && consolidator.primaryQuoteSource(tick.symbol) === tick.source)
+        dirtyBooks.add(tick.symbol);
+    }),
     bus.subscribe<FeedsChangedMessage>(mdSubjects.feedsChanged, (msg) => {
       if (msg.data?.origin === instanceId) return;
       feeds.reload().catch((err: unknown) => logger.warn({ err }, 'market-data: feed reload failed'));
@@ -330,8 +400,9 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
     },
     ingest,
     async step() {
-      // by hand, news feeds poll too (with timers they keep their own interval)
-      for (const f of feeds.running()) await f.step?.();
+      // by hand, news feeds poll too (with timers they keep their own interval); simulators only
+      // on the leader
+      for (const f of feeds.running()) if (f.kind !== 'simulated' || leads()) await f.step?.();
       sweep();
       pushStream();
     },
@@ -341,6 +412,7 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
       await feeds.reload();
     },
     stats: () => ({ stream: hub.stats(), candles: candles.stats() }),
+    leader: () => leader?.status() ?? { role: 'single', holder: null, epoch: 0 },
     async close() {
       if (closed) return;
       closed = true;
@@ -350,6 +422,7 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
       await hub.closeAll(1001, 'server shutting down');
       await alpacaHub.closeAll(1001, 'server shutting down');
       await flush();
+      await leader?.close();
       logger.info('market-data: closed');
     },
   };

@@ -38,7 +38,7 @@ import type {
 import { OrdersApiError, type Problem, problem } from './problems.ts';
 
 export type * from './model.ts';
-export { type FieldError, OrdersApiError, PROBLEM_BASE, type Problem } from './problems.ts';
+export { type FieldError, OrdersApiError, PROBLEM_BASE, type Problem, ROLE_HEADER } from './problems.ts';
 
 export interface OrdersClient {
   submitOrder(account: string, request: NewOrderRequest): Promise<OrderResult>;

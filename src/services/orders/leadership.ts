@@ -17,16 +17,19 @@
  * would add a second system whose view can disagree with the database's; the epoch check in
  * the journal's own statement would still be needed.
  *
+ * The lock, its heartbeat and lease are platform/db/lease.ts (market data's once-per-cluster leader
+ * uses the same); this file is what makes it an orders shard's: the key and the fencing epoch.
+ *
  * PGlite has no second connection (one process owns the folder): `openLeadership` returns null
  * and the service writes unfenced, as before.
  */
-import { hostname } from 'node:os';
-import type { Db, DbSession } from '../../platform/db/types.ts';
+import { type LeaseRole, openLease } from '../../platform/db/lease.ts';
+import type { Db } from '../../platform/db/types.ts';
 
 /** classid of the two-key advisory lock ('or'); objid is the shard. Migrations use another key. */
 export const ORDERS_LEADER_LOCK = 0x6f72;
 
-export type LeaderRole = 'standby' | 'leader' | 'lost' | 'closed';
+export type LeaderRole = LeaseRole;
 
 export interface LeadershipOptions {
   /** the orders shard (0 while there is one) */
@@ -55,73 +58,24 @@ export interface Leadership {
 }
 
 export async function openLeadership(db: Db, options: LeadershipOptions = {}): Promise<Leadership | null> {
-  if (!db.session) return null;
   const shard = options.shard ?? 0;
-  const holder = options.holder ?? `${hostname()}/${process.pid}`;
-  const leaseMs = options.leaseMs ?? 5000;
-  const session: DbSession = await db.session({
-    idleTimeoutMs: leaseMs,
-    keepAliveMs: Math.max(50, Math.floor(leaseMs / 3)),
+  const lease = await openLease(db, {
+    classId: ORDERS_LEADER_LOCK,
+    objId: shard,
+    ...(options.holder !== undefined && { holder: options.holder }),
+    ...(options.leaseMs !== undefined && { leaseMs: options.leaseMs }),
+    // the fencing token: every journal commit of the old holder is refused from now on
+    takeOver: async (session, holder) => {
+      const { rows } = await session.query<{ epoch: number }>(
+        `INSERT INTO orders_leader (shard, epoch, holder, since) VALUES ($1, 1, $2, now())
+         ON CONFLICT (shard) DO UPDATE
+           SET epoch = orders_leader.epoch + 1, holder = EXCLUDED.holder, since = EXCLUDED.since
+         RETURNING epoch`,
+        [shard, holder],
+      );
+      return rows[0]!.epoch;
+    },
   });
-  // a standby blocked in pg_advisory_lock is not reading its socket: have the server look, so a
-  // dead standby's wait ends instead of one day taking the lock for nobody
-  await session.query(`SET client_connection_check_interval = ${Math.max(100, Math.floor(leaseMs / 3))}`);
-
-  let role: LeaderRole = 'standby';
-  let epoch = 0;
-  let lostCb: ((err: Error) => void) | null = null;
-  let lostErr: Error | null = null;
-
-  const lose = (err: Error) => {
-    if (role === 'closed' || role === 'lost') return;
-    const wasLeader = role === 'leader';
-    role = 'lost';
-    if (wasLeader) {
-      lostErr = err;
-      lostCb?.(err);
-    }
-  };
-  session.onLost(lose);
-
-  async function takeOver(): Promise<number> {
-    const { rows } = await session.query<{ epoch: number }>(
-      `INSERT INTO orders_leader (shard, epoch, holder, since) VALUES ($1, 1, $2, now())
-       ON CONFLICT (shard) DO UPDATE
-         SET epoch = orders_leader.epoch + 1, holder = EXCLUDED.holder, since = EXCLUDED.since
-       RETURNING epoch`,
-      [shard, holder],
-    );
-    epoch = rows[0]!.epoch;
-    role = 'leader';
-    return epoch;
-  }
-
-  return {
-    shard,
-    holder,
-    leaseMs,
-    epoch: () => epoch,
-    role: () => role,
-    tryAcquire: async () => {
-      const { rows } = await session.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
-        ORDERS_LEADER_LOCK,
-        shard,
-      ]);
-      if (!rows[0]!.ok) return false;
-      await takeOver();
-      return true;
-    },
-    acquire: async () => {
-      await session.query('SELECT pg_advisory_lock($1, $2)', [ORDERS_LEADER_LOCK, shard]);
-      return takeOver();
-    },
-    onLost: (cb) => {
-      lostCb = cb;
-      if (lostErr) cb(lostErr);
-    },
-    close: async () => {
-      role = 'closed';
-      await session.close();
-    },
-  };
+  if (!lease) return null;
+  return { ...lease, shard };
 }

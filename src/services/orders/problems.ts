@@ -25,12 +25,14 @@ export interface Problem extends SharedProblem {
   orderId?: number;
   /** true when retrying the same request later may succeed (commit failure, recovery, overload) */
   retriable?: boolean;
+  /** not-leader: what this instance is (a standby, or a leader that was fenced out) */
+  role?: string;
 }
 
 export class OrdersApiError extends ProblemError {
   declare readonly problem: Problem;
-  constructor(problem: Problem) {
-    super(problem, problem.retriable ? { 'retry-after': '1' } : {});
+  constructor(problem: Problem, headers: Record<string, string> = {}) {
+    super(problem, { ...(problem.retriable && { 'retry-after': '1' }), ...headers });
     this.message = problem.detail ? `${problem.title}: ${problem.detail}` : problem.title;
     this.name = 'OrdersApiError';
   }
@@ -58,6 +60,22 @@ export function orderNotFound(id: number | string): OrdersApiError {
 
 export function unavailable(detail: string): OrdersApiError {
   return new OrdersApiError(problem(503, 'unavailable', 'Service unavailable', { detail, retriable: true }));
+}
+
+/**
+ * The header an orders instance that does not lead its shard answers with (its 503s, /healthz,
+ * /readyz): the gateway takes such an instance out of its rotation at once and looks for the
+ * leader, and knows nothing was executed, so any request may go elsewhere.
+ */
+export const ROLE_HEADER = 'bourse-orders-role';
+export type NotLeaderRole = 'standby' | 'fenced';
+
+/** 503 from an instance that is not (or no longer) its shard's leader: nothing was executed. */
+export function notLeader(role: NotLeaderRole, detail: string): OrdersApiError {
+  return new OrdersApiError(
+    problem(503, 'not-leader', 'Not the leader of its shard', { detail, retriable: true, role }),
+    { [ROLE_HEADER]: role },
+  );
 }
 
 export function commitFailed(): OrdersApiError {

@@ -36,7 +36,7 @@ import {
 import type { EngineSnapshot, Exchange } from '../../engine/api.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { IdempotencyWindow } from './idempotency.ts';
-import { commitFailed, OrdersApiError, problem, unavailable } from './problems.ts';
+import { commitFailed, notLeader, OrdersApiError, problem, unavailable } from './problems.ts';
 
 type WithoutTs<C> = C extends unknown ? Omit<C, 'ts'> : never;
 
@@ -177,7 +177,8 @@ export function createSequencer(
   const stats: SequencerStats = { commits: 0, commands: 0, largestBatch: 0, queued: 0, failedCommits: 0 };
 
   function refuse(): OrdersApiError {
-    if (status === 'fenced') return unavailable('this orders instance is no longer the leader of its shard');
+    if (status === 'fenced')
+      return notLeader('fenced', 'this orders instance is no longer the leader of its shard');
     return status === 'recovering'
       ? unavailable('the exchange is rebuilding its state after a failed commit')
       : unavailable('the orders service is shutting down');

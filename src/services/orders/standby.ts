@@ -23,7 +23,7 @@ import {
   recoverOptionsOf,
 } from './index.ts';
 import { type LeaderRole, type LeadershipOptions, openLeadership } from './leadership.ts';
-import { unavailable } from './problems.ts';
+import { notLeader } from './problems.ts';
 import { follow, type Restored, restore } from './recovery.ts';
 import { DEFAULT_PREFIX, ordersRoutes } from './routes.ts';
 
@@ -66,7 +66,7 @@ function forwardingClient(target: () => OrdersClient | null): OrdersClient {
       (...args: unknown[]) => {
         const client = target();
         if (!client)
-          return Promise.reject(unavailable('this orders instance is a standby; its leader writes'));
+          return Promise.reject(notLeader('standby', 'this orders instance is a standby; its leader writes'));
         return (client[name as keyof OrdersClient] as (...a: unknown[]) => unknown)(...args);
       },
   });

@@ -28,10 +28,16 @@ export interface Child {
   onOutput?: (chunk: string) => void;
 }
 
-export function spawnService(databaseUrl: string, port: number, extraEnv: NodeJS.ProcessEnv = {}): Child {
+/** `role`: another `bourse start --role` than orders (the fixture target is orders only) */
+export function spawnService(
+  databaseUrl: string,
+  port: number,
+  extraEnv: NodeJS.ProcessEnv = {},
+  role = 'orders',
+): Child {
   const args =
-    TARGET === 'cli'
-      ? ['--import', 'tsx', 'src/cli/bourse.ts', 'start', '--role', 'orders']
+    TARGET === 'cli' || role !== 'orders'
+      ? ['--import', 'tsx', 'src/cli/bourse.ts', 'start', '--role', role]
       : ['--import', 'tsx', 'test/orders/fixtures/orders-server.ts'];
   const env: NodeJS.ProcessEnv = {
     ...process.env,

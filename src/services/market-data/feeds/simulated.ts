@@ -128,5 +128,22 @@ export function createSimulatedFeed(def: FeedDefinition, deps: FeedDeps): Feed {
       return { symbol, bids, asks, ts: s.ts, source: def.id } satisfies BookView;
     },
     symbols: () => syms.map((s) => s.symbol),
+    observe(t) {
+      const s = syms.find((x) => x.symbol === t.symbol);
+      if (!s) return;
+      if (t.type === 'quote') {
+        s.bid = t.bid;
+        s.ask = t.ask;
+        s.bidSize = t.bidSize;
+        s.askSize = t.askSize;
+        s.mid = (t.bid + t.ask) / 2;
+        s.quoteSeq = Math.max(s.quoteSeq, t.seq);
+      } else {
+        s.tradeSeq = Math.max(s.tradeSeq, t.seq);
+      }
+      s.ts = Math.max(s.ts, t.ts);
+      // a takeover produces what is due from the last tick seen on (at most MAX_CATCH_UP_MS)
+      last = Math.max(last, t.ts);
+    },
   };
 }

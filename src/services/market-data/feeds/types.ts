@@ -55,4 +55,9 @@ export interface Feed {
   book?(symbol: string, levels: number): BookView | null;
   /** symbols the feed quotes (simulated feeds) */
   symbols?(): string[];
+  /**
+   * A tick of this feed produced elsewhere (the market-data leader's simulator): a standing
+   * simulator takes its prices, sequences and time, so it continues from there if it takes over.
+   */
+  observe?(tick: Tick): void;
 }

@@ -35,10 +35,14 @@ export function spawnChild(
   name: string,
   command: string,
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; logFile: string },
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; logFile: string },
 ): Child {
   installExitHook();
-  const proc = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(command, args, {
+    env: options.env ?? process.env,
+    ...(options.cwd && { cwd: options.cwd }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (proc.pid === undefined) throw new Error(`${name}: could not start ${command}`);
   live.add(proc);
   const log = createWriteStream(options.logFile, { flags: 'a' });

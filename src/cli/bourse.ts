@@ -3,6 +3,7 @@
  * The `bourse` command.
  *
  *   bourse start [--role all|orders]   serve (all-in-one by default), until SIGTERM/SIGINT
+ *   bourse cluster                     the whole platform as local processes (3 NATS nodes, …)
  *   bourse migrate [--dry-run]         apply migrations/*.sql to the configured database
  *   bourse backup FILE                 a consistent copy of a (running) Bourse's database
  *   bourse restore FILE                bring a backup back into an empty data folder or database
@@ -25,6 +26,11 @@ const USAGE = `usage: bourse <command> [options]
 
 commands:
   start [--role ${ROLES.join('|')}]   run Bourse (default: all services in one process)
+  cluster                      run the whole platform as local processes on loopback ports: 3 NATS
+                               JetStream nodes (nats-server), orders leader + standby, 2 users,
+                               2 market-data, 1 reporting, 2 gateways, on DATABASE_URL (default
+                               postgres://127.0.0.1:5432/bourse_cluster, created) and REDIS_URL;
+                               prints the gateway URLs; Ctrl-C stops it all
   migrate [--dry-run]          apply database migrations and exit (--dry-run: list them only)
   backup FILE                  write a consistent copy of the database (journal and snapshots
                                included) to FILE, while Bourse runs; on PGlite through the running
@@ -187,6 +193,10 @@ async function main(argv: string[]): Promise<number> {
         console.error(`bourse ${command}: ${(err as Error).message}`);
         return 1;
       }
+    }
+    case 'cluster': {
+      const { runCluster } = await import('./cluster.ts');
+      return runCluster();
     }
     case 'seed': {
       const { seed } = await import('./seed.ts');

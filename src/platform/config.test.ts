@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       natsUrl: undefined,
       natsStream: 'BOURSE',
       natsPrefix: undefined,
+      natsReplicas: 1,
       logLevel: 'info',
       demo: true,
       demoRate: 5,

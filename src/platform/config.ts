@@ -19,6 +19,8 @@ export interface Config {
   natsStream: string;
   /** prepended to every subject (`<prefix>.md.trade.X`); unset: none, as before it existed */
   natsPrefix: string | undefined;
+  /** copies of the stream and its durable consumers on a NATS cluster (1 on a single server) */
+  natsReplicas: number;
   logLevel: LogLevel;
   demo: boolean;
   /** commands a second the demo's traders send, about */
@@ -118,6 +120,14 @@ export const configVariables: readonly ConfigVariable[] = [
     description:
       'Subject prefix (staging → staging.md.trade.AAPL), so that several deployments share one NATS ' +
       'server without seeing each other’s events. Letters, digits, _ and -, dot-separated. Unset: none.',
+  },
+  {
+    name: 'BOURSE_NATS_REPLICAS',
+    default: '1',
+    description:
+      'Copies JetStream keeps of the stream and of its durable consumers (1 to 5): 1 on a single NATS ' +
+      'server, 3 on a 3-node cluster so that losing a node loses no event. Applied at every start ' +
+      '(the stream is updated to it).',
   },
   { name: 'LOG_LEVEL', default: 'info', description: `Log level: ${LOG_LEVELS.join(', ')}.` },
   { name: 'BOURSE_DEMO', default: 'on', description: "Demo market with simulated traders: 'on' or 'off'." },
@@ -299,6 +309,7 @@ export function loadConfig(env: Env = process.env): Config {
       'BOURSE_NATS_PREFIX',
       matches(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'letters, digits, _ and -, dot-separated tokens'),
     ),
+    natsReplicas: read('BOURSE_NATS_REPLICAS', integer(1, 5)),
     logLevel: read('LOG_LEVEL', oneOf(LOG_LEVELS)),
     demo: read('BOURSE_DEMO', (raw) =>
       raw === 'on' ? true : raw === 'off' ? false : new Invalid("expected 'on' or 'off'"),

@@ -15,7 +15,6 @@ import { createHttpUsersClient } from '../../src/services/users/client.ts';
 import { deriveKeys } from '../../src/services/users/secret.ts';
 import { makeNatsBus } from '../support/bus.ts';
 import { makePostgresDb } from '../support/db.ts';
-import { scoped } from '../support/lifecycle.ts';
 import { createTestDatabase } from '../support/postgres.ts';
 import { describeWith, describeWithPostgres, serviceUrl } from '../support/services.ts';
 import { makeHarness, SECRET } from '../users/harness.ts';
@@ -24,6 +23,25 @@ import { logger, MID, monotonicClock, SYMBOL, TEST_FIX_CONFIG } from './harness.
 import { isReport, newOrder } from './messages.ts';
 
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
+
+/** A close that takes longer than this is reported and left behind rather than hanging the run. */
+const CLOSE_BOUND_MS = 30_000;
+
+async function settleWithin(p: Promise<unknown>, ms: number): Promise<string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`still open (gave up after ${ms} ms)`), ms);
+  });
+  const settled = p.then(
+    () => 'closed',
+    (err: unknown) => `failed (${err instanceof Error ? err.message : String(err)})`,
+  );
+  try {
+    return await Promise.race([settled, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 const PASSWORD = 'correct horse battery staple';
 /** what `--role` processes with BOURSE_SECRET=SECRET require on their internal APIs */
@@ -116,29 +134,41 @@ describeWithPostgres('bourse start --role fix', () => {
 });
 
 describeWith(['postgres', 'nats'], 'FIX across processes over NATS', () => {
-  const makeDb = scoped(makePostgresDb);
-  const makeBus = scoped(makeNatsBus);
-  const closers: (() => Promise<void>)[] = [];
+  // Closed in reverse order of making, each bounded and timed: the services before the bus and the
+  // database they use (a scoped() bus and database would be gone at the end of the test, before
+  // this afterAll closes the services still running on them).
+  const closers: { what: string; close: () => Promise<void> }[] = [];
   afterAll(async () => {
-    for (const close of closers.reverse()) await close().catch(() => {});
+    for (const { what, close } of closers.reverse()) {
+      const started = Date.now();
+      const outcome = await settleWithin(close(), CLOSE_BOUND_MS);
+      console.log(`closing ${what}: ${outcome} after ${Date.now() - started} ms`);
+    }
   });
 
   it('reports a fill made in the orders process, delivered through NATS JetStream', async () => {
-    const db = await makeDb();
-    const bus: Bus = await makeBus();
+    const madeDb = await makePostgresDb();
+    closers.push({ what: 'database', close: madeDb.dispose });
+    const db = madeDb.value;
+    const madeBus = await makeNatsBus();
+    closers.push({ what: 'NATS bus', close: madeBus.dispose });
+    const bus: Bus = madeBus.value;
     const clock = monotonicClock();
     // the orders and users services, each behind its HTTP API
     const ordersService = await createOrdersService({ db, bus, clock, logger });
     const ordersApp = Fastify();
     await ordersService.register(ordersApp);
     const ordersUrl = await ordersApp.listen({ port: 0, host: '127.0.0.1' });
-    closers.push(async () => {
-      await ordersApp.close();
-      await ordersService.close();
+    closers.push({
+      what: 'orders service',
+      close: async () => {
+        await ordersApp.close();
+        await ordersService.close();
+      },
     });
     const users = await makeHarness(db, { bus });
     const usersUrl = await users.app.listen({ port: 0, host: '127.0.0.1' });
-    closers.push(() => users.close());
+    closers.push({ what: 'users service', close: () => users.close() });
 
     // the FIX service as another process sees them: HTTP clients and the bus
     const orders = httpOrdersClient(ordersUrl, { internalToken: users.svc.internalToken });
@@ -152,7 +182,7 @@ describeWith(['postgres', 'nats'], 'FIX across processes over NATS', () => {
       limiter: createMemoryRateLimiter(),
       config: TEST_FIX_CONFIG,
     });
-    closers.push(() => fix.close());
+    closers.push({ what: 'FIX service', close: () => fix.close() });
 
     const buyer = await apiKey(usersUrl, 'natsbuyer');
     const seller = await apiKey(usersUrl, 'natsseller');
@@ -163,6 +193,8 @@ describeWith(['postgres', 'nats'], 'FIX across processes over NATS', () => {
       username: buyer.keyId,
       password: buyer.secret,
     });
+    // if the test fails before its logout, the FIX server's close would wait for this socket
+    closers.push({ what: 'FIX client', close: async () => c.drop() });
     c.send('D', newOrder('n-1', { qty: 10, price: '100.00', tif: '1' }));
     await c.waitFor(isReport('n-1', '0'), 'New');
     await orders.submitOrder(seller.userId, {

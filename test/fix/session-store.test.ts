@@ -89,6 +89,34 @@ forEachDb('FIX session store', (makeDb) => {
     await b.dispose();
   });
 
+  it('stops without hanging when its writes fail as it closes (the database is gone)', async () => {
+    const db = await makeDb();
+    let down = false;
+    const fail = () => Promise.reject(new Error('the database is gone'));
+    // the store's view of the database: the real one until it goes down
+    const flaky = new Proxy(db, {
+      get: (target, prop, receiver) =>
+        down && (prop === 'query' || prop === 'transaction') ? fail : Reflect.get(target, prop, receiver),
+    });
+    const a = open(flaky);
+    await a.initialize();
+    await sent(a, 1, '8', { n: 1 });
+    await a.flush();
+    await sent(a, 2, '8', { n: 2 });
+    down = true;
+    // before the fix this retried forever (a FIX service's close never returned)
+    await a.dispose();
+    down = false;
+    // nothing marked clean: the next logon goes on from the reserved mark, never reusing seq 2
+    const stored = await row(db);
+    expect(stored.clean).toBe(false);
+    const b = open(db);
+    await b.initialize();
+    expect(b.senderSeqNum).toBe(stored.sender_seq_reserved);
+    expect(b.senderSeqNum).toBeGreaterThan(2);
+    await b.dispose();
+  });
+
   it('fences out a process that still holds a session taken over elsewhere', async () => {
     const db = await makeDb();
     const fenced = vi.fn();

@@ -1,5 +1,6 @@
 /** The Bus contract, identical in process and on NATS JetStream. */
-import { connect } from 'nats';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { expect, it } from 'vitest';
 import { openNatsBus } from '../../src/platform/bus/nats.ts';
 import { openBus } from '../../src/platform/bus/open.ts';
@@ -183,7 +184,7 @@ describeWithNats('NATS bus specifics [nats]', () => {
     const servers = serviceUrl('nats');
     const stream = `BOURSE_T_${Math.floor(Date.now() / 1000)}_${process.pid}_spec`;
     const nc = await connect({ servers });
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     try {
       // An existing stream with outdated subjects is brought up to date.
       await jsm.streams.add({ name: stream, subjects: ['spec.md.>'] });
@@ -204,7 +205,7 @@ describeWithNats('NATS bus specifics [nats]', () => {
       await bus.publish('orders.exec.acct-1', { id: 1 });
       expect((await jsm.streams.info(stream)).state.messages).toBe(before + 1);
       const stored = await jsm.streams.getMessage(stream, { last_by_subj: 'spec.orders.exec.acct-1' });
-      expect(stored.json()).toEqual({ id: 1 });
+      expect(stored?.json()).toEqual({ id: 1 });
       await bus.close();
     } finally {
       await deleteStreams(servers, (name) => name === stream);
@@ -232,7 +233,7 @@ describeWithNats('NATS bus specifics [nats]', () => {
       await b!.publish('orders.exec.acct-1', { from: 'b' });
       await waitFor(() => seenByA.messages.length > 0 && seenByB.messages.length > 0, 'both deliveries');
       // each stream captured its own deployment's message only, under its own prefix on the wire
-      const jsm = await nc.jetstreamManager();
+      const jsm = await jetstreamManager(nc);
       for (const [c, from] of [
         [configs[0]!, 'a'],
         [configs[1]!, 'b'],
@@ -243,7 +244,7 @@ describeWithNats('NATS bus specifics [nats]', () => {
         const stored = await jsm.streams.getMessage(c.natsStream, {
           last_by_subj: `${c.natsPrefix}.orders.exec.acct-1`,
         });
-        expect(stored.json()).toEqual({ from });
+        expect(stored?.json()).toEqual({ from });
       }
       expect(seenByA.messages.map((m) => [m.subject, m.data.from])).toEqual([['orders.exec.acct-1', 'a']]);
       expect(seenByB.messages.map((m) => [m.subject, m.data.from])).toEqual([['orders.exec.acct-1', 'b']]);

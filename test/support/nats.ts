@@ -1,5 +1,6 @@
 /** Test streams on the shared NATS server (no vitest imports: global-setup uses this too). */
-import { connect } from 'nats';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 
 /** Every test stream is named BOURSE_T_<unix seconds>_<pid>_<n>. */
 export const STREAM_PREFIX = 'BOURSE_T_';
@@ -14,7 +15,7 @@ export function deleteStaleStreams(servers: string, maxAgeMs = 60 * 60 * 1000): 
 export async function deleteStreams(servers: string, which: (name: string) => boolean): Promise<number> {
   const nc = await connect({ servers });
   try {
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     let deleted = 0;
     for await (const info of jsm.streams.list()) {
       const name = info.config.name;

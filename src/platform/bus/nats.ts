@@ -2,16 +2,17 @@ import {
   AckPolicy,
   type Consumer,
   type ConsumerMessages,
-  connect,
   DeliverPolicy,
   DiscardPolicy,
+  JetStreamApiError,
   type JetStreamManager,
-  type NatsError,
-  nanos,
+  jetstream,
+  jetstreamManager,
   RetentionPolicy,
   StorageType,
   type StreamConfig,
-} from 'nats';
+} from '@nats-io/jetstream';
+import { connect, nanos, type Status } from '@nats-io/transport-node';
 import { createLogger, type Logger } from '../logger.ts';
 import { deliver, deliverAndSettle } from './deliver.ts';
 import { checkPattern, checkSubject, STREAM_SUBJECTS } from './subjects.ts';
@@ -33,7 +34,38 @@ export interface NatsBusOptions {
    */
   maxAgeMs?: number;
   maxBytes?: number;
+  /**
+   * Copies of the stream (and of its durable consumers) on a NATS cluster: 1 on a single server,
+   * 3 on a 3-node cluster so that losing one node loses no stored event (BOURSE_NATS_REPLICAS).
+   */
+  replicas?: number;
   logger?: Logger;
+}
+
+/**
+ * How long closing a consumer, draining or closing the connection may take before we give up on
+ * it: a close must never hang a shutdown (a drain waits for the server's answer to a flush, which
+ * never comes from a server that is gone).
+ */
+export const CLOSE_TIMEOUT_MS = 5000;
+
+/** true if `p` settled within `ms` (its rejection counts as settled and is dropped). */
+async function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([
+      p.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const codec = { encode: (data: unknown) => new TextEncoder().encode(JSON.stringify(data)) };
@@ -48,8 +80,12 @@ export async function openNatsBus(options: NatsBusOptions): Promise<Bus> {
     maxReconnectAttempts: -1, // a NATS restart must not take the service down with it
   });
   watchStatus(nc.status(), logger).catch(() => {});
+  const jsm = await jetstreamManager(nc).catch(async (err: unknown) => {
+    await nc.close();
+    throw err;
+  });
   try {
-    await ensureStream(await nc.jetstreamManager(), {
+    await ensureStream(jsm, {
       name: stream,
       subjects: STREAM_SUBJECTS.map((s) => prefix + s),
       retention: RetentionPolicy.Limits,
@@ -57,14 +93,15 @@ export async function openNatsBus(options: NatsBusOptions): Promise<Bus> {
       discard: DiscardPolicy.Old,
       max_age: nanos(options.maxAgeMs ?? 60 * 60 * 1000),
       max_bytes: options.maxBytes ?? 1024 ** 3,
+      num_replicas: options.replicas ?? 1,
     });
   } catch (err) {
     await nc.close();
     throw err;
   }
-  const js = nc.jetstream();
-  const jsm = await nc.jetstreamManager();
+  const js = jetstream(nc);
   const live = new Set<ConsumerMessages>();
+  let closing: Promise<void> | null = null;
 
   /** The durable consumer of that name, created on first use (by any process). */
   async function durableConsumer(name: string, pattern: string): Promise<Consumer> {
@@ -110,7 +147,7 @@ export async function openNatsBus(options: NatsBusOptions): Promise<Bus> {
       const consumer: Consumer =
         durable === undefined
           ? await js.consumers.get(stream, {
-              filterSubjects: prefix + pattern,
+              filter_subjects: prefix + pattern,
               deliver_policy: DeliverPolicy.New,
             })
           : await durableConsumer(durable, pattern);
@@ -134,20 +171,36 @@ export async function openNatsBus(options: NatsBusOptions): Promise<Bus> {
           void deliverAndSettle(handler as (msg: BusMessage) => unknown, msg, logger).then(() => m.ack());
         },
       });
+      if (closing) {
+        // the bus closed while this subscription was being made: nothing may outlive the close
+        await settledWithin(messages.close(), CLOSE_TIMEOUT_MS);
+        return async () => {};
+      }
       live.add(messages);
       return async () => {
         if (!live.delete(messages)) return;
-        await messages.close();
+        if (!(await settledWithin(messages.close(), CLOSE_TIMEOUT_MS)))
+          logger.warn({ pattern, durable }, 'bus: a consumer did not close in time; left to the connection');
         // An ordered consumer would be dropped after its inactivity threshold anyway: tidy. A
         // durable one stays: its position is what the next subscriber resumes from.
-        if (durable === undefined) await consumer.delete().catch(() => {});
+        if (durable === undefined && !nc.isClosed() && !closing)
+          await settledWithin(consumer.delete(), CLOSE_TIMEOUT_MS);
       };
     },
-    close: async () => {
-      await Promise.all([...live].map((m) => m.close()));
-      live.clear();
-      // drain: waits for in-flight publishes, then closes.
-      if (!nc.isClosed()) await nc.drain();
+    close: () => {
+      closing ??= (async () => {
+        const consumers = [...live];
+        live.clear();
+        if (!(await settledWithin(Promise.all(consumers.map((m) => m.close())), CLOSE_TIMEOUT_MS)))
+          logger.warn({ consumers: consumers.length }, 'bus: consumers did not close in time');
+        if (nc.isClosed()) return;
+        // drain: waits for in-flight publishes, then closes; bounded, then closed outright
+        if (!(await settledWithin(nc.drain(), CLOSE_TIMEOUT_MS))) {
+          logger.warn('bus: draining the NATS connection timed out; closing it');
+          await settledWithin(nc.close(), CLOSE_TIMEOUT_MS);
+        }
+      })();
+      return closing;
     },
   };
 }
@@ -161,15 +214,16 @@ async function ensureStream(
     const info = await jsm.streams.info(config.name);
     await jsm.streams.update(config.name, { ...info.config, ...config });
   } catch (err) {
-    if ((err as NatsError).api_error?.err_code !== 10059) throw err; // 10059: stream not found
+    if (!(err instanceof JetStreamApiError && err.code === 10059)) throw err; // 10059: stream not found
     // Another process may create it between our info() and add(): identical config is accepted.
     await jsm.streams.add(config);
   }
 }
 
-async function watchStatus(status: AsyncIterable<{ type: string; data: unknown }>, logger: Logger) {
+async function watchStatus(status: AsyncIterable<Status>, logger: Logger) {
   for await (const s of status) {
-    if (s.type === 'disconnect' || s.type === 'error') logger.warn({ nats: s.type, data: s.data }, 'NATS');
-    else if (s.type === 'reconnect') logger.info({ nats: s.type, data: s.data }, 'NATS reconnected');
+    if (s.type === 'disconnect') logger.warn({ nats: s.type, server: s.server }, 'NATS');
+    else if (s.type === 'error') logger.warn({ nats: s.type, err: s.error }, 'NATS');
+    else if (s.type === 'reconnect') logger.info({ nats: s.type, server: s.server }, 'NATS reconnected');
   }
 }

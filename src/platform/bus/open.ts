@@ -7,6 +7,8 @@ export interface BusConfig {
   natsStream?: string | undefined;
   /** every subject on the wire is `<natsPrefix>.<subject>` (BOURSE_NATS_PREFIX); unset: no prefix */
   natsPrefix?: string | undefined;
+  /** BOURSE_NATS_REPLICAS */
+  natsReplicas?: number | undefined;
 }
 
 /** The NATS client is imported only when a NATS_URL is configured. */
@@ -17,6 +19,7 @@ export async function openBus(config: BusConfig, logger?: Logger): Promise<Bus> 
       servers: config.natsUrl,
       stream: config.natsStream,
       subjectPrefix: config.natsPrefix ? `${config.natsPrefix}.` : '',
+      replicas: config.natsReplicas,
       logger,
     });
   }

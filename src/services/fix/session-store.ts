@@ -86,6 +86,8 @@ export class DbSessionStore implements IFixSessionStore {
   private loaded: Promise<void> | null = null;
   private fenced = false;
   private closed = false;
+  /** closing, a write failed: what is still queued is dropped (the reserved mark covers it) */
+  private abandoned = false;
 
   private work: Work = { reset: false, seqs: false, messages: [] };
   /** bodies of sent application messages, by seq, until written */
@@ -257,21 +259,28 @@ export class DbSessionStore implements IFixSessionStore {
     this.highestStored = this.sender - 1;
   }
 
-  /** Resolves once everything queued so far is committed (or the session was fenced out). */
+  /**
+   * Resolves once everything queued so far is committed (or the session was fenced out, or, once
+   * disposed, a write failed: see dispose).
+   */
   async flush(): Promise<void> {
     for (;;) {
       if (this.running) await this.running;
-      else if (this.pending() && !this.fenced) this.kick();
+      else if (this.pending() && !this.fenced && !this.abandoned) this.kick();
       else return;
     }
   }
 
-  /** Flushes and marks the row as cleanly stopped. */
+  /**
+   * Flushes and marks the row as cleanly stopped. If a write fails once closing (the database is
+   * down or already closed), it gives up rather than retry forever: a shutdown must not hang on
+   * it, and the row stays marked unclean, so the next logon sends on from the reserved mark.
+   */
   async dispose(): Promise<void> {
     if (this.closed || !this.loaded) return;
     this.closed = true;
     await this.flush();
-    if (this.fenced || this.id === 0) return;
+    if (this.fenced || this.abandoned || this.id === 0) return;
     await this.opts.db.query(
       `UPDATE fix_sessions SET clean = true, next_sender_seq = $3, next_target_seq = $4,
          sender_seq_reserved = GREATEST(sender_seq_reserved, $3) WHERE id = $1 AND owner_epoch = $2`,
@@ -338,7 +347,10 @@ export class DbSessionStore implements IFixSessionStore {
           { err, session: this.sessionId.toString() },
           'fix: session store write failed',
         );
-        if (this.closed) return;
+        if (this.closed) {
+          this.abandoned = true;
+          return;
+        }
         await new Promise((r) => setTimeout(r, RETRY_MS));
       }
     }

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SHAPE, planCluster, processCount } from './cluster-plan.ts';
+
+describe('planCluster', () => {
+  const ports = Array.from({ length: processCount(DEFAULT_SHAPE) }, (_, i) => 40_000 + i);
+  const plan = planCluster({
+    shape: DEFAULT_SHAPE,
+    ports,
+    dir: '/c',
+    common: { DATABASE_URL: 'postgres://x/db' },
+  });
+
+  it('runs the orders leader and standby, 2 users, 2 market data, 1 reporting and 2 gateways', () => {
+    expect(plan.map((p) => [p.name, p.role, p.stage, p.standby])).toEqual([
+      ['orders-0a', 'orders', 0, false],
+      ['orders-0b', 'orders', 1, true],
+      ['users-1', 'users', 1, false],
+      ['users-2', 'users', 1, false],
+      ['market-data-1', 'market-data', 2, false],
+      ['market-data-2', 'market-data', 2, false],
+      ['reporting-1', 'reporting', 2, false],
+      ['gateway-1', 'gateway', 3, false],
+      ['gateway-2', 'gateway', 3, false],
+    ]);
+    expect(new Set(plan.map((p) => p.port)).size).toBe(plan.length);
+  });
+
+  it('tells every process where the others are, the orders leader first, and gives each its own name and folder', () => {
+    for (const p of plan) {
+      expect(p.env).toMatchObject({
+        DATABASE_URL: 'postgres://x/db',
+        PORT: String(p.port),
+        HOST: '127.0.0.1',
+        BOURSE_INSTANCE_ID: p.name,
+        BOURSE_DATA_DIR: `/c/${p.name}`,
+        BOURSE_ORDERS_URLS: 'http://127.0.0.1:40000,http://127.0.0.1:40001',
+        BOURSE_USERS_URLS: 'http://127.0.0.1:40002,http://127.0.0.1:40003',
+        BOURSE_MARKET_DATA_URLS: 'http://127.0.0.1:40004,http://127.0.0.1:40005',
+        BOURSE_REPORTING_URLS: 'http://127.0.0.1:40006',
+      });
+    }
+  });
+
+  it('refuses too few ports', () => {
+    expect(() => planCluster({ shape: DEFAULT_SHAPE, ports: [1, 2], dir: '/c', common: {} })).toThrow(
+      /ports/,
+    );
+  });
+});

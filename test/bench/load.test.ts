@@ -172,4 +172,41 @@ describe('load generator step', () => {
       }
     },
   );
+
+  it('splits the schedule over several origins and returns each acknowledgement with its time', async () => {
+    const hits: number[] = [0, 0];
+    const servers = [Fastify(), Fastify()];
+    servers.forEach((app, k) =>
+      app.get<{ Params: { code: string } }>('/status/:code', async (req, reply) => {
+        hits[k]!++;
+        return reply.code(Number(req.params.code)).send({});
+      }),
+    );
+    const urls = await Promise.all(servers.map((app) => app.listen({ port: 0, host: '127.0.0.1' })));
+    try {
+      const before = Date.now();
+      const result = await runStep({
+        url: 'http://127.0.0.1:9', // ignored: urls wins
+        urls,
+        rate: 200,
+        warmupSeconds: 0,
+        seconds: 0.5,
+        workload: new URL('./status-workload.ts', import.meta.url).href,
+        context: { statuses: ['200', '503'] },
+        connections: 8,
+        drainSeconds: 5,
+        threads: 2,
+        recordAcks: true,
+      });
+      expect(result.sent).toBe(100);
+      expect(hits).toEqual([50, 50]);
+      expect(result.ok).toBe(50);
+      // the acknowledged requests are exactly the even ones (status 200), each answered after the call
+      const acks = result.acks!;
+      expect(acks.map(([i]) => i).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, k) => 2 * k));
+      for (const [, at] of acks) expect(at).toBeGreaterThan(before);
+    } finally {
+      await Promise.all(servers.map((app) => app.close()));
+    }
+  });
 });

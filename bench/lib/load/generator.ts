@@ -37,6 +37,18 @@ export interface StepOptions {
   drainSeconds?: number;
   /** generator threads sharing the schedule (default 1); the connections are split among them */
   threads?: number;
+  /**
+   * several origins of one system (e.g. two gateways): thread k sends to urls[k % urls.length]
+   * (`url` is then ignored); give at least as many threads as origins
+   */
+  urls?: string[];
+  /** return every measured 2xx as [request index, reply time in ms since the epoch] (failover runs) */
+  recordAcks?: boolean;
+}
+
+/** A step's result, with the acknowledgements when `recordAcks` asked for them. */
+export interface StepRun extends StepResult {
+  acks?: [number, number][];
 }
 
 /** What one generator thread sends back. */
@@ -52,6 +64,7 @@ interface PartResult {
   samples: string[];
   /** from the first measured send's scheduled time to the last measured reply, ms */
   spanMs: number;
+  acks?: [number, number][];
 }
 
 interface PartOptions extends StepOptions {
@@ -62,13 +75,22 @@ interface PartOptions extends StepOptions {
 }
 
 /** Runs one step in fresh worker threads and returns what they measured together. */
-export async function runStep(options: StepOptions): Promise<StepResult> {
+export async function runStep(options: StepOptions): Promise<StepRun> {
   const parts = Math.max(1, Math.floor(options.threads ?? 1));
   const connections = Math.max(1, Math.ceil((options.connections ?? 256) / parts));
   // far enough ahead for the threads to load their workload modules
   const t0EpochMs = Date.now() + 500 + 100 * parts;
   const results = await Promise.all(
-    Array.from({ length: parts }, (_, part) => runPart({ ...options, connections, t0EpochMs, part, parts })),
+    Array.from({ length: parts }, (_, part) =>
+      runPart({
+        ...options,
+        url: options.urls?.length ? options.urls[part % options.urls.length]! : options.url,
+        connections,
+        t0EpochMs,
+        part,
+        parts,
+      }),
+    ),
   );
   const histogram = hdr.build(HISTOGRAM);
   for (const r of results) histogram.add(hdr.decodeFromCompressedBase64(r.histogram));
@@ -92,6 +114,7 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
     ok,
     maxSendLagMs: Math.max(...results.map((r) => r.maxSendLagMs)),
     samples: [...new Set(results.flatMap((r) => r.samples))].slice(0, 5),
+    ...(options.recordAcks && { acks: results.flatMap((r) => r.acks ?? []) }),
   };
 }
 
@@ -138,6 +161,7 @@ async function generate(options: PartOptions): Promise<PartResult> {
   const windowStart = scheduledAtMs(t0, warmCount, rate);
   const counts = { sent: 0, ok: 0, errors: 0, overload: 0, rejected: 0 };
   let lastMeasuredReplyAt = windowStart;
+  const acks: [number, number][] | undefined = options.recordAcks ? [] : undefined;
   const samples = new Set<string>();
   const outstanding = new Map<number, number>(); // measured request index -> scheduled time
   let inflight = 0;
@@ -172,8 +196,10 @@ async function generate(options: PartOptions): Promise<PartResult> {
         outstanding.delete(i);
         lastMeasuredReplyAt = Math.max(lastMeasuredReplyAt, at);
         record(scheduled, at);
-        if (ok) counts.ok++;
-        else if (status === 429 || status === 503) counts.overload++;
+        if (ok) {
+          counts.ok++;
+          acks?.push([i, performance.timeOrigin + at]);
+        } else if (status === 429 || status === 503) counts.overload++;
         else if (status === 0 || status >= 500) counts.errors++;
         else counts.rejected++;
         if (!ok && detail !== undefined) sample(detail);
@@ -234,6 +260,7 @@ async function generate(options: PartOptions): Promise<PartResult> {
     maxSendLagMs,
     samples: [...samples],
     spanMs: lastMeasuredReplyAt - windowStart,
+    ...(acks && { acks }),
   };
 }
 

@@ -63,7 +63,7 @@ export interface Curve extends Knee {
 
 export async function sweep(
   label: string,
-  target: { url: string; workload: string; context: unknown },
+  target: { url: string; urls?: string[]; workload: string; context: unknown },
   settings: SweepSettings,
   /** the server process's CPU time so far, ms (BourseProcess.cpuMs) */
   serverCpuMs?: () => Promise<number>,

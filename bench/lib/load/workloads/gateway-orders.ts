@@ -6,10 +6,12 @@ export interface GatewayContext {
   /** one access token per account */
   tokens: string[];
   symbols: string[];
+  /** when set, request i carries client_order_id `${clientOrderIdPrefix}${i}` (to find it afterwards) */
+  clientOrderIdPrefix?: string;
 }
 
 export function createRequests(context: unknown): RequestFactory {
-  const { tokens, symbols } = context as GatewayContext;
+  const { tokens, symbols, clientOrderIdPrefix } = context as GatewayContext;
   const headers = tokens.map((t) => ({ authorization: `Bearer ${t}`, 'content-type': 'application/json' }));
   return (i) => {
     const o = orderAt(i, tokens.length, symbols.length);
@@ -24,6 +26,7 @@ export function createRequests(context: unknown): RequestFactory {
         type: 'limit',
         time_in_force: o.tif,
         limit_price: dollars(o.priceCents),
+        ...(clientOrderIdPrefix !== undefined && { client_order_id: `${clientOrderIdPrefix}${i}` }),
       }),
     };
   };

@@ -9,8 +9,8 @@
  *             bench:gateway over BENCH_ACCOUNTS investors (default 200) and BENCH_SYMBOLS symbols (20).
  *   failover  BENCH_FAILOVER_RATE orders/s (default: half the knee, at least 50) for
  *             BENCH_FAILOVER_SECONDS (default 12); a third of the way in, kill -9 of the orders leader.
- *             failoverMs: from the kill to the first order acknowledged after it (by the standby, now
- *             leader). lostAcked: acknowledged orders (by client_order_id) missing from the orders
+ *             failoverMs: from the kill to the answer of the first order sent after the kill that was
+ *             acknowledged (by the standby, now leader; so it includes one order's latency). lostAcked: acknowledged orders (by client_order_id) missing from the orders
  *             table afterwards. Cash and shares are checked for conservation across the accounts.
  *   CPU       per process, from /proc, over the sweep: CPU µs per order for the orders leader and for
  *             the whole cluster, and from that the orders/s one more core would carry.
@@ -269,7 +269,10 @@ async function measure(databaseUrl: string) {
     process.stderr.write(`  killed ${leader.name} (kill -9) at +${(killAfterMs / 1000).toFixed(1)} s\n`);
     const step = await run;
     const acks = step.acks ?? [];
-    const after = acks.filter(([, at]) => at > killedAtEpochMs).map(([, at]) => at);
+    // the first order sent after the kill that was acknowledged (by the new leader): from the kill to
+    // its answer. Answers that arrive just after the kill to orders sent before it may come from the
+    // old leader (already committed, still on their way back), so they do not count.
+    const after = acks.filter(([, scheduled]) => scheduled >= killedAtEpochMs).map(([, , at]) => at);
     const failoverMs = after.length > 0 ? Math.round(Math.min(...after) - killedAtEpochMs) : null;
     const ackedIds = acks.map(([i]) => `${prefix}${i}`);
     const found = await db.query<{ n: string }>(
@@ -344,7 +347,9 @@ async function main(): Promise<number> {
       `acknowledged but missing from the orders table: ${f.lostAcked}; cash conserved: ${r.conserved.cash}, shares conserved: ${r.conserved.shares}`,
   );
   if (!r.conserved.cash || !r.conserved.shares)
-    console.log(`  totals before ${JSON.stringify(r.conserved.before)}, after ${JSON.stringify(r.conserved.end)}`);
+    console.log(
+      `  totals before ${JSON.stringify(r.conserved.before)}, after ${JSON.stringify(r.conserved.end)}`,
+    );
   for (const s of f.samples) console.log(`  e.g. ${s}`);
   console.log('\nmemory (RSS MB) at the end:');
   for (const m of r.memory) console.log(`  ${m.name.padEnd(16)} ${String(m.rssMb ?? '-').padStart(6)}`);

@@ -42,13 +42,13 @@ export interface StepOptions {
    * (`url` is then ignored); give at least as many threads as origins
    */
   urls?: string[];
-  /** return every measured 2xx as [request index, reply time in ms since the epoch] (failover runs) */
+  /** return every measured 2xx as [request index, scheduled send time, reply time], ms since the epoch (failover runs) */
   recordAcks?: boolean;
 }
 
 /** A step's result, with the acknowledgements when `recordAcks` asked for them. */
 export interface StepRun extends StepResult {
-  acks?: [number, number][];
+  acks?: [number, number, number][];
 }
 
 /** What one generator thread sends back. */
@@ -64,7 +64,7 @@ interface PartResult {
   samples: string[];
   /** from the first measured send's scheduled time to the last measured reply, ms */
   spanMs: number;
-  acks?: [number, number][];
+  acks?: [number, number, number][];
 }
 
 interface PartOptions extends StepOptions {
@@ -161,7 +161,7 @@ async function generate(options: PartOptions): Promise<PartResult> {
   const windowStart = scheduledAtMs(t0, warmCount, rate);
   const counts = { sent: 0, ok: 0, errors: 0, overload: 0, rejected: 0 };
   let lastMeasuredReplyAt = windowStart;
-  const acks: [number, number][] | undefined = options.recordAcks ? [] : undefined;
+  const acks: [number, number, number][] | undefined = options.recordAcks ? [] : undefined;
   const samples = new Set<string>();
   const outstanding = new Map<number, number>(); // measured request index -> scheduled time
   let inflight = 0;
@@ -198,7 +198,7 @@ async function generate(options: PartOptions): Promise<PartResult> {
         record(scheduled, at);
         if (ok) {
           counts.ok++;
-          acks?.push([i, performance.timeOrigin + at]);
+          acks?.push([i, performance.timeOrigin + scheduled, performance.timeOrigin + at]);
         } else if (status === 429 || status === 503) counts.overload++;
         else if (status === 0 || status >= 500) counts.errors++;
         else counts.rejected++;

@@ -21,6 +21,8 @@ export async function startBourse(
   role: 'all' | 'orders',
   env: Record<string, string>,
   timeoutMs = 180_000,
+  /** sees every line the process writes (its log), e.g. to read what a start took */
+  onLine?: (line: string) => void,
 ): Promise<BourseProcess> {
   // BENCH_SERVER_NODE_ARGS: extra Node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=prof"
   // (Node refuses --cpu-prof in NODE_OPTIONS); the profile is written when the server stops
@@ -31,7 +33,11 @@ export async function startBourse(
   });
   const tail: string[] = [];
   const keep = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) if (line.trim()) tail.push(line);
+    for (const line of chunk.toString().split('\n')) {
+      if (!line.trim()) continue;
+      tail.push(line);
+      onLine?.(line);
+    }
     tail.splice(0, Math.max(0, tail.length - 40));
     if (process.env.BENCH_VERBOSE) process.stderr.write(chunk);
   };

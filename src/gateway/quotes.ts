@@ -5,6 +5,11 @@
  * `md.book.<SYMBOL>`; the instrument list, which carries last trade prices, on any trade, listing or
  * halt). A read that raced an invalidation can put back a
  * snapshot one event old; the TTL bounds that. Concurrent misses for one key share one fetch.
+ *
+ * In front of the shared cache, each gateway keeps the snapshots it read for LOCAL_MS (the same
+ * bus events drop them): a hot symbol read a thousand times a second is then parsed once, not once
+ * per read (a JSON.parse, or a Redis round trip), and the route can reuse its encoding (same
+ * object). A snapshot is kept only if no invalidation of its symbol came while it was fetched.
  */
 import type { Bus, Unsubscribe } from '../platform/bus/types.ts';
 import type { Cache } from '../platform/cache/types.ts';
@@ -38,6 +43,8 @@ export interface Quotes {
 }
 
 const snapshotKey = (symbol: string) => `gw:md:${symbol}`;
+/** how long this process reuses a snapshot without asking the shared cache (at most the TTL) */
+const LOCAL_MS = 250;
 const INSTRUMENTS_KEY = 'gw:instruments';
 /** what a miss for an unknown symbol stores, so that unknown symbols are cheap too */
 const UNKNOWN = { unknown: true } as const;
@@ -110,10 +117,21 @@ export async function createQuotes(deps: {
     }
   }
 
+  /** this process's recent snapshots (null: not listed), and a count of invalidations per symbol */
+  const local = new Map<string, { value: Snapshot | null; until: number }>();
+  const invalidations = new Map<string, number>();
+  const localMs = Math.min(LOCAL_MS, config.quoteTtlMs);
+  const forget = (symbol: string): void => {
+    local.delete(symbol);
+    invalidations.set(symbol, (invalidations.get(symbol) ?? 0) + 1);
+  };
+
   const unsubscribe: Unsubscribe[] = [];
   if (deps.bus) {
     const drop = (prefix: string) => (msg: { subject: string }) => {
-      void cache.delete(snapshotKey(msg.subject.slice(prefix.length)));
+      const symbol = msg.subject.slice(prefix.length);
+      forget(symbol);
+      void cache.delete(snapshotKey(symbol));
     };
     unsubscribe.push(
       await deps.bus.subscribe('md.trade.*', (msg) => {
@@ -130,10 +148,23 @@ export async function createQuotes(deps: {
 
   return {
     async snapshot(symbol, requestId) {
-      const value = await cached(snapshotKey(symbol), config.quoteTtlMs, () =>
+      const now = Date.now();
+      const mine = local.get(symbol);
+      if (mine !== undefined && mine.until > now) {
+        metrics.cache.inc({ result: 'hit' });
+        return mine.value;
+      }
+      const before = invalidations.get(symbol) ?? 0;
+      const fetched = await cached(snapshotKey(symbol), config.quoteTtlMs, () =>
         loadSnapshot(symbol, requestId),
       );
-      return 'unknown' in value ? null : value;
+      const value = 'unknown' in fetched ? null : fetched;
+      if ((invalidations.get(symbol) ?? 0) === before) {
+        // bounded like the shared cache's memory: the symbols listed, plus a few unknown ones
+        if (local.size >= 10_000) local.clear();
+        local.set(symbol, { value, until: now + localMs });
+      }
+      return value;
     },
     instruments: (requestId) =>
       cached(INSTRUMENTS_KEY, config.instrumentsTtlMs, () => orders(requestId, true, (c) => c.instruments())),

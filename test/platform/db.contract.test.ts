@@ -123,6 +123,42 @@ forEachDb('Db contract', (makeDb) => {
       expect((await db.query(select, [2000], { prepare: true })).rows).toEqual([]);
     });
 
+    it('binds scalar parameters of a prepared statement exactly as an unprepared one', async () => {
+      // PGlite runs these as EXECUTE with literals (pglite.ts): quotes, backslashes and JSON must
+      // arrive as they were sent, and a bad value fail the same way
+      const t = freshTable();
+      await db.exec(`CREATE TABLE ${t} (id int8 PRIMARY KEY, s text, b bool, j jsonb, at timestamptz)`);
+      const insert = `INSERT INTO ${t} (id, s, b, j, at) SELECT $1, $2, $3, $4::jsonb, $5`;
+      const tricky = `it's a \\'quote\\' ''; DROP TABLE ${t}; -- \\x00 é`;
+      const json = JSON.stringify([{ k: "o'b", v: 'back\\slash', n: -1.5 }]);
+      const at = new Date('2026-12-06T01:02:03.456Z');
+      for (const prepare of [true, false]) {
+        const id = prepare ? 1 : 2;
+        const r = await db.query(insert, [id, tricky, true, json, at], { prepare });
+        expect(r.rowCount).toBe(1);
+        await db.query(insert, [id + 10, null, false, null, null], { prepare });
+      }
+      const rows = await db.query(`SELECT id, s, b, j, at FROM ${t} ORDER BY id`, [], { prepare: true });
+      expect(rows.rows).toEqual([
+        { id: 1, s: tricky, b: true, j: JSON.parse(json), at },
+        { id: 2, s: tricky, b: true, j: JSON.parse(json), at },
+        { id: 11, s: null, b: false, j: null, at: null },
+        { id: 12, s: null, b: false, j: null, at: null },
+      ]);
+      await expect(db.query(insert, [1, 'again', true, '[]', at], { prepare: true })).rejects.toMatchObject({
+        code: '23505',
+      });
+      await expect(
+        db.query(insert, [3, 'x', true, '{not json', at], { prepare: true }),
+      ).rejects.toMatchObject({
+        code: '22P02',
+      });
+      await expect(
+        db.query(insert, [4, 'nul\u0000byte', true, '[]', at], { prepare: true }),
+      ).rejects.toThrow();
+      expect((await db.query(`SELECT count(*)::int4 AS n FROM ${t}`)).rows).toEqual([{ n: 4 }]);
+    });
+
     it('reports SQL errors with the PostgreSQL SQLSTATE code', async () => {
       const t = freshTable();
       await db.exec(`CREATE TABLE ${t} (id int8 PRIMARY KEY)`);

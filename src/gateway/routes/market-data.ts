@@ -26,6 +26,32 @@ function symbolsOf(raw: string): string[] {
   return list;
 }
 
+/**
+ * The answer for one symbol at one depth, encoded once per snapshot object: quotes.ts hands out
+ * the same object until the symbol changes, so a hot symbol's body and ETag are built once, not
+ * at every read.
+ */
+const encoded = new WeakMap<Snapshot, Map<number, { body: string; etag: string }>>();
+
+function encode(snapshots: Record<string, Snapshot>): { body: string; etag: string } {
+  const body = JSON.stringify({ snapshots });
+  return { body, etag: `W/"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"` };
+}
+
+function answerFor(snaps: (Snapshot | null)[], depth: number): { body: string; etag: string } {
+  const only = snaps.length === 1 ? snaps[0] : undefined;
+  if (only) {
+    let byDepth = encoded.get(only);
+    if (!byDepth) encoded.set(only, (byDepth = new Map()));
+    let answer = byDepth.get(depth);
+    if (!answer) byDepth.set(depth, (answer = encode({ [only.symbol]: trim(only, depth) })));
+    return answer;
+  }
+  const snapshots: Record<string, Snapshot> = {};
+  for (const snap of snaps) if (snap) snapshots[snap.symbol] = trim(snap, depth);
+  return encode(snapshots);
+}
+
 const trim = (snap: Snapshot, depth: number): Snapshot =>
   snap.book.bids.length <= depth && snap.book.asks.length <= depth
     ? snap
@@ -48,10 +74,7 @@ export async function marketDataRoutes(app: FastifyInstance, ctx: GatewayContext
     async (req, reply) => {
       const symbols = symbolsOf(req.query.symbols);
       const snaps = await Promise.all(symbols.map((sym) => ctx.quotes.snapshot(sym, req.id)));
-      const snapshots: Record<string, Snapshot> = {};
-      for (const snap of snaps) if (snap) snapshots[snap.symbol] = trim(snap, req.query.depth);
-      const body = JSON.stringify({ snapshots });
-      const etag = `W/"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`;
+      const { body, etag } = answerFor(snaps, req.query.depth);
       reply.header('etag', etag).header('cache-control', 'private, no-cache');
       if (req.headers['if-none-match'] === etag) return reply.code(304).send();
       return reply

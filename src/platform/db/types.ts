@@ -7,7 +7,8 @@ export interface QueryResult<R> {
 export interface QueryOptions {
   /**
    * A statement run again and again (the orders group commit): PostgreSQL keeps it prepared per
-   * connection, so it is planned once instead of at every call. PGlite ignores it.
+   * connection, so it is planned once instead of at every call. PGlite too (PREPARE once, then
+   * EXECUTE with the parameters as literals; pglite.ts), outside transactions.
    */
   prepare?: boolean;
 }

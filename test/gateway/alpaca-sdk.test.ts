@@ -18,6 +18,67 @@ const ADMIN_PASSWORD = 'contract testing the alpaca surface 12';
 const PASSWORD = 'correct horse battery staple';
 const ALPACA_HOSTS = /^https:\/\/(paper-api|api|data)\.alpaca\.markets/;
 
+/**
+ * The SDK's public facade, read from the installed SDK itself (so a new SDK version brings its new
+ * calls here): `trading.<api>.<method>`, `trading.<helper>`, `data.<api>.<method>`, `data.<helper>`.
+ * The generated APIs' `*Raw` twins and the BaseAPI plumbing (withMiddleware...) are not calls.
+ */
+function facadeCalls(alpaca: Alpaca): string[] {
+  const methods = (o: object): string[] => {
+    const out = new Set<string>();
+    for (let p = Object.getPrototypeOf(o); p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+      if (/^_?BaseAPI/.test(p.constructor.name)) break;
+      for (const k of Object.getOwnPropertyNames(p))
+        if (k !== 'constructor' && !k.endsWith('Raw') && !k.startsWith('_')) out.add(k);
+    }
+    return [...out];
+  };
+  const calls: string[] = [];
+  for (const [name, client] of [
+    ['trading', alpaca.trading],
+    ['data', alpaca.data],
+  ] as const) {
+    const proto = Object.getPrototypeOf(client) as object;
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      if (key === 'constructor') continue;
+      const d = Object.getOwnPropertyDescriptor(proto, key)!;
+      if (d.get)
+        for (const m of methods(Reflect.get(client, key) as object)) calls.push(`${name}.${key}.${m}`);
+      else if (typeof d.value === 'function') calls.push(`${name}.${key}`);
+    }
+  }
+  return calls;
+}
+
+/** every facade call the tests made, recorded by `recording` */
+const made = new Set<string>();
+
+/** The facade, unchanged, but each call through it is recorded in `made` (by its path). */
+function recording<T extends object>(target: T, path: string): T {
+  return new Proxy(target, {
+    get(t, key) {
+      const value: unknown = Reflect.get(t, key, t);
+      if (typeof key !== 'string') return value;
+      const name = path === '' ? key : `${path}.${key}`;
+      if (typeof value === 'function')
+        return (...args: unknown[]) => {
+          made.add(name);
+          // called on the real object: a helper's own inner calls are not counted as tests of them
+          return (value as (...a: unknown[]) => unknown).apply(t, args);
+        };
+      if (value !== null && typeof value === 'object' && (path !== '' || key === 'trading' || key === 'data'))
+        return recording(value, name);
+      return value;
+    },
+  });
+}
+
+async function drain<X>(items: AsyncIterable<X>): Promise<X[]> {
+  const out: X[] = [];
+  for await (const x of items) out.push(x);
+  return out;
+}
+
 describe('the official Alpaca SDK against Bourse', () => {
   let dir: string;
   let running: Running;
@@ -134,13 +195,16 @@ describe('the official Alpaca SDK against Bourse', () => {
     };
     keyId = (key.key_id ?? key.id) as string;
     secret = (key.secret_key ?? key.secret) as string;
-    alpaca = new Alpaca({
-      keyId,
-      secret,
-      retry: false,
-      rateLimit: false,
-      middleware: [pointAtBourse],
-    });
+    alpaca = recording(
+      new Alpaca({
+        keyId,
+        secret,
+        retry: false,
+        rateLimit: false,
+        middleware: [pointAtBourse],
+      }),
+      '',
+    );
   });
 
   afterAll(async () => {
@@ -232,6 +296,89 @@ describe('the official Alpaca SDK against Bourse', () => {
     it('positions.getOpenPosition', async () => {
       const position = await alpaca.trading.positions.getOpenPosition({ symbolOrAssetId: 'ACME' });
       expect(position.qty).toBe('10');
+    });
+
+    describe('order builders (each rests or fills, then all are canceled)', () => {
+      const common = { symbol: 'ACME', qty: 1, timeInForce: 'gtc' } as const;
+      it('orders.market fills against the resting offer', async () => {
+        const order = await alpaca.trading.orders.market({
+          symbol: 'ACME',
+          side: 'buy',
+          qty: 1,
+          timeInForce: 'day',
+        });
+        expect(order).toMatchObject({ type: 'market', status: 'filled', filledAvgPrice: '100.00' });
+      });
+      it('orders.stop rests above the market', async () => {
+        const order = await alpaca.trading.orders.stop({ ...common, side: 'buy', stopPrice: 150 });
+        expect(order).toMatchObject({ type: 'stop', stopPrice: '150.00', status: 'new' });
+      });
+      it('orders.stopLimit', async () => {
+        const order = await alpaca.trading.orders.stopLimit({
+          ...common,
+          side: 'buy',
+          stopPrice: 150,
+          limitPrice: 151,
+        });
+        expect(order).toMatchObject({ type: 'stop_limit', limitPrice: '151.00', stopPrice: '150.00' });
+      });
+      it('orders.trailingStop (sell, trail in dollars)', async () => {
+        const order = await alpaca.trading.orders.trailingStop({ ...common, side: 'sell', trailPrice: 5 });
+        expect(order).toMatchObject({ type: 'trailing_stop', trailPrice: '5.00' });
+      });
+      it('orders.bracket: a resting entry with its two exits', async () => {
+        const order = await alpaca.trading.orders.bracket({
+          ...common,
+          side: 'buy',
+          limitPrice: 90,
+          takeProfit: { limitPrice: 120 },
+          stopLoss: { stopPrice: 80 },
+        });
+        expect(order.orderClass).toBe('bracket');
+        expect(order.legs?.length).toBe(2);
+      });
+      it('orders.oco: take profit and stop loss of held shares', async () => {
+        const order = await alpaca.trading.orders.oco({
+          ...common,
+          side: 'sell',
+          takeProfit: { limitPrice: 120 },
+          stopLoss: { stopPrice: 80 },
+        });
+        expect(order.orderClass).toBe('oco');
+      });
+      it('orders.oto: an entry and one exit', async () => {
+        const order = await alpaca.trading.orders.oto({
+          ...common,
+          side: 'buy',
+          limitPrice: 90,
+          stopLoss: { stopPrice: 80 },
+        });
+        expect(order.orderClass).toBe('oto');
+      });
+      it('orders.submit (the near-raw builder)', async () => {
+        const order = await alpaca.trading.orders.submit({
+          ...common,
+          side: 'buy',
+          type: 'limit',
+          limitPrice: 89,
+        });
+        expect(order).toMatchObject({ type: 'limit', limitPrice: '89.00' });
+      });
+      it('orders.postOrder (the generated call)', async () => {
+        const order = await alpaca.trading.orders.postOrder({
+          postOrderRequest: {
+            symbol: 'ACME',
+            qty: '1',
+            side: 'buy',
+            type: 'limit',
+            timeInForce: 'gtc',
+            limitPrice: '88',
+          },
+        });
+        expect(order).toMatchObject({ limitPrice: '88.00', status: 'new' });
+        await alpaca.trading.orders.deleteAllOrders();
+        expect(await alpaca.trading.orders.getAllOrders({ status: 'open' })).toEqual([]);
+      });
     });
 
     it('positions.deleteOpenPosition (close part of a position)', async () => {
@@ -428,6 +575,122 @@ describe('the official Alpaca SDK against Bourse', () => {
     });
   });
 
+  describe('every other trading call Bourse does not offer: a problem+json 501 naming it', () => {
+    const cases: [string, () => Promise<unknown>, string][] = [
+      [
+        'assets.getOptionContractSymbolOrId',
+        () => alpaca.trading.assets.getOptionContractSymbolOrId({ symbolOrId: 'AAPL250620C00100000' }),
+        'options are not listed',
+      ],
+      ['iterateOptionsContracts', () => drain(alpaca.trading.iterateOptionsContracts({})), '/v2/options'],
+      ['collectOptionsContracts', () => alpaca.trading.collectOptionsContracts({}), '/v2/options'],
+      [
+        'positions.optionExercise',
+        () => alpaca.trading.positions.optionExercise({ symbolOrContractId: 'AAPL250620C00100000' }),
+        'option exercise',
+      ],
+      [
+        'positions.optionDoNotExercise',
+        () => alpaca.trading.positions.optionDoNotExercise({ symbolOrContractId: 'AAPL250620C00100000' }),
+        'option exercise',
+      ],
+      [
+        'corporateActions.getV2CorporateActionsAnnouncementsId',
+        () => alpaca.trading.corporateActions.getV2CorporateActionsAnnouncementsId({ id: 'x1' }),
+        '/v2/corporate_actions',
+      ],
+      [
+        'cryptoFunding.createCryptoTransferForAccount',
+        () =>
+          alpaca.trading.cryptoFunding.createCryptoTransferForAccount({
+            createCryptoTransferRequest: { address: 'addr', amount: '1', asset: 'BTC' },
+          }),
+        '/v2/wallets',
+      ],
+      [
+        'cryptoFunding.createWhitelistedAddress',
+        () =>
+          alpaca.trading.cryptoFunding.createWhitelistedAddress({
+            createWhitelistedAddressRequest: { address: 'addr', asset: 'BTC' },
+          }),
+        '/v2/wallets',
+      ],
+      [
+        'cryptoFunding.deleteWhitelistedAddress',
+        () => alpaca.trading.cryptoFunding.deleteWhitelistedAddress({ whitelistedAddressId: 'w1' }),
+        '/v2/wallets',
+      ],
+      [
+        'cryptoFunding.getCryptoFundingTransfer',
+        () => alpaca.trading.cryptoFunding.getCryptoFundingTransfer({ transferId: 't1' }),
+        '/v2/wallets',
+      ],
+      [
+        'cryptoFunding.getCryptoTransferEstimate',
+        () => alpaca.trading.cryptoFunding.getCryptoTransferEstimate({}),
+        '/v2/wallets',
+      ],
+      [
+        'cryptoFunding.listCryptoFundingTransfers',
+        () => alpaca.trading.cryptoFunding.listCryptoFundingTransfers(),
+        '/v2/wallets',
+      ],
+      [
+        'cryptoFunding.listWhitelistedAddress',
+        () => alpaca.trading.cryptoFunding.listWhitelistedAddress(),
+        '/v2/wallets',
+      ],
+      [
+        'locates.createLocates',
+        () => alpaca.trading.locates.createLocates({ createLocateRequest: { qty: 1, symbol: 'ACME' } }),
+        '/v1/locates',
+      ],
+      ['locates.getLocate', () => alpaca.trading.locates.getLocate({ locateId: 'l1' }), '/v1/locates'],
+      [
+        'locates.listLocateQuotes',
+        () => alpaca.trading.locates.listLocateQuotes({ symbols: 'ACME' }),
+        '/v1/locates',
+      ],
+      [
+        'tokenization.getTokenizationRequest',
+        () => alpaca.trading.tokenization.getTokenizationRequest({ tokenizationRequestId: 'r1' }),
+        '/v2/tokenization',
+      ],
+      [
+        'tokenization.getTokenizationRequestByClientRequestID',
+        () => alpaca.trading.tokenization.getTokenizationRequestByClientRequestID({ clientRequestId: 'c1' }),
+        '/v2/tokenization',
+      ],
+      [
+        'tokenization.postTokenizationMint',
+        () =>
+          alpaca.trading.tokenization.postTokenizationMint({
+            tokenizationMintRequest: {
+              issuer: 'xstocks',
+              network: 'solana',
+              qty: '1',
+              underlyingSymbol: 'ACME',
+              walletAddress: 'w',
+            },
+          }),
+        '/v2/tokenization',
+      ],
+    ];
+    for (const [name, run, what] of cases) it(`trading.${name}`, () => unsupported(run(), what));
+  });
+
+  describe('account activity helpers', () => {
+    it('iterateActivities', async () => {
+      expect((await drain(alpaca.trading.iterateActivities())).length).toBeGreaterThan(0);
+    });
+    it('iterateActivitiesByType and collectActivitiesByType (FILL)', async () => {
+      const iterated = await drain(alpaca.trading.iterateActivitiesByType({ activityType: 'FILL' }));
+      const collected = await alpaca.trading.collectActivitiesByType({ activityType: 'FILL' });
+      expect(iterated.length).toBeGreaterThan(0);
+      expect(collected.length).toBe(iterated.length);
+    });
+  });
+
   describe('market data', () => {
     it('stocks.stockBarSingle', async () => {
       const res = await alpaca.data.stocks.stockBarSingle({ symbol: 'ACME', timeframe: TimeFrame.Minute });
@@ -483,6 +746,46 @@ describe('the official Alpaca SDK against Bourse', () => {
       const candles = await alpaca.data.getStockCandlesFor('ACME', { timeframe: TimeFrame.Minute });
       expect(candles.close.length).toBeGreaterThan(0);
     });
+    it('normalized helpers: getStockBars, getStockTrades, getStockQuotesFor, getStockCandles', async () => {
+      const bars = await alpaca.data.getStockBars({ symbols: ['ACME', 'BOLT'], timeframe: TimeFrame.Minute });
+      expect(Object.keys(bars)).toEqual(['ACME']);
+      expect((await alpaca.data.getStockTrades({ symbols: ['ACME'] })).ACME?.[0]?.price).toBe(100);
+      expect((await alpaca.data.getStockQuotesFor('ACME', {}))[0]?.askPrice).toBe(100);
+      const candles = await alpaca.data.getStockCandles({ symbols: 'ACME', timeframe: TimeFrame.Minute });
+      expect(candles.ACME?.close.length).toBeGreaterThan(0);
+    });
+    it('paging helpers, multi-symbol: iterate/collect StockBars, StockTrades, StockQuotes', async () => {
+      const req = { symbols: ['ACME'], timeframe: TimeFrame.Minute };
+      const bars = await drain(alpaca.data.iterateStockBars(req));
+      expect(bars.length).toBeGreaterThan(0);
+      expect((await alpaca.data.collectStockBarsBySymbol(req)).ACME?.length).toBe(bars.length);
+      const trades = await drain(alpaca.data.iterateStockTrades({ symbols: ['ACME'] }));
+      expect(trades.length).toBeGreaterThan(0);
+      expect((await alpaca.data.collectStockTradesBySymbol({ symbols: ['ACME'] })).ACME?.length).toBe(
+        trades.length,
+      );
+      const quotes = await drain(alpaca.data.iterateStockQuotes({ symbols: ['ACME'] }));
+      expect(quotes.length).toBeGreaterThan(0);
+      expect((await alpaca.data.collectStockQuotesBySymbol({ symbols: ['ACME'] })).ACME?.length).toBe(
+        quotes.length,
+      );
+    });
+    it('paging helpers, one symbol: iterate/collect StockBarSingle, StockTradeSingle, StockQuoteSingle', async () => {
+      const req = { symbol: 'ACME', timeframe: TimeFrame.Minute };
+      const bars = await drain(alpaca.data.iterateStockBarSingle(req));
+      expect(bars.length).toBeGreaterThan(0);
+      expect((await alpaca.data.collectStockBarSingle(req)).length).toBe(bars.length);
+      const trades = await drain(alpaca.data.iterateStockTradeSingle({ symbol: 'ACME' }));
+      expect(trades.length).toBeGreaterThan(0);
+      expect((await alpaca.data.collectStockTradeSingle({ symbol: 'ACME' })).length).toBe(trades.length);
+      const quotes = await drain(alpaca.data.iterateStockQuoteSingle({ symbol: 'ACME' }));
+      expect(quotes.length).toBeGreaterThan(0);
+      expect((await alpaca.data.collectStockQuoteSingle({ symbol: 'ACME' })).length).toBe(quotes.length);
+    });
+    it('news helpers: iterateNews and collectNews', async () => {
+      const iterated = await drain(alpaca.data.iterateNews({ symbols: ['ACME'] }));
+      expect((await alpaca.data.collectNews({ symbols: ['ACME'] })).length).toBe(iterated.length);
+    });
     it('stocks auctions and meta are 501', async () => {
       await unsupported(alpaca.data.stocks.stockAuctionSingle({ symbol: 'ACME' }), 'auctions');
       await unsupported(alpaca.data.stocks.stockAuctions({ symbols: 'ACME' }), 'auctions');
@@ -513,6 +816,200 @@ describe('the official Alpaca SDK against Bourse', () => {
       await unsupported(alpaca.data.logos.logos({ symbol: 'ACME' }), '/v1beta1/logos');
       await unsupported(alpaca.data.corporateActions.corporateActions({}), '/v1/corporate-actions');
     });
+  });
+
+  describe('every other market-data call Bourse does not offer: a problem+json 501 naming it', () => {
+    const md = () => alpaca.data;
+    const crypto = { symbols: 'BTC/USD', loc: 'us' } as const;
+    const option = { symbols: 'AAPL250620C00100000' } as const;
+    const cases: [string, () => Promise<unknown>, string][] = [
+      ['getStockAuctions', () => md().getStockAuctions({ symbols: 'ACME' }), 'auctions'],
+      ['iterateStockAuctions', () => drain(md().iterateStockAuctions({ symbols: 'ACME' })), 'auctions'],
+      [
+        'collectStockAuctionsBySymbol',
+        () => md().collectStockAuctionsBySymbol({ symbols: 'ACME' }),
+        'auctions',
+      ],
+      [
+        'iterateStockAuctionSingle',
+        () => drain(md().iterateStockAuctionSingle({ symbol: 'ACME' })),
+        'auctions',
+      ],
+      ['collectStockAuctionSingle', () => md().collectStockAuctionSingle({ symbol: 'ACME' }), 'auctions'],
+      [
+        'crypto.cryptoBars',
+        () => md().crypto.cryptoBars({ ...crypto, timeframe: TimeFrame.Minute }),
+        '/v1beta3/crypto',
+      ],
+      ['crypto.cryptoTrades', () => md().crypto.cryptoTrades(crypto), '/v1beta3/crypto'],
+      ['crypto.cryptoQuotes', () => md().crypto.cryptoQuotes(crypto), '/v1beta3/crypto'],
+      ['crypto.cryptoSnapshots', () => md().crypto.cryptoSnapshots(crypto), '/v1beta3/crypto'],
+      ['crypto.cryptoLatestBars', () => md().crypto.cryptoLatestBars(crypto), '/v1beta3/crypto'],
+      ['crypto.cryptoLatestQuotes', () => md().crypto.cryptoLatestQuotes(crypto), '/v1beta3/crypto'],
+      ['crypto.cryptoLatestOrderbooks', () => md().crypto.cryptoLatestOrderbooks(crypto), '/v1beta3/crypto'],
+      [
+        'getCryptoBars',
+        () => md().getCryptoBars({ ...crypto, timeframe: TimeFrame.Minute }),
+        '/v1beta3/crypto',
+      ],
+      [
+        'getCryptoBarsFor',
+        () => md().getCryptoBarsFor('BTC/USD', { loc: 'us', timeframe: TimeFrame.Minute }),
+        '/v1beta3/crypto',
+      ],
+      ['getCryptoTrades', () => md().getCryptoTrades(crypto), '/v1beta3/crypto'],
+      ['getCryptoTradesFor', () => md().getCryptoTradesFor('BTC/USD', { loc: 'us' }), '/v1beta3/crypto'],
+      ['getCryptoQuotes', () => md().getCryptoQuotes(crypto), '/v1beta3/crypto'],
+      ['getCryptoQuotesFor', () => md().getCryptoQuotesFor('BTC/USD', { loc: 'us' }), '/v1beta3/crypto'],
+      [
+        'getCryptoCandles',
+        () => md().getCryptoCandles({ ...crypto, timeframe: TimeFrame.Minute }),
+        '/v1beta3/crypto',
+      ],
+      [
+        'getCryptoCandlesFor',
+        () => md().getCryptoCandlesFor('BTC/USD', { loc: 'us', timeframe: TimeFrame.Minute }),
+        '/v1beta3/crypto',
+      ],
+      [
+        'iterateCryptoBars',
+        () => drain(md().iterateCryptoBars({ ...crypto, timeframe: TimeFrame.Minute })),
+        '/v1beta3/crypto',
+      ],
+      [
+        'collectCryptoBarsBySymbol',
+        () => md().collectCryptoBarsBySymbol({ ...crypto, timeframe: TimeFrame.Minute }),
+        '/v1beta3/crypto',
+      ],
+      ['iterateCryptoTrades', () => drain(md().iterateCryptoTrades(crypto)), '/v1beta3/crypto'],
+      ['collectCryptoTradesBySymbol', () => md().collectCryptoTradesBySymbol(crypto), '/v1beta3/crypto'],
+      ['iterateCryptoQuotes', () => drain(md().iterateCryptoQuotes(crypto)), '/v1beta3/crypto'],
+      ['collectCryptoQuotesBySymbol', () => md().collectCryptoQuotesBySymbol(crypto), '/v1beta3/crypto'],
+      [
+        'cryptoPerpetualFutures.cryptoPerpLatestBars',
+        () => md().cryptoPerpetualFutures.cryptoPerpLatestBars({ loc: 'global', symbols: 'BTC-PERP' }),
+        '/v1beta1/crypto-perps',
+      ],
+      [
+        'cryptoPerpetualFutures.cryptoPerpLatestQuotes',
+        () => md().cryptoPerpetualFutures.cryptoPerpLatestQuotes({ loc: 'global', symbols: 'BTC-PERP' }),
+        '/v1beta1/crypto-perps',
+      ],
+      [
+        'cryptoPerpetualFutures.cryptoPerpLatestTrades',
+        () => md().cryptoPerpetualFutures.cryptoPerpLatestTrades({ loc: 'global', symbols: 'BTC-PERP' }),
+        '/v1beta1/crypto-perps',
+      ],
+      [
+        'cryptoPerpetualFutures.cryptoPerpLatestOrderbooks',
+        () => md().cryptoPerpetualFutures.cryptoPerpLatestOrderbooks({ loc: 'global', symbols: 'BTC-PERP' }),
+        '/v1beta1/crypto-perps',
+      ],
+      [
+        'cryptoPerpetualFutures.cryptoPerpLatestFuturesPricing',
+        () =>
+          md().cryptoPerpetualFutures.cryptoPerpLatestFuturesPricing({ loc: 'global', symbols: 'BTC-PERP' }),
+        '/v1beta1/crypto-perps',
+      ],
+      [
+        'fixedIncome.fixedIncomeLatestPrices',
+        () => md().fixedIncome.fixedIncomeLatestPrices({ isins: 'US912797KS56' }),
+        '/v1beta1/fixed_income',
+      ],
+      [
+        'fixedIncome.fixedIncomeLatestQuotes',
+        () => md().fixedIncome.fixedIncomeLatestQuotes({ isins: 'US912797KS56' }),
+        '/v1beta1/fixed_income',
+      ],
+      ['forex.rates', () => md().forex.rates({ currencyPairs: 'EURUSD' }), '/v1beta1/forex'],
+      [
+        'iterateForexRates',
+        () => drain(md().iterateForexRates({ currencyPairs: 'EURUSD' })),
+        '/v1beta1/forex',
+      ],
+      [
+        'collectForexRatesBySymbol',
+        () => md().collectForexRatesBySymbol({ currencyPairs: 'EURUSD' }),
+        '/v1beta1/forex',
+      ],
+      ['indices.indexValues', () => md().indices.indexValues({ symbols: 'SPX' }), '/v1beta1/indices'],
+      [
+        'indices.indexLatestValues',
+        () => md().indices.indexLatestValues({ symbols: 'SPX' }),
+        '/v1beta1/indices',
+      ],
+      ['getIndexValues', () => md().getIndexValues({ symbols: 'SPX' }), '/v1beta1/indices'],
+      ['iterateIndexValues', () => drain(md().iterateIndexValues({ symbols: 'SPX' })), '/v1beta1/indices'],
+      [
+        'collectIndexValuesBySymbol',
+        () => md().collectIndexValuesBySymbol({ symbols: 'SPX' }),
+        '/v1beta1/indices',
+      ],
+      [
+        'options.optionBars',
+        () => md().options.optionBars({ ...option, timeframe: TimeFrame.Minute }),
+        '/v1beta1/options',
+      ],
+      ['options.optionTrades', () => md().options.optionTrades(option), '/v1beta1/options'],
+      [
+        'options.optionChain',
+        () => md().options.optionChain({ underlyingSymbol: 'AAPL' }),
+        '/v1beta1/options',
+      ],
+      ['options.optionLatestQuotes', () => md().options.optionLatestQuotes(option), '/v1beta1/options'],
+      ['options.optionLatestTrades', () => md().options.optionLatestTrades(option), '/v1beta1/options'],
+      [
+        'options.optionMetaConditions',
+        () => md().options.optionMetaConditions({ ticktype: 'trade' }),
+        '/v1beta1/options',
+      ],
+      ['options.optionMetaExchanges', () => md().options.optionMetaExchanges(), '/v1beta1/options'],
+      [
+        'getOptionBars',
+        () => md().getOptionBars({ ...option, timeframe: TimeFrame.Minute }),
+        '/v1beta1/options',
+      ],
+      [
+        'getOptionBarsFor',
+        () => md().getOptionBarsFor('AAPL250620C00100000', { timeframe: TimeFrame.Minute }),
+        '/v1beta1/options',
+      ],
+      [
+        'iterateOptionBars',
+        () => drain(md().iterateOptionBars({ ...option, timeframe: TimeFrame.Minute })),
+        '/v1beta1/options',
+      ],
+      [
+        'collectOptionBarsBySymbol',
+        () => md().collectOptionBarsBySymbol({ ...option, timeframe: TimeFrame.Minute }),
+        '/v1beta1/options',
+      ],
+      ['iterateOptionTrades', () => drain(md().iterateOptionTrades(option)), '/v1beta1/options'],
+      ['collectOptionTradesBySymbol', () => md().collectOptionTradesBySymbol(option), '/v1beta1/options'],
+      ['iterateOptionSnapshots', () => drain(md().iterateOptionSnapshots(option)), '/v1beta1/options'],
+      [
+        'collectOptionSnapshotsBySymbol',
+        () => md().collectOptionSnapshotsBySymbol(option),
+        '/v1beta1/options',
+      ],
+      [
+        'iterateOptionChain',
+        () => drain(md().iterateOptionChain({ underlyingSymbol: 'AAPL' })),
+        '/v1beta1/options',
+      ],
+      [
+        'collectOptionChainBySymbol',
+        () => md().collectOptionChainBySymbol({ underlyingSymbol: 'AAPL' }),
+        '/v1beta1/options',
+      ],
+      [
+        'iterateCorporateActionsPages',
+        () => drain(md().iterateCorporateActionsPages({})),
+        '/v1/corporate-actions',
+      ],
+      ['collectCorporateActions', () => md().collectCorporateActions({}), '/v1/corporate-actions'],
+    ];
+    for (const [name, run, what] of cases) it(`data.${name}`, () => unsupported(run(), what));
   });
 
   it('an unknown /v2 route is a problem+json 404', async () => {
@@ -546,7 +1043,7 @@ describe('the official Alpaca SDK against Bourse', () => {
     expect(bad.headers.get('content-type')).toContain('application/problem+json');
   });
 
-  it("a /v2 request's Alpaca fields that Bourse does not use are ignored; names Alpaca does not know are refused", async () => {
+  it("a /v2 request's unknown fields are ignored and named in X-Bourse-Ignored-Fields; known values stay checked; /v1 stays strict", async () => {
     const headers = {
       'apca-api-key-id': keyId,
       'apca-api-secret-key': secret,
@@ -565,6 +1062,7 @@ describe('the official Alpaca SDK against Bourse', () => {
       headers,
       body: JSON.stringify(order),
     });
+    expect(placed.headers.get('x-bourse-ignored-fields')).toBeNull();
     const id = ((await placed.json()) as { id: string }).id;
     const replaced = await fetch(`${running.url}/v2/orders/${id}`, {
       method: 'PATCH',
@@ -572,19 +1070,51 @@ describe('the official Alpaca SDK against Bourse', () => {
       body: JSON.stringify({ order_id: id, qty: '2' }),
     });
     expect(replaced.status, await replaced.text()).toBe(200);
-    const typo = await fetch(`${running.url}/v2/orders`, {
+    expect(replaced.headers.get('x-bourse-ignored-fields')).toBe('order_id');
+    // a misspelt field is ignored as Alpaca ignores it, and the header says so
+    const typo = await fetch(`${running.url}/v2/orders?mystery=1`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ ...order, stop_prce: '1.00' }),
+      body: JSON.stringify({ ...order, stop_prce: '1.00', take_profit: null, client_order_id: 'typo-1' }),
     });
-    expect(typo.status).toBe(422);
-    expect(JSON.stringify(await typo.json())).toContain('stop_prce');
+    const typoText = await typo.text();
+    expect(typo.status, typoText).toBe(200);
+    expect(typo.headers.get('x-bourse-ignored-fields')).toBe('stop_prce,mystery');
+    expect(JSON.parse(typoText)).toMatchObject({
+      type: 'limit',
+      stop_price: null,
+      client_order_id: 'typo-1',
+    });
+    // nested objects too
+    const nested = await fetch(`${running.url}/v2/orders`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        ...order,
+        order_class: 'bracket',
+        take_profit: { limit_price: '70.00', note: 'x' },
+        stop_loss: { stop_price: '50.00' },
+      }),
+    });
+    expect(nested.status, await nested.text()).toBe(200);
+    expect(nested.headers.get('x-bourse-ignored-fields')).toBe('take_profit.note');
     const badValue = await fetch(`${running.url}/v2/orders`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ ...order, notional: 5, qty: '-1' }),
+      body: JSON.stringify({ ...order, notional: 5, qty: '-1', extra: true }),
     });
     expect(badValue.status).toBe(422);
+    expect(badValue.headers.get('content-type')).toContain('application/problem+json');
+    // Bourse's own routes refuse what they do not know
+    const strict = await fetch(`${running.url}/v1/admin/instruments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ symbol: 'STRICT', reference_price: '10.00', price_band_pct: 0, colour: 'red' }),
+    });
+    expect(strict.status).toBeGreaterThanOrEqual(400);
+    expect(strict.status).toBeLessThan(500);
+    expect(await strict.text()).toContain('colour');
+    await alpaca.trading.orders.deleteAllOrders();
   });
 
   it('closing a position with the symbol repeated in the query (as some clients send it)', async () => {
@@ -637,5 +1167,12 @@ describe('the official Alpaca SDK against Bourse', () => {
         stream.disconnect();
       }
     });
+  });
+
+  it('every call of the SDK facade was made by a test above', () => {
+    const missing = facadeCalls(alpaca).filter((call) => !made.has(call));
+    expect(missing).toEqual([]);
+    // the facade as read from the SDK: 16 trading APIs and helpers, 11 market-data APIs and helpers
+    console.log(`alpaca-sdk: ${made.size} facade calls made, of ${facadeCalls(alpaca).length}`);
   });
 });

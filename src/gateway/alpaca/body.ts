@@ -5,101 +5,50 @@
  *   fetch's default text/plain for a string body). A /v2 request with a body and no Content-Type,
  *   or text/plain, is read as JSON; its values are still checked by the schema.
  * - Alpaca ignores fields it does not use, and Alpaca clients send some Bourse does not use (an
- *   `order_id` echoed in a replace body, `symbol` in a close-position query). A field that is one
- *   of Alpaca's own request names but not in the route's schema is dropped before validation.
- *   A name Alpaca does not know either is still refused, naming it: a misspelt `stop_prce`
- *   silently dropped would turn a stop order into a market order.
+ *   `order_id` echoed in a replace body, `symbol` in a close-position query). On /v2 a body or
+ *   query field that the route's schema does not name is dropped before validation (in nested
+ *   objects too: `take_profit.foo`), and the answer names what was dropped in the
+ *   `X-Bourse-Ignored-Fields` header: a misspelt `stop_prce` is still visible to whoever looks,
+ *   without refusing what Alpaca accepts. The values of the fields the route knows are checked as
+ *   strictly as ever. Bourse's own routes (/v1, /auth, ...) stay strict: an unknown field is a 400.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
-/** Every request field and query parameter of Alpaca's Trading API v2 and Market Data v2. */
-const ALPACA_REQUEST_FIELDS = new Set([
-  // orders (new, replace) and their echoes
-  'order_id',
-  'id',
-  'symbol',
-  'qty',
-  'notional',
-  'side',
-  'type',
-  'time_in_force',
-  'limit_price',
-  'stop_price',
-  'trail_price',
-  'trail_percent',
-  'trail',
-  'extended_hours',
-  'client_order_id',
-  'order_class',
-  'take_profit',
-  'stop_loss',
-  'position_intent',
-  'legs',
-  'asset_class',
-  'asset_id',
-  'source',
-  'subtag',
-  'advanced_instructions',
-  // lists and paging
-  'status',
-  'limit',
-  'after',
-  'until',
-  'direction',
-  'nested',
-  'symbols',
-  'before',
-  'page_size',
-  'page_token',
-  'sort',
-  'start',
-  'end',
-  'date',
-  'category',
-  'activity_types',
-  'activity_type',
-  // positions, assets, calendar, account
-  'percentage',
-  'cancel_orders',
-  'symbol_or_asset_id',
-  'exchange',
-  'attributes',
-  'date_type',
-  'timezone',
-  'period',
-  'timeframe',
-  'intraday_reporting',
-  'pnl_reset',
-  'extended_hours',
-  'cashflow_types',
-  'force_engine_reason',
-  // market data
-  'feed',
-  'adjustment',
-  'asof',
-  'currency',
-  'include_content',
-  'exclude_contentless',
-]);
+export const IGNORED_FIELDS_HEADER = 'x-bourse-ignored-fields';
 
 interface ObjectSchema {
-  type?: string;
   properties?: Record<string, unknown>;
   additionalProperties?: boolean;
+  anyOf?: unknown[];
 }
 
-function dropAlpacaExtras(value: unknown, schema: unknown): void {
+/** the object branch of a schema (`nullable(object)` is an anyOf of it and null) */
+function objectSchema(schema: unknown): ObjectSchema | undefined {
   const s = schema as ObjectSchema | undefined;
-  if (s?.additionalProperties !== false || value === null || typeof value !== 'object') return;
-  if (Array.isArray(value)) return;
+  if (s?.properties !== undefined || s?.additionalProperties === false) return s;
+  return s?.anyOf?.map(objectSchema).find((x) => x !== undefined);
+}
+
+/** Removes from `value` what `schema` (an object schema that refuses others) does not name. */
+function dropUnknown(value: unknown, schema: unknown, prefix: string, dropped: string[]): void {
+  const s = objectSchema(schema);
+  if (s === undefined || value === null || typeof value !== 'object' || Array.isArray(value)) return;
   const known = s.properties ?? {};
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) {
-    if (!(key in known) && ALPACA_REQUEST_FIELDS.has(key)) delete record[key];
+    if (key in known) dropUnknown(record[key], known[key], `${prefix}${key}.`, dropped);
+    else if (s.additionalProperties === false) {
+      delete record[key];
+      dropped.push(`${prefix}${key}`);
+    }
   }
 }
 
 const isAlpaca = (req: FastifyRequest) => req.url.startsWith('/v2/') || req.url.startsWith('/v2?');
+
+/** a header value stays short and printable whatever a client sends */
+const MAX_LISTED = 20;
+const FIELD_NAME = /^[\w.-]{1,64}$/;
 
 export function readAsAlpaca(app: FastifyInstance): void {
   app.addHook('onRequest', async (req) => {
@@ -109,10 +58,15 @@ export function readAsAlpaca(app: FastifyInstance): void {
       req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     if (hasBody) req.headers['content-type'] = 'application/json';
   });
-  app.addHook('preValidation', async (req) => {
+  app.addHook('preValidation', async (req, reply) => {
     if (!isAlpaca(req)) return;
     const schema = req.routeOptions.schema as { body?: unknown; querystring?: unknown } | undefined;
-    dropAlpacaExtras(req.body, schema?.body);
-    dropAlpacaExtras(req.query, schema?.querystring);
+    const dropped: string[] = [];
+    dropUnknown(req.body, schema?.body, '', dropped);
+    dropUnknown(req.query, schema?.querystring, '', dropped);
+    if (dropped.length === 0) return;
+    const listed = dropped.map((f) => (FIELD_NAME.test(f) ? f : '?')).slice(0, MAX_LISTED);
+    if (dropped.length > MAX_LISTED) listed.push('...');
+    reply.header(IGNORED_FIELDS_HEADER, listed.join(','));
   });
 }

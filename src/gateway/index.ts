@@ -40,6 +40,7 @@ import { orderRoutes } from './routes/orders.ts';
 import { positionRoutes } from './routes/positions.ts';
 import { unsupportedRoutes } from './routes/unsupported.ts';
 import { servicesProxy } from './service-proxy.ts';
+import { createTradeStream } from './trade-stream.ts';
 import { ordersCall, usersCall } from './services.ts';
 import type { UpstreamTls } from './upstream/http.ts';
 import { createUpstream, type Upstream } from './upstream/upstream.ts';
@@ -164,9 +165,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   app.setValidatorCompiler(validatorCompiler);
   installProblemHandlers(app, { ...GATEWAY_PROBLEMS, notFound: true });
 
+  const credentials = createCredentials(config, users);
+  const tradeStream = createTradeStream({ credentials, bus: deps.bus, logger });
   installEdgeHooks(app, {
     config,
-    credentials: createCredentials(config, users),
+    credentials,
     limiter: deps.limiter,
     metrics,
   });
@@ -209,7 +212,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       '/v1/market-data/stream': upstreams.marketData,
       ...Object.fromEntries(ALPACA_STREAM_PATHS.map((path) => [path, upstreams.marketData])),
     },
-    { internalToken: deps.usersInternalToken, tls: deps.tls },
+    { internalToken: deps.usersInternalToken, tls: deps.tls, local: tradeStream.upgrade },
   );
   watchWsRelay(metrics, webSockets.stats);
   let closing: Promise<void> | undefined;
@@ -236,6 +239,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       lastly = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
     }, config.shutdownTimeoutMs);
     webSockets.closeAll();
+    tradeStream.closeAll();
     try {
       await app.close();
       await quotes.close();

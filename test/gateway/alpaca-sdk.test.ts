@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Alpaca, ApiError, TimeFrame } from '@alpacahq/alpaca-trade-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { type Running, start } from '../../src/cli/start.ts';
 import { loadConfig } from '../../src/platform/config.ts';
 import { createLogger } from '../../src/platform/logger.ts';
@@ -87,6 +88,7 @@ describe('the official Alpaca SDK against Bourse', () => {
   let keyId: string;
   let secret: string;
   let orderId: string;
+  let sellerToken: string;
 
   async function http(method: string, url: string, body?: unknown, token = adminToken) {
     const res = await fetch(`${running.url}${url}`, {
@@ -156,6 +158,7 @@ describe('the official Alpaca SDK against Bourse', () => {
     const trader = await userWithToken('sdktrader');
 
     const seller = await userWithToken('sdkseller');
+    sellerToken = seller.token;
     await http('POST', '/v1/admin/funding', {
       account_id: trader.id,
       direction: 'deposit',
@@ -1166,6 +1169,158 @@ describe('the official Alpaca SDK against Bourse', () => {
       } finally {
         stream.disconnect();
       }
+    });
+  });
+
+  describe("the trading stream (/stream, trade_updates of the caller's own orders)", () => {
+    const tradeStreamUrl = () => `${running.url.replace(/^http/, 'ws')}/stream`;
+    type Update = { event: string; order: { id?: string; status?: string }; price?: unknown; qty?: unknown };
+
+    async function listening(stream: ReturnType<Alpaca['trading']['stream']>): Promise<unknown> {
+      stream.connect();
+      expect(await stream.waitForAuthentication(10_000)).toBe(true);
+      const subscribed = new Promise<unknown>((resolve) => stream.on('subscription', resolve));
+      stream.subscribeTradeUpdates();
+      return subscribed;
+    }
+
+    async function until<X>(what: string, poll: () => X | undefined, ms = 15_000): Promise<X> {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const x = poll();
+        if (x !== undefined) return x;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+
+    it('trading.stream: new, replaced, canceled, partial_fill and fill, for its own orders only', async () => {
+      const stream = alpaca.trading.stream({ url: tradeStreamUrl(), reconnect: false });
+      const updates: Update[] = [];
+      stream.onTradeUpdate((u) => updates.push(u as unknown as Update));
+      try {
+        expect(await listening(stream)).toEqual(['trade_updates']);
+        const event = (id: string | undefined, name: string) =>
+          until(`${name} of ${id}`, () => updates.find((u) => u.order.id === id && u.event === name));
+
+        const resting = await alpaca.trading.orders.limit({
+          symbol: 'ACME',
+          side: 'buy',
+          qty: 1,
+          limitPrice: 90,
+          timeInForce: 'gtc',
+        });
+        expect((await event(resting.id, 'new')).order.status).toBe('new');
+        const replaced = await alpaca.trading.orders.patchOrderByOrderId({
+          orderId: resting.id as string,
+          patchOrderRequest: { limitPrice: '91' },
+        });
+        await event(replaced.id, 'replaced');
+        await alpaca.trading.orders.deleteOrderByOrderID({ orderId: replaced.id as string });
+        expect((await event(replaced.id, 'canceled')).order.status).toBe('canceled');
+
+        // another account's offer of 1 share at 99.00: a buy of 2 fills 1 there and rests
+        const offer = await http(
+          'POST',
+          '/v2/orders',
+          {
+            symbol: 'ACME',
+            qty: '1',
+            side: 'sell',
+            type: 'limit',
+            limit_price: '99.00',
+            time_in_force: 'gtc',
+          },
+          sellerToken,
+        );
+        const partial = await alpaca.trading.orders.limit({
+          symbol: 'ACME',
+          side: 'buy',
+          qty: 2,
+          limitPrice: 99,
+          timeInForce: 'gtc',
+        });
+        const fill1 = await event(partial.id, 'partial_fill');
+        expect(fill1).toMatchObject({ price: '99.00', qty: '1' });
+        expect(fill1.order.status).toBe('partially_filled');
+        await alpaca.trading.orders.deleteOrderByOrderID({ orderId: partial.id as string });
+        await event(partial.id, 'canceled');
+
+        const full = await alpaca.trading.orders.limit({
+          symbol: 'ACME',
+          side: 'buy',
+          qty: 1,
+          limitPrice: 100,
+          timeInForce: 'day',
+        });
+        expect(await event(full.id, 'fill')).toMatchObject({
+          price: '100.00',
+          qty: '1',
+          order: { status: 'filled' },
+        });
+        // ownership: the seller's order events never reach the trader's stream
+        const mine = new Set([resting.id, replaced.id, partial.id, full.id]);
+        expect(updates.filter((u) => !mine.has(u.order.id ?? ''))).toEqual([]);
+        expect(updates.some((u) => u.order.id === offer.id)).toBe(false);
+      } finally {
+        stream.disconnect();
+      }
+    });
+
+    it('submitAndWait: places the order once the stream listens and resolves with it filled', async () => {
+      const stream = alpaca.trading.stream({ url: tradeStreamUrl(), reconnect: false });
+      try {
+        stream.connect();
+        expect(await stream.waitForAuthentication(10_000)).toBe(true);
+        const order = await alpaca.trading.submitAndWait(
+          { symbol: 'ACME', side: 'buy', type: 'limit', qty: 1, limitPrice: 100, timeInForce: 'day' },
+          { stream, timeoutMs: 20_000 },
+        );
+        expect(order.status).toBe('filled');
+      } finally {
+        stream.disconnect();
+      }
+    });
+
+    it('trading stream with a wrong secret: authorization fails and the socket closes', async () => {
+      const wrong = new Alpaca({ keyId, secret: 'not-the-secret', retry: false, rateLimit: false });
+      const stream = wrong.trading.stream({ url: tradeStreamUrl(), reconnect: false });
+      try {
+        stream.connect();
+        expect(await stream.waitForAuthentication(10_000)).toBe(false);
+      } finally {
+        stream.disconnect();
+      }
+    });
+
+    it('raw protocol: binary JSON frames, listen before auth is refused, unknown streams left out', async () => {
+      const ws = new WebSocket(tradeStreamUrl());
+      const frames: { text: string; binary: boolean }[] = [];
+      ws.on('message', (data: Buffer, binary: boolean) =>
+        frames.push({ text: data.toString('utf8'), binary }),
+      );
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      const next = (n: number) => until(`frame ${n}`, () => frames[n]);
+      ws.send(JSON.stringify({ action: 'listen', data: { streams: ['trade_updates'] } }));
+      expect(JSON.parse((await next(0)).text)).toMatchObject({
+        action: 'error',
+        data: { error_message: 'not authenticated' },
+      });
+      ws.send(JSON.stringify({ action: 'authenticate', data: { key_id: keyId, secret_key: secret } }));
+      const auth = await next(1);
+      expect(auth.binary).toBe(true);
+      expect(JSON.parse(auth.text)).toEqual({
+        stream: 'authorization',
+        data: { action: 'authenticate', status: 'authorized' },
+      });
+      ws.send(JSON.stringify({ action: 'listen', data: { streams: ['trade_updates', 'account_updates'] } }));
+      expect(JSON.parse((await next(2)).text)).toEqual({
+        stream: 'listening',
+        data: { streams: ['trade_updates'] },
+      });
+      ws.send('not json');
+      expect(JSON.parse((await next(3)).text).action).toBe('error');
+      ws.close();
     });
   });
 

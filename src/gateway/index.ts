@@ -16,7 +16,11 @@ import type { Cache } from '../platform/cache/types.ts';
 import { installProblemHandlers, problemServerOptions } from '../platform/http/problem.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RateLimiter } from '../platform/ratelimit/types.ts';
-import { ALPACA_STREAM_PATHS } from '../services/market-data/client.ts';
+import {
+  ALPACA_NEWS_STREAM_PATH,
+  ALPACA_STREAM_PATHS,
+  ALPACA_UNSUPPORTED_STREAMS,
+} from '../services/market-data/client.ts';
 import type { OrdersClient } from '../services/orders/client.ts';
 import type { UsersClient } from '../services/users/client.ts';
 import { readAsAlpaca } from './alpaca/body.ts';
@@ -210,7 +214,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     {
       '/notifications/stream': upstreams.users,
       '/v1/market-data/stream': upstreams.marketData,
-      ...Object.fromEntries(ALPACA_STREAM_PATHS.map((path) => [path, upstreams.marketData])),
+      ...Object.fromEntries(
+        [
+          ...ALPACA_STREAM_PATHS,
+          ALPACA_NEWS_STREAM_PATH,
+          ...ALPACA_UNSUPPORTED_STREAMS.map(([path]) => path),
+        ].map((path) => [path, upstreams.marketData]),
+      ),
     },
     { internalToken: deps.usersInternalToken, tls: deps.tls, local: tradeStream.upgrade },
   );

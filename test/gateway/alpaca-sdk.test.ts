@@ -6,6 +6,8 @@
  * or answers a problem+json 501 that the SDK surfaces as an ApiError with status 501.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Alpaca, ApiError, TimeFrame } from '@alpacahq/alpaca-trade-api';
@@ -1321,6 +1323,186 @@ describe('the official Alpaca SDK against Bourse', () => {
       ws.send('not json');
       expect(JSON.parse((await next(3)).text).action).toBe('error');
       ws.close();
+    });
+  });
+
+  describe('paging (start, end, sort, page_token, limit)', () => {
+    it('trades: next_page_token pages one symbol and many, asc and desc, without loss or repeat', async () => {
+      const all = (await alpaca.data.stocks.stockTradeSingle({ symbol: 'ACME' })).trades;
+      expect(all.length).toBeGreaterThan(3);
+      const first = await alpaca.data.stocks.stockTradeSingle({ symbol: 'ACME', limit: 2 });
+      expect(first.trades.length).toBe(2);
+      expect(first.nextPageToken).toBeTruthy();
+      const paged = await alpaca.data.collectStockTradeSingle({ symbol: 'ACME', limit: 2 });
+      expect(paged.map((t) => [t.t, t.p, t.s])).toEqual(all.map((t) => [t.t, t.p, t.s]));
+      const desc = await alpaca.data.collectStockTradeSingle({ symbol: 'ACME', limit: 3, sort: 'desc' });
+      expect(desc.map((t) => [t.t, t.p, t.s])).toEqual([...all].reverse().map((t) => [t.t, t.p, t.s]));
+      // several symbols: the limit counts across them, symbol by symbol
+      const many = await alpaca.data.stocks.stockTrades({ symbols: 'ACME,BOLT', limit: 1 });
+      expect(Object.values(many.trades).flat().length).toBe(1);
+      expect(many.nextPageToken).toBeTruthy();
+      const collected = await alpaca.data.collectStockTradesBySymbol({ symbols: ['ACME', 'BOLT'] }, {});
+      expect(collected.ACME?.length).toBe(all.length);
+      const bad = await fetch(`${running.url}/v2/stocks/ACME/trades?page_token=nonsense`, {
+        headers: { 'apca-api-key-id': keyId, 'apca-api-secret-key': secret },
+      });
+      expect(bad.status).toBe(400);
+      expect(await bad.text()).toContain('page_token');
+    });
+
+    it('trades: start and end bound the range', async () => {
+      const all = (await alpaca.data.stocks.stockTradeSingle({ symbol: 'ACME' })).trades;
+      const last = all[all.length - 1]!;
+      const only = await alpaca.data.stocks.stockTradeSingle({ symbol: 'ACME', start: new Date(last.t) });
+      expect(only.trades.every((t) => t.t >= last.t)).toBe(true);
+      const none = await alpaca.data.stocks.stockTradeSingle({
+        symbol: 'ACME',
+        end: all[0]!.t,
+      });
+      expect(none.trades).toEqual([]);
+    });
+
+    it('quotes: one page, its token null', async () => {
+      const one = await alpaca.data.stocks.stockQuoteSingle({ symbol: 'ACME', limit: 1 });
+      expect(one.quotes.length).toBe(1);
+      expect(one.nextPageToken ?? null).toBeNull();
+    });
+  });
+
+  describe('news: REST and stream on /v1beta1/news', () => {
+    const items = [
+      ['n1', 'ACME opens a plant', '2026-01-05T10:00:00Z'],
+      ['n2', 'ACME beats estimates', '2026-01-06T10:00:00Z'],
+      ['n3', 'ACME names a CEO', '2026-01-07T10:00:00Z'],
+    ] as const;
+    let served: (typeof items)[number][] = [];
+    let rss: Server;
+    const rssBody = () =>
+      `<?xml version="1.0"?><rss version="2.0"><channel><title>wire</title>${served
+        .map(
+          ([guid, title, at]) =>
+            `<item><guid>${guid}</guid><title>${title}</title><link>https://news.test/${guid}</link>` +
+            `<pubDate>${new Date(at).toUTCString()}</pubDate><description>${title}.</description></item>`,
+        )
+        .join('')}</channel></rss>`;
+
+    beforeAll(async () => {
+      rss = createServer((_req, res) =>
+        res.writeHead(200, { 'content-type': 'application/rss+xml' }).end(rssBody()),
+      );
+      await new Promise<void>((resolve) => rss.listen(0, '127.0.0.1', resolve));
+      const { port } = rss.address() as AddressInfo;
+      await http('POST', '/v1/market-data/feeds', {
+        id: 'wire',
+        kind: 'news',
+        config: { url: `http://127.0.0.1:${port}/rss`, intervalMs: 1000 },
+      });
+    });
+    afterAll(async () => {
+      await new Promise((resolve) => rss?.close(resolve));
+    });
+
+    it('newsStream: authenticates, subscribes and receives a headline as the feed brings it', async () => {
+      const stream = alpaca.data.newsStream({
+        url: `${running.url.replace(/^http/, 'ws')}/v1beta1/news`,
+        reconnect: false,
+      });
+      try {
+        const news = new Promise<{ headline?: string; symbols: string[] }>((resolve) =>
+          stream.onNews(resolve),
+        );
+        stream.connect();
+        expect(await stream.waitForAuthentication(10_000)).toBe(true);
+        const subscribed = new Promise<unknown>((resolve) => stream.on('subscription', resolve));
+        stream.subscribeForNews(['ACME']);
+        expect(await subscribed).toMatchObject({ news: ['ACME'] });
+        served = [...items];
+        expect(await news).toMatchObject({ symbols: ['ACME'] });
+      } finally {
+        stream.disconnect();
+      }
+    });
+
+    it('news.news pages with page_token, honours sort, start and end; a plain GET still answers REST', async () => {
+      const deadline = Date.now() + 15_000;
+      while ((await alpaca.data.news.news({ symbols: 'ACME' })).news.length < 3 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      const first = await alpaca.data.news.news({ symbols: 'ACME', limit: 2 });
+      expect(first.news.map((n) => n.headline)).toEqual(['ACME names a CEO', 'ACME beats estimates']);
+      expect(first.nextPageToken).toBeTruthy();
+      const second = await alpaca.data.news.news({
+        symbols: 'ACME',
+        limit: 2,
+        pageToken: first.nextPageToken!,
+      });
+      expect(second.news.map((n) => n.headline)).toEqual(['ACME opens a plant']);
+      expect(second.nextPageToken ?? null).toBeNull();
+      const asc = await alpaca.data.collectNews({ symbols: 'ACME', sort: 'asc', limit: 1 });
+      expect(asc.map((n) => n.headline)).toEqual([
+        'ACME opens a plant',
+        'ACME beats estimates',
+        'ACME names a CEO',
+      ]);
+      const window = await alpaca.data.news.news({
+        symbols: 'ACME',
+        start: new Date('2026-01-06T00:00:00Z'),
+        end: new Date('2026-01-07T00:00:00Z'),
+      });
+      expect(window.news.map((n) => n.headline)).toEqual(['ACME beats estimates']);
+      const plain = await fetch(`${running.url}/v1beta1/news?symbols=ACME&limit=1`, {
+        headers: { 'apca-api-key-id': keyId, 'apca-api-secret-key': secret },
+      });
+      expect(plain.status).toBe(200);
+      expect(((await plain.json()) as { news: unknown[] }).news.length).toBe(1);
+    });
+  });
+
+  describe('crypto and option streams: accepted, refused in Alpaca words, closed', () => {
+    const base = () => running.url.replace(/^http/, 'ws');
+
+    it('cryptoStream: the SDK reports insufficient subscription and the socket closes', async () => {
+      const stream = alpaca.data.cryptoStream({ url: `${base()}/v1beta3/crypto/us`, reconnect: false });
+      const errors: string[] = [];
+      stream.onError((e) => errors.push(String(e)));
+      try {
+        stream.connect();
+        const result = await stream.waitForAuthenticationResult(10_000);
+        expect(result.authenticated).toBe(false);
+        expect(errors).toContain('insufficient subscription');
+      } finally {
+        stream.disconnect();
+      }
+    });
+
+    it('optionStream: the same', async () => {
+      const stream = alpaca.data.optionStream({ url: `${base()}/v1beta1/indicative`, reconnect: false });
+      const errors: string[] = [];
+      stream.onError((e) => errors.push(String(e)));
+      try {
+        stream.connect();
+        expect(await stream.waitForAuthentication(10_000)).toBe(false);
+        expect(errors).toContain('insufficient subscription');
+      } finally {
+        stream.disconnect();
+      }
+    });
+
+    it('raw: [{"T":"error","code":409,"msg":...}] names what is not served, then close', async () => {
+      for (const [path, what] of [
+        ['/v1beta3/crypto/us', 'crypto'],
+        ['/v1beta1/opra', 'options'],
+      ] as const) {
+        const ws = new WebSocket(`${base()}${path}`);
+        const frames: unknown[] = [];
+        ws.on('message', (data: Buffer) => frames.push(...(JSON.parse(data.toString('utf8')) as unknown[])));
+        const code = await new Promise<number>((resolve, reject) =>
+          ws.once('close', resolve).once('error', reject),
+        );
+        expect(code).toBe(1008);
+        expect(frames[0]).toEqual({ T: 'success', msg: 'connected' });
+        expect(frames[1]).toMatchObject({ T: 'error', code: 409 });
+        expect((frames[1] as { msg: string }).msg).toContain(`Bourse does not serve ${what}`);
+      }
     });
   });
 

@@ -21,7 +21,7 @@ import type { Logger } from '../../platform/logger.ts';
 import type { OrdersClient } from '../orders/client.ts';
 import { subjects as ordersSubjects } from '../orders/events.ts';
 import type { UsersClient } from '../users/client.ts';
-import { alpacaStreamRoute, createAlpacaStreamHub } from './alpaca-stream.ts';
+import { alpacaSocketHandler, alpacaStreamRoute, createAlpacaStreamHub } from './alpaca-stream.ts';
 import { createCandleAggregator } from './candles/aggregator.ts';
 import { readOpenBars, upsertBars } from './candles/store.ts';
 import type { MarketDataClient } from './client.ts';
@@ -324,7 +324,9 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
         await app.register(websocket, { options: { maxPayload: 16 * 1024 } });
       }
       // two sibling scopes: the stream authenticates by access token, not by forwarded identity
-      await app.register(async (scope) => marketDataRoutes(scope, ctx));
+      await app.register(async (scope) =>
+        marketDataRoutes(scope, ctx, alpacaSocketHandler({ users, hub: alpacaHub })),
+      );
       await app.register(async (scope) => streamRoute(scope, { users, hub, config: streamConfig }));
       await app.register(async (scope) => alpacaStreamRoute(scope, { users, hub: alpacaHub }));
     },

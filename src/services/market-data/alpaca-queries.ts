@@ -1,7 +1,7 @@
 /**
  * Alpaca Market Data v2's multi-symbol and single-symbol read routes, built on the single-symbol
- * queries (queries.ts). Bourse keeps no quote history: a quotes request answers the latest quote
- * when it falls in the asked range. Trades come from the in-memory tape (or the exchange's tape),
+ * queries (queries.ts). Quotes come from the quote history (md_quotes, quote-history.ts: the
+ * quotes streamed in the last 7 days). Trades come from the in-memory tape (or the exchange's tape),
  * so `start`/`end` filter what is recent; `sort=desc` reverses the order.
  *
  * Paging as Alpaca pages: `limit` items per answer (across all symbols of a multi-symbol request,
@@ -116,10 +116,6 @@ async function inRangeOf<X extends { t: string }>(
 
 const recent = async (ctx: MarketDataContext, symbol: string) =>
   (await q.recentTrades(ctx, symbol, { limit: 1000 })).trades;
-const latestQuotes = async (ctx: MarketDataContext, symbol: string) => {
-  const latest = await q.latestQuote(ctx, symbol).catch(() => null);
-  return latest ? [latest.quote] : [];
-};
 
 /** GET /v2/stocks/{symbol}/trades */
 export async function tradesOf(ctx: MarketDataContext, symbol: string, r: RangeQuery) {
@@ -133,15 +129,50 @@ export async function tradesBySymbol(ctx: MarketDataContext, symbols: readonly s
   return { trades: Object.fromEntries(page), next_page_token };
 }
 
+/**
+ * Each symbol's quotes in range from md_quotes, read from the page token's cursor on, enough of
+ * them to fill a page and tell whether more remain (pageOf then pages them like trades). A symbol
+ * with no stored quote in range answers its latest quote if that falls in range.
+ */
+async function quoteLists(ctx: MarketDataContext, symbols: readonly string[], r: RangeQuery) {
+  const start = parseTime('start', r.start);
+  const end = parseTime('end', r.end);
+  if (start !== undefined && end !== undefined && start > end)
+    throw invalidField('querystring', 'start', 'must not be after end');
+  const cursor = r.page_token === undefined ? undefined : TOKEN.exec(r.page_token);
+  if (r.page_token !== undefined && !cursor)
+    throw invalidField('querystring', 'page_token', 'is not a next_page_token of this request');
+  const [sym, ms, k] = cursor ? [Number(cursor[1]), Number(cursor[2]), Number(cursor[3])] : [0, 0, 0];
+  const limit = (r.limit ?? DEFAULT_LIMIT) + k + 1;
+  await ctx.quoteHistory.flush();
+  const lists: (readonly [string, T.AlpacaQuote[]])[] = [];
+  for (const [i, symbol] of symbols.entries()) {
+    if (i < sym) {
+      lists.push([symbol, []]);
+      continue;
+    }
+    const resume = cursor && i === sym;
+    const from = resume && r.sort !== 'desc' ? Math.max(ms, start ?? 0) : start;
+    const to = resume && r.sort === 'desc' ? Math.min(ms + 1, end ?? Number.POSITIVE_INFINITY) : end;
+    let items = await ctx.quoteHistory.read(symbol, { from, to, sort: r.sort, limit });
+    if (items.length === 0 && !resume) {
+      const latest = await q.latestQuote(ctx, symbol).catch(() => null);
+      items = latest ? inRange([latest.quote], r) : [];
+    }
+    lists.push([symbol, items]);
+  }
+  return lists;
+}
+
 /** GET /v2/stocks/{symbol}/quotes */
 export async function quotesOf(ctx: MarketDataContext, symbol: string, r: RangeQuery) {
-  const { page, next_page_token } = pageOf(await inRangeOf([symbol], (s) => latestQuotes(ctx, s), r), r);
+  const { page, next_page_token } = pageOf(await quoteLists(ctx, [symbol], r), r);
   return { quotes: page[0]?.[1] ?? [], next_page_token };
 }
 
 /** GET /v2/stocks/quotes */
 export async function quotesBySymbol(ctx: MarketDataContext, symbols: readonly string[], r: RangeQuery) {
-  const { page, next_page_token } = pageOf(await inRangeOf(symbols, (s) => latestQuotes(ctx, s), r), r);
+  const { page, next_page_token } = pageOf(await quoteLists(ctx, symbols, r), r);
   return { quotes: Object.fromEntries(page), next_page_token };
 }
 

@@ -33,6 +33,7 @@ import type { NewsParsing } from './feeds/news.ts';
 import { createInProcessClient } from './in-process-client.ts';
 import type { Bar, BookView, Tick } from './model.ts';
 import { parseFeed, tagSymbols } from './news/index.ts';
+import { createQuoteHistory } from './quote-history.ts';
 import { marketDataRoutes } from './routes.ts';
 import { createStreamHub, DEFAULT_STREAM_CONFIG, type StreamConfig, streamRoute } from './stream.ts';
 import { createTradeTape } from './trade-tape.ts';
@@ -198,6 +199,8 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
     }
   }
 
+  const quoteHistory = createQuoteHistory(db, logger);
+
   function pushStream(): void {
     for (const symbol of dirtyQuotes) {
       const q = consolidator.quote(symbol);
@@ -205,6 +208,7 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
       hub.quote(q);
       alpacaHub.quote(q);
       if (publish) {
+        quoteHistory.record(q);
         bus
           .publish(mdSubjects.quote(symbol), q)
           .catch((err: unknown) => logger.debug({ err }, 'md.quote publish'));
@@ -264,6 +268,7 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
 
   const ctx: MarketDataContext = {
     db,
+    quoteHistory,
     clock,
     logger,
     orders,
@@ -312,8 +317,16 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
     every(config.stepIntervalMs ?? 100, () => void stepFeeds());
     every(config.sweepIntervalMs ?? 250, sweep);
     every(config.streamIntervalMs ?? 25, pushStream);
-    every(config.flushIntervalMs ?? 1000, () => void flush());
+    every(config.flushIntervalMs ?? 1000, () => {
+      void flush();
+      void quoteHistory.flush();
+    });
     every(60_000, () => void refreshInstruments());
+    every(3_600_000, () => {
+      quoteHistory
+        .prune(clock.now())
+        .catch((err: unknown) => logger.warn({ err }, 'market-data: quote history prune failed'));
+    });
   }
 
   let closed = false;
@@ -352,6 +365,7 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
       await hub.closeAll(1001, 'server shutting down');
       await alpacaHub.closeAll(1001, 'server shutting down');
       await flush();
+      await quoteHistory.flush();
       logger.info('market-data: closed');
     },
   };

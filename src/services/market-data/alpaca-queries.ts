@@ -11,8 +11,8 @@
  */
 import { ProblemError } from '../../platform/http/problem.ts';
 import type * as T from './client.ts';
-import { listNews } from './feeds/news-store.ts';
 import type { MarketDataContext } from './context.ts';
+import { listNews } from './feeds/news-store.ts';
 import { invalidField } from './problems.ts';
 import * as q from './queries.ts';
 

@@ -5,6 +5,7 @@
  * a 400 problem naming it, before anything runs.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
 import { type ForwardedIdentity, readForwardedIdentity } from '../../platform/http/forwarded-identity.ts';
 import { strictValidatorCompiler } from '../../platform/http/validator.ts';
 import {
@@ -19,7 +20,6 @@ import {
   SYMBOL_PATTERN,
 } from './admin.ts';
 import * as a from './alpaca-queries.ts';
-import type { WebSocket } from 'ws';
 import { ALPACA_NEWS_STREAM_PATH, type AlpacaTimeframe, type BarsQuery } from './client.ts';
 import type { MarketDataContext } from './context.ts';
 import {

@@ -1110,6 +1110,24 @@ describe('the official Alpaca SDK against Bourse', () => {
     });
     expect(badValue.status).toBe(422);
     expect(badValue.headers.get('content-type')).toContain('application/problem+json');
+    // the /v2 routes the gateway forwards to market data and reporting ignore and name them too
+    const auth = { 'apca-api-key-id': keyId, 'apca-api-secret-key': secret };
+    for (const url of [
+      '/v2/stocks/ACME/trades?limit=1&colour=red',
+      '/v2/stocks/bars?symbols=ACME&timeframe=1Min&colour=red',
+      '/v1beta1/news?colour=red',
+      '/v2/account/portfolio/history?period=1M&colour=red',
+    ]) {
+      const res = await fetch(`${running.url}${url}`, { headers: auth });
+      expect(res.status, `${url}: ${await res.text()}`).toBe(200);
+      expect(res.headers.get('x-bourse-ignored-fields'), url).toBe('colour');
+    }
+    const forwardedBad = await fetch(`${running.url}/v2/stocks/ACME/trades?limit=0&colour=red`, {
+      headers: auth,
+    });
+    expect(forwardedBad.status).toBe(400);
+    expect(await forwardedBad.text()).toContain('limit');
+    // Bourse's own routes refuse what they do not know
     // Bourse's own routes refuse what they do not know
     const strict = await fetch(`${running.url}/v1/admin/instruments`, {
       method: 'POST',
@@ -1119,6 +1137,9 @@ describe('the official Alpaca SDK against Bourse', () => {
     expect(strict.status).toBeGreaterThanOrEqual(400);
     expect(strict.status).toBeLessThan(500);
     expect(await strict.text()).toContain('colour');
+    const strictForwarded = await fetch(`${running.url}/v1/market-data/news?colour=red`, { headers: auth });
+    expect(strictForwarded.status).toBe(400);
+    expect(await strictForwarded.text()).toContain('colour');
     await alpaca.trading.orders.deleteAllOrders();
   });
 

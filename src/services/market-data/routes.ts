@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { type ForwardedIdentity, readForwardedIdentity } from '../../platform/http/forwarded-identity.ts';
+import { ignoreUnknownFields } from '../../platform/http/ignored-fields.ts';
 import { strictValidatorCompiler } from '../../platform/http/validator.ts';
 import {
   addFeed,
@@ -73,6 +74,8 @@ export async function marketDataRoutes(
   newsStream?: (socket: WebSocket, req: FastifyRequest) => void,
 ): Promise<void> {
   app.setValidatorCompiler(strictValidatorCompiler([]));
+  // Alpaca's routes ignore (and name) fields they do not use, as Alpaca does; Bourse's own stay strict
+  ignoreUnknownFields(app, (req) => req.url.startsWith('/v2/') || req.url.startsWith('/v1beta1/'));
   installProblemHandlers(app);
   // a CSV import is read as a stream, in bounded memory whatever its size (import/stream.ts)
   app.addContentTypeParser(['text/csv', 'text/plain', 'application/octet-stream'], (_r, payload, done) =>

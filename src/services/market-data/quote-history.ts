@@ -12,7 +12,7 @@ import type { AlpacaQuote } from './client.ts';
 import type { Quote } from './model.ts';
 
 export const QUOTE_HISTORY_MS = 7 * 86_400_000;
-/** a burst beyond this many unwritten quotes drops the oldest: the stream must not wait on the database */
+/** a backlog beyond twice this many unwritten quotes drops the oldest: the stream must not wait on the database */
 const MAX_BUFFERED = 50_000;
 const COLUMNS = {
   symbol: 'text',
@@ -79,7 +79,8 @@ export function createQuoteHistory(db: Queryable, logger: Logger): QuoteHistory 
   return {
     record(q) {
       buffer.push(q);
-      if (buffer.length > MAX_BUFFERED) buffer = buffer.slice(-MAX_BUFFERED);
+      // trimmed in halves, not on every push: a quote must cost O(1) however long the backlog
+      if (buffer.length >= 2 * MAX_BUFFERED) buffer = buffer.slice(-MAX_BUFFERED);
     },
     flush() {
       writing = writing.then(writeOnce, writeOnce);

@@ -16,7 +16,11 @@ import type { Cache } from '../platform/cache/types.ts';
 import { installProblemHandlers, problemServerOptions } from '../platform/http/problem.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RateLimiter } from '../platform/ratelimit/types.ts';
-import { ALPACA_STREAM_PATHS } from '../services/market-data/client.ts';
+import {
+  ALPACA_NEWS_STREAM_PATH,
+  ALPACA_STREAM_PATHS,
+  ALPACA_UNSUPPORTED_STREAMS,
+} from '../services/market-data/client.ts';
 import { type OrdersClient, ROLE_HEADER } from '../services/orders/client.ts';
 import type { UsersClient } from '../services/users/client.ts';
 import { readAsAlpaca } from './alpaca/body.ts';
@@ -41,6 +45,7 @@ import { positionRoutes } from './routes/positions.ts';
 import { unsupportedRoutes } from './routes/unsupported.ts';
 import { servicesProxy } from './service-proxy.ts';
 import { ordersCall, usersCall } from './services.ts';
+import { createTradeStream } from './trade-stream.ts';
 import type { UpstreamTls } from './upstream/http.ts';
 import { createUpstream, type Upstream } from './upstream/upstream.ts';
 import { validatorCompiler } from './validation.ts';
@@ -167,9 +172,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   app.setValidatorCompiler(validatorCompiler);
   installProblemHandlers(app, { ...GATEWAY_PROBLEMS, notFound: true });
 
+  const credentials = createCredentials(config, users);
+  const tradeStream = createTradeStream({ credentials, bus: deps.bus, logger });
   installEdgeHooks(app, {
     config,
-    credentials: createCredentials(config, users),
+    credentials,
     limiter: deps.limiter,
     metrics,
   });
@@ -216,9 +223,15 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     {
       '/notifications/stream': upstreams.users,
       '/v1/market-data/stream': upstreams.marketData,
-      ...Object.fromEntries(ALPACA_STREAM_PATHS.map((path) => [path, upstreams.marketData])),
+      ...Object.fromEntries(
+        [
+          ...ALPACA_STREAM_PATHS,
+          ALPACA_NEWS_STREAM_PATH,
+          ...ALPACA_UNSUPPORTED_STREAMS.map(([path]) => path),
+        ].map((path) => [path, upstreams.marketData]),
+      ),
     },
-    { internalToken: deps.usersInternalToken, tls: deps.tls },
+    { internalToken: deps.usersInternalToken, tls: deps.tls, local: tradeStream.upgrade },
   );
   watchWsRelay(metrics, webSockets.stats);
   let closing: Promise<void> | undefined;
@@ -245,6 +258,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       lastly = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
     }, config.shutdownTimeoutMs);
     webSockets.closeAll();
+    tradeStream.closeAll();
     try {
       await app.close();
       await quotes.close();

@@ -20,8 +20,12 @@ export const MARKET_DATA_ROUTES: readonly [HTTPMethods, string, string, RouteCla
   ['GET', '/v2/stocks/:symbol/bars', 'Candles (timeframe 1Min, 5Min, 15Min, 1Hour, 1Day)'],
   ['GET', '/v2/stocks/:symbol/trades/latest', 'Latest consolidated trade'],
   ['GET', '/v2/stocks/:symbol/quotes/latest', 'Latest consolidated quote'],
-  ['GET', '/v2/stocks/:symbol/trades', 'Recent trades (start, end, sort filter the recent tape)'],
-  ['GET', '/v2/stocks/:symbol/quotes', 'Quotes (the latest one: no quote history is kept)'],
+  [
+    'GET',
+    '/v2/stocks/:symbol/trades',
+    'Recent trades (start, end, sort, limit, page_token over the recent tape)',
+  ],
+  ['GET', '/v2/stocks/:symbol/quotes', 'Quote history, 7 days (start, end, sort, limit, page_token)'],
   ['GET', '/v2/stocks/:symbol/bars/latest', 'Latest minute bar'],
   ['GET', '/v2/stocks/:symbol/snapshot', 'Snapshot of a symbol'],
   ['GET', '/v2/stocks/bars', 'Candles of many symbols'],
@@ -31,7 +35,11 @@ export const MARKET_DATA_ROUTES: readonly [HTTPMethods, string, string, RouteCla
   ['GET', '/v2/stocks/trades/latest', 'Latest trades of many symbols'],
   ['GET', '/v2/stocks/quotes/latest', 'Latest quotes of many symbols'],
   ['GET', '/v2/stocks/snapshots', 'Snapshots of many symbols'],
-  ['GET', '/v1beta1/news', 'News (Alpaca shape)'],
+  [
+    'GET',
+    '/v1beta1/news',
+    'News (Alpaca shape; start, end, sort, limit, page_token); an upgrade is the news stream',
+  ],
   ['GET', '/v1/market-data/instruments', 'Instruments with market data'],
   ['GET', '/v1/market-data/:symbol/depth', 'Order book depth'],
   [

@@ -45,7 +45,12 @@ export function pipeWebSockets(
   server: { on(event: 'upgrade', l: (req: IncomingMessage, s: Duplex, head: Buffer) => void): unknown },
   /** stream path → the service that serves it (absent: not configured) */
   streams: Record<string, Pick<Upstream, 'pick'> | undefined>,
-  opts: { internalToken: string; tls?: UpstreamTls | undefined } & WsRelayOptions,
+  opts: {
+    internalToken: string;
+    tls?: UpstreamTls | undefined;
+    /** the gateway's own streams (the Alpaca trading stream): true when it took the upgrade */
+    local?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+  } & WsRelayOptions,
 ): { stats(): WsRelayStats; closeAll(): void } {
   const internal = Object.entries(internalTokenHeader(opts.internalToken)).map(([k, v]) => `${k}: ${v}`);
   const highWater = opts.highWaterBytes ?? DEFAULT_WS_HIGH_WATER_BYTES;
@@ -56,6 +61,7 @@ export function pipeWebSockets(
   const open = new Set<Duplex>();
 
   server.on('upgrade', (req, socket, head) => {
+    if (opts.local?.(req, socket, head)) return;
     open.add(socket);
     socket.on('close', () => open.delete(socket));
     const path = (req.url ?? '').split('?')[0] ?? '';

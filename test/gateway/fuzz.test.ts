@@ -104,6 +104,13 @@ const brokenOrder = fc.oneof(
     .filter((x) => typeof x !== 'object' || x === null || Array.isArray(x) || !('qty' in x)),
 );
 
+/** a valid order with one more field, one it does not know */
+const onlyAnUnknownField = (body: unknown): boolean =>
+  typeof body === 'object' &&
+  body !== null &&
+  Object.keys(body).length === Object.keys(VALID_ORDER).length + 1 &&
+  Object.entries(VALID_ORDER).every(([k, v]) => (body as Record<string, unknown>)[k] === v);
+
 const brokenReplace = fc.oneof(
   fc.record({ qty: badScalar }),
   fc
@@ -176,6 +183,9 @@ describeWithPostgres('schema fuzzing of the public API', () => {
   it('refuses broken order submissions on POST /v2/orders and POST /market-data', async () => {
     await fc.assert(
       fc.asyncProperty(brokenOrder, fc.constantFrom('/v2/orders', '/market-data'), async (body, url) => {
+        // a valid order plus an unknown field: /v2 ignores the field as Alpaca does (and names it in
+        // X-Bourse-Ignored-Fields, alpaca-sdk.test.ts); Bourse's own /market-data still refuses it
+        fc.pre(!(url === '/v2/orders' && onlyAnUnknownField(body)));
         await refused({
           method: 'POST',
           url,
@@ -236,7 +246,8 @@ describeWithPostgres('schema fuzzing of the public API', () => {
       (v: string) => `/v2/orders?after=${enc(v)}`,
       (v: string) => `/v2/orders?direction=${enc(v)}`,
       (v: string) => `/v2/orders?symbols=${enc(v)}&status=all`,
-      (v: string) => `/v2/orders?${enc(v)}=1`,
+      // an unknown parameter: /v2 ignores it (X-Bourse-Ignored-Fields), Bourse's own routes refuse it
+      (v: string) => `/market-data?symbols=FUZZ&${enc(v)}=1`,
       (v: string) => `/v2/orders:by_client_order_id?client_order_id=${enc(v)}x%20y`,
       (v: string) => `/v2/positions/${enc(v)}`,
       (v: string) => `/v2/positions/FUZZ?qty=${enc(v)}`,

@@ -120,7 +120,8 @@ forEachDb('market-data: HTTP API', (makeDb) => {
     const bad: [string, string, string][] = [
       ['missing timeframe', `/v2/stocks/${SYMBOL}/bars`, 'timeframe'],
       ['unknown timeframe', `/v2/stocks/${SYMBOL}/bars?timeframe=2Min`, 'timeframe'],
-      ['unknown parameter', `/v2/stocks/${SYMBOL}/bars?timeframe=1Min&colour=red`, 'colour'],
+      // Bourse's own routes refuse an unknown parameter; Alpaca's ignore it (below)
+      ['unknown parameter', `/v1/market-data/${SYMBOL}/depth?colour=red`, 'colour'],
       ['limit too big', `/v2/stocks/${SYMBOL}/bars?timeframe=1Min&limit=100000`, 'limit'],
       ['bad start', `/v2/stocks/${SYMBOL}/bars?timeframe=1Min&start=yesterday`, 'start'],
       ['bad end', `/v2/stocks/${SYMBOL}/bars?timeframe=1Min&end=someday`, 'end'],
@@ -136,6 +137,12 @@ forEachDb('market-data: HTTP API', (makeDb) => {
         expectProblem(await h.req({ method: 'GET', url }), 400, field);
       });
     }
+
+    it("Alpaca's routes ignore an unknown parameter and name it in X-Bourse-Ignored-Fields", async () => {
+      const res = await h.req({ method: 'GET', url: `/v2/stocks/${SYMBOL}/bars?timeframe=1Min&colour=red` });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.headers['x-bourse-ignored-fields']).toBe('colour');
+    });
 
     it('refuses a bad feed and changes nothing', async () => {
       const cases: [Record<string, unknown>, string][] = [

@@ -265,3 +265,52 @@ export function cashActivity(userId: string, m: CashMovement) {
     status: 'executed',
   };
 }
+
+/**
+ * An orders-service execution event (`orders.exec.<account>` on the bus) as Alpaca's
+ * `trade_updates` data, or null for the events Alpaca has no name for (a stop triggered, a
+ * bracket's exit released, a trailing stop moved: the order's next event says what matters).
+ * The gateway may import only the orders client, so the event's shape is written out here.
+ */
+export interface ExecEvent {
+  ts: number;
+  kind: string;
+  order: Order | null;
+  fill?: { tradeId: number; price: number; qty: number };
+  command?: string;
+}
+
+export function tradeUpdate(e: ExecEvent): Record<string, unknown> | null {
+  if (!e.order) return null;
+  const base = { timestamp: iso(e.ts), order: alpacaOrder(e.order) };
+  switch (e.kind) {
+    case 'accepted':
+      return { event: 'new', ...base };
+    case 'fill': {
+      if (!e.fill) return null;
+      return {
+        event: e.order.status === 'filled' ? 'fill' : 'partial_fill',
+        ...base,
+        execution_id: activityId(e.ts, `fill:${e.order.side}`, e.fill.tradeId),
+        price: formatCents(e.fill.price),
+        qty: formatInt(e.fill.qty),
+      };
+    }
+    case 'canceled':
+    case 'expired':
+    case 'replaced':
+      return { event: e.kind, ...base };
+    case 'rejected':
+      return {
+        event:
+          e.command === 'cancel'
+            ? 'order_cancel_rejected'
+            : e.command === 'replace'
+              ? 'order_replace_rejected'
+              : 'rejected',
+        ...base,
+      };
+    default:
+      return null;
+  }
+}

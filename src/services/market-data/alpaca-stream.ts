@@ -13,13 +13,15 @@
  *   array of them. MessagePack instead of JSON when the upgrade says `Content-Type:
  *   application/msgpack` (Alpaca's SDKs do); timestamps are then MessagePack timestamps.
  *
- * A socket whose unsent bytes pass `maxBufferBytes` is closed (4008), as on the other stream.
+ * The same protocol serves the news stream at `/v1beta1/news` (an upgrade there; a plain GET is the
+ * REST news). A socket whose unsent bytes pass `maxBufferBytes` is closed (4008), as on the other
+ * stream.
  */
 import { decode, encode } from '@msgpack/msgpack';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { UsersClient } from '../users/client.ts';
-import { ALPACA_STREAM_PATHS } from './client.ts';
+import { ALPACA_STREAM_PATHS, ALPACA_UNSUPPORTED_STREAMS } from './client.ts';
 import type { Bar, BookView, NewsItemView, Quote, Trade } from './model.ts';
 import { CLOSE_SLOW_CONSUMER, type StreamConfig, type StreamHub } from './stream.ts';
 
@@ -258,25 +260,55 @@ export function createAlpacaStreamHub(config: StreamConfig): StreamHub & {
   };
 }
 
+/**
+ * The WebSocket handler of Alpaca's stream protocol: MessagePack when the upgrade says so. Also
+ * mounted on GET /v1beta1/news (routes.ts), where a plain GET is the REST news and an upgrade is
+ * Alpaca's news stream, as on data.alpaca.markets.
+ */
+export function alpacaSocketHandler(deps: {
+  users: UsersClient;
+  hub: ReturnType<typeof createAlpacaStreamHub>;
+}): (socket: WebSocket, req: FastifyRequest) => void {
+  return (socket, req) => {
+    const type = req.headers['content-type'] ?? '';
+    deps.hub.attach(socket, type.startsWith('application/msgpack'), deps.users);
+  };
+}
+
+/**
+ * The crypto and option streams of Alpaca's SDKs: Bourse lists US-style equities only. The upgrade
+ * is accepted, so the client reads why in Alpaca's own words, then the socket closes:
+ * `[{"T":"success","msg":"connected"}]`, then `[{"T":"error","code":409,"msg":"insufficient
+ * subscription: Bourse does not serve crypto market data ..."}]` (409 is Alpaca's code for a feed
+ * the account cannot have).
+ */
+export function unsupportedStreamHandler(what: string): (socket: WebSocket, req: FastifyRequest) => void {
+  return (socket, req) => {
+    const msgpack = (req.headers['content-type'] ?? '').startsWith('application/msgpack');
+    const frames = (f: Frame[]) => (msgpack ? encode(f) : JSON.stringify(f));
+    socket.send(frames([{ T: 'success', msg: 'connected' }]));
+    socket.send(
+      frames([{ T: 'error', code: 409, msg: `insufficient subscription: Bourse does not serve ${what}` }]),
+    );
+    socket.close(1008, 'not supported');
+  };
+}
+
+const upgradeRequired = async (_req: FastifyRequest, reply: FastifyReply) =>
+  reply.code(426).type('application/problem+json').send({
+    type: 'https://bourse.dev/problems/upgrade-required',
+    title: 'Upgrade required',
+    status: 426,
+    detail: 'Connect with a WebSocket',
+  });
+
 export function alpacaStreamRoute(
   app: FastifyInstance,
   deps: { users: UsersClient; hub: ReturnType<typeof createAlpacaStreamHub> },
 ): void {
-  for (const url of ALPACA_STREAM_PATHS) {
-    app.route({
-      method: 'GET',
-      url,
-      handler: async (_req, reply) =>
-        reply.code(426).type('application/problem+json').send({
-          type: 'https://bourse.dev/problems/upgrade-required',
-          title: 'Upgrade required',
-          status: 426,
-          detail: 'Connect with a WebSocket',
-        }),
-      wsHandler: (socket, req) => {
-        const type = req.headers['content-type'] ?? '';
-        deps.hub.attach(socket, type.startsWith('application/msgpack'), deps.users);
-      },
-    });
-  }
+  const wsHandler = alpacaSocketHandler(deps);
+  for (const url of ALPACA_STREAM_PATHS)
+    app.route({ method: 'GET', url, handler: upgradeRequired, wsHandler });
+  for (const [url, what] of ALPACA_UNSUPPORTED_STREAMS)
+    app.route({ method: 'GET', url, handler: upgradeRequired, wsHandler: unsupportedStreamHandler(what) });
 }

@@ -12,6 +12,15 @@ import type { FieldError } from '../../platform/http/problem.ts';
 
 /** Alpaca's real-time stream paths (alpaca-stream.ts), one per Alpaca feed name; the gateway pipes them */
 export const ALPACA_STREAM_PATHS = ['/v2/iex', '/v2/sip', '/v2/test', '/v2/delayed_sip'] as const;
+/** Alpaca's news stream: the same path as the REST news, an upgrade there is the stream */
+export const ALPACA_NEWS_STREAM_PATH = '/v1beta1/news';
+/** Alpaca's crypto and option stream paths: accepted, answered with Alpaca's error, closed */
+export const ALPACA_UNSUPPORTED_STREAMS: readonly (readonly [string, string])[] = [
+  ...['us', 'us-1', 'eu-1'].map(
+    (loc) => [`/v1beta3/crypto/${loc}`, 'crypto market data (stocks only)'] as const,
+  ),
+  ...['indicative', 'opra'].map((feed) => [`/v1beta1/${feed}`, 'options market data (stocks only)'] as const),
+];
 
 export type AlpacaTimeframe = '1Min' | '5Min' | '15Min' | '1Hour' | '1Day';
 

@@ -8,10 +8,13 @@ import type { CandleAggregator } from './candles/aggregator.ts';
 import type { Consolidator } from './consolidation/consolidator.ts';
 import type { FeedManager } from './feeds/manager.ts';
 import type { BookView } from './model.ts';
+import type { QuoteHistory } from './quote-history.ts';
 import type { TradeTape } from './trade-tape.ts';
 
 export interface MarketDataContext {
   db: Db;
+  /** md_quotes: the quotes this service has streamed */
+  quoteHistory: QuoteHistory;
   clock: Clock;
   logger: Logger;
   orders: OrdersClient;

@@ -21,7 +21,7 @@ import type { Logger } from '../../platform/logger.ts';
 import type { OrdersClient } from '../orders/client.ts';
 import { subjects as ordersSubjects } from '../orders/events.ts';
 import type { UsersClient } from '../users/client.ts';
-import { alpacaStreamRoute, createAlpacaStreamHub } from './alpaca-stream.ts';
+import { alpacaSocketHandler, alpacaStreamRoute, createAlpacaStreamHub } from './alpaca-stream.ts';
 import { createCandleAggregator } from './candles/aggregator.ts';
 import { readOpenBars, upsertBars } from './candles/store.ts';
 import type { MarketDataClient } from './client.ts';
@@ -39,6 +39,7 @@ import {
 } from './leader.ts';
 import type { Bar, BookView, Tick } from './model.ts';
 import { parseFeed, tagSymbols } from './news/index.ts';
+import { createQuoteHistory } from './quote-history.ts';
 import { marketDataRoutes } from './routes.ts';
 import { createStreamHub, DEFAULT_STREAM_CONFIG, type StreamConfig, streamRoute } from './stream.ts';
 import { createTradeTape } from './trade-tape.ts';
@@ -233,6 +234,8 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
     }
   }
 
+  const quoteHistory = createQuoteHistory(db, logger);
+
   function pushStream(): void {
     for (const symbol of dirtyQuotes) {
       const q = consolidator.quote(symbol);
@@ -240,6 +243,7 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
       hub.quote(q);
       alpacaHub.quote(q);
       if (publish && leads()) {
+        quoteHistory.record(q);
         bus
           .publish(mdSubjects.quote(symbol), q)
           .catch((err: unknown) => logger.debug({ err }, 'md.quote publish'));
@@ -315,6 +319,7 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
 
   const ctx: MarketDataContext = {
     db,
+    quoteHistory,
     clock,
     logger,
     orders,
@@ -382,8 +387,16 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
     every(config.stepIntervalMs ?? 100, () => void stepFeeds());
     every(config.sweepIntervalMs ?? 250, sweep);
     every(config.streamIntervalMs ?? 25, pushStream);
-    every(config.flushIntervalMs ?? 1000, () => void flush());
+    every(config.flushIntervalMs ?? 1000, () => {
+      void flush();
+      void quoteHistory.flush();
+    });
     every(60_000, () => void refreshInstruments());
+    every(3_600_000, () => {
+      quoteHistory
+        .prune(clock.now())
+        .catch((err: unknown) => logger.warn({ err }, 'market-data: quote history prune failed'));
+    });
   }
 
   let closed = false;
@@ -394,7 +407,9 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
         await app.register(websocket, { options: { maxPayload: 16 * 1024 } });
       }
       // two sibling scopes: the stream authenticates by access token, not by forwarded identity
-      await app.register(async (scope) => marketDataRoutes(scope, ctx));
+      await app.register(async (scope) =>
+        marketDataRoutes(scope, ctx, alpacaSocketHandler({ users, hub: alpacaHub })),
+      );
       await app.register(async (scope) => streamRoute(scope, { users, hub, config: streamConfig }));
       await app.register(async (scope) => alpacaStreamRoute(scope, { users, hub: alpacaHub }));
     },
@@ -422,6 +437,7 @@ export async function createMarketDataService(deps: MarketDataServiceDeps): Prom
       await hub.closeAll(1001, 'server shutting down');
       await alpacaHub.closeAll(1001, 'server shutting down');
       await flush();
+      await quoteHistory.flush();
       await leader?.close();
       logger.info('market-data: closed');
     },

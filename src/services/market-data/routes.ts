@@ -5,7 +5,9 @@
  * a 400 problem naming it, before anything runs.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
 import { type ForwardedIdentity, readForwardedIdentity } from '../../platform/http/forwarded-identity.ts';
+import { ignoreUnknownFields } from '../../platform/http/ignored-fields.ts';
 import { strictValidatorCompiler } from '../../platform/http/validator.ts';
 import {
   addFeed,
@@ -19,7 +21,7 @@ import {
   SYMBOL_PATTERN,
 } from './admin.ts';
 import * as a from './alpaca-queries.ts';
-import type { AlpacaTimeframe, BarsQuery } from './client.ts';
+import { ALPACA_NEWS_STREAM_PATH, type AlpacaTimeframe, type BarsQuery } from './client.ts';
 import type { MarketDataContext } from './context.ts';
 import {
   forbidden,
@@ -65,8 +67,15 @@ function splitSymbols(text: string | undefined): string[] | undefined {
   return text === undefined ? undefined : [...new Set(text.split(','))];
 }
 
-export async function marketDataRoutes(app: FastifyInstance, ctx: MarketDataContext): Promise<void> {
+export async function marketDataRoutes(
+  app: FastifyInstance,
+  ctx: MarketDataContext,
+  /** Alpaca's news stream, served on GET /v1beta1/news's upgrade (alpaca-stream.ts) */
+  newsStream?: (socket: WebSocket, req: FastifyRequest) => void,
+): Promise<void> {
   app.setValidatorCompiler(strictValidatorCompiler([]));
+  // Alpaca's routes ignore (and name) fields they do not use, as Alpaca does; Bourse's own stay strict
+  ignoreUnknownFields(app, (req) => req.url.startsWith('/v2/') || req.url.startsWith('/v1beta1/'));
   installProblemHandlers(app);
   // a CSV import is read as a stream, in bounded memory whatever its size (import/stream.ts)
   app.addContentTypeParser(['text/csv', 'text/plain', 'application/octet-stream'], (_r, payload, done) =>
@@ -74,6 +83,8 @@ export async function marketDataRoutes(app: FastifyInstance, ctx: MarketDataCont
   );
 
   app.addHook('onRequest', async (req) => {
+    // the news stream's client authenticates in the stream, with an API key (as on Alpaca)
+    if (req.ws && newsStream && req.routeOptions.url === ALPACA_NEWS_STREAM_PATH) return;
     const id = readForwardedIdentity(req.headers, ctx.internalToken);
     if (!id) throw unauthorized();
     req.mdIdentity = id;
@@ -181,44 +192,20 @@ export async function marketDataRoutes(app: FastifyInstance, ctx: MarketDataCont
   );
   get('/v2/stocks/:symbol/trades', symbolParams, querySchema(range), async (r) => {
     const req = r as unknown as Sym;
-    return {
-      symbol: req.params.symbol,
-      trades: await a.tradesOf(ctx, req.params.symbol, req.query),
-      next_page_token: null,
-    };
+    return { symbol: req.params.symbol, ...(await a.tradesOf(ctx, req.params.symbol, req.query)) };
   });
-  get(
-    '/v2/stocks/trades',
-    undefined,
-    querySchema({ symbols: symbolList, ...range }, ['symbols']),
-    async (r) => {
-      const req = r as unknown as Multi;
-      return {
-        trades: await a.bySymbol(symbolsOf(req), (sym) => a.tradesOf(ctx, sym, req.query)),
-        next_page_token: null,
-      };
-    },
-  );
+  get('/v2/stocks/trades', undefined, querySchema({ symbols: symbolList, ...range }, ['symbols']), (r) => {
+    const req = r as unknown as Multi;
+    return a.tradesBySymbol(ctx, symbolsOf(req), req.query);
+  });
   get('/v2/stocks/:symbol/quotes', symbolParams, querySchema(range), async (r) => {
     const req = r as unknown as Sym;
-    return {
-      symbol: req.params.symbol,
-      quotes: await a.quotesOf(ctx, req.params.symbol, req.query),
-      next_page_token: null,
-    };
+    return { symbol: req.params.symbol, ...(await a.quotesOf(ctx, req.params.symbol, req.query)) };
   });
-  get(
-    '/v2/stocks/quotes',
-    undefined,
-    querySchema({ symbols: symbolList, ...range }, ['symbols']),
-    async (r) => {
-      const req = r as unknown as Multi;
-      return {
-        quotes: await a.bySymbol(symbolsOf(req), (sym) => a.quotesOf(ctx, sym, req.query)),
-        next_page_token: null,
-      };
-    },
-  );
+  get('/v2/stocks/quotes', undefined, querySchema({ symbols: symbolList, ...range }, ['symbols']), (r) => {
+    const req = r as unknown as Multi;
+    return a.quotesBySymbol(ctx, symbolsOf(req), req.query);
+  });
   get('/v2/stocks/:symbol/snapshot', symbolParams, querySchema({}), async (r) => {
     const req = r as unknown as Sym;
     return { symbol: req.params.symbol, ...(await q.snapshots(ctx, [req.params.symbol]))[req.params.symbol] };
@@ -226,35 +213,29 @@ export async function marketDataRoutes(app: FastifyInstance, ctx: MarketDataCont
   get('/v2/stocks/snapshots', undefined, querySchema({ symbols: symbolList }, ['symbols']), (r) =>
     q.snapshots(ctx, symbolsOf(r as unknown as Multi)),
   );
-  get(
-    '/v1beta1/news',
-    undefined,
-    {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        symbols: symbolList,
-        limit: { type: 'integer', minimum: 1, maximum: 50 },
-        start: range.start,
-        end: range.end,
-        sort: range.sort,
-        page_token: range.page_token,
-        include_content: { type: 'boolean' },
-        exclude_contentless: { type: 'boolean' },
+  app.route({
+    method: 'GET',
+    url: ALPACA_NEWS_STREAM_PATH,
+    schema: {
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          symbols: symbolList,
+          limit: { type: 'integer', minimum: 1, maximum: 50 },
+          start: range.start,
+          end: range.end,
+          sort: range.sort,
+          page_token: range.page_token,
+          include_content: { type: 'boolean' },
+          exclude_contentless: { type: 'boolean' },
+        },
       },
+      response: errors,
     },
-    async (r) => {
-      const req = r as unknown as R<unknown, { symbols?: string; limit?: number }>;
-      const { news } = await q.news(ctx, {
-        symbols: splitSymbols(req.query.symbols),
-        limit: req.query.limit ?? 10,
-      });
-      return {
-        news: news.map((n) => ({ ...n, author: '', updated_at: n.created_at, content: '', images: [] })),
-        next_page_token: null,
-      };
-    },
-  );
+    handler: async (req: R<unknown, a.NewsQuery>) => a.newsPage(ctx, req.query),
+    ...(newsStream && { wsHandler: newsStream }),
+  });
 
   app.get('/v1/market-data/instruments', { schema: { querystring: noQuery, response: errors } }, async () =>
     q.instruments(ctx),

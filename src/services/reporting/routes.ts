@@ -12,6 +12,7 @@ import {
   type InternalTokens,
   readForwardedIdentity,
 } from '../../platform/http/forwarded-identity.ts';
+import { ignoreUnknownFields } from '../../platform/http/ignored-fields.ts';
 import { strictValidatorCompiler } from '../../platform/http/validator.ts';
 import type { UsersClient } from '../users/client.ts';
 import {
@@ -123,6 +124,8 @@ export function reportingRoutes(deps: RoutesDeps) {
   const { db, users, clock } = deps;
   return async (app: FastifyInstance): Promise<void> => {
     app.setValidatorCompiler(strictValidatorCompiler([]));
+    // Alpaca's /v2 route ignores (and names) fields it does not use, as Alpaca does
+    ignoreUnknownFields(app, (req) => req.url.startsWith('/v2/'));
     installProblemHandlers(app);
     app.addHook('onRequest', async (req) => {
       const id = readForwardedIdentity(req.headers, deps.internalToken);

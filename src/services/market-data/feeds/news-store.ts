@@ -65,20 +65,42 @@ export async function insertNews(
   return added;
 }
 
-/** Newest first; with symbols, the items tagged with any of them. */
+/**
+ * Newest first (or oldest first: `sort: 'asc'`); with symbols, the items tagged with any of them;
+ * `from`/`to` bound the publication time (from inclusive, to exclusive); `after` is the last item
+ * of the previous page (a keyset cursor: items published later do not shift the pages).
+ */
 export async function listNews(
   db: Queryable,
-  q: { symbols?: readonly string[]; limit: number },
+  q: {
+    symbols?: readonly string[];
+    limit: number;
+    from?: number;
+    to?: number;
+    sort?: 'asc' | 'desc';
+    after?: { publishedAt: number; id: number };
+  },
 ): Promise<NewsItemView[]> {
-  const { rows } =
-    q.symbols && q.symbols.length > 0
-      ? await db.query<Row>(
-          `SELECT ${COLUMNS} FROM md_news WHERE symbols && $1::text[]
-           ORDER BY published_at DESC, id DESC LIMIT $2`,
-          [q.symbols, q.limit],
-        )
-      : await db.query<Row>(`SELECT ${COLUMNS} FROM md_news ORDER BY published_at DESC, id DESC LIMIT $1`, [
-          q.limit,
-        ]);
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const param = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  if (q.symbols && q.symbols.length > 0) where.push(`symbols && ${param(q.symbols)}::text[]`);
+  if (q.from !== undefined) where.push(`published_at >= ${param(new Date(q.from))}`);
+  if (q.to !== undefined) where.push(`published_at < ${param(new Date(q.to))}`);
+  const asc = q.sort === 'asc';
+  if (q.after) {
+    const at = param(new Date(q.after.publishedAt));
+    const id = param(q.after.id);
+    where.push(asc ? `(published_at, id) > (${at}, ${id})` : `(published_at, id) < (${at}, ${id})`);
+  }
+  const order = asc ? 'published_at ASC, id ASC' : 'published_at DESC, id DESC';
+  const { rows } = await db.query<Row>(
+    `SELECT ${COLUMNS} FROM md_news ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY ${order} LIMIT ${param(q.limit)}`,
+    params,
+  );
   return rows.map(toView);
 }

@@ -176,12 +176,11 @@ describe('load generator step', () => {
   it('splits the schedule over several origins and returns each acknowledgement with its time', async () => {
     const hits: number[] = [0, 0];
     const servers = [Fastify(), Fastify()];
-    servers.forEach((app, k) =>
+    for (const [k, app] of servers.entries())
       app.get<{ Params: { code: string } }>('/status/:code', async (req, reply) => {
         hits[k]!++;
         return reply.code(Number(req.params.code)).send({});
-      }),
-    );
+      });
     const urls = await Promise.all(servers.map((app) => app.listen({ port: 0, host: '127.0.0.1' })));
     try {
       const before = Date.now();

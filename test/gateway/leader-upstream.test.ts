@@ -10,7 +10,7 @@
  *     one leads; with none for `leaderWaitMs` it fails as unavailable (nothing executed).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { resolveGatewayConfig } from '../../src/gateway/config.ts';
 import { createUpstream, type Upstream, UpstreamUnavailable } from '../../src/gateway/upstream/upstream.ts';
 import { ROLE_HEADER } from '../../src/services/orders/client.ts';
@@ -97,9 +97,15 @@ it('sends a request that met a standby on to the leader, any request, and keeps 
     expect(JSON.parse(res.body.toString())).toEqual({ done: b.url });
   }
   expect(a.served).toBe(1); // once: then it was out
-  const view = Object.fromEntries(u.instances().map((i) => [i.url, i]));
-  expect(view[a.url]).toMatchObject({ healthy: false, role: 'fenced', breaker: 'closed' });
-  expect(view[b.url]).toMatchObject({ healthy: true, role: 'leader', breaker: 'closed' });
+  // the probes that the fenced answer set off settle on their own: the view follows them
+  await vi.waitFor(
+    () => {
+      const view = Object.fromEntries(u.instances().map((i) => [i.url, i]));
+      expect(view[a.url]).toMatchObject({ healthy: false, role: 'fenced', breaker: 'closed' });
+      expect(view[b.url]).toMatchObject({ healthy: true, role: 'leader', breaker: 'closed' });
+    },
+    { timeout: 5_000, interval: 20 },
+  );
 });
 
 it('waits for a takeover, probing, and goes through once an instance leads', async () => {

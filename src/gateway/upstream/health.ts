@@ -6,7 +6,8 @@
  * standbys, a fenced ex-leader) are in the rotation only while they lead. A role is an answer, not
  * a symptom, so it needs no `fall` or `rise`: an instance that says `standby` or `fenced` (in a
  * probe, or in a request's answer: `notLeader`) is out at once, and one that says it leads is back
- * at once. `kick()` probes again now, at most once per `kickGapMs`: the upstream calls it when an
+ * at once. `kick()` probes again now, or `kickGapMs` after the last probe began (a kick is never
+ * dropped: the probe before it may have been answered before a takeover): the upstream calls it when an
  * instance failed or turned out not to lead, so a takeover is seen at the next probe's answer
  * rather than at the next interval.
  */
@@ -48,6 +49,7 @@ export function startHealthCheck(pool: InstancePool, options: HealthOptions): He
   let fails = 0;
   let running: Promise<boolean> | undefined;
   let lastStart = 0;
+  let kickTimer: NodeJS.Timeout | undefined;
 
   const probe = async (): Promise<Probe> => {
     const attempt: { requestId: string; role?: string } = { requestId: 'health-check' };
@@ -110,7 +112,16 @@ export function startHealthCheck(pool: InstancePool, options: HealthOptions): He
     role: () => role,
     check,
     kick: () => {
-      if (!running && Date.now() - lastStart >= KICK_GAP_MS) void check();
+      // a kick is never dropped: one that comes while a probe runs, or too soon after one (whose
+      // answer may predate what the kick is about, e.g. a takeover), gets a probe of its own after
+      if (kickTimer) return;
+      const wait = running ? KICK_GAP_MS : Math.max(0, lastStart + KICK_GAP_MS - Date.now());
+      if (wait === 0) return void check();
+      kickTimer = setTimeout(() => {
+        kickTimer = undefined;
+        void (running ?? Promise.resolve(true)).then(() => check());
+      }, wait);
+      kickTimer.unref();
     },
     notLeader: (answered) => {
       role = answered;
@@ -118,6 +129,9 @@ export function startHealthCheck(pool: InstancePool, options: HealthOptions): He
       fails = options.fall;
       set(false);
     },
-    stop: () => clearInterval(timer),
+    stop: () => {
+      clearInterval(timer);
+      clearTimeout(kickTimer);
+    },
   };
 }

@@ -20,10 +20,12 @@
  *
  * Last line: {"failoverMs":N,"lostAcked":N,"knee":{"shards1":N,"shards2":null},…}
  */
+
 import { readFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
 import { type RunningCluster, startCluster } from '../src/cli/cluster-launch.ts';
+import { call, inBatches } from './lib/api.ts';
 import { runStep } from './lib/load/generator.ts';
 import { dollars, REFERENCE_PRICE_CENTS } from './lib/load/order-mix.ts';
 import { curveTable } from './lib/load/report.ts';
@@ -51,43 +53,6 @@ const symbols = Array.from({ length: SYMBOLS }, (_, k) => `CLU${String(k).padSta
 const settings = sweepSettingsFromEnv();
 // one generator thread per gateway at least
 settings.threads = Math.max(settings.threads, 2);
-
-async function call<T>(
-  base: string,
-  method: string,
-  path: string,
-  body?: unknown,
-  token?: string,
-): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    const res = await fetch(base + path, {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (res.ok) return (text ? JSON.parse(text) : undefined) as T;
-    if (res.status === 503 && attempt < 40) {
-      await new Promise((r) => setTimeout(r, 250));
-      continue;
-    }
-    throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
-  }
-}
-
-async function inBatches<T, R>(
-  items: T[],
-  width: number,
-  fn: (item: T, k: number) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = [];
-  for (let k = 0; k < items.length; k += width)
-    out.push(...(await Promise.all(items.slice(k, k + width).map((item, j) => fn(item, k + j)))));
-  return out;
-}
 
 /** Symbols listed, investors registered (alternately through both gateways), funded with cash and shares. */
 async function setUp(gateways: readonly string[]): Promise<{ tokens: string[]; ids: string[] }> {

@@ -29,9 +29,11 @@
  * Prints a table per backend and workload, then as the last line:
  *   {"gateway":{"postgres":{"orders":{"knee":N,"p99msAtKnee":N,"curve":[…]},"quotes":{…}},"pglite":{…}}}
  */
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { call, inBatches } from './lib/api.ts';
 import { type BourseProcess, startBourse } from './lib/bourse-process.ts';
 import { dollars, REFERENCE_PRICE_CENTS } from './lib/load/order-mix.ts';
 import { curvesSvg, curveTable, writePlot } from './lib/load/report.ts';
@@ -64,44 +66,6 @@ const quoteSettings = {
 const symbols = Array.from({ length: SYMBOLS }, (_, k) => `LOAD${String(k).padStart(2, '0')}`);
 const ORDERS = new URL('./lib/load/workloads/gateway-orders.ts', import.meta.url).href;
 const QUOTES = new URL('./lib/load/workloads/gateway-quotes.ts', import.meta.url).href;
-
-async function call<T>(
-  base: string,
-  method: string,
-  path: string,
-  body?: unknown,
-  token?: string,
-): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    const res = await fetch(base + path, {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (res.ok) return (text ? JSON.parse(text) : undefined) as T;
-    // set-up only: an upstream still starting answers 503 for a moment
-    if (res.status === 503 && attempt < 20) {
-      await new Promise((r) => setTimeout(r, 250));
-      continue;
-    }
-    throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
-  }
-}
-
-async function inBatches<T, R>(
-  items: T[],
-  width: number,
-  fn: (item: T, k: number) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = [];
-  for (let k = 0; k < items.length; k += width)
-    out.push(...(await Promise.all(items.slice(k, k + width).map((item, j) => fn(item, k + j)))));
-  return out;
-}
 
 /** Lists the symbols, registers and logs in the accounts, gives each its home shares; returns tokens. */
 async function setUp(base: string): Promise<string[]> {

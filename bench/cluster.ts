@@ -25,7 +25,7 @@ import { readFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
 import { type RunningCluster, startCluster } from '../src/cli/cluster-launch.ts';
-import { call, inBatches } from './lib/api.ts';
+import { adminLogin, call, inBatches, listSymbols, registerInvestors } from './lib/api.ts';
 import { runStep } from './lib/load/generator.ts';
 import { dollars, REFERENCE_PRICE_CENTS } from './lib/load/order-mix.ts';
 import { curveTable } from './lib/load/report.ts';
@@ -58,34 +58,10 @@ settings.threads = Math.max(settings.threads, 2);
 async function setUp(gateways: readonly string[]): Promise<{ tokens: string[]; ids: string[] }> {
   const t0 = performance.now();
   const base = gateways[0]!;
-  const admin = (
-    await call<{ access_token: string }>(base, 'POST', '/auth/login', {
-      username: 'admin',
-      password: ADMIN_PASSWORD,
-    })
-  ).access_token;
-  for (const symbol of symbols)
-    await call(
-      base,
-      'POST',
-      '/v1/admin/instruments',
-      { symbol, reference_price: dollars(REFERENCE_PRICE_CENTS), price_band_pct: 20, collar_pct: 20 },
-      admin,
-    );
+  const admin = await adminLogin(base, ADMIN_PASSWORD);
+  await listSymbols(base, admin, symbols);
   const names = Array.from({ length: ACCOUNTS }, (_, k) => `clu${String(k).padStart(5, '0')}`);
-  const accounts = await inBatches(names, 8, async (username, k) => {
-    const via = gateways[k % gateways.length]!;
-    const { id } = await call<{ id: string }>(via, 'POST', '/users', {
-      username,
-      email: `${username}@bench.example.com`,
-      password: PASSWORD,
-    });
-    const { access_token } = await call<{ access_token: string }>(via, 'POST', '/auth/login', {
-      username,
-      password: PASSWORD,
-    });
-    return { id, token: access_token };
-  });
+  const accounts = await registerInvestors(gateways, names, PASSWORD);
   await inBatches(accounts, 16, async ({ id }, k) => {
     await call(
       base,

@@ -33,7 +33,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { call, inBatches } from './lib/api.ts';
+import { adminLogin, call, inBatches, listSymbols, registerInvestors } from './lib/api.ts';
 import { type BourseProcess, startBourse } from './lib/bourse-process.ts';
 import { dollars, REFERENCE_PRICE_CENTS } from './lib/load/order-mix.ts';
 import { curvesSvg, curveTable, writePlot } from './lib/load/report.ts';
@@ -70,39 +70,10 @@ const QUOTES = new URL('./lib/load/workloads/gateway-quotes.ts', import.meta.url
 /** Lists the symbols, registers and logs in the accounts, gives each its home shares; returns tokens. */
 async function setUp(base: string): Promise<string[]> {
   const t0 = performance.now();
-  const admin = (
-    await call<{ access_token: string }>(base, 'POST', '/auth/login', {
-      username: 'admin',
-      password: ADMIN_PASSWORD,
-    })
-  ).access_token;
-  for (const symbol of symbols)
-    await call(
-      base,
-      'POST',
-      '/v1/admin/instruments',
-      {
-        symbol,
-        reference_price: dollars(REFERENCE_PRICE_CENTS),
-        price_band_pct: 20,
-        collar_pct: 20,
-      },
-      admin,
-    );
+  const admin = await adminLogin(base, ADMIN_PASSWORD);
+  await listSymbols(base, admin, symbols);
   const names = Array.from({ length: ACCOUNTS }, (_, k) => `load${String(k).padStart(5, '0')}`);
-  // password hashing (argon2id) is the cost here; a few at a time keep both cores busy
-  const accounts = await inBatches(names, 8, async (username) => {
-    const { id } = await call<{ id: string }>(base, 'POST', '/users', {
-      username,
-      email: `${username}@bench.example.com`,
-      password: PASSWORD,
-    });
-    const { access_token } = await call<{ access_token: string }>(base, 'POST', '/auth/login', {
-      username,
-      password: PASSWORD,
-    });
-    return { id, token: access_token };
-  });
+  const accounts = await registerInvestors([base], names, PASSWORD);
   process.stderr.write(
     `  ${ACCOUNTS} accounts registered and logged in (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`,
   );

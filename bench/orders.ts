@@ -30,6 +30,7 @@ import { join } from 'node:path';
 import { FORWARDED_HEADERS } from '../src/platform/http/forwarded-identity.ts';
 import { httpOrdersClient } from '../src/services/orders/client.ts';
 import { deriveKeys } from '../src/services/users/secret.ts';
+import { inBatches } from './lib/api.ts';
 import { startBourse } from './lib/bourse-process.ts';
 import { REFERENCE_PRICE_CENTS } from './lib/load/order-mix.ts';
 import { curvesSvg, curveTable, writePlot } from './lib/load/report.ts';
@@ -54,11 +55,6 @@ const settings = sweepSettingsFromEnv();
 const symbols = Array.from({ length: SYMBOLS }, (_, k) => `LOAD${String(k).padStart(2, '0')}`);
 const accounts = Array.from({ length: ACCOUNTS }, (_, k) => `load${k}`);
 const headers = { [FORWARDED_HEADERS.token]: INTERNAL_TOKEN };
-
-/** Runs `fn` over `items`, `width` at a time. */
-async function inBatches<T>(items: T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  for (let k = 0; k < items.length; k += width) await Promise.all(items.slice(k, k + width).map(fn));
-}
 
 async function setUp(url: string): Promise<void> {
   const client = httpOrdersClient(url, { internalToken: INTERNAL_TOKEN });

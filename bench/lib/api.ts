@@ -1,4 +1,5 @@
 /** The public API as the benches' set-up calls it (registering, funding, listing): not the load. */
+import { dollars, REFERENCE_PRICE_CENTS } from './load/order-mix.ts';
 
 /**
  * One JSON call; a 503 (an upstream still starting, a leader being elected) is retried every
@@ -41,4 +42,46 @@ export async function inBatches<T, R>(
   for (let k = 0; k < items.length; k += width)
     out.push(...(await Promise.all(items.slice(k, k + width).map((item, j) => fn(item, k + j)))));
   return out;
+}
+
+/** The admin's access token. */
+export async function adminLogin(base: string, password: string): Promise<string> {
+  return (await call<{ access_token: string }>(base, 'POST', '/auth/login', { username: 'admin', password }))
+    .access_token;
+}
+
+/** Lists each symbol at the order mix's reference price, bands and collars at 20 %. */
+export async function listSymbols(base: string, admin: string, symbols: readonly string[]): Promise<void> {
+  for (const symbol of symbols)
+    await call(
+      base,
+      'POST',
+      '/v1/admin/instruments',
+      { symbol, reference_price: dollars(REFERENCE_PRICE_CENTS), price_band_pct: 20, collar_pct: 20 },
+      admin,
+    );
+}
+
+/**
+ * Registers and logs in one investor per name, through the gateways in turn; password hashing
+ * (argon2id) is the cost here, so a few at a time keep both cores busy.
+ */
+export function registerInvestors(
+  gateways: readonly string[],
+  names: string[],
+  password: string,
+): Promise<{ id: string; token: string }[]> {
+  return inBatches(names, 8, async (username, k) => {
+    const via = gateways[k % gateways.length]!;
+    const { id } = await call<{ id: string }>(via, 'POST', '/users', {
+      username,
+      email: `${username}@bench.example.com`,
+      password,
+    });
+    const { access_token } = await call<{ access_token: string }>(via, 'POST', '/auth/login', {
+      username,
+      password,
+    });
+    return { id, token: access_token };
+  });
 }

@@ -184,6 +184,16 @@ export interface WithdrawCommand {
   amount: number;
 }
 
+/**
+ * Opens an account with nothing in it, or does nothing if it is open. A matching shard opens the
+ * account of an order routed to it before moving in what the order holds (see engine/shards).
+ */
+export interface OpenAccountCommand {
+  type: 'open_account';
+  ts: number;
+  account: string;
+}
+
 /** Shares moved in from outside (a transfer from another broker, or the demo market maker's inventory). */
 export interface TransferSharesCommand {
   type: 'transfer_shares';
@@ -224,6 +234,7 @@ export type Command =
   | DepositCommand
   | WithdrawCommand
   | TransferSharesCommand
+  | OpenAccountCommand
   | AddInstrumentCommand
   | HaltCommand
   | SessionCommand;

@@ -50,6 +50,16 @@ describe('deposits and withdrawals', () => {
     m.rejects({ type: 'withdraw', ts: 1, account: 'D', amount: -1 }, 'invalid_amount');
   });
 
+  it('open_account opens an empty account once, then changes nothing', () => {
+    const m = market({ fund: false });
+    expect(m.ok({ type: 'open_account', ts: 1, account: 'N' })).toEqual([]);
+    expect(m.x.account('N')).toEqual({ account: 'N', cash: 0, reserved: 0 });
+    m.ok({ type: 'transfer_shares', ts: 1, account: 'N', symbol: 'ACME', qty: 2, cost: 100 });
+    m.ok({ type: 'open_account', ts: 1, account: 'N' });
+    expect(m.held('N')).toEqual({ qty: 2, reserved: 0, cost: 100 });
+    m.rejects({ type: 'open_account', ts: 1, account: '' }, 'unknown_account');
+  });
+
   it('the fee account can withdraw what it collected', () => {
     const m = market();
     m.ok(m.sell(10, 10_000, { account: 'B' }));

@@ -6,7 +6,7 @@ import { addInstrument, halt, setSession } from './admin.ts';
 import type { EngineSnapshot, Exchange } from './api.ts';
 import { cancel, replace } from './cancel-replace.ts';
 import { beginCommand, finishCommand, orderView, rejection } from './context.ts';
-import { deposit, transferShares, withdraw } from './funds.ts';
+import { deposit, openAccount, transferShares, withdraw } from './funds.ts';
 import { createEngine, type Engine } from './model.ts';
 import { newOrder } from './new-order.ts';
 import { findOrder } from './order-index.ts';
@@ -41,6 +41,8 @@ function dispatch(e: Engine, c: Command): RejectReason | null {
       return withdraw(e, c);
     case 'transfer_shares':
       return transferShares(e, c);
+    case 'open_account':
+      return openAccount(e, c);
     case 'add_instrument':
       return addInstrument(e, c);
     case 'halt':

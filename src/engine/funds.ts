@@ -4,6 +4,7 @@
  */
 import type {
   DepositCommand,
+  OpenAccountCommand,
   RejectReason,
   TransferSharesCommand,
   WithdrawCommand,
@@ -30,6 +31,16 @@ export function deposit(e: Engine, c: DepositCommand): RejectReason | null {
   e.cause = 'deposit';
   touchAccount(e, a);
   a.cash += c.amount;
+  return null;
+}
+
+/** Idempotent: an open account is left as it is (no event). */
+export function openAccount(e: Engine, c: OpenAccountCommand): RejectReason | null {
+  if (typeof c.account !== 'string' || c.account.length === 0) return 'unknown_account';
+  if (!e.accounts.has(c.account)) {
+    const a = createAccount(c.account);
+    e.accounts.set(a.id, a);
+  }
   return null;
 }
 

@@ -12,8 +12,8 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { internalCredential, internalFetch } from '../../src/cli/internal-credential.ts';
 import { type Running, start } from '../../src/cli/start.ts';
-import { createInstancePool } from '../../src/gateway/upstream/http.ts';
 import { loadConfig } from '../../src/platform/config.ts';
+import { createInstancePool } from '../../src/platform/http/upstream/http.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { httpOrdersClient } from '../../src/services/orders/client.ts';
 

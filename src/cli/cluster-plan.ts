@@ -60,7 +60,7 @@ export function planCluster({ shape, ports, common, dir }: PlanInput): PlannedPr
   const reporting = n(shape.reporting, 'reporting', 'reporting', 2);
   const gateways = n(shape.gateways, 'gateway', 'gateway', 3);
   const urls = (ps: { url: string }[]) => ps.map((x) => x.url).join(',');
-  // the leader first: market data, reporting and FIX use the first orders URL
+  // every process is given every instance (the balancer finds the orders shard's leader among them)
   const where = {
     BOURSE_ORDERS_URLS: urls(orders),
     BOURSE_USERS_URLS: urls(users),

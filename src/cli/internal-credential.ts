@@ -5,7 +5,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { Agent, fetch as undiciFetch } from 'undici';
 import type { Config } from '../platform/config.ts';
 import { deriveKeys } from '../services/users/secret.ts';
 
@@ -40,12 +39,4 @@ export async function internalCredential(config: Config, role: string): Promise<
     credential.tls = { ca, cert, key };
   }
   return credential;
-}
-
-/** The fetch the typed clients of the other services use: presenting the certificate under mutual TLS. */
-export function internalFetch(credential: InternalCredential): typeof fetch {
-  if (!credential.tls) return fetch;
-  const dispatcher = new Agent({ connect: { ...credential.tls } });
-  return ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
-    undiciFetch(input as never, { ...(init as object), dispatcher } as never)) as unknown as typeof fetch;
 }

@@ -6,11 +6,13 @@ import { systemClock } from '../platform/clock.ts';
 import type { Config } from '../platform/config.ts';
 import { hasInternalToken, requireInternalToken } from '../platform/http/forwarded-identity.ts';
 import { installProblemHandlers, problemServerOptions } from '../platform/http/problem.ts';
+import { BALANCED_BASE_URL, balancedFetch } from '../platform/http/upstream/fetch.ts';
+import { createUpstream } from '../platform/http/upstream/upstream.ts';
 import type { Logger } from '../platform/logger.ts';
 import { openRateLimiter } from '../platform/ratelimit/open.ts';
 import type { RateLimiter } from '../platform/ratelimit/types.ts';
 import { createMarketDataService, type MarketDataService } from '../services/market-data/index.ts';
-import type { OrdersClient } from '../services/orders/client.ts';
+import { type OrdersClient, resendableOrdersRequest } from '../services/orders/client.ts';
 import { createOrdersService, httpOrdersClient, type OrdersService } from '../services/orders/index.ts';
 import { ROLE_HEADER } from '../services/orders/problems.ts';
 import { type OrdersNode, startOrdersNode } from '../services/orders/standby.ts';
@@ -24,7 +26,7 @@ import { type DemoMarket, demoSymbols, startDemoMarket } from './demo/market-mak
 import { DEMO_NEWS_SYMBOLS, NEWSROOM_PATH, registerNewsroom } from './demo/newsroom.ts';
 import { ordersVenue } from './demo/orders-venue.ts';
 import { startPaperFunding } from './demo/paper-funding.ts';
-import { type InternalCredential, internalCredential, internalFetch } from './internal-credential.ts';
+import { type InternalCredential, internalCredential } from './internal-credential.ts';
 import { openPlatform } from './platform.ts';
 
 /** the built web terminal (`npm run build:web`, which `npm start` runs when web/ changed) */
@@ -36,13 +38,13 @@ export const clusterVariables: { name: string; default: string | undefined; desc
     name: 'BOURSE_ORDERS_URLS',
     default: undefined,
     description:
-      '`--role gateway` (and market-data, reporting, fix): base URLs of the orders instances, comma-separated (round-robin).',
+      "`--role gateway` (and market-data, reporting, fix): base URLs of the orders instances, comma-separated: requests go to the shard's leader among them (leader and standbys may all be listed).",
   },
   {
     name: 'BOURSE_USERS_URLS',
     default: undefined,
     description:
-      '`--role gateway` (and market-data, reporting, fix): base URLs of the users instances, comma-separated.',
+      '`--role gateway` (and market-data, reporting, fix): base URLs of the users instances, comma-separated (round-robin).',
   },
   {
     name: 'BOURSE_MARKET_DATA_URLS',
@@ -113,12 +115,13 @@ function urlList(env: NodeJS.ProcessEnv, name: string, required = true): string[
  *   makes its typed calls (orders, token checks) through their in-process clients.
  *   The internal token is generated per process unless configured.
  * - `orders`, `users`, `market-data`, `reporting`: that service alone on PORT (cluster mode, several
- *   instances behind gateways). Market data and reporting reach orders and users at the first of
- *   BOURSE_ORDERS_URLS / BOURSE_USERS_URLS. Every route of a service's server but the health checks
- *   needs the internal token (BOURSE_INTERNAL_TOKEN, or derived from BOURSE_SECRET): without one a
+ *   instances behind gateways). Market data, reporting and FIX reach orders and users through the
+ *   gateway's balancer over every URL of BOURSE_ORDERS_URLS / BOURSE_USERS_URLS (the orders shard's
+ *   leader found by its role, as the gateway finds it). Every route of a service's server but the
+ *   health checks needs the internal token (BOURSE_INTERNAL_TOKEN, or derived from BOURSE_SECRET): without one a
  *   role refuses to start. With BOURSE_INTERNAL_TLS_* the server also requires a client certificate.
  * - `fix`: FIX 4.4 order entry alone on BOURSE_FIX_PORT (health checks on PORT), in front of the
- *   orders instance at BOURSE_ORDERS_URLS, API keys checked by BOURSE_USERS_URLS; `all` serves
+ *   orders instances of BOURSE_ORDERS_URLS, API keys checked by BOURSE_USERS_URLS; `all` serves
  *   FIX too unless BOURSE_FIX_PORT is off.
  * - `gateway`: the edge alone, with BOURSE_ORDERS_URLS / BOURSE_USERS_URLS (and optionally
  *   BOURSE_MARKET_DATA_URLS / BOURSE_REPORTING_URLS) naming the instances.
@@ -146,7 +149,6 @@ async function startRole(
   let ready = false;
   const needsServices = role !== 'gateway';
   const credential = await internalCredential(config, role);
-  const clientFetch = internalFetch(credential);
   const platform = needsServices ? await openPlatform(config, logger, { migrate: true }) : undefined;
   if (platform) closers.push(() => platform.close());
   // one rate limiter (one Redis connection) for the process: login throttling, FIX and the
@@ -219,22 +221,44 @@ async function startRole(
     users = u;
   }
 
-  // Market data and reporting see orders and users through their clients: in-process in `all`,
-  // over HTTP to the first configured instance in their own role.
+  // Market data, reporting and FIX see orders and users through their clients: in-process in
+  // `all`; in their own role over HTTP, through the gateway's balancer (platform/http/upstream) over
+  // every configured instance: round-robin, health checks, breakers, retries of what is safe to
+  // send again, and the orders shard's leader found by its role (docs/design.md, "Routing").
   const env = process.env;
   let ordersClient: OrdersClient | undefined = orders?.client;
   let usersClient: UsersClient | undefined = users?.client;
   // what this process's services accept; what its clients send is the first of them
   const internalToken = credential.accept;
   if (role === 'market-data' || role === 'reporting' || role === 'fix') {
-    ordersClient = httpOrdersClient(urlList(env, 'BOURSE_ORDERS_URLS')[0]!, {
+    // the gateway's settings for it (BOURSE_UPSTREAM_TIMEOUT_MS, BOURSE_HEALTH_INTERVAL_MS,
+    // BOURSE_LEADER_WAIT_MS); mutual TLS on its pools when configured
+    const balancing = loadGatewayConfig(env);
+    const upstream = (name: string, variable: string, roleHeader?: string) => {
+      const u = createUpstream(
+        name,
+        urlList(env, variable),
+        balancing,
+        logger,
+        {},
+        credential.tls,
+        roleHeader,
+      );
+      // closed after the services that call through it (closers run in reverse)
+      closers.push(() => u.close());
+      return u;
+    };
+    ordersClient = httpOrdersClient(BALANCED_BASE_URL, {
       internalToken: credential.send,
-      fetch: clientFetch,
+      fetch: balancedFetch(upstream('orders', 'BOURSE_ORDERS_URLS', ROLE_HEADER), {
+        retry: resendableOrdersRequest,
+      }),
     });
     usersClient = createHttpUsersClient({
-      baseUrl: urlList(env, 'BOURSE_USERS_URLS')[0]!,
+      baseUrl: BALANCED_BASE_URL,
       internalToken: credential.send,
-      fetch: clientFetch,
+      // every users-client call is a read or a verification: safe to send again (as the gateway's)
+      fetch: balancedFetch(upstream('users', 'BOURSE_USERS_URLS'), { retry: () => true }),
     });
   }
   let marketData: MarketDataService | undefined;

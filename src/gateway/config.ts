@@ -139,18 +139,19 @@ export const gatewayConfigVariables: readonly GatewayConfigVariable[] = [
   {
     name: 'BOURSE_UPSTREAM_TIMEOUT_MS',
     default: String(D.upstreamTimeoutMs),
-    description: 'Gateway → service call timeout.',
+    description: 'Gateway (and market-data, reporting, fix) → service call timeout, per attempt.',
   },
   {
     name: 'BOURSE_HEALTH_INTERVAL_MS',
     default: String(D.healthIntervalMs),
-    description: 'How often the gateway checks each service instance’s /healthz.',
+    description:
+      'How often the gateway (and market-data, reporting, fix, for the orders and users instances they call) checks each instance’s /healthz.',
   },
   {
     name: 'BOURSE_LEADER_WAIT_MS',
     default: String(D.leaderWaitMs),
     description:
-      'How long a request waits for an orders shard to have a leader again (a takeover under way) before the gateway answers 503.',
+      'How long a request waits for an orders shard to have a leader again (a takeover under way) before the gateway answers 503 (market-data, reporting, fix: before their call fails as unavailable).',
   },
   {
     name: 'BOURSE_TRUST_PROXY',

@@ -6,9 +6,9 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { type ProblemHandlerOptions, problemHandlers } from '../platform/http/problem.ts';
+import { UpstreamRequestInvalid, UpstreamUnavailable } from '../platform/http/upstream/upstream.ts';
 import { OrdersApiError, type Problem as OrdersProblem } from '../services/orders/client.ts';
 import { alpacaCode, INVALID_INPUT_STATUS, type Problem, problem, withAlpacaFields } from './problems.ts';
-import { UpstreamRequestInvalid, UpstreamUnavailable } from './upstream/upstream.ts';
 
 /** The orders service's camelCase fields → the public API's names. */
 const FIELD_NAMES: Record<string, string> = {

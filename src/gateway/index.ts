@@ -14,6 +14,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Bus } from '../platform/bus/types.ts';
 import type { Cache } from '../platform/cache/types.ts';
 import { installProblemHandlers, problemServerOptions } from '../platform/http/problem.ts';
+import type { UpstreamTls } from '../platform/http/upstream/http.ts';
+import { createUpstream, type Upstream } from '../platform/http/upstream/upstream.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RateLimiter } from '../platform/ratelimit/types.ts';
 import {
@@ -46,20 +48,18 @@ import { unsupportedRoutes } from './routes/unsupported.ts';
 import { servicesProxy } from './service-proxy.ts';
 import { ordersCall, usersCall } from './services.ts';
 import { createTradeStream } from './trade-stream.ts';
-import type { UpstreamTls } from './upstream/http.ts';
-import { createUpstream, type Upstream } from './upstream/upstream.ts';
 import { validatorCompiler } from './validation.ts';
 import { registerWeb } from './web.ts';
 import { pipeWebSockets } from './ws-proxy.ts';
 
+export type { UpstreamTls } from '../platform/http/upstream/http.ts';
+export type { Upstream } from '../platform/http/upstream/upstream.ts';
 export {
   type GatewayConfig,
   type GatewayConfigInput,
   gatewayConfigVariables,
   loadGatewayConfig,
 } from './config.ts';
-export type { UpstreamTls } from './upstream/http.ts';
-export type { Upstream } from './upstream/upstream.ts';
 
 export interface UpstreamUrls {
   orders: string[];

@@ -4,7 +4,7 @@
  * label sets stay bounded.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { BreakerState } from './upstream/breaker.ts';
+import type { BreakerState } from '../platform/http/upstream/breaker.ts';
 import type { WsRelayStats } from './ws-proxy.ts';
 
 export interface GatewayMetrics {

@@ -6,10 +6,10 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FORWARDED_HEADERS, isInternalToken } from '../platform/http/forwarded-identity.ts';
+import type { Upstream } from '../platform/http/upstream/upstream.ts';
 import type { EdgeRouteConfig } from './context.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { unauthorized } from './problems.ts';
-import type { Upstream } from './upstream/upstream.ts';
 
 const open: EdgeRouteConfig = { auth: 'none', rateClass: false };
 

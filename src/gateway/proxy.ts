@@ -8,6 +8,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { FORWARDED_HEADERS, internalTokenHeader } from '../platform/http/forwarded-identity.ts';
+import { resendable, type Upstream } from '../platform/http/upstream/upstream.ts';
 import type { RateLimiter } from '../platform/ratelimit/types.ts';
 import { DEVICE_HEADER, presentedDeviceToken } from '../services/users/client.ts';
 import type { GatewayConfig, RouteClass } from './config.ts';
@@ -16,7 +17,6 @@ import { takeOrRefuse } from './limits.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { alpacaCode, PROBLEM_JSON } from './problems.ts';
 import { idempotencyKeyHeaders } from './routes/common.ts';
-import type { Upstream } from './upstream/upstream.ts';
 
 const BODY_LIMIT = 64 * 1024;
 
@@ -128,15 +128,8 @@ export async function forward(
   headers['x-forwarded-for'] = typeof prior === 'string' ? `${prior}, ${req.ip}` : req.ip;
   // a streamed body (an import, service-proxy.ts) is piped on as it arrives, and cannot be sent twice
   const body = Buffer.isBuffer(req.body) ? req.body : isStream(req.body) ? req.body : undefined;
-  const retry =
-    !isStream(body) &&
-    (req.method === 'GET' ||
-      req.method === 'HEAD' ||
-      (req.method === 'POST' && 'idempotency-key' in headers));
-  const res = await upstream.send(
-    { requestId: req.id, retry },
-    { method: req.method, path: req.url, headers, body },
-  );
+  const request = { method: req.method, path: req.url, headers, body };
+  const res = await upstream.send({ requestId: req.id, retry: resendable(request) }, request);
   for (const [name, value] of Object.entries(res.headers)) {
     if (!HOP_BY_HOP.has(name) && !name.startsWith('ratelimit-') && value !== undefined)
       reply.header(name, value);

@@ -8,12 +8,12 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { identityHeaders } from '../platform/http/forwarded-identity.ts';
+import type { Upstream } from '../platform/http/upstream/upstream.ts';
 import type { RouteClass } from './config.ts';
 import { accountOf, type EdgeRouteConfig, type GatewayContext, identityOf } from './context.ts';
 import { fail } from './problems.ts';
 import { forward } from './proxy.ts';
 import { idempotencyKeyHeaders, SECURITY } from './routes/common.ts';
-import type { Upstream } from './upstream/upstream.ts';
 
 /** [method, path, summary, rate class] for the OpenAPI document; a catch-all per prefix forwards the rest */
 export const MARKET_DATA_ROUTES: readonly [HTTPMethods, string, string, RouteClass?][] = [

@@ -8,11 +8,12 @@
  * breaker or retry, since there is no network to fail. The raw proxies (proxy.ts,
  * service-proxy.ts) still go through the loopback server.
  */
+
+import type { Upstream } from '../platform/http/upstream/upstream.ts';
 import { httpOrdersClient, type OrdersClient } from '../services/orders/client.ts';
 import { createHttpUsersClient, type UsersClient } from '../services/users/client.ts';
 import type { UsersCall } from './auth/credentials.ts';
 import type { GatewayConfig } from './config.ts';
-import type { Upstream } from './upstream/upstream.ts';
 
 export type OrdersCall = <T>(
   requestId: string,

@@ -19,8 +19,8 @@ import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as connectTls } from 'node:tls';
 import { internalTokenHeader } from '../platform/http/forwarded-identity.ts';
-import type { UpstreamTls } from './upstream/http.ts';
-import type { Upstream } from './upstream/upstream.ts';
+import type { UpstreamTls } from '../platform/http/upstream/http.ts';
+import type { Upstream } from '../platform/http/upstream/upstream.ts';
 
 export interface WsRelayOptions {
   /** bytes waiting for the client beyond which the upstream socket is paused (default 256 KiB) */

@@ -10,12 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { internalCredential, internalFetch } from '../../src/cli/internal-credential.ts';
+import { internalCredential } from '../../src/cli/internal-credential.ts';
 import { type Running, start } from '../../src/cli/start.ts';
-import { createInstancePool } from '../../src/gateway/upstream/http.ts';
+import { resolveGatewayConfig } from '../../src/gateway/config.ts';
 import { loadConfig } from '../../src/platform/config.ts';
+import { BALANCED_BASE_URL, balancedFetch } from '../../src/platform/http/upstream/fetch.ts';
+import { createInstancePool } from '../../src/platform/http/upstream/http.ts';
+import { createUpstream } from '../../src/platform/http/upstream/upstream.ts';
 import { createLogger } from '../../src/platform/logger.ts';
-import { httpOrdersClient } from '../../src/services/orders/client.ts';
+import { httpOrdersClient, ROLE_HEADER, resendableOrdersRequest } from '../../src/services/orders/client.ts';
 
 const logger = createLogger({ level: 'silent' });
 const TOKEN = 'tls-test-internal-token-0123456789abcdef';
@@ -142,11 +145,25 @@ describe('mutual TLS between processes (--role orders)', () => {
       BOURSE_INTERNAL_TLS_KEY: pki.key,
     });
     const credential = await internalCredential(config, 'market-data');
-    const client = httpOrdersClient(orders.url, {
-      internalToken: credential.send,
-      fetch: internalFetch(credential),
-    });
-    expect(await client.exchangeStatus()).toMatchObject({ marketHalted: false });
+    // the other roles' typed clients go through their balancer, whose pools present the certificate
+    const upstream = createUpstream(
+      'orders',
+      [orders.url],
+      resolveGatewayConfig(),
+      logger,
+      {},
+      credential.tls,
+      ROLE_HEADER,
+    );
+    try {
+      const client = httpOrdersClient(BALANCED_BASE_URL, {
+        internalToken: credential.send,
+        fetch: balancedFetch(upstream, { retry: resendableOrdersRequest }),
+      });
+      expect(await client.exchangeStatus()).toMatchObject({ marketHalted: false });
+    } finally {
+      await upstream.close();
+    }
 
     const pool = createInstancePool(orders.url, 1, credential.tls);
     try {

@@ -11,9 +11,12 @@
  *     first order acknowledged through the new leader; neither is asserted);
  *   - GET /v1/admin/status shows the shard's leader and standby, then the new leader and the old
  *     one unreachable;
- *   - two `bourse start --role market-data` on the same database: one leads the once-per-cluster
- *     work (simulated feeds, bars), as their /healthz and the admin status say; kill -9 of it and
- *     the other leads.
+ *   - two `bourse start --role market-data` on the same database, given both orders URLs (one the
+ *     leader first, the other the standby first): the book depth they ask the orders service for
+ *     (they have no bus to learn it from) comes from the leader before the kill and from the new
+ *     leader after it, through their own balancer (the gateway's, platform/http/upstream);
+ *   - one of those two leads the once-per-cluster work (simulated feeds, bars), as their /healthz
+ *     and the admin status say; kill -9 of it and the other leads.
  */
 import Fastify from 'fastify';
 import { expect, it, onTestFinished, vi } from 'vitest';
@@ -23,7 +26,7 @@ import { createMemoryCache } from '../../src/platform/cache/memory.ts';
 import { systemClock } from '../../src/platform/clock.ts';
 import { migrate } from '../../src/platform/db/migrate.ts';
 import { openPostgres } from '../../src/platform/db/postgres.ts';
-import { requireInternalToken } from '../../src/platform/http/forwarded-identity.ts';
+import { identityHeaders, requireInternalToken } from '../../src/platform/http/forwarded-identity.ts';
 import { createMemoryRateLimiter } from '../../src/platform/ratelimit/memory.ts';
 import { httpOrdersClient, type OrdersClient } from '../../src/services/orders/client.ts';
 import { createUsersService, ensureAdmin } from '../../src/services/users/index.ts';
@@ -119,7 +122,7 @@ describeWithPostgres('gateway routing to the orders shard leader (processes)', (
     };
     const a = await startNode();
     const b = await startNode();
-    const startMd = async (name: string): Promise<{ child: Child; url: string }> => {
+    const startMd = async (name: string, ordersUrls: string[]): Promise<{ child: Child; url: string }> => {
       const port = await freePort();
       const child = spawnService(
         database.url,
@@ -130,7 +133,7 @@ describeWithPostgres('gateway routing to the orders shard leader (processes)', (
           BOURSE_ORDERS_LEASE_MS: '5000',
           BOURSE_INTERNAL_TOKEN: INTERNAL_TOKEN,
           BOURSE_INSTANCE_ID: name,
-          BOURSE_ORDERS_URLS: a.url,
+          BOURSE_ORDERS_URLS: ordersUrls.join(','),
           BOURSE_USERS_URLS: usersUrl,
         },
         'market-data',
@@ -139,8 +142,8 @@ describeWithPostgres('gateway routing to the orders shard leader (processes)', (
       await waitReady(child, port);
       return { child, url: `http://127.0.0.1:${port}` };
     };
-    const md1 = await startMd('md-1');
-    const md2 = await startMd('md-2');
+    const md1 = await startMd('md-1', [a.url, b.url]);
+    const md2 = await startMd('md-2', [b.url, a.url]);
 
     const gateway = await createGateway({
       logger,
@@ -243,6 +246,31 @@ describeWithPostgres('gateway routing to the orders shard leader (processes)', (
       const res = await submit(i);
       expect(res.statusCode, res.body).toBe(200);
     }
+
+    // the book as market data serves it (`--role market-data`, its orders client over its balancer)
+    // and as the orders instance itself has it
+    const investor = identityHeaders(
+      { userId, role: 'investor', brokerageId: null, username, accountId: userId },
+      INTERNAL_TOKEN,
+    );
+    const mdDepth = async (url: string) => {
+      const res = await fetch(`${url}/v1/market-data/${SYMBOL}/depth?levels=5`, {
+        headers: investor,
+        signal: AbortSignal.timeout(30_000),
+      });
+      const body = await res.text();
+      expect(res.status, `${url}: ${body}`).toBe(200);
+      return JSON.parse(body) as { bids: unknown[]; asks: unknown[]; source: string };
+    };
+    const exchangeDepth = async (node: Node) => {
+      const d = await node.client.depth(SYMBOL, 5);
+      const conv = (l: { price: number; qty: number }) => ({ price: l.price / 100, qty: l.qty });
+      return { bids: d.bids.map(conv), asks: d.asks.map(conv), source: 'exchange' };
+    };
+    const bookOnA = await exchangeDepth(a);
+    expect(bookOnA.bids.length).toBeGreaterThan(0);
+    expect(bookOnA.asks.length).toBeGreaterThan(0);
+    for (const md of [md1, md2]) expect(await mdDepth(md.url)).toMatchObject(bookOnA);
     const bBefore = await attempts(gateway, b.url);
     expect(bBefore).toEqual({}); // the standby got none
     expect((await attempts(gateway, a.url)).answered).toBeGreaterThanOrEqual(40);
@@ -308,6 +336,11 @@ describeWithPostgres('gateway routing to the orders shard leader (processes)', (
     await Promise.all(streams);
     await watchReady;
     const firstAfter = Math.min(...acked.filter((x) => x.sent > killedAt).map((x) => x.at));
+
+    // market data finds the new leader too: md-1 had the old leader first in its list
+    const bookOnB = await exchangeDepth(b);
+    expect(bookOnB).not.toEqual(bookOnA);
+    for (const md of [md1, md2]) expect(await mdDepth(md.url)).toMatchObject(bookOnB);
 
     const aAfter = await attempts(gateway, a.url);
     const bAfter = await attempts(gateway, b.url);

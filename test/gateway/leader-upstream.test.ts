@@ -12,7 +12,11 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, expect, it, vi } from 'vitest';
 import { resolveGatewayConfig } from '../../src/gateway/config.ts';
-import { createUpstream, type Upstream, UpstreamUnavailable } from '../../src/gateway/upstream/upstream.ts';
+import {
+  createUpstream,
+  type Upstream,
+  UpstreamUnavailable,
+} from '../../src/platform/http/upstream/upstream.ts';
 import { ROLE_HEADER } from '../../src/services/orders/client.ts';
 import { logger } from './stack.ts';
 

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ordersCall } from '../../src/gateway/services.ts';
-import { UpstreamRequestInvalid } from '../../src/gateway/upstream/upstream.ts';
+import { UpstreamRequestInvalid } from '../../src/platform/http/upstream/upstream.ts';
 import { makePostgresDb } from '../support/db.ts';
 import { scoped } from '../support/lifecycle.ts';
 import { describeWithPostgres } from '../support/services.ts';

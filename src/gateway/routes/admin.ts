@@ -7,12 +7,12 @@
  */
 import { PassThrough, type Writable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Upstream } from '../../platform/http/upstream/upstream.ts';
 import { formatCents, parsePrice } from '../alpaca/decimal.ts';
 import { SYMBOL_PATTERN } from '../alpaca/schemas.ts';
 import type { Identity } from '../auth/credentials.ts';
 import { type GatewayContext, identityOf } from '../context.ts';
 import { forbidden, notFound } from '../problems.ts';
-import type { Upstream } from '../upstream/upstream.ts';
 import { onceLeader, ordersShards } from './cluster-status.ts';
 import { idempotencyKeySchema, route } from './common.ts';
 

@@ -5,8 +5,8 @@
  * the new one both answering); an instance that does not answer is listed as unreachable.
  */
 import { FORWARDED_HEADERS } from '../../platform/http/forwarded-identity.ts';
+import type { InstanceAnswer, Upstream } from '../../platform/http/upstream/upstream.ts';
 import { ROLE_HEADER } from '../../services/orders/client.ts';
-import type { InstanceAnswer, Upstream } from '../upstream/upstream.ts';
 
 interface OrdersDetails {
   role?: string;

@@ -10,6 +10,8 @@
  */
 
 import { internalTokenHeader } from '../../platform/http/forwarded-identity.ts';
+import type { RawRequest } from '../../platform/http/upstream/http.ts';
+import { resendable } from '../../platform/http/upstream/upstream.ts';
 import type {
   Balance,
   BookDepth,
@@ -80,6 +82,27 @@ export interface HttpOrdersClientOptions {
 }
 
 const PROBLEM_JSON = 'application/problem+json';
+
+/**
+ * Whether a request of `httpOrdersClient` may be sent again once it may have reached an instance
+ * (a balancer's retry: platform/http/upstream/fetch.ts), as the gateway decides for its own calls:
+ * reads; a cash or share move with an idempotency key; a submission carrying a client order id
+ * (the service answers an id it has seen with the first order); a halt or a session move (they
+ * set a state). Never a cancel, a replace or a new instrument.
+ */
+export function resendableOrdersRequest(request: RawRequest): boolean {
+  if (resendable(request)) return true;
+  if (request.method !== 'POST') return false;
+  const path = request.path.split('?')[0]!;
+  if (/\/admin\/(halt|session)$/.test(path)) return true;
+  if (!/\/accounts\/[^/]+\/orders$/.test(path) || typeof request.body !== 'string') return false;
+  try {
+    const { clientOrderId } = JSON.parse(request.body) as { clientOrderId?: unknown };
+    return typeof clientOrderId === 'string' && clientOrderId !== '';
+  } catch {
+    return false;
+  }
+}
 
 export function httpOrdersClient(baseUrl: string, options: HttpOrdersClientOptions): OrdersClient {
   const root = baseUrl.replace(/\/+$/, '') + (options.prefix ?? '/internal/orders');

@@ -1,7 +1,7 @@
 /**
  * HTTP to one service instance over a keep-alive undici Pool: a raw `send` for the requests the
- * gateway forwards as they are, and a `fetch` the services' typed clients take (client.ts of each
- * service accepts one), so the typed calls share the pool. Every request carries the caller's
+ * gateway forwards as they are (and the balanced fetch of fetch.ts), and a `fetch` the services'
+ * typed clients take (client.ts of each service accepts one), so the typed calls share the pool. Every request carries the caller's
  * request id, and each attempt records how it failed: the retry policy needs to know whether
  * anything reached the instance.
  *
@@ -124,11 +124,22 @@ export function unsendable(request: RawRequest): Unsendable | undefined {
 const isBuildError = (err: unknown): boolean =>
   (err as { code?: unknown } | null)?.code === 'UND_ERR_INVALID_ARG';
 
-function headerRecord(init: RequestInit['headers']): Record<string, string> {
+/** A fetch's request headers as a plain record. */
+export function headerRecord(init: RequestInit['headers']): Record<string, string> {
   if (!init) return {};
   if (init instanceof Headers) return Object.fromEntries(init.entries());
   if (Array.isArray(init)) return Object.fromEntries(init);
   return { ...(init as Record<string, string>) };
+}
+
+/** An instance's answer as a fetch Response. */
+export function toResponse(res: RawResponse): Response {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else if (value !== undefined) headers.set(name, value);
+  }
+  return new Response(NULL_BODY.has(res.status) ? null : res.body, { status: res.status, headers });
 }
 
 /** Mutual TLS to the services (BOURSE_INTERNAL_TLS_*): the CA to trust, and the certificate to present. */
@@ -202,7 +213,7 @@ export function createInstancePool(
         throw new UnsendableRequest(attempt.unsendable);
       }
       attempt.failure = shutdown.signal.aborted
-        ? { code: ABORTED, message: 'the gateway is shutting down' }
+        ? { code: ABORTED, message: 'shutting down' }
         : failureOf(err);
       throw err;
     }
@@ -225,12 +236,7 @@ export function createInstancePool(
           attempt,
           timeoutMs,
         );
-        const headers = new Headers();
-        for (const [name, value] of Object.entries(res.headers)) {
-          if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-          else if (value !== undefined) headers.set(name, value);
-        }
-        return new Response(NULL_BODY.has(res.status) ? null : res.body, { status: res.status, headers });
+        return toResponse(res);
       }) as typeof fetch;
     },
     exhausted: () => pool.stats.queued > 0,

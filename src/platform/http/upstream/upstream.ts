@@ -1,6 +1,8 @@
 /**
- * One service as the gateway sees it: several instances (URLs) behind round-robin, each with its
- * own keep-alive pool, health check and circuit breaker.
+ * One service as its callers see it: several instances (URLs) behind round-robin, each with its
+ * own keep-alive pool, health check and circuit breaker. The gateway keeps one per service; the
+ * service roles that call orders and users (`--role market-data`, `reporting`, `fix`) keep theirs,
+ * and give their typed clients a fetch over it (fetch.ts).
  *
  * Retries. A call may go to another instance whenever nothing reached the first one (connection
  * refused, breaker open): that is safe for any request. Once a request may have reached an
@@ -21,8 +23,7 @@
  * not even be built (a header value no HTTP client may send) is the caller's error: neither is
  * retried or counted, and the latter is never sent.
  */
-import type { Logger } from '../../platform/logger.ts';
-import type { GatewayConfig } from '../config.ts';
+import type { Logger } from '../../logger.ts';
 import {
   asClientError,
   type Breaker,
@@ -43,10 +44,45 @@ import {
   type UpstreamTls,
 } from './http.ts';
 
+/** The balancer's settings (the gateway's config has them all: src/gateway/config.ts documents each). */
+export interface UpstreamConfig {
+  /** one attempt's timeout, ms */
+  upstreamTimeoutMs: number;
+  /** connections kept open to each instance */
+  upstreamConnections: number;
+  /** attempts of a retriable call, the first included */
+  retryAttempts: number;
+  /** first backoff; doubles per attempt, full jitter */
+  retryBaseMs: number;
+  /** how long a call waits for an instance that leads before it fails as unavailable, ms */
+  leaderWaitMs: number;
+  healthIntervalMs: number;
+  healthFall: number;
+  healthRise: number;
+  breakerErrorPercent: number;
+  breakerVolumeThreshold: number;
+  breakerResetMs: number;
+}
+
 export interface CallOptions {
   requestId: string;
   /** may the request be sent a second time? */
   retry: boolean;
+}
+
+/**
+ * Whether a raw request may be sent again once it may have reached an instance (`CallOptions.retry`
+ * of `send`): reads (GET, HEAD), and a POST carrying an Idempotency-Key (the service answers a key
+ * it has seen with the first outcome); never a streamed body, which cannot be read twice.
+ */
+export function resendable(request: Pick<RawRequest, 'method' | 'headers' | 'body'>): boolean {
+  if (request.body !== undefined && typeof request.body !== 'string' && !Buffer.isBuffer(request.body))
+    return false;
+  if (request.method === 'GET' || request.method === 'HEAD') return true;
+  return (
+    request.method === 'POST' &&
+    Object.keys(request.headers).some((h) => h.toLowerCase() === 'idempotency-key')
+  );
 }
 
 export interface InstanceView {
@@ -140,14 +176,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export function createUpstream(
   name: string,
   urls: readonly string[],
-  config: GatewayConfig,
+  config: UpstreamConfig,
   logger: Logger,
   events: UpstreamEvents = {},
   tls?: UpstreamTls,
   /** the response header carrying an instance's role (leader / standby / fenced), if it has one */
   roleHeader?: string,
 ): Upstream {
-  if (urls.length === 0) throw new Error(`gateway: no URL for the ${name} service`);
+  if (urls.length === 0) throw new Error(`upstream: no URL for the ${name} service`);
   const instances: Instance[] = urls.map((url) => {
     const pool = createInstancePool(url, config.upstreamConnections, tls, roleHeader);
     const breaker = createBreaker({
@@ -162,7 +198,7 @@ export function createUpstream(
       ['close', 'closed'],
     ] as const) {
       breaker.on(event, () => {
-        logger.warn({ upstream: name, url, breaker: state }, 'gateway: circuit breaker changed');
+        logger.warn({ upstream: name, url, breaker: state }, 'upstream: circuit breaker changed');
         events.breaker?.(name, url, state);
       });
     }
@@ -172,7 +208,7 @@ export function createUpstream(
       rise: config.healthRise,
       timeoutMs: Math.min(2_000, config.upstreamTimeoutMs),
       onChange: (healthy) => {
-        logger.warn({ upstream: name, url, healthy }, 'gateway: instance health changed');
+        logger.warn({ upstream: name, url, healthy }, 'upstream: instance health changed');
         events.health?.(name, url, healthy);
       },
     });
@@ -278,7 +314,7 @@ export function createUpstream(
             reqId: options.requestId,
             err: attempt.failure ?? attempt.status,
           },
-          'gateway: retrying upstream call',
+          'upstream: retrying call',
         );
         await sleep(backoff(sends));
       }

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { createGateway, type Gateway, loadGatewayConfig } from '../gateway/index.ts';
+import { openBus } from '../platform/bus/open.ts';
 import { openCache } from '../platform/cache/open.ts';
 import { systemClock } from '../platform/clock.ts';
 import type { Config } from '../platform/config.ts';
@@ -124,7 +125,8 @@ function urlList(env: NodeJS.ProcessEnv, name: string, required = true): string[
  *   orders instances of BOURSE_ORDERS_URLS, API keys checked by BOURSE_USERS_URLS; `all` serves
  *   FIX too unless BOURSE_FIX_PORT is off.
  * - `gateway`: the edge alone, with BOURSE_ORDERS_URLS / BOURSE_USERS_URLS (and optionally
- *   BOURSE_MARKET_DATA_URLS / BOURSE_REPORTING_URLS) naming the instances.
+ *   BOURSE_MARKET_DATA_URLS / BOURSE_REPORTING_URLS) naming the instances, and NATS_URL for the
+ *   trading stream's trade_updates (no database).
  */
 export async function start(config: Config, logger: Logger, role: Role): Promise<Running> {
   const closers: (() => Promise<void>)[] = [];
@@ -404,6 +406,18 @@ async function startRole(
   // The gateway: `all` points it at the internal server; `gateway` at the configured instances.
   const cache = await openCache(config, logger);
   closers.push(() => cache.close());
+  // The trading stream's trade_updates are the orders service's events: `all` has them on its own
+  // bus; `--role gateway` (no platform) opens the cluster's NATS for them, one connection whose
+  // subscriptions are per client socket and live (not a durable consumer shared with the other
+  // gateways, which would split the events between them). Without NATS_URL it has no bus and its
+  // /stream says trade_updates is not available: a bus of its own would never carry an event.
+  let bus = platform?.bus;
+  if (!bus && config.natsUrl) {
+    const opened = await openBus(config, logger);
+    closers.push(() => opened.close());
+    logger.info({ bus: opened.kind }, 'event bus open (trade_updates)');
+    bus = opened;
+  }
   const gateway: Gateway = await createGateway({
     logger,
     upstreams: servicesUrl
@@ -422,7 +436,7 @@ async function startRole(
     ...(role === 'gateway' && credential.tls && { tls: credential.tls }),
     cache,
     limiter: await processLimiter(),
-    bus: platform?.bus,
+    bus,
     config: { ...loadGatewayConfig(env), shutdownTimeoutMs: config.shutdownTimeoutMs },
     webRoot: WEB_ROOT,
     // all-in-one: the process that owns the database (the only one that may open a PGlite folder)

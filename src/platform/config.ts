@@ -105,7 +105,8 @@ export const configVariables: readonly ConfigVariable[] = [
   {
     name: 'NATS_URL',
     default: undefined,
-    description: 'NATS server(s) with JetStream (nats://host:4222, comma-separated). Unset: in-process bus.',
+    description:
+      "NATS server(s) with JetStream (nats://host:4222, comma-separated). Unset: in-process bus. `--role gateway` reads only the orders events for /stream's trade_updates from it (unset: /stream has no trade_updates).",
   },
   {
     name: 'BOURSE_NATS_STREAM',

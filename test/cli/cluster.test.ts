@@ -1,8 +1,10 @@
 /**
  * `bourse cluster` for real (issue 11): 3 NATS nodes and 9 `bourse start --role` processes on
- * PostgreSQL and Redis. Users register and trade through both gateways; then kill -9 of a
- * market-data instance: a WebSocket stream client that was relayed to it reconnects through the
- * gateway to the other one and gets trades again. Durations and memory are printed, not asserted.
+ * PostgreSQL and Redis. Users register and trade through both gateways; Alpaca's trading stream
+ * (/stream, trade_updates) on each gateway gets its account's events, whichever gateway placed the
+ * order, each once and no one else's; then kill -9 of a market-data instance: a WebSocket stream
+ * client that was relayed to it reconnects through the gateway to the other one and gets trades
+ * again. Durations and memory are printed, not asserted.
  */
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
@@ -85,6 +87,61 @@ function openStream(gateway: string, user: User): Promise<StreamClient> {
   });
 }
 
+/** An update of Alpaca's trading stream, with when it arrived here (ms since the epoch). */
+interface TradeUpdate {
+  event: string;
+  timestamp: string;
+  order: { id: string; status: string; qty: string; filled_qty: string };
+  price?: string;
+  qty?: string;
+  at: number;
+}
+
+/** A raw client of a gateway's Alpaca trading stream (`/stream`), listening to trade_updates. */
+interface TradeStreamClient {
+  ws: WebSocket;
+  updates: TradeUpdate[];
+  /** any frame that was neither an update nor part of the handshake */
+  other: unknown[];
+}
+
+function openTradeStream(gateway: string, key: { id: string; secret: string }): Promise<TradeStreamClient> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${gateway.replace('http', 'ws')}/stream`);
+    const client: TradeStreamClient = { ws, updates: [], other: [] };
+    let listening = false;
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      ws.terminate();
+      reject(new Error(why));
+    };
+    const timer = setTimeout(() => fail('trade stream: not listening within 10 s'), 10_000);
+    ws.on('open', () =>
+      ws.send(JSON.stringify({ action: 'authenticate', data: { key_id: key.id, secret_key: key.secret } })),
+    );
+    ws.on('message', (data: Buffer) => {
+      const at = Date.now();
+      const m = JSON.parse(data.toString('utf8')) as { stream?: string; data?: Record<string, unknown> };
+      if (m.stream === 'trade_updates') client.updates.push({ ...(m.data as object), at } as TradeUpdate);
+      else if (!listening && m.stream === 'authorization') {
+        if (m.data?.status !== 'authorized') fail(`trade stream: ${JSON.stringify(m)}`);
+        else ws.send(JSON.stringify({ action: 'listen', data: { streams: ['trade_updates'] } }));
+      } else if (!listening && m.stream === 'listening') {
+        if (JSON.stringify(m.data?.streams) !== '["trade_updates"]')
+          return fail(`trade stream: ${JSON.stringify(m)}`);
+        listening = true;
+        clearTimeout(timer);
+        resolve(client);
+      } else if (!listening) fail(`trade stream: ${JSON.stringify(m)}`);
+      else client.other.push(m);
+    });
+    ws.on('close', () => {
+      if (!listening) fail('trade stream: closed before listening');
+    });
+    ws.on('error', () => {}); // 'close' follows
+  });
+}
+
 async function until(
   what: string,
   check: () => boolean | Promise<boolean>,
@@ -102,13 +159,16 @@ describeWith(['postgres', 'redis'], 'bourse cluster', () => {
     let database: TestDatabase | undefined;
     let cluster: RunningCluster | undefined;
     const streams: StreamClient[] = [];
+    const tradeStreams: TradeStreamClient[] = [];
 
     beforeAll(async () => {
       database = await createTestDatabase(serviceUrl('postgres'));
       cluster = await startCluster({
         databaseUrl: database.url,
         redisUrl: serviceUrl('redis'),
-        env: { LOG_LEVEL: 'warn' },
+        // every user here registers and logs in from this one client: more than the default
+        // login bucket (10, 1/s) lets through in a few seconds
+        env: { LOG_LEVEL: 'warn', BOURSE_RATE_LOGIN: '1000/1000' },
       });
       console.log(`cluster up in ${cluster.startMs} ms`);
       const memory = await cluster.memory();
@@ -119,7 +179,7 @@ describeWith(['postgres', 'redis'], 'bourse cluster', () => {
     });
 
     afterAll(async () => {
-      for (const s of streams) s.ws.terminate();
+      for (const s of [...streams, ...tradeStreams]) s.ws.terminate();
       const stopping = Date.now();
       await cluster?.stop();
       console.log(`cluster stopped in ${Date.now() - stopping} ms`);
@@ -191,6 +251,126 @@ describeWith(['postgres', 'redis'], 'bourse cluster', () => {
       // both stream clients, one on each market-data instance, saw the trade
       await until('the trade on both streams', () => streams.every((s) => s.trades.includes(100)), 30_000);
       console.log(`trade on the tape and both streams ${Date.now() - t0} ms after the first order`);
+    });
+
+    it("trade_updates on NATS: a client on either gateway gets each of its own account's events once, and no one else's", async () => {
+      const c = cluster!;
+      const [gw1, gw2] = c.gateways as [string, string];
+      const run = `${Date.now().toString(36)}t`;
+      const symbol = 'TRDUP';
+      const alice = await register(gw1, `alice${run}`);
+      const bob = await register(gw2, `bob${run}`);
+      const apiKey = async (gw: string, user: User) => {
+        const key = await call(gw, 'POST', '/api-keys', { name: 'stream' }, user.auth);
+        expect(key.status, JSON.stringify(key.body)).toBe(201);
+        return { id: key.body.id as string, secret: key.body.secret as string };
+      };
+      const aliceKey = await apiKey(gw2, alice);
+      const bobKey = await apiKey(gw1, bob);
+      const orders = httpOrdersClient(c.process('orders-0a').url, {
+        internalToken: deriveKeys(c.secret).internalToken,
+      });
+      await orders.addInstrument({
+        symbol,
+        tickSize: 1,
+        lotSize: 1,
+        minQty: 1,
+        maxQty: 1_000_000,
+        priceBandBps: 0,
+        collarBps: 1000,
+        referencePrice: 10_000,
+      });
+      await orders.deposit(alice.id, { amount: 10_000_000 });
+      await orders.deposit(bob.id, { amount: 1_000_000 });
+      await orders.transferShares(bob.id, { symbol, qty: 1000, cost: 1000 * 10_000 });
+
+      // alice listens on both gateways (one connection each), bob on gateway 2 next to her
+      const t = Date.now();
+      const alice1 = await openTradeStream(gw1, aliceKey);
+      const alice2 = await openTradeStream(gw2, aliceKey);
+      const bob2 = await openTradeStream(gw2, bobKey);
+      tradeStreams.push(alice1, alice2, bob2);
+      console.log(`3 trade stream clients listening in ${Date.now() - t} ms`);
+
+      const submit = async (gw: string, user: User, side: 'buy' | 'sell', qty: number, price: string) => {
+        const res = await call(
+          gw,
+          'POST',
+          '/v2/orders',
+          { symbol, qty: String(qty), side, type: 'limit', time_in_force: 'day', limit_price: price },
+          user.auth,
+        );
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        return { id: res.body.id as string, ackedAt: Date.now() };
+      };
+      const cancel = async (gw: string, user: User, id: string) => {
+        const res = await call(gw, 'DELETE', `/v2/orders/${id}`, undefined, user.auth);
+        expect(res.status, JSON.stringify(res.body)).toBe(204);
+      };
+      const summary = (s: TradeStreamClient) =>
+        s.updates.map((u) => [u.event, u.order.id, u.qty ?? u.order.qty, u.price ?? null]);
+      // on a timeout, what did arrive says whether an event went to another stream or nowhere
+      const arrived = (s: TradeStreamClient, id: string, event: string) =>
+        until(
+          `${event} of ${id}`,
+          () => s.updates.some((u) => u.order.id === id && u.event === event),
+          30_000,
+        ).catch((err: Error) => {
+          throw new Error(`${err.message}; this stream got ${JSON.stringify(summary(s))}`);
+        });
+
+      // orders and cancels through both gateways: every stream must get its account's events
+      // whichever gateway the order went through
+      const buy = await submit(gw1, alice, 'buy', 10, '100.00');
+      const sell1 = await submit(gw2, bob, 'sell', 4, '100.00'); // alice's buy: 4 of 10
+      const sell2 = await submit(gw1, bob, 'sell', 6, '100.00'); // alice's buy: the other 6
+      // last, a resting order of each, canceled: the orders service publishes in journal order and
+      // each stream delivers in order, so once these arrive every earlier event has (or never will)
+      const aliceRest = await submit(gw2, alice, 'buy', 1, '95.00');
+      await cancel(gw1, alice, aliceRest.id);
+      const bobRest = await submit(gw1, bob, 'sell', 1, '105.00');
+      await cancel(gw2, bob, bobRest.id);
+      for (const s of [alice1, alice2]) await arrived(s, aliceRest.id, 'canceled');
+      await arrived(bob2, bobRest.id, 'canceled');
+
+      // exactly these, once each, in order: a duplicate, a gap or another account's event fails
+      const aliceExpected = [
+        ['new', buy.id, '10', null],
+        ['partial_fill', buy.id, '4', '100.00'],
+        ['fill', buy.id, '6', '100.00'],
+        ['new', aliceRest.id, '1', null],
+        ['canceled', aliceRest.id, '1', null],
+      ];
+      expect(summary(alice1)).toEqual(aliceExpected);
+      expect(summary(alice2)).toEqual(aliceExpected);
+      expect(summary(bob2)).toEqual([
+        ['new', sell1.id, '4', null],
+        ['fill', sell1.id, '4', '100.00'],
+        ['new', sell2.id, '6', null],
+        ['fill', sell2.id, '6', '100.00'],
+        ['new', bobRest.id, '1', null],
+        ['canceled', bobRest.id, '1', null],
+      ]);
+      for (const s of [alice1, alice2, bob2]) expect(s.other).toEqual([]);
+      const fill = (s: TradeStreamClient, event: string) => s.updates.find((u) => u.event === event)!;
+      expect(fill(alice1, 'fill').order).toMatchObject({ status: 'filled', filled_qty: '10' });
+      expect(fill(alice2, 'partial_fill').order).toMatchObject({
+        status: 'partially_filled',
+        filled_qty: '4',
+      });
+
+      // how long after each fill (the orders service's event time) and after the trading
+      // order's acknowledgement the update arrived on each gateway's stream
+      const lag = (s: TradeStreamClient, event: string, ackedAt: number) => {
+        const u = fill(s, event);
+        return `${u.at - Date.parse(u.timestamp)} ms after the fill (${u.at - ackedAt} ms from the ack)`;
+      };
+      console.log(
+        `trade_updates: partial_fill on gateway 1 ${lag(alice1, 'partial_fill', sell1.ackedAt)}; ` +
+          `on gateway 2 ${lag(alice2, 'partial_fill', sell1.ackedAt)}; ` +
+          `fill on gateway 1 ${lag(alice1, 'fill', sell2.ackedAt)}; on gateway 2 ${lag(alice2, 'fill', sell2.ackedAt)}; ` +
+          `bob's fill on gateway 2 ${lag(bob2, 'fill', sell2.ackedAt)}`,
+      );
     });
 
     it('kill -9 of a market-data instance: its stream clients reconnect through the gateway to the other', async () => {

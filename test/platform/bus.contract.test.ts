@@ -4,7 +4,7 @@ import { connect } from '@nats-io/transport-node';
 import { expect, it } from 'vitest';
 import { openNatsBus } from '../../src/platform/bus/nats.ts';
 import { openBus } from '../../src/platform/bus/open.ts';
-import type { BusMessage } from '../../src/platform/bus/types.ts';
+import { type BusMessage, RedeliverError } from '../../src/platform/bus/types.ts';
 import { loadConfig } from '../../src/platform/config.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { forEachBus } from '../support/bus.ts';
@@ -176,6 +176,41 @@ forEachBus('Bus contract', (makeBus) => {
     const shared = [...a.messages, ...b.messages].map((m) => m.data.n).sort((x, y) => x - y);
     expect(shared).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     expect(handled.sort((x, y) => x - y)).toEqual(shared);
+  });
+  it('durable: an event whose handler asks for redelivery comes again, to a subscriber of the name', async () => {
+    const bus = await makeBus();
+    // a writer that is stepping down: it refuses everything, then unsubscribes
+    const refused: number[] = [];
+    const stopRefusing = await bus.subscribe<{ n: number }>(
+      'orders.shard.7',
+      (msg) => {
+        refused.push(msg.data.n);
+        throw new RedeliverError('not leading');
+      },
+      // what its client had buffered when it stopped goes on after this (NATS)
+      { durable: 'shard-7', ackWaitMs: 1000 },
+    );
+    for (let n = 1; n <= 5; n++) await bus.publish('orders.shard.7', { n });
+    await waitFor(() => refused.length >= 5, 'the refusals');
+    await stopRefusing();
+    // events asked again land with the next subscriber; a plain failure is acknowledged, not repeated
+    const handled: number[] = [];
+    let failedOnce = false;
+    await bus.subscribe<{ n: number }>(
+      'orders.shard.7',
+      async (msg) => {
+        if (msg.data.n === 3 && !failedOnce) {
+          failedOnce = true;
+          throw new Error('a bug, not a redelivery');
+        }
+        handled.push(msg.data.n);
+      },
+      { durable: 'shard-7', ackWaitMs: 1000 },
+    );
+    await bus.publish('orders.shard.7', { n: 6 });
+    await waitFor(() => handled.includes(6) && new Set(handled).size >= 5, 'the redelivered events');
+    await sleep(100);
+    expect([...new Set(handled)].sort((a, b) => a - b)).toEqual([1, 2, 4, 5, 6]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { createLogger, type Logger } from '../logger.ts';
-import { deliver } from './deliver.ts';
+import { deliver, deliverAndSettle } from './deliver.ts';
 import { checkPattern, checkSubject, matches } from './subjects.ts';
 import type { Bus, BusMessage, SubscribeOptions, Unsubscribe } from './types.ts';
 
@@ -15,6 +15,8 @@ interface Subscription {
   queue: { subject: string; json: string }[];
   scheduled: boolean;
   active: boolean;
+  /** a durable consumer's subscriber: where an event its handler asked to redeliver goes */
+  redeliver: ((item: { subject: string; json: string }) => void) | null;
 }
 
 /** A durable consumer: its subscribers share it (round-robin); with none, events wait. */
@@ -55,9 +57,20 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
     sub.scheduled = false;
     const batch = sub.queue;
     sub.queue = [];
-    for (const { subject, json } of batch) {
-      if (!sub.active) return;
-      deliver(sub.handler, { subject, data: JSON.parse(json) }, logger);
+    for (let i = 0; i < batch.length; i++) {
+      const item = batch[i]!;
+      if (!sub.active) {
+        // unsubscribed meanwhile: the rest waits for the durable's other (or next) subscriber
+        if (sub.redeliver) for (const rest of batch.slice(i)) sub.redeliver(rest);
+        return;
+      }
+      const msg = { subject: item.subject, data: JSON.parse(item.json) };
+      const again = sub.redeliver;
+      if (again === null) deliver(sub.handler, msg, logger);
+      else
+        void deliverAndSettle(sub.handler, msg, logger).then((outcome) => {
+          if (outcome === 'redeliver') again(item);
+        });
     }
   };
 
@@ -94,6 +107,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
         queue: [],
         scheduled: false,
         active: true,
+        redeliver: null,
       };
       const name = opts.durable;
       if (name === undefined) {
@@ -110,6 +124,12 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
         durables.set(name, d);
       }
       const durable = d;
+      sub.redeliver = (item) => {
+        if (closed) return;
+        const to = durable.subscribers;
+        if (to.length === 0) durable.backlog.unshift(item);
+        else enqueue(to[durable.next++ % to.length]!, item);
+      };
       durable.subscribers.push(sub);
       for (const item of durable.backlog.splice(0)) enqueue(sub, item);
       return async () => {

@@ -16,7 +16,16 @@ import { connect, nanos, type Status } from '@nats-io/transport-node';
 import { createLogger, type Logger } from '../logger.ts';
 import { deliver, deliverAndSettle } from './deliver.ts';
 import { checkPattern, checkSubject, STREAM_SUBJECTS } from './subjects.ts';
-import { type Bus, type BusMessage, DURABLE_INACTIVE_MS, type Unsubscribe } from './types.ts';
+import {
+  type Bus,
+  type BusMessage,
+  DURABLE_INACTIVE_MS,
+  type SubscribeOptions,
+  type Unsubscribe,
+} from './types.ts';
+
+/** A redelivery asked for by a handler waits this long (no hot loop while a subscriber refuses). */
+const REDELIVER_DELAY_MS = 50;
 
 export interface NatsBusOptions {
   /** One URL or several, comma-separated (a cluster). */
@@ -104,7 +113,7 @@ export async function openNatsBus(options: NatsBusOptions): Promise<Bus> {
   let closing: Promise<void> | null = null;
 
   /** The durable consumer of that name, created on first use (by any process). */
-  async function durableConsumer(name: string, pattern: string): Promise<Consumer> {
+  async function durableConsumer(name: string, pattern: string, ackWaitMs: number): Promise<Consumer> {
     // consumer names hold letters, digits, _ and - only; the prefix keeps deployments apart
     const durable = `${prefix}${name}`.replace(/[^A-Za-z0-9_-]/g, '_');
     try {
@@ -114,7 +123,7 @@ export async function openNatsBus(options: NatsBusOptions): Promise<Bus> {
         ack_policy: AckPolicy.Explicit,
         // first creation: from now on; afterwards the server keeps its position
         deliver_policy: DeliverPolicy.New,
-        ack_wait: nanos(30_000),
+        ack_wait: nanos(ackWaitMs),
         inactive_threshold: nanos(DURABLE_INACTIVE_MS),
       });
     } catch (err) {
@@ -136,7 +145,7 @@ export async function openNatsBus(options: NatsBusOptions): Promise<Bus> {
     subscribe: async <T>(
       pattern: string,
       handler: (msg: BusMessage<T>) => unknown,
-      options: { durable?: string } = {},
+      options: SubscribeOptions = {},
     ): Promise<Unsubscribe> => {
       checkPattern(pattern);
       const durable = options.durable;
@@ -150,7 +159,7 @@ export async function openNatsBus(options: NatsBusOptions): Promise<Bus> {
               filter_subjects: prefix + pattern,
               deliver_policy: DeliverPolicy.New,
             })
-          : await durableConsumer(durable, pattern);
+          : await durableConsumer(durable, pattern, options.ackWaitMs ?? 30_000);
       const decode = (m: { subject: string; json(): unknown }): BusMessage | null => {
         try {
           return { subject: m.subject.slice(prefix.length), data: m.json() };
@@ -160,6 +169,12 @@ export async function openNatsBus(options: NatsBusOptions): Promise<Bus> {
         }
       };
       const messages = await consumer.consume({
+        // A pull request outlives a subscriber that stopped: the server keeps sending it events
+        // (redeliveries included) until it expires, so a durable with a short ack wait also pulls
+        // for no longer than that (nats.js allows 1 s at least), for its events to move on soon.
+        ...(durable !== undefined && options.ackWaitMs !== undefined
+          ? { expires: Math.min(30_000, Math.max(1000, options.ackWaitMs)) }
+          : {}),
         callback: (m) => {
           const msg = decode(m);
           if (durable === undefined) {
@@ -168,7 +183,9 @@ export async function openNatsBus(options: NatsBusOptions): Promise<Bus> {
           }
           // acknowledged once handled: a crash before then delivers it again (to any subscriber)
           if (!msg) return void m.term();
-          void deliverAndSettle(handler as (msg: BusMessage) => unknown, msg, logger).then(() => m.ack());
+          void deliverAndSettle(handler as (msg: BusMessage) => unknown, msg, logger).then((outcome) =>
+            outcome === 'ack' ? m.ack() : m.nak(REDELIVER_DELAY_MS),
+          );
         },
       });
       if (closing) {

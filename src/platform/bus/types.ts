@@ -22,6 +22,26 @@ export interface SubscribeOptions {
    * after `DURABLE_INACTIVE_MS` without any subscriber. Without it: live from now on, per subscriber.
    */
   durable?: string;
+  /**
+   * Durable only, fixed when the consumer is first created: how long an event handed to a
+   * subscriber that never settles it (it died, or unsubscribed with events still buffered) waits
+   * before it goes to another (default 30,000). The in-process bus hands such events on at once.
+   * Every subscriber of one name must give the same value (on NATS the last one sets it).
+   */
+  ackWaitMs?: number;
+}
+
+/**
+ * Thrown (or rejected with) by a durable consumer's handler that did not handle the event and
+ * wants it delivered again, to any subscriber of the name (itself included, if it is still
+ * subscribed): e.g. a writer that lost its leadership before committing it. Any other error
+ * acknowledges the event (logged: no poison-message loop).
+ */
+export class RedeliverError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'RedeliverError';
+  }
 }
 
 export interface Bus {

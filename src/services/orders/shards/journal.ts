@@ -1,0 +1,59 @@
+/**
+ * A shard node's journal (migration 014): its inputs in order, one fenced INSERT per batch, and
+ * the outbox watermark. Fencing is the orders shards' own (persistence.ts, leadership.ts): the
+ * batch goes in only while orders_leader.epoch for this shard is still the writer's.
+ */
+import type { ShardInput } from '../../../engine/shards/node.ts';
+import type { Queryable } from '../../../platform/db/types.ts';
+import { FencedError, type Fencing } from '../persistence.ts';
+
+const INSERT = `INSERT INTO shard_journal (shard, seq, input)
+  SELECT $2, (x->>0)::bigint, x->1 FROM jsonb_array_elements($1::jsonb) AS x`;
+const FENCED = `${INSERT} WHERE (SELECT epoch FROM orders_leader WHERE shard = $2 FOR SHARE) = $3`;
+
+export async function appendInputs(
+  db: Queryable,
+  shard: number,
+  entries: readonly [number, ShardInput][],
+  fencing: Fencing | null,
+): Promise<void> {
+  const rows = JSON.stringify(entries);
+  if (fencing === null) {
+    await db.query(INSERT, [rows, shard], { prepare: true });
+    return;
+  }
+  const epoch = fencing.epoch();
+  const { rowCount } = await db.query(FENCED, [rows, shard, epoch], { prepare: true });
+  if (rowCount !== entries.length) throw new FencedError(shard, epoch);
+}
+
+const PAGE = 5000;
+
+export async function* readInputs(db: Queryable, shard: number): AsyncGenerator<[number, ShardInput]> {
+  let last = 0;
+  for (;;) {
+    const { rows } = await db.query<{ seq: number; input: ShardInput }>(
+      'SELECT seq, input FROM shard_journal WHERE shard = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+      [shard, last, PAGE],
+    );
+    for (const row of rows) yield [row.seq, row.input];
+    if (rows.length < PAGE) return;
+    last = rows[rows.length - 1]!.seq;
+  }
+}
+
+export async function publishedSeq(db: Queryable, shard: number): Promise<number> {
+  const { rows } = await db.query<{ published_seq: number }>(
+    'SELECT published_seq FROM shard_outbox WHERE shard = $1',
+    [shard],
+  );
+  return rows[0]?.published_seq ?? 0;
+}
+
+export async function markPublished(db: Queryable, shard: number, seq: number): Promise<void> {
+  await db.query(
+    `INSERT INTO shard_outbox (shard, published_seq) VALUES ($1, $2)
+     ON CONFLICT (shard) DO UPDATE SET published_seq = GREATEST(shard_outbox.published_seq, EXCLUDED.published_seq)`,
+    [shard, seq],
+  );
+}

@@ -25,9 +25,8 @@ import { readFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
 import { type RunningCluster, startCluster } from '../src/cli/cluster-launch.ts';
-import { adminLogin, call, inBatches, listSymbols, registerInvestors } from './lib/api.ts';
+import { fundedInvestors } from './lib/api.ts';
 import { runStep } from './lib/load/generator.ts';
-import { dollars, REFERENCE_PRICE_CENTS } from './lib/load/order-mix.ts';
 import { curveTable } from './lib/load/report.ts';
 import { type Curve, curveJson, sweep, sweepSettingsFromEnv } from './lib/load/sweep.ts';
 import type { GatewayContext } from './lib/load/workloads/gateway-orders.ts';
@@ -57,31 +56,13 @@ settings.threads = Math.max(settings.threads, 2);
 /** Symbols listed, investors registered (alternately through both gateways), funded with cash and shares. */
 async function setUp(gateways: readonly string[]): Promise<{ tokens: string[]; ids: string[] }> {
   const t0 = performance.now();
-  const base = gateways[0]!;
-  const admin = await adminLogin(base, ADMIN_PASSWORD);
-  await listSymbols(base, admin, symbols);
-  const names = Array.from({ length: ACCOUNTS }, (_, k) => `clu${String(k).padStart(5, '0')}`);
-  const accounts = await registerInvestors(gateways, names, PASSWORD);
-  await inBatches(accounts, 16, async ({ id }, k) => {
-    await call(
-      base,
-      'POST',
-      '/v1/admin/funding',
-      { account_id: id, direction: 'deposit', amount: dollars(CASH_CENTS), idempotency_key: `bench-${id}` },
-      admin,
-    );
-    await call(
-      base,
-      'POST',
-      '/v1/admin/transfers',
-      {
-        account_id: id,
-        symbol: symbols[k % SYMBOLS],
-        qty: SHARES,
-        cost: dollars(SHARES * REFERENCE_PRICE_CENTS),
-      },
-      admin,
-    );
+  const accounts = await fundedInvestors(gateways, {
+    adminPassword: ADMIN_PASSWORD,
+    password: PASSWORD,
+    symbols,
+    names: Array.from({ length: ACCOUNTS }, (_, k) => `clu${String(k).padStart(5, '0')}`),
+    cashCents: CASH_CENTS,
+    shares: SHARES,
   });
   process.stderr.write(
     `  ${ACCOUNTS} investors registered, logged in and funded (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`,

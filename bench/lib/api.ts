@@ -85,3 +85,46 @@ export function registerInvestors(
     return { id, token: access_token };
   });
 }
+
+/**
+ * A market to send orders to: the symbols listed, one investor per name registered (through the
+ * gateways in turn) and funded with `cashCents` of cash and `shares` of one symbol (in turn).
+ */
+export async function fundedInvestors(
+  gateways: readonly string[],
+  o: {
+    adminPassword: string;
+    password: string;
+    symbols: readonly string[];
+    names: string[];
+    cashCents: number;
+    shares: number;
+  },
+): Promise<{ id: string; token: string }[]> {
+  const base = gateways[0]!;
+  const admin = await adminLogin(base, o.adminPassword);
+  await listSymbols(base, admin, o.symbols);
+  const accounts = await registerInvestors(gateways, o.names, o.password);
+  await inBatches(accounts, 16, async ({ id }, k) => {
+    await call(
+      base,
+      'POST',
+      '/v1/admin/funding',
+      { account_id: id, direction: 'deposit', amount: dollars(o.cashCents), idempotency_key: `bench-${id}` },
+      admin,
+    );
+    await call(
+      base,
+      'POST',
+      '/v1/admin/transfers',
+      {
+        account_id: id,
+        symbol: o.symbols[k % o.symbols.length],
+        qty: o.shares,
+        cost: dollars(o.shares * REFERENCE_PRICE_CENTS),
+      },
+      admin,
+    );
+  });
+  return accounts;
+}

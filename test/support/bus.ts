@@ -36,21 +36,37 @@ export async function makeMemoryBus(options: MakeBusOptions = {}): Promise<Made>
 }
 
 export async function makeNatsBus(options: MakeBusOptions = {}): Promise<Made> {
+  const { value, dispose } = await makeNatsBuses(1, options);
+  return { value: value[0]!, dispose };
+}
+
+/** `count` connections to one stream, as `count` processes of one deployment have. */
+export async function makeNatsBuses(
+  count: number,
+  options: MakeBusOptions = {},
+): Promise<{ value: Bus[]; dispose: () => Promise<void> }> {
   const id = `${Math.floor(Date.now() / 1000)}_${process.pid}_${counter++}`;
   const stream = STREAM_PREFIX + id;
   const servers = serviceUrl('nats');
-  const bus = await openNatsBus({
-    servers,
-    stream,
-    subjectPrefix: `t${id}.`,
-    maxAgeMs: 10 * 60 * 1000,
-    logger: options.logger ?? silent(),
-  });
-  return {
-    value: bus,
-    dispose: async () => {
-      await bus.close().catch(() => {});
-      await deleteStreams(servers, (name) => name === stream);
-    },
+  const buses: Bus[] = [];
+  const dispose = async () => {
+    await Promise.all(buses.map((bus) => bus.close().catch(() => {})));
+    await deleteStreams(servers, (name) => name === stream);
   };
+  try {
+    for (let k = 0; k < count; k++)
+      buses.push(
+        await openNatsBus({
+          servers,
+          stream,
+          subjectPrefix: `t${id}.`,
+          maxAgeMs: 10 * 60 * 1000,
+          logger: options.logger ?? silent(),
+        }),
+      );
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+  return { value: buses, dispose };
 }

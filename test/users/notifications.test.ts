@@ -66,7 +66,7 @@ forEachDb('users: notifications', (makeDb) => {
       const db = await makeDb();
       const bus = await makeBus();
       h = await makeHarness(db, { bus });
-      // a second instance on the same database and bus: every instance consumes every event
+      // a second instance on the same database and bus: the two share the order events (durable consumer)
       h2 = await makeHarness(db, { bus, clock: h.clock });
       a = await h.user();
       b = await h.user();

@@ -66,6 +66,18 @@ export function internalTokenHeader(internalToken: string): Record<string, strin
 
 const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 
+/** digests of the accepted tokens (a deployment's few, from its configuration), computed once each */
+const acceptedDigests = new Map<string, Buffer>();
+const MAX_ACCEPTED_DIGESTS = 64;
+function acceptedDigest(token: string): Buffer {
+  let d = acceptedDigests.get(token);
+  if (!d) {
+    d = digest(token);
+    if (acceptedDigests.size < MAX_ACCEPTED_DIGESTS) acceptedDigests.set(token, d);
+  }
+  return d;
+}
+
 /**
  * Whether `given` is one of the accepted tokens. Constant-time: both sides are hashed to the same
  * length first (so neither a token's length nor its prefix leaks), and every accepted token is
@@ -77,7 +89,7 @@ export function isInternalToken(given: unknown, accepted: InternalTokens): boole
   let ok = false;
   for (const token of typeof accepted === 'string' ? [accepted] : accepted) {
     if (token.length === 0) continue;
-    ok = timingSafeEqual(a, digest(token)) || ok;
+    ok = timingSafeEqual(a, acceptedDigest(token)) || ok;
   }
   return ok;
 }

@@ -7,6 +7,7 @@
  *
  * Other services may import this file (and events.ts) from the market-data folder, nothing else.
  */
+import { deadline } from '../../platform/http/deadline.ts';
 import { type ForwardedIdentity, identityHeaders } from '../../platform/http/forwarded-identity.ts';
 import type { FieldError } from '../../platform/http/problem.ts';
 
@@ -221,17 +222,23 @@ export function httpMarketDataClient(opts: HttpMarketDataClientOptions): MarketD
     for (const [k, v] of Object.entries(query))
       if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
     let res: Response;
+    let text: string;
+    const limit = deadline(timeoutMs);
     try {
-      res = await doFetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
-    } catch (err) {
-      throw new MarketDataApiError({
-        type: 'https://bourse.dev/problems/unavailable',
-        title: 'Service unavailable',
-        status: 503,
-        detail: `market-data service unreachable: ${(err as Error).message}`,
-      });
+      try {
+        res = await doFetch(url, { headers, signal: limit.signal });
+      } catch (err) {
+        throw new MarketDataApiError({
+          type: 'https://bourse.dev/problems/unavailable',
+          title: 'Service unavailable',
+          status: 503,
+          detail: `market-data service unreachable: ${(err as Error).message}`,
+        });
+      }
+      text = await res.text();
+    } finally {
+      limit.clear();
     }
-    const text = await res.text();
     if (!res.ok) {
       let p: MarketDataProblem;
       try {

@@ -9,6 +9,7 @@
  * `account` is always the acting account: an order of another account is reported as not found.
  */
 
+import { deadline } from '../../platform/http/deadline.ts';
 import { internalTokenHeader } from '../../platform/http/forwarded-identity.ts';
 import type { RawRequest } from '../../platform/http/upstream/http.ts';
 import { resendable } from '../../platform/http/upstream/upstream.ts';
@@ -126,22 +127,28 @@ export function httpOrdersClient(baseUrl: string, options: HttpOrdersClientOptio
     };
     if (init.body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
+    let text: string;
+    const limit = deadline(timeoutMs);
     try {
-      res = await doFetch(url, {
-        method,
-        headers,
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (err) {
-      throw new OrdersApiError(
-        problem(503, 'unavailable', 'Service unavailable', {
-          detail: `orders service unreachable: ${(err as Error).message}`,
-          retriable: true,
-        }),
-      );
+      try {
+        res = await doFetch(url, {
+          method,
+          headers,
+          body: init.body === undefined ? undefined : JSON.stringify(init.body),
+          signal: limit.signal,
+        });
+      } catch (err) {
+        throw new OrdersApiError(
+          problem(503, 'unavailable', 'Service unavailable', {
+            detail: `orders service unreachable: ${(err as Error).message}`,
+            retriable: true,
+          }),
+        );
+      }
+      text = await res.text();
+    } finally {
+      limit.clear();
     }
-    const text = await res.text();
     const parsed: unknown = text ? JSON.parse(text) : undefined;
     if (!res.ok) {
       const isProblem = (res.headers.get('content-type') ?? '').startsWith(PROBLEM_JSON);

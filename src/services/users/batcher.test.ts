@@ -43,4 +43,44 @@ describe('batcher', () => {
     await batcher.idle();
     expect(flushes).toEqual([[1], [2, 3]]);
   });
+
+  it("push's promise waits for its own batch without hurrying the gathering (an acknowledgement per event keeps batches)", async () => {
+    const { batcher, flushes } = recorder(3_600_000);
+    const written: number[] = [];
+    const pushes = [1, 2, 3].map((k) => batcher.push(k).then(() => written.push(k)));
+    await new Promise((r) => setImmediate(r));
+    expect(flushes).toEqual([]);
+    expect(written).toEqual([]);
+    await batcher.idle();
+    await Promise.all(pushes);
+    expect(flushes).toEqual([[1, 2, 3]]);
+    expect(written).toEqual([1, 2, 3]);
+  });
+
+  it('an item pushed during a flush resolves after the next flush; a failed flush resolves too', async () => {
+    const flushes: number[][] = [];
+    let release: () => void = () => {};
+    const batcher = createBatcher<number>({
+      flush: async (items) => {
+        flushes.push(items);
+        if (items[0] === 1) await new Promise<void>((r) => (release = r));
+        if (items[0] === 2) throw new Error('database down');
+      },
+      maxBatch: 100,
+      maxQueued: 1000,
+      logger,
+      what: 'numbers',
+    });
+    const states: string[] = [];
+    const first = batcher.push(1).then(() => states.push('1 written'));
+    await Promise.resolve();
+    const second = batcher.push(2).then(() => states.push('2 settled'));
+    await new Promise((r) => setImmediate(r));
+    expect(flushes).toEqual([[1]]);
+    expect(states).toEqual([]);
+    release();
+    await Promise.all([first, second]);
+    expect(flushes).toEqual([[1], [2]]);
+    expect(states).toEqual(['1 written', '2 settled']);
+  });
 });

@@ -8,7 +8,12 @@
 import type { FastifyBaseLogger } from 'fastify';
 
 export interface Batcher<T> {
-  push(item: T): void;
+  /**
+   * Queues the item; resolves once the batch it went into has been flushed (or its flush failed and
+   * was logged; at once for an item dropped because the queue is full). Waiting for it does not
+   * hurry the flush: a bus consumer that acknowledges when this resolves still gets batched writes.
+   */
+  push(item: T): Promise<void>;
   /** Resolves when everything pushed so far has been flushed (or failed and been logged). */
   idle(): Promise<void>;
 }
@@ -22,7 +27,8 @@ export function createBatcher<T>(opts: {
   logger: FastifyBaseLogger;
   what: string;
 }): Batcher<T> {
-  let queue: T[] = [];
+  /** queued items, each with what its `push` waits on */
+  let queue: { item: T; written: () => void }[] = [];
   let running: Promise<void> | null = null;
   let dropped = 0;
   let gathering: ReturnType<typeof setTimeout> | null = null;
@@ -40,10 +46,11 @@ export function createBatcher<T>(opts: {
       const batch = queue.slice(0, opts.maxBatch);
       queue = queue.slice(batch.length);
       try {
-        await opts.flush(batch);
+        await opts.flush(batch.map((q) => q.item));
       } catch (err) {
         opts.logger.error({ err, items: batch.length }, `could not write ${opts.what}`);
       }
+      for (const q of batch) q.written();
       if (dropped > 0) {
         opts.logger.warn({ dropped }, `${opts.what}: queue full, items dropped`);
         dropped = 0;
@@ -56,12 +63,14 @@ export function createBatcher<T>(opts: {
     push(item) {
       if (queue.length >= opts.maxQueued) {
         dropped++;
-        return;
+        return Promise.resolve();
       }
-      queue.push(item);
-      if (running) return;
-      if (!opts.gatherMs || queue.length >= opts.maxBatch) startNow();
-      else gathering ??= setTimeout(startNow, opts.gatherMs);
+      return new Promise<void>((written) => {
+        queue.push({ item, written });
+        if (running) return;
+        if (!opts.gatherMs || queue.length >= opts.maxBatch) startNow();
+        else gathering ??= setTimeout(startNow, opts.gatherMs);
+      });
     },
     async idle() {
       if (gathering) startNow();

@@ -6,6 +6,7 @@
  * (plain data: the public routes' schemas and examples, which the gateway puts in its OpenAPI document).
  */
 
+import { deadline } from '../../platform/http/deadline.ts';
 import { FORWARDED_HEADERS, INTERNAL_TOKEN_PROBLEM } from '../../platform/http/forwarded-identity.ts';
 import { PROBLEM_CONTENT_TYPE, type Problem, ProblemError } from '../../platform/http/problem.ts';
 
@@ -106,14 +107,29 @@ export function createHttpUsersClient(opts: HttpUsersClientOptions): UsersClient
   const base = opts.baseUrl.replace(/\/+$/, '');
   const timeoutMs = opts.timeoutMs ?? 5000;
 
+  /** the call, its answer's body read included, within timeoutMs */
   async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T | null> {
+    const limit = deadline(timeoutMs);
+    try {
+      return await send<T>(method, path, body, limit.signal);
+    } finally {
+      limit.clear();
+    }
+  }
+
+  async function send<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    signal: AbortSignal,
+  ): Promise<T | null> {
     const init: RequestInit = {
       method,
       headers: {
         [INTERNAL_TOKEN_HEADER]: opts.internalToken,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
-      signal: AbortSignal.timeout(timeoutMs),
+      signal,
     };
     if (body !== undefined) init.body = JSON.stringify(body);
     const res = await doFetch(base + path, init);

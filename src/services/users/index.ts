@@ -159,9 +159,9 @@ export async function createUsersService(deps: UsersServiceDeps): Promise<UsersS
       subjects.allExec,
       (msg) => {
         const n = notificationFromExec(msg.subject, msg.data);
-        if (!n) return;
-        inbox.enqueue(n);
-        return inbox.idle();
+        // acknowledged once written; waiting for its own batch (not inbox.idle(), which starts the
+        // write at once) keeps the writes batched: one INSERT per 50 ms, not one per event
+        if (n) return inbox.enqueue(n);
       },
       { durable: 'users-notifications' },
     ),

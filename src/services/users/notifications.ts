@@ -1,8 +1,10 @@
 /**
  * The notifications inbox. Rows are written in batches (one INSERT per batch of events) and
- * deduplicated by (user, dedupe_key): every instance of the service consumes every event, and the
- * unique key makes exactly one row of it. The instance whose INSERT created rows announces them on
- * `users.notification.<user>` so that whichever instance holds the user's WebSocket pushes them.
+ * deduplicated by (user, dedupe_key): the order events come through a durable consumer the users
+ * instances share (each event to one of them), but an event is delivered again after a crash
+ * before its acknowledgement, and the unique key makes exactly one row of it. The instance whose
+ * INSERT created rows announces them on `users.notification.<user>` so that whichever instance
+ * holds the user's WebSocket pushes them.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
@@ -50,8 +52,8 @@ export function notificationView(r: NotificationRow): NotificationView {
 }
 
 export interface Inbox {
-  /** Queue for the batch writer (bus consumers). */
-  enqueue(n: NewNotification): void;
+  /** Queue for the batch writer (bus consumers); resolves once its batch is written (or failed and logged). */
+  enqueue(n: NewNotification): Promise<void>;
   /** Write now, in the caller's transaction; returns the rows created (duplicates skipped). */
   insert(
     q: Queryable,

@@ -12,6 +12,7 @@
  */
 import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
+import { type Deadline, deadline } from '../deadline.ts';
 
 export interface Attempt {
   requestId: string;
@@ -169,29 +170,36 @@ export function createInstancePool(
       ...(tls && { connect: { ca: tls.ca, cert: tls.cert, key: tls.key } }),
     });
   let pool = newPool();
-  /** aborted by `abort()`: ends every request of this pool, waiting ones included */
-  const shutdown = new AbortController();
+  /** set by `abort()`, which ends every request of this pool (their deadlines), waiting ones included */
+  let shutDown = false;
+  const inFlight = new Set<Deadline>();
 
   async function dispatch(request: RawRequest, attempt: Attempt, timeoutMs: number): Promise<RawResponse> {
     const streamed = isStreamed(request.body);
     // the whole call, waiting for a free connection included (undici's timeouts start once sent)
-    const deadline = streamed ? undefined : AbortSignal.timeout(timeoutMs);
-    const signal = deadline ? AbortSignal.any([shutdown.signal, deadline]) : shutdown.signal;
-    const res = await pool.request({
-      method: request.method as 'GET',
-      path: base + request.path,
-      headers: { ...request.headers, 'x-request-id': attempt.requestId },
-      body: request.body,
-      signal,
-      // a streamed body pauses while the service writes what it has read: allow for that
-      headersTimeout: streamed ? Math.max(timeoutMs, STREAM_TIMEOUT_MS) : timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
-    const body = Buffer.from(await res.body.arrayBuffer());
-    attempt.status = res.statusCode;
-    const role = roleHeader === undefined ? undefined : res.headers[roleHeader];
-    if (typeof role === 'string') attempt.role = role;
-    return { status: res.statusCode, headers: res.headers as Record<string, string | string[]>, body };
+    const limit = deadline(streamed ? undefined : timeoutMs);
+    if (shutDown) limit.abort();
+    inFlight.add(limit);
+    try {
+      const res = await pool.request({
+        method: request.method as 'GET',
+        path: base + request.path,
+        headers: { ...request.headers, 'x-request-id': attempt.requestId },
+        body: request.body,
+        signal: limit.signal,
+        // a streamed body pauses while the service writes what it has read: allow for that
+        headersTimeout: streamed ? Math.max(timeoutMs, STREAM_TIMEOUT_MS) : timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      const body = Buffer.from(await res.body.arrayBuffer());
+      attempt.status = res.statusCode;
+      const role = roleHeader === undefined ? undefined : res.headers[roleHeader];
+      if (typeof role === 'string') attempt.role = role;
+      return { status: res.statusCode, headers: res.headers as Record<string, string | string[]>, body };
+    } finally {
+      limit.clear();
+      inFlight.delete(limit);
+    }
   }
 
   async function send(request: RawRequest, attempt: Attempt, timeoutMs: number): Promise<RawResponse> {
@@ -212,9 +220,7 @@ export function createInstancePool(
         attempt.unsendable = { message: (err as Error).message };
         throw new UnsendableRequest(attempt.unsendable);
       }
-      attempt.failure = shutdown.signal.aborted
-        ? { code: ABORTED, message: 'shutting down' }
-        : failureOf(err);
+      attempt.failure = shutDown ? { code: ABORTED, message: 'shutting down' } : failureOf(err);
       throw err;
     }
   }
@@ -241,6 +247,9 @@ export function createInstancePool(
     },
     exhausted: () => pool.stats.queued > 0,
     close: () => pool.close(),
-    abort: () => shutdown.abort(),
+    abort: () => {
+      shutDown = true;
+      for (const limit of inFlight) limit.abort();
+    },
   };
 }

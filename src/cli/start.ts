@@ -14,8 +14,15 @@ import { openRateLimiter } from '../platform/ratelimit/open.ts';
 import type { RateLimiter } from '../platform/ratelimit/types.ts';
 import { createMarketDataService, type MarketDataService } from '../services/market-data/index.ts';
 import { type OrdersClient, resendableOrdersRequest } from '../services/orders/client.ts';
-import { createOrdersService, httpOrdersClient, type OrdersService } from '../services/orders/index.ts';
+import {
+  createOrdersService,
+  DEFAULT_EXCHANGE_CONFIG,
+  httpOrdersClient,
+  type OrdersService,
+} from '../services/orders/index.ts';
 import { ROLE_HEADER } from '../services/orders/problems.ts';
+import { type ShardNodeService, startShardNode } from '../services/orders/shards/node-service.ts';
+import { SHARD_PREFIX, shardRoutes } from '../services/orders/shards/routes.ts';
 import { type OrdersNode, startOrdersNode } from '../services/orders/standby.ts';
 import { createReportingService, type ReportingService } from '../services/reporting/index.ts';
 import { createHttpUsersClient, type UsersClient } from '../services/users/client.ts';
@@ -65,7 +72,16 @@ export const clusterVariables: { name: string; default: string | undefined; desc
   },
 ];
 
-export const ROLES = ['all', 'gateway', 'orders', 'users', 'market-data', 'reporting', 'fix'] as const;
+export const ROLES = [
+  'all',
+  'gateway',
+  'orders',
+  'orders-shard',
+  'users',
+  'market-data',
+  'reporting',
+  'fix',
+] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Running {
@@ -167,6 +183,7 @@ async function startRole(
 
   let orders: OrdersService | undefined;
   let ordersNode: OrdersNode | undefined;
+  let shardNode: ShardNodeService | undefined;
   let users: UsersService | undefined;
   if (platform && role === 'orders' && platform.db.kind === 'postgres') {
     // one writer per shard: this process leads it, or follows as its hot standby (issue 11)
@@ -188,6 +205,23 @@ async function startRole(
     );
     closers.push(() => node.close());
     ordersNode = node;
+  } else if (platform && role === 'orders-shard') {
+    // risk shard k + matching shard k (issue 11): leads its shard or waits as its standby
+    if (config.orders.shard >= config.orders.shards)
+      throw new Error(
+        `BOURSE_ORDERS_SHARD ${config.orders.shard} is not below BOURSE_ORDERS_SHARDS ${config.orders.shards}`,
+      );
+    const node = await startShardNode({
+      db: platform.db,
+      bus: platform.bus,
+      config: DEFAULT_EXCHANGE_CONFIG,
+      layout: { riskShards: config.orders.shards, matchingShards: config.orders.shards },
+      shard: config.orders.shard,
+      logger,
+      leaseMs: config.orders.leaseMs,
+    });
+    closers.push(() => node.close());
+    shardNode = node;
   } else if (platform && (role === 'all' || role === 'orders')) {
     const o = await createOrdersService({
       db: platform.db,
@@ -341,6 +375,7 @@ async function startRole(
     requireInternalToken(internal, credential.accept, anonymous);
     if (orders) await orders.register(internal);
     if (ordersNode) await ordersNode.register(internal);
+    if (shardNode) await internal.register(shardRoutes(shardNode), { prefix: SHARD_PREFIX });
     if (users) await users.register(internal);
     if (marketData) await marketData.register(internal);
     if (reporting) await reporting.register(internal);
@@ -362,6 +397,10 @@ async function startRole(
     // but has not started its service yet still answers as a standby. The role goes out as a
     // header too, on both probes: the gateway routes to the leader by it (upstream/health.ts).
     const shardRole = (): 'leader' | 'standby' | 'fenced' | undefined => {
+      if (shardNode) {
+        const r = shardNode.role();
+        return r === 'leader' ? 'leader' : r === 'fenced' || r === 'closed' ? 'fenced' : 'standby';
+      }
       if (!ordersNode) return undefined;
       const role = ordersNode.status().role;
       if (role === 'lost') return 'fenced';

@@ -41,6 +41,8 @@ export interface Config {
     archiveDir: string;
     /** the shard a `--role orders` process leads or stands by for (issue 11; one shard for now) */
     shard: number;
+    /** how many shards a `--role orders-shard` cluster has */
+    shards: number;
     /** how long a paused shard leader keeps its lock before the standby may take over */
     leaseMs: number;
   };
@@ -201,7 +203,13 @@ export const configVariables: readonly ConfigVariable[] = [
     name: 'BOURSE_ORDERS_SHARD',
     default: '0',
     description:
-      'The orders shard a `--role orders` process on PostgreSQL leads, or follows as its hot standby until the leader dies (one shard for now).',
+      'The orders shard a `--role orders` process on PostgreSQL leads, or follows as its hot standby until the leader dies; with `--role orders-shard`, the shard (below BOURSE_ORDERS_SHARDS) it leads or stands by for.',
+  },
+  {
+    name: 'BOURSE_ORDERS_SHARDS',
+    default: '1',
+    description:
+      'How many orders shards a `--role orders-shard` cluster has (risk by account and matching by symbol, docs/design.md "Orders shards"); each such process serves BOURSE_ORDERS_SHARD, as its leader or standby. Every process of the cluster must be given the same number.',
   },
   {
     name: 'BOURSE_ORDERS_LEASE_MS',
@@ -334,6 +342,7 @@ export function loadConfig(env: Env = process.env): Config {
       ),
       archiveDir: resolve(read('BOURSE_ARCHIVE_DIR', text) ?? join(dataDir, 'journal-archive')),
       shard: read('BOURSE_ORDERS_SHARD', integer(0, 1_000_000)),
+      shards: read('BOURSE_ORDERS_SHARDS', integer(1, 1024)),
       leaseMs: read('BOURSE_ORDERS_LEASE_MS', integer(100, 600_000)),
     },
     instanceId: read('BOURSE_INSTANCE_ID', (raw) =>

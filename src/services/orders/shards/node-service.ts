@@ -18,7 +18,7 @@
  * the gateway's routing to shard nodes, projection into the orders tables, executions on the bus.
  */
 import type { ExchangeConfig } from '../../../domain/exchange.ts';
-import type { ShardLayout } from '../../../engine/shards/layout.ts';
+import { IDS_PER_ORDER, orderIdAt, type ShardLayout } from '../../../engine/shards/layout.ts';
 import {
   type AdminCommand,
   applyInput,
@@ -137,7 +137,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
         const steps: ShardStep[] = [];
         const sent: ShardMessage[] = [];
         for (const p of batch) {
-          const input = p.input;
+          const input = numbered(p.input);
           if ((input.kind === 'route' || input.kind === 'settle') && isDuplicate(node, input)) {
             steps.push(EMPTY);
             continue;
@@ -168,6 +168,14 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
     } finally {
       pumping = null;
     }
+  }
+
+  /** A new order without an id (0) gets the next of this shard's ids, journaled with it. */
+  function numbered(input: ShardInput): ShardInput {
+    if (input.kind !== 'command' || input.command.type !== 'new_order' || input.command.id !== 0)
+      return input;
+    const n = Math.floor(node.risk.lastOrderId / (IDS_PER_ORDER * layout.riskShards)) + 1;
+    return { kind: 'command', command: { ...input.command, id: orderIdAt(n, shard, layout) } };
   }
 
   function fail(err: Error, batch: Pending[]): void {

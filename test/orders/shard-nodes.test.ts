@@ -73,6 +73,7 @@ function suite(name: string, services: ('postgres' | 'nats')[], makeDb: Made<Db>
       const acked: number[] = [];
       const c = {
         d,
+        b,
         nodes,
         start,
         acked,
@@ -230,11 +231,47 @@ function suite(name: string, services: ('postgres' | 'nats')[], makeDb: Made<Db>
       for (const n of c.nodes) await n.close();
     }, 60_000);
 
-    it('rebuilds the same state from the journal', async () => {
+    it('publishes trades, books and executions as the orders service does, and rebuilds the same state from the journal', async () => {
       const c = await cluster();
+      const b = c.b;
+      const trades = new Set<string>();
+      const fills = new Map<string, number>();
+      const execKinds = new Map<string, number>();
+      await b.subscribe<{ symbol: string; tradeId: number }>('md.trade.*', (m) => {
+        trades.add(`${m.data.symbol}/${m.data.tradeId}`);
+      });
+      await b.subscribe<{
+        kind: string;
+        account: string;
+        order: { symbol: string };
+        fill?: { tradeId: number };
+      }>('orders.exec.*', (m) => {
+        expect(m.subject).toBe(`orders.exec.${m.data.account}`);
+        execKinds.set(m.data.kind, (execKinds.get(m.data.kind) ?? 0) + 1);
+        if (m.data.fill) {
+          const k = `${m.data.order.symbol}/${m.data.fill.tradeId}`;
+          fills.set(k, (fills.get(k) ?? 0) + 1);
+        }
+      });
       await c.fund();
       const random = prng(7);
       for (let i = 0; i < 120; i++) await c.order(random);
+      await quiet(c);
+      // every trade on its symbol's subject once, and a fill to each side's owner
+      const made = c.nodes.reduce(
+        (sum, n) => sum + n.state().matching.exchange.exportState().nextTradeId - 1,
+        0,
+      );
+      await expect.poll(() => trades.size).toBe(made);
+      expect(made).toBeGreaterThan(20);
+      await expect.poll(() => [...fills.values()].reduce((a, n) => a + n, 0)).toBe(2 * made);
+      expect([...fills.values()].every((n) => n === 2)).toBe(true);
+      expect(execKinds.get('accepted')).toBeGreaterThan(0);
+      // a keyed command: answered again, not applied again, also by the node rebuilt from the journal
+      const a0 = riskShardOf('a0', LAYOUT);
+      const keyed = { type: 'deposit', ts: 0, account: 'a0', amount: 7 } as const;
+      expect((await c.nodes[a0]!.submit(keyed, 'dep-1')).replayed).toBeUndefined();
+      expect((await c.nodes[a0]!.submit(keyed, 'dep-1')).replayed).toBe(true);
       await quiet(c);
       const before = c.nodes.map((n) => ({
         seq: n.seq(),
@@ -250,6 +287,7 @@ function suite(name: string, services: ('postgres' | 'nats')[], makeDb: Made<Db>
         const again = await c.start(k, `replay-${k}`);
         await again.leading;
         expect(again.seq()).toBe(before[k]!.seq);
+        if (k === a0) expect((await again.submit(keyed, 'dep-1')).replayed).toBe(true);
         expect(again.state().matching.exchange.exportState()).toEqual(before[k]!.exchange);
         expect(
           [...again.state().risk.accounts.values()].map((a) => ({

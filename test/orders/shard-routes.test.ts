@@ -113,6 +113,24 @@ describe('orders shard node HTTP door', () => {
     // an order that is not there: 404
     expect((await call('DELETE', `/accounts/${mine}/orders/999999`)).statusCode).toBe(404);
 
+    // a resubmission with the same client order id: the original answer, nothing applied again
+    const keyed = {
+      symbol: local,
+      side: 'buy',
+      type: 'limit',
+      time_in_force: 'day',
+      qty: 1,
+      limit_price: 9_000,
+      client_order_id: 'mine-1',
+    };
+    const first = await call('POST', `/accounts/${mine}/orders`, keyed);
+    expect(first.statusCode).toBe(201);
+    const again = await call('POST', `/accounts/${mine}/orders`, keyed);
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toEqual(first.json());
+    expect(node.state().risk.lastOrderId).toBe(first.json().id); // no second order was made
+    expect((await call('DELETE', `/accounts/${mine}/orders/${first.json().id}`)).statusCode).toBe(202);
+
     // cancel: the holding comes home
     expect((await call('DELETE', `/accounts/${mine}/orders/${id}`)).statusCode).toBe(202);
     await expect.poll(async () => (await call('GET', `/accounts/${mine}`)).json().available).toBe(1_000_000);

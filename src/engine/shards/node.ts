@@ -27,7 +27,8 @@ import {
 export type AdminCommand = AddInstrumentCommand | HaltCommand | SessionCommand;
 
 export type ShardInput =
-  | { kind: 'command'; command: RiskCommand }
+  /** `key`: the client's id for the command (an order's client_order_id), journaled with it */
+  | { kind: 'command'; command: RiskCommand; key?: string }
   | { kind: 'admin'; command: AdminCommand }
   | { kind: 'route'; env: Envelope<RouteBody> }
   | { kind: 'settle'; env: Envelope<SettleBody> };

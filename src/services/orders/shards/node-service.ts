@@ -35,9 +35,11 @@ import type { Db } from '../../../platform/db/types.ts';
 import type { Logger } from '../../../platform/logger.ts';
 import { type Leadership, openLeadership } from '../leadership.ts';
 import type { Fencing } from '../persistence.ts';
+import { type Outgoing, outgoingOf, shardSubject } from './events.ts';
 import { appendInputs, markPublished, publishedSeq, readInputs } from './journal.ts';
+import { createKeyWindow } from './keys.ts';
 
-export const shardSubject = (shard: number): string => `orders.shard.${shard}`;
+export { shardSubject } from './events.ts';
 export const shardConsumer = (shard: number): string => `orders-shard-${shard}`;
 /** A message handed to a node that died before committing it goes to the next leader after this. */
 export const SHARD_ACK_WAIT_MS = 1000;
@@ -63,8 +65,12 @@ export interface ShardNodeService {
   role(): ShardNodeRole;
   /** resolves once this node leads (recovered, consuming) */
   readonly leading: Promise<void>;
-  /** a client's command to the risk side, answered once journaled */
-  submit(command: RiskCommand): Promise<RiskEvent[]>;
+  /**
+   * A client's command to the risk side, answered once journaled. With `key` (an order's
+   * client_order_id), a command already journaled under it is not applied again: the answer is
+   * the original's, with `replayed`.
+   */
+  submit(command: RiskCommand, key?: string): Promise<RiskEvent[] & { replayed?: boolean }>;
   admin(command: AdminCommand): Promise<ShardStep>;
   /** the state machine, for reads (do not change it) */
   state(): ShardNode;
@@ -81,11 +87,16 @@ export interface ShardNodeService {
 
 interface Pending {
   input: ShardInput;
-  resolve(step: ShardStep): void;
+  resolve(step: Answered): void;
   reject(err: Error): void;
 }
 
 const EMPTY: ShardStep = { events: [], market: [], messages: [] };
+
+interface Answered extends ShardStep {
+  /** a keyed command answered from the window, not applied again */
+  replayed?: boolean;
+}
 
 export async function startShardNode(options: ShardNodeOptions): Promise<ShardNodeService> {
   const { db, bus, config, layout, shard, logger } = options;
@@ -99,8 +110,9 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
   let unsubscribe: Unsubscribe | null = null;
   const queue: Pending[] = [];
   let pumping: Promise<void> | null = null;
-  // the outbox: [seq, messages] in journal order, handed to the bus one after another
-  const outbox: [number, ShardMessage[]][] = [];
+  // the outbox: [seq, what it sends] in journal order, handed to the bus one after another
+  const outbox: [number, Outgoing[]][] = [];
+  const keys = createKeyWindow();
   let outboxCount = 0;
   let publishing: Promise<void> | null = null;
 
@@ -115,7 +127,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
     leaseMs: leadership.leaseMs,
   };
 
-  function enqueue(input: ShardInput): Promise<ShardStep> {
+  function enqueue(input: ShardInput): Promise<Answered> {
     if (stopped || role === 'fenced') return Promise.reject(new Error(`shard ${shard} is not leading`));
     return new Promise((resolve, reject) => {
       queue.push({ input, resolve, reject });
@@ -134,19 +146,25 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
       while (queue.length > 0 && !stopped && role === 'leader') {
         const batch = queue.splice(0, maxBatch);
         const rows: [number, ShardInput][] = [];
-        const steps: ShardStep[] = [];
-        const sent: ShardMessage[] = [];
+        const steps: Answered[] = [];
+        const sent: Outgoing[] = [];
         for (const p of batch) {
           const input = numbered(p.input);
           if ((input.kind === 'route' || input.kind === 'settle') && isDuplicate(node, input)) {
             steps.push(EMPTY);
             continue;
           }
+          const earlier = input.kind === 'command' ? keys.answer(input) : undefined;
+          if (earlier !== undefined) {
+            steps.push({ ...EMPTY, events: earlier, replayed: true });
+            continue;
+          }
           seq += 1;
           const step = applyInput(node, input);
+          keys.record(input, step.events);
           rows.push([seq, input]);
           steps.push(step);
-          sent.push(...step.messages);
+          sent.push(...outgoingOf(seq, input, step, keys.clientIdOf));
         }
         if (rows.length > 0) {
           try {
@@ -175,7 +193,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
     if (input.kind !== 'command' || input.command.type !== 'new_order' || input.command.id !== 0)
       return input;
     const n = Math.floor(node.risk.lastOrderId / (IDS_PER_ORDER * layout.riskShards)) + 1;
-    return { kind: 'command', command: { ...input.command, id: orderIdAt(n, shard, layout) } };
+    return { ...input, command: { ...input.command, id: orderIdAt(n, shard, layout) } };
   }
 
   function fail(err: Error, batch: Pending[]): void {
@@ -185,7 +203,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
     void stopConsuming();
   }
 
-  function queueOut(at: number, messages: ShardMessage[]): void {
+  function queueOut(at: number, messages: Outgoing[]): void {
     outbox.push([at, messages]);
     outboxCount += messages.length;
     if (publishing === null) publishing = publish();
@@ -199,7 +217,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
         while (messages.length > 0 && !stopped) {
           const m = messages[0]!;
           try {
-            await bus.publish(shardSubject(m.env.to), m);
+            await bus.publish(m.subject, m.data);
             messages.shift();
             outboxCount -= 1;
             backoff = 100;
@@ -222,12 +240,14 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
 
   async function recover(): Promise<void> {
     node = createShardNode(config, shard, layout);
+    keys.clear();
     const sentUpTo = await publishedSeq(db, shard);
-    let resend: ShardMessage[] = [];
+    let resend: Outgoing[] = [];
     for await (const [at, input] of readInputs(db, shard)) {
       const step = applyInput(node, input);
+      keys.record(input, step.events);
       seq = at;
-      if (at > sentUpTo) resend.push(...step.messages);
+      if (at > sentUpTo) resend.push(...outgoingOf(at, input, step, keys.clientIdOf));
       if (resend.length >= 10_000) {
         queueOut(at, resend);
         resend = [];
@@ -282,8 +302,12 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
     shard,
     role: () => (stopped ? 'closed' : role),
     leading,
-    submit: async (command) =>
-      (await enqueue({ kind: 'command', command: { ...command, ts: clock() } })).events,
+    submit: async (command, key) => {
+      const input: ShardInput = { kind: 'command', command: { ...command, ts: clock() } };
+      if (key !== undefined) input.key = key;
+      const step = await enqueue(input);
+      return step.replayed ? Object.assign(step.events.slice(), { replayed: true }) : step.events;
+    },
     admin: (command) => enqueue({ kind: 'admin', command: { ...command, ts: clock() } }),
     state: () => node,
     seq: () => seq,

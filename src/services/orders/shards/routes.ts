@@ -8,7 +8,7 @@ import type { ErrorObject } from 'ajv';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { EngineEvent, NewOrderCommand, ReplaceCommand } from '../../../domain/exchange.ts';
 import { riskShardOf } from '../../../engine/shards/layout.ts';
-import type { RiskCommand, RiskEvent } from '../../../engine/shards/risk-shard.ts';
+import type { RiskCommand } from '../../../engine/shards/risk-shard.ts';
 import { installProblemHandlers } from '../../../platform/http/problem.ts';
 import { finiteNumbers, type Validate } from '../../../platform/http/validator.ts';
 import { invalidRequest, notLeader, OrdersApiError, problem, rejection } from '../problems.ts';
@@ -63,10 +63,10 @@ export function shardRoutes(node: ShardNodeService) {
       }
     };
     /** Runs a risk command; a refusal is the engine's 422 (or 404 for an unknown order). */
-    const run = async (command: RiskCommand, orderId?: number): Promise<RiskEvent[]> => {
+    const run = async (command: RiskCommand, orderId?: number, key?: string) => {
       leading();
       if ('account' in command) mine(command.account);
-      const events = await node.submit(command);
+      const events = await node.submit(command, key);
       const refused = events.find(
         (e): e is Extract<EngineEvent, { type: 'rejected' }> => e.type === 'rejected',
       );
@@ -116,9 +116,11 @@ export function shardRoutes(node: ShardNodeService) {
           ...(b.limit_price !== undefined && { price: b.limit_price }),
           ...(b.stop_price !== undefined && { stopPrice: b.stop_price }),
         };
-        const events = await run(order);
+        const events = await run(order, undefined, b.client_order_id);
         const held = events.find((e) => e.type === 'held');
-        return reply.code(201).send(held);
+        return reply
+          .code(events.replayed ? 200 : 201)
+          .send({ ...held, client_order_id: b.client_order_id ?? null });
       },
     );
     app.delete(

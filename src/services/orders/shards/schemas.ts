@@ -32,6 +32,8 @@ export const orderBody = obj(
     qty: int,
     limit_price: int,
     stop_price: int,
+    /** printable ASCII, unique per account: a resubmission gets the original answer */
+    client_order_id: { type: 'string', pattern: '^[!-~]{1,64}$' },
   },
   ['symbol', 'side', 'type', 'time_in_force', 'qty'],
 );
@@ -62,6 +64,7 @@ export interface OrderBody {
   qty: number;
   limit_price?: number;
   stop_price?: number;
+  client_order_id?: string;
 }
 
 export interface InstrumentBody {

@@ -1,0 +1,147 @@
+/**
+ * What a shard node publishes for the rest of the platform, in the orders service's own message
+ * shapes (../events.ts), so market data, users and the gateway's trade stream read shards as they
+ * read the single orders service: executions on the owner's risk shard (from the events settled
+ * there), trades and book changes on the symbol's matching shard. Derived from the journal like the
+ * messages between shards, and published after the commit, in journal order.
+ */
+import type { EngineEvent, NewOrderCommand, OrderView } from '../../../domain/exchange.ts';
+import type { ShardInput, ShardStep } from '../../../engine/shards/node.ts';
+import type { RiskEvent } from '../../../engine/shards/risk-shard.ts';
+import { type BookLevelChange, type ExecKind, type ExecMessage, subjects } from '../events.ts';
+import { toOrder } from '../mapping.ts';
+
+export interface Outgoing {
+  subject: string;
+  data: unknown;
+}
+
+export const shardSubject = (shard: number): string => `orders.shard.${shard}`;
+
+const EXEC_KINDS = new Set<string>([
+  'accepted',
+  'fill',
+  'canceled',
+  'expired',
+  'replaced',
+  'triggered',
+  'released',
+  'trailed',
+]);
+
+/** Everything one journaled input sends: messages to other shards, then events for the platform. */
+export function outgoingOf(
+  seq: number,
+  input: ShardInput,
+  step: ShardStep,
+  clientIdOf: (orderId: number) => string | null,
+): Outgoing[] {
+  const out: Outgoing[] = step.messages.map((m) => ({ subject: shardSubject(m.env.to), data: m }));
+  const ts = 'command' in input ? input.command.ts : input.kind === 'route' ? input.env.body.ts : 0;
+  for (const ev of step.events) {
+    const exec = execOf(seq, ts, ev, input, clientIdOf);
+    if (exec) out.push({ subject: subjects.exec(exec.account), data: exec });
+  }
+  out.push(...marketOf(seq, ts, step.market));
+  return out;
+}
+
+function execOf(
+  seq: number,
+  ts: number,
+  ev: RiskEvent,
+  input: ShardInput,
+  clientIdOf: (orderId: number) => string | null,
+): ExecMessage | null {
+  if (ev.type === 'rejected') {
+    if (ev.account === undefined) return null;
+    const submitted =
+      ev.command === 'new_order' && input.kind === 'command' && input.command.type === 'new_order'
+        ? rejectedView(input.command)
+        : null;
+    return {
+      seq,
+      ts,
+      account: ev.account,
+      kind: 'rejected',
+      order:
+        submitted && toOrder(submitted, input.kind === 'command' ? (input.key ?? null) : null, ev.reason),
+      command: ev.command,
+      reason: ev.reason,
+      ...(ev.id !== undefined && { orderId: ev.id }),
+    };
+  }
+  if (!('order' in ev) || !EXEC_KINDS.has(ev.type)) return null;
+  const view = ev.order;
+  const m: ExecMessage = {
+    seq,
+    ts: view.updatedAt || ts,
+    account: view.account,
+    kind: ev.type as ExecKind,
+    order: toOrder(view, clientIdOf(view.id), null, ev.type === 'canceled' ? ev.reason : null),
+  };
+  if (ev.type === 'fill') {
+    m.fill = { tradeId: ev.tradeId, price: ev.price, qty: ev.qty, fee: ev.fee, liquidity: ev.liquidity };
+  }
+  if (ev.type === 'canceled') m.cancelReason = ev.reason;
+  if (ev.type === 'replaced') m.keptPriority = ev.keptPriority;
+  return m;
+}
+
+/** An order refused at its risk shard, as the single service reports a rejected submission. */
+function rejectedView(c: NewOrderCommand): OrderView {
+  return {
+    id: c.id,
+    account: c.account,
+    symbol: c.symbol,
+    side: c.side,
+    orderType: c.orderType,
+    tif: c.tif,
+    qty: c.qty,
+    filledQty: 0,
+    price: c.price ?? 0,
+    stopPrice: c.stopPrice ?? 0,
+    postOnly: c.postOnly === true,
+    status: 'rejected',
+    triggered: false,
+    filledNotional: 0,
+    fees: 0,
+    createdAt: c.ts,
+    updatedAt: c.ts,
+  };
+}
+
+/** Trades one by one; book levels conflated per symbol, as they stand after the input. */
+function marketOf(seq: number, ts: number, events: EngineEvent[]): Outgoing[] {
+  const out: Outgoing[] = [];
+  const books = new Map<string, Map<string, BookLevelChange>>();
+  for (const ev of events) {
+    if (ev.type === 'trade') {
+      out.push({
+        subject: subjects.trade(ev.symbol),
+        data: {
+          seq,
+          tradeId: ev.tradeId,
+          ts: ev.ts,
+          symbol: ev.symbol,
+          price: ev.price,
+          qty: ev.qty,
+          aggressor: ev.aggressor,
+        },
+      });
+    } else if (ev.type === 'book_changed') {
+      let levels = books.get(ev.symbol);
+      if (!levels) books.set(ev.symbol, (levels = new Map()));
+      levels.set(`${ev.side}/${ev.price}`, {
+        side: ev.side,
+        price: ev.price,
+        qty: ev.qty,
+        orders: ev.orders,
+      });
+    }
+  }
+  for (const [symbol, levels] of books) {
+    out.push({ subject: subjects.book(symbol), data: { seq, ts, symbol, levels: [...levels.values()] } });
+  }
+  return out;
+}

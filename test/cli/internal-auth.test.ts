@@ -238,7 +238,15 @@ describe('a `--role` process', () => {
   it('refuses to start without an internal token', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bourse-role-'));
     try {
-      for (const role of ['orders', 'users', 'market-data', 'reporting', 'fix', 'gateway'] as const) {
+      for (const role of [
+        'orders',
+        'orders-shard',
+        'users',
+        'market-data',
+        'reporting',
+        'fix',
+        'gateway',
+      ] as const) {
         const config = loadConfig({ BOURSE_DATA_DIR: dir, BOURSE_DEMO: 'off', PORT: '0' });
         await expect(start(config, logger, role), role).rejects.toThrow(
           /BOURSE_INTERNAL_TOKEN or BOURSE_SECRET/,
@@ -302,6 +310,58 @@ describe('a `--role` process', () => {
       expect((await fetch(`${url}/metrics`)).status).toBe(401);
     } finally {
       await users.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+  it('--role orders-shard on a real port: every route 401 without the token and nothing changes; served with it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bourse-shard-'));
+    const shard = await start(
+      loadConfig({
+        BOURSE_DATA_DIR: dir,
+        BOURSE_DEMO: 'off',
+        BOURSE_FIX_PORT: 'off',
+        PORT: '0',
+        HOST: '0.0.0.0',
+        BOURSE_INTERNAL_TOKEN: CURRENT,
+        BOURSE_ORDERS_SHARDS: '1',
+      }),
+      logger,
+      'orders-shard',
+    );
+    try {
+      const url = shard.url;
+      const call = (method: string, path: string, headers: Record<string, string> = {}, body?: unknown) =>
+        fetch(`${url}${path}`, {
+          method,
+          headers: { ...(body !== undefined && { 'content-type': 'application/json' }), ...headers },
+          ...(body !== undefined && { body: JSON.stringify(body) }),
+        });
+      // every route the server has, read from it, so a new one is covered
+      const routes = shard.internal!.routes.filter((r) => r.url.startsWith('/internal/orders-shard'));
+      expect(routes.length).toBeGreaterThanOrEqual(10);
+      for (const r of routes) {
+        const path = r.url.replace(':account', 'attacker').replace(':id', '4');
+        const body = r.method === 'GET' || r.method === 'DELETE' ? undefined : { amount: 1_000_000 };
+        for (const headers of [{}, { [TOKEN_HEADER]: NEXT }] as Record<string, string>[]) {
+          const res = await call(r.method, path, headers, body);
+          expect(res.status, `${r.method} ${path}`).toBe(401);
+          expect(((await res.json()) as { type: string }).type).toBe(INTERNAL_TOKEN_TYPE);
+        }
+      }
+      const status = await call('GET', '/internal/orders-shard/status', { [TOKEN_HEADER]: CURRENT });
+      expect(await status.json()).toMatchObject({ shard: 0, shards: 1, role: 'leader', seq: 0, accounts: 1 });
+      const deposit = await call(
+        'POST',
+        '/internal/orders-shard/accounts/investor-1/deposits',
+        { [TOKEN_HEADER]: CURRENT },
+        { amount: 500 },
+      );
+      expect(deposit.status).toBe(201);
+      expect(await deposit.json()).toMatchObject({ account: 'investor-1', cash: 500 });
+      const health = await fetch(`${url}/readyz`);
+      expect(health.headers.get('bourse-orders-role')).toBe('leader');
+    } finally {
+      await shard.stop();
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/trade-stream.ts` — Alpaca's trading stream (`/stream`, trade_updates)
+ * `npm run bench:trade-stream` — Alpaca's trading stream (`/stream`, trade_updates)
  * with many listening sockets, on NATS JetStream: `bourse start` (all-in-one, PGlite) in a child
  * process with its bus on NATS_URL (its own stream and subject prefix, deleted after), the sockets
  * in this process.

@@ -18,8 +18,16 @@
  *      "expired"|"replaced"|"rejected"|…,"timestamp","order":{…},"execution_id","price","qty"}}
  *   ← {"action":"error","data":{"error_message":"…"}} for a message it cannot read
  *
- * A client that has not authenticated within `AUTH_TIMEOUT_MS` is closed. One bus subscription
- * per listening socket, on its account's own subject; it ends with the socket.
+ * A client that has not authenticated within `AUTH_TIMEOUT_MS` is closed.
+ *
+ * One bus subscription per gateway process, however many sockets listen (issue 13): on NATS a
+ * live subscription is a JetStream consumer on the server, so one per socket made every socket
+ * cost a consumer (its creation round trip, flow control, server memory). The feed, on every
+ * account's events (`orders.exec.*`), is opened when the first socket listens and closed when the
+ * last one stops: a gateway nobody listens to does not read every execution of the exchange. Each
+ * event is mapped and serialised once, and the same frame goes to the account's sockets, each in
+ * the feed's order. A socket that lets more than `MAX_BUFFERED_BYTES` wait unsent is cut off
+ * (4008); sending never waits for a socket, so a slow one holds up no other.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -44,11 +52,26 @@ export interface TradeStream {
   closeAll(): void;
 }
 
+/** every account's execution events: the feed's one subscription */
+const EXEC_SUBJECTS = 'orders.exec.*';
+const EXEC_PREFIX = 'orders.exec.';
+
 interface Client {
   ws: WebSocket;
   identity: Identity | null;
   authenticating: boolean;
-  unsubscribe?: Promise<Unsubscribe | undefined>;
+  /** it asked for trade_updates (last listen), so it keeps the feed open */
+  wants: boolean;
+  /** the replies to its listen requests, one after the other, in the order they were asked */
+  replies: Promise<void>;
+}
+
+/** The gateway's one bus subscription to the execution events, while any socket wants them. */
+interface Feed {
+  /** true once subscribed (or closed before it was), false if subscribing failed */
+  ready: Promise<boolean>;
+  unsubscribe?: Unsubscribe;
+  closed: boolean;
 }
 
 export function createTradeStream(deps: {
@@ -62,15 +85,21 @@ export function createTradeStream(deps: {
     perMessageDeflate: false,
   });
   const clients = new Set<Client>();
+  /** the sockets the feed delivers to, by account: those whose `listening` reply has gone */
+  const listeners = new Map<string, Set<Client>>();
+  /** the sockets that asked for trade_updates: the feed is open while there is one */
+  const wanting = new Set<Client>();
+  let feed: Feed | null = null;
 
-  const send = (c: Client, frame: unknown): void => {
+  const sendFrame = (c: Client, frame: Buffer): void => {
     if (c.ws.readyState !== WebSocket.OPEN) return;
     if (c.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
       c.ws.close(CLOSE_SLOW_CONSUMER, 'slow consumer');
       return;
     }
-    c.ws.send(Buffer.from(JSON.stringify(frame)), { binary: true });
+    c.ws.send(frame, { binary: true });
   };
+  const send = (c: Client, frame: unknown): void => sendFrame(c, Buffer.from(JSON.stringify(frame)));
   const error = (c: Client, message: string) =>
     send(c, { action: 'error', data: { error_message: message } });
   const authorization = (c: Client, authorized: boolean, action: string) =>
@@ -98,36 +127,88 @@ export function createTradeStream(deps: {
     authorization(c, true, action);
   }
 
+  /** One event to the sockets of its account: mapped and serialised once, the same frame to each. */
+  function fanOut(subject: string, event: ExecEvent): void {
+    const to = listeners.get(subject.slice(EXEC_PREFIX.length));
+    if (!to) return;
+    const data = tradeUpdate(event);
+    if (!data) return;
+    const frame = Buffer.from(JSON.stringify({ stream: 'trade_updates', data }));
+    for (const c of to) sendFrame(c, frame);
+  }
+
+  function openFeed(bus: Bus): Feed {
+    const f: Feed = { ready: Promise.resolve(false), closed: false };
+    f.ready = bus
+      // a closed feed's late deliveries go nowhere: its successor delivers from its own start
+      .subscribe<ExecEvent>(EXEC_SUBJECTS, (msg) => {
+        if (feed === f) fanOut(msg.subject, msg.data);
+      })
+      .then(
+        (unsubscribe) => {
+          if (f.closed) void unsubscribe().catch(() => {});
+          else f.unsubscribe = unsubscribe;
+          return true;
+        },
+        (err: unknown) => {
+          if (f.closed) return true; // nobody waits for it any more
+          deps.logger.warn({ err }, 'trade stream: subscribing to the execution events failed');
+          if (feed === f) feed = null; // the next listen tries again
+          return false;
+        },
+      );
+    return f;
+  }
+
+  function closeFeed(): void {
+    const f = feed;
+    if (!f) return;
+    feed = null;
+    f.closed = true;
+    void f.ready.then(() => f.unsubscribe?.()).catch(() => {});
+  }
+
+  function stopListening(c: Client): void {
+    c.wants = false;
+    wanting.delete(c);
+    const account = c.identity?.userId;
+    const own = account === undefined ? undefined : listeners.get(account);
+    if (own?.delete(c) && own.size === 0) listeners.delete(account!);
+    if (wanting.size === 0) closeFeed();
+  }
+
   function listen(c: Client, streams: string[]): void {
     const wanted = streams.includes('trade_updates');
-    if (wanted && !c.unsubscribe) {
+    let live: Promise<boolean> = Promise.resolve(true);
+    if (wanted) {
       const bus = deps.bus;
       if (!bus) {
         error(c, 'trade_updates is not available: this gateway has no event bus');
         return;
       }
-      const account = c.identity!.userId;
-      c.unsubscribe = bus
-        .subscribe<ExecEvent>(`orders.exec.${account}`, (msg) => {
-          const data = tradeUpdate(msg.data);
-          if (data) send(c, { stream: 'trade_updates', data });
-        })
-        .catch((err: unknown) => {
-          deps.logger.warn({ err }, 'trade stream: subscribing to the account events failed');
+      c.wants = true;
+      wanting.add(c);
+      feed ??= openFeed(bus);
+      live = feed.ready;
+    } else stopListening(c);
+    // answered once the feed is live, and only then delivered to: every event after the reply
+    // reaches the socket, none before it
+    c.replies = c.replies
+      .then(() => live)
+      .then((ok) => {
+        if (!ok) {
+          stopListening(c);
           error(c, 'trade_updates is not available right now');
-          return undefined;
-        });
-      // the subscription is live once the bus has it: only then is the client told it listens
-      void c.unsubscribe.then((u) => {
-        if (u) send(c, { stream: 'listening', data: { streams: ['trade_updates'] } });
+          return;
+        }
+        if (wanted && c.wants && c.ws.readyState === WebSocket.OPEN) {
+          const account = c.identity!.userId;
+          let own = listeners.get(account);
+          if (!own) listeners.set(account, (own = new Set()));
+          own.add(c);
+        }
+        send(c, { stream: 'listening', data: { streams: wanted ? ['trade_updates'] : [] } });
       });
-      return;
-    }
-    if (!wanted && c.unsubscribe) {
-      void c.unsubscribe.then((u) => u?.());
-      delete c.unsubscribe;
-    }
-    send(c, { stream: 'listening', data: { streams: wanted ? ['trade_updates'] : [] } });
   }
 
   function onMessage(c: Client, raw: Buffer): void {
@@ -167,7 +248,7 @@ export function createTradeStream(deps: {
   }
 
   function attach(ws: WebSocket): void {
-    const c: Client = { ws, identity: null, authenticating: false };
+    const c: Client = { ws, identity: null, authenticating: false, wants: false, replies: Promise.resolve() };
     clients.add(c);
     const timer = setTimeout(() => {
       if (!c.identity && ws.readyState === WebSocket.OPEN) ws.close(1008, 'auth timeout');
@@ -178,7 +259,7 @@ export function createTradeStream(deps: {
     ws.on('close', () => {
       clearTimeout(timer);
       clients.delete(c);
-      void c.unsubscribe?.then((u) => u?.());
+      stopListening(c);
     });
   }
 
@@ -192,6 +273,9 @@ export function createTradeStream(deps: {
     closeAll() {
       for (const c of clients) c.ws.terminate();
       clients.clear();
+      listeners.clear();
+      wanting.clear();
+      closeFeed();
     },
   };
 }

@@ -155,9 +155,11 @@ export async function startStack(
     cache?: Cache;
     limiter?: RateLimiter;
     backup?: GatewayDeps['backup'];
+    /** the services' and the gateway's bus (left open at close); an in-process one by default */
+    bus?: Bus;
   } = {},
 ): Promise<Stack> {
-  const services = await startServices(db);
+  const services = await startServices(db, { bus: opts.bus });
   const cache = opts.cache ?? createMemoryCache();
   const limiter = opts.limiter ?? createMemoryRateLimiter();
   const gateway = await startGateway(services, { ...opts, cache, limiter });

@@ -22,12 +22,18 @@ export type MakeBus = (options?: MakeBusOptions) => Promise<Bus>;
 type Made = { value: Bus; dispose: () => Promise<void> };
 
 let counter = 0;
+const streams = new WeakMap<Bus, string>();
 const silent = () => createLogger({ level: 'silent' });
 
 /** Registers `${name} [memory]` and `${name} [nats]`, the latter needing NATS. */
 export function forEachBus(name: string, body: (makeBus: MakeBus) => void): void {
   describe(`${name} [memory]`, () => body(scoped(makeMemoryBus)));
   describeWithNats(`${name} [nats]`, () => body(scoped(makeNatsBus)));
+}
+
+/** The JetStream stream of a bus made by makeNatsBus(es), to look at on the server; undefined in memory. */
+export function natsStream(bus: Bus): string | undefined {
+  return streams.get(bus);
 }
 
 export async function makeMemoryBus(options: MakeBusOptions = {}): Promise<Made> {
@@ -54,16 +60,17 @@ export async function makeNatsBuses(
     await deleteStreams(servers, (name) => name === stream);
   };
   try {
-    for (let k = 0; k < count; k++)
-      buses.push(
-        await openNatsBus({
-          servers,
-          stream,
-          subjectPrefix: `t${id}.`,
-          maxAgeMs: 10 * 60 * 1000,
-          logger: options.logger ?? silent(),
-        }),
-      );
+    for (let k = 0; k < count; k++) {
+      const bus = await openNatsBus({
+        servers,
+        stream,
+        subjectPrefix: `t${id}.`,
+        maxAgeMs: 10 * 60 * 1000,
+        logger: options.logger ?? silent(),
+      });
+      streams.set(bus, stream);
+      buses.push(bus);
+    }
   } catch (err) {
     await dispose();
     throw err;

@@ -29,3 +29,16 @@ export async function deleteStreams(servers: string, which: (name: string) => bo
     await nc.close();
   }
 }
+
+/** How many consumers the server holds on `stream` (durable and ephemeral). */
+export async function countConsumers(servers: string, stream: string): Promise<number> {
+  const nc = await connect({ servers });
+  try {
+    const jsm = await jetstreamManager(nc);
+    let n = 0;
+    for await (const _ of jsm.consumers.list(stream)) n++;
+    return n;
+  } finally {
+    await nc.close();
+  }
+}

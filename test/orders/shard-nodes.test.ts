@@ -309,6 +309,9 @@ function suite(name: string, services: ('postgres' | 'nats')[], makeDb: Made<Db>
         const standby = await c.start(1, 'standby-1');
         await sleep(200);
         expect(standby.role()).toBe('standby');
+        // a hot standby: it follows the leader's journal while it waits
+        await expect.poll(() => standby.seq(), { timeout: 10_000 }).toBe(c.nodes[1]!.seq());
+        expect(standby.seq()).toBeGreaterThan(0);
         await c.nodes[1]!.close({ flush: false });
         await standby.leading;
         expect(standby.role()).toBe('leader');

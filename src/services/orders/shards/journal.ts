@@ -29,8 +29,12 @@ export async function appendInputs(
 
 const PAGE = 5000;
 
-export async function* readInputs(db: Queryable, shard: number): AsyncGenerator<[number, ShardInput]> {
-  let last = 0;
+export async function* readInputs(
+  db: Queryable,
+  shard: number,
+  afterSeq = 0,
+): AsyncGenerator<[number, ShardInput]> {
+  let last = afterSeq;
   for (;;) {
     const { rows } = await db.query<{ seq: number; input: ShardInput }>(
       'SELECT seq, input FROM shard_journal WHERE shard = $1 AND seq > $2 ORDER BY seq LIMIT $3',

@@ -10,12 +10,15 @@
  *   outbox   messages are derived from the journal; `published_seq` says how far they went out, and
  *            a node that takes over sends again everything beyond it (receivers drop repeats by
  *            their channel numbers, engine/shards/channel.ts)
- *   leader   the orders shard's own lease and epoch (leadership.ts): a standby waits in the
- *            database, then replays the journal and leads; a leader that lost its lease can no
- *            longer commit (fenced) and stops
+ *   leader   the orders shard's own lease and epoch (leadership.ts): a standby applies the
+ *            leader's journal as it grows (every 200 ms) while it waits in the database for the
+ *            lock, then reads the last entries, sends what the old leader had not, and leads; a
+ *            leader that lost its lease can no longer commit (fenced) and stops
+ *   events   executions, trades and books for the rest of the platform (events.ts), from the same
+ *            outbox; client order ids answered from a window (keys.ts)
  *
- * Not built yet (docs/design.md): snapshots (takeover replays the whole journal), the HTTP API and
- * the gateway's routing to shard nodes, projection into the orders tables, executions on the bus.
+ * Not built yet (docs/design.md "Orders shards"): snapshots (a node that starts replays its whole
+ * journal), projection into the orders tables, the gateway's routing to shard nodes.
  */
 import type { ExchangeConfig } from '../../../domain/exchange.ts';
 import { IDS_PER_ORDER, orderIdAt, type ShardLayout } from '../../../engine/shards/layout.ts';
@@ -43,6 +46,8 @@ export { shardSubject } from './events.ts';
 export const shardConsumer = (shard: number): string => `orders-shard-${shard}`;
 /** A message handed to a node that died before committing it goes to the next leader after this. */
 export const SHARD_ACK_WAIT_MS = 1000;
+/** How often a standby reads the leader's new journal entries. */
+const FOLLOW_EVERY_MS = 200;
 
 export interface ShardNodeOptions {
   db: Db;
@@ -103,7 +108,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
   const clock = options.clock ?? Date.now;
   const maxBatch = options.maxBatch ?? 1000;
   const log = logger.child({ shard });
-  let node = createShardNode(config, shard, layout);
+  const node = createShardNode(config, shard, layout);
   let role: ShardNodeRole = 'starting';
   let seq = 0;
   let stopped = false;
@@ -238,22 +243,34 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
     }
   }
 
-  async function recover(): Promise<void> {
-    node = createShardNode(config, shard, layout);
-    keys.clear();
+  // What journaled inputs beyond the outbox mark send, kept while following or recovering, to be
+  // sent by this node if it takes over (the old leader may have died before sending them).
+  const tail: [number, Outgoing[]][] = [];
+
+  /** Applies the journal's entries after `seq` (a standby following, or a node taking over). */
+  async function catchUp(): Promise<void> {
     const sentUpTo = await publishedSeq(db, shard);
-    let resend: Outgoing[] = [];
-    for await (const [at, input] of readInputs(db, shard)) {
+    while (tail.length > 0 && tail[0]![0] <= sentUpTo) tail.shift();
+    for await (const [at, input] of readInputs(db, shard, seq)) {
       const step = applyInput(node, input);
       keys.record(input, step.events);
       seq = at;
-      if (at > sentUpTo) resend.push(...outgoingOf(at, input, step, keys.clientIdOf));
-      if (resend.length >= 10_000) {
-        queueOut(at, resend);
-        resend = [];
-      }
+      if (at > sentUpTo) tail.push([at, outgoingOf(at, input, step, keys.clientIdOf)]);
     }
-    if (resend.length > 0) queueOut(seq, resend);
+  }
+
+  /** A standby applies what the leader journals, so a takeover has only the last entries to read. */
+  let following: Promise<void> | null = null;
+  let follow = false;
+  async function followJournal(): Promise<void> {
+    while (follow && !stopped) {
+      try {
+        await catchUp();
+      } catch (err) {
+        log.warn({ err }, 'orders shard: following the journal failed; retrying');
+      }
+      await new Promise((r) => setTimeout(r, FOLLOW_EVERY_MS));
+    }
   }
 
   async function stopConsuming(): Promise<void> {
@@ -265,7 +282,11 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
   async function lead(): Promise<void> {
     if (leadership) {
       role = 'standby';
+      follow = true;
+      following = followJournal();
       await leadership.acquire();
+      follow = false;
+      await following;
       leadership.onLost((err) => {
         log.error({ err }, 'orders shard: lease lost; fenced');
         role = 'fenced';
@@ -273,7 +294,9 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
       });
     }
     if (stopped) return;
-    await recover();
+    // the old leader's last entries, then what it may not have sent
+    await catchUp();
+    for (const [at, out] of tail.splice(0)) queueOut(at, out);
     role = 'leader';
     unsubscribe = await bus.subscribe<ShardMessage>(
       shardSubject(shard),

@@ -219,6 +219,7 @@ async function startRole(
       shard: config.orders.shard,
       logger,
       leaseMs: config.orders.leaseMs,
+      snapshotEvery: config.orders.snapshotEvery,
     });
     closers.push(() => node.close());
     shardNode = node;

@@ -63,6 +63,8 @@ function suite(name: string, services: ('postgres' | 'nats')[], makeDb: Made<Db>
           logger: silent,
           holder,
           leaseMs: 2000,
+          // small, so that restarts begin from a snapshot and replay only the journal after it
+          snapshotEvery: 97,
         });
       const nodes: ShardNodeService[] = [await start(0), await start(1)];
       await Promise.all(nodes.map((n) => n.leading));
@@ -283,10 +285,19 @@ function suite(name: string, services: ('postgres' | 'nats')[], makeDb: Made<Db>
         })),
       }));
       for (const n of c.nodes) await n.close();
+      const { rows: snaps } = await c.d.query<{ shard: number; n: number }>(
+        'SELECT shard, count(*)::int AS n FROM shard_snapshots GROUP BY shard ORDER BY shard',
+      );
+      // written in the background while trading; the newest two per shard are kept
+      expect(snaps.map((r) => r.shard)).toEqual([0, 1]);
+      for (const r of snaps) expect([1, 2]).toContain(r.n);
       for (let k = 0; k < 2; k++) {
         const again = await c.start(k, `replay-${k}`);
         await again.leading;
         expect(again.seq()).toBe(before[k]!.seq);
+        // it began from a snapshot and replayed only the journal after it
+        expect(again.restoredFrom()).toBeGreaterThan(0);
+        expect(again.restoredFrom()).toBeLessThanOrEqual(before[k]!.seq);
         if (k === a0) expect((await again.submit(keyed, 'dep-1')).replayed).toBe(true);
         expect(again.state().matching.exchange.exportState()).toEqual(before[k]!.exchange);
         expect(

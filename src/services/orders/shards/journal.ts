@@ -4,8 +4,10 @@
  * batch goes in only while orders_leader.epoch for this shard is still the writer's.
  */
 import type { ShardInput } from '../../../engine/shards/node.ts';
+import type { NodeSnapshot } from '../../../engine/shards/snapshot.ts';
 import type { Queryable } from '../../../platform/db/types.ts';
 import { FencedError, type Fencing } from '../persistence.ts';
+import type { KeyWindowData } from './keys.ts';
 
 const INSERT = `INSERT INTO shard_journal (shard, seq, input)
   SELECT $2, (x->>0)::bigint, x->1 FROM jsonb_array_elements($1::jsonb) AS x`;
@@ -60,4 +62,41 @@ export async function markPublished(db: Queryable, shard: number, seq: number): 
      ON CONFLICT (shard) DO UPDATE SET published_seq = GREATEST(shard_outbox.published_seq, EXCLUDED.published_seq)`,
     [shard, seq],
   );
+}
+
+/** A shard node's snapshot as stored: its state and its client-order-id window. */
+export interface StoredShardSnapshot {
+  node: NodeSnapshot;
+  keys: KeyWindowData;
+}
+
+export async function writeSnapshot(
+  db: Queryable,
+  shard: number,
+  seq: number,
+  snapshot: StoredShardSnapshot,
+): Promise<void> {
+  await db.query(
+    'INSERT INTO shard_snapshots (shard, seq, snapshot) VALUES ($1, $2, $3) ON CONFLICT (shard, seq) DO NOTHING',
+    [shard, seq, JSON.stringify(snapshot)],
+  );
+  // the newest two stay: the last may not be usable yet (its messages not all sent)
+  await db.query(
+    `DELETE FROM shard_snapshots WHERE shard = $1 AND seq < (
+       SELECT min(seq) FROM (SELECT seq FROM shard_snapshots WHERE shard = $1 ORDER BY seq DESC LIMIT 2) AS newest)`,
+    [shard],
+  );
+}
+
+/** The newest snapshot whose messages have all been sent (seq <= published_seq), if any. */
+export async function readSnapshot(
+  db: Queryable,
+  shard: number,
+  publishedUpTo: number,
+): Promise<{ seq: number; snapshot: StoredShardSnapshot } | null> {
+  const { rows } = await db.query<{ seq: number; snapshot: StoredShardSnapshot }>(
+    'SELECT seq, snapshot FROM shard_snapshots WHERE shard = $1 AND seq <= $2 ORDER BY seq DESC LIMIT 1',
+    [shard, publishedUpTo],
+  );
+  return rows[0] ?? null;
 }

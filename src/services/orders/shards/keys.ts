@@ -10,6 +10,11 @@ import type { RiskEvent } from '../../../engine/shards/risk-shard.ts';
 
 const MAX_KEYS = 100_000;
 
+export interface KeyWindowData {
+  answers: [string, RiskEvent[]][];
+  clientIds: [number, string][];
+}
+
 export function createKeyWindow(max = MAX_KEYS) {
   const answers = new Map<string, RiskEvent[]>();
   const clientIds = new Map<number, string>();
@@ -36,6 +41,14 @@ export function createKeyWindow(max = MAX_KEYS) {
     clear(): void {
       answers.clear();
       clientIds.clear();
+    },
+    /** plain data for a snapshot, oldest first */
+    save: (): KeyWindowData => ({ answers: [...answers], clientIds: [...clientIds] }),
+    load(data: KeyWindowData): void {
+      answers.clear();
+      clientIds.clear();
+      for (const [k, v] of data.answers) answers.set(k, v);
+      for (const [k, v] of data.clientIds) clientIds.set(k, v);
     },
   };
 }

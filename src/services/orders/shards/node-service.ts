@@ -17,8 +17,11 @@
  *   events   executions, trades and books for the rest of the platform (events.ts), from the same
  *            outbox; client order ids answered from a window (keys.ts)
  *
- * Not built yet (docs/design.md "Orders shards"): snapshots (a node that starts replays its whole
- * journal), projection into the orders tables, the gateway's routing to shard nodes.
+ *   snapshot every `snapshotEvery` inputs (the state and the client-order-id window): a node that
+ *            starts cold reads the newest one whose messages were all sent, then the journal after it
+ *
+ * Not built yet (docs/design.md "Orders shards"): projection into the orders tables, the gateway's
+ * routing to shard nodes.
  */
 import type { ExchangeConfig } from '../../../domain/exchange.ts';
 import { IDS_PER_ORDER, orderIdAt, type ShardLayout } from '../../../engine/shards/layout.ts';
@@ -33,13 +36,21 @@ import {
   type ShardStep,
 } from '../../../engine/shards/node.ts';
 import type { RiskCommand, RiskEvent } from '../../../engine/shards/risk-shard.ts';
+import { captureNode, restoreNode } from '../../../engine/shards/snapshot.ts';
 import { type Bus, RedeliverError, type Unsubscribe } from '../../../platform/bus/types.ts';
 import type { Db } from '../../../platform/db/types.ts';
 import type { Logger } from '../../../platform/logger.ts';
 import { type Leadership, openLeadership } from '../leadership.ts';
 import type { Fencing } from '../persistence.ts';
 import { type Outgoing, outgoingOf, shardSubject } from './events.ts';
-import { appendInputs, markPublished, publishedSeq, readInputs } from './journal.ts';
+import {
+  appendInputs,
+  markPublished,
+  publishedSeq,
+  readInputs,
+  readSnapshot,
+  writeSnapshot,
+} from './journal.ts';
 import { createKeyWindow } from './keys.ts';
 
 export { shardSubject } from './events.ts';
@@ -61,6 +72,8 @@ export interface ShardNodeOptions {
   holder?: string;
   /** most inputs per journal batch (default 1,000) */
   maxBatch?: number;
+  /** a snapshot every this many journaled inputs (default 100,000; 0: never) */
+  snapshotEvery?: number;
 }
 
 export type ShardNodeRole = 'starting' | 'standby' | 'leader' | 'fenced' | 'closed';
@@ -83,6 +96,8 @@ export interface ShardNodeService {
   seq(): number;
   /** messages journaled and not yet handed to the bus */
   unpublished(): number;
+  /** the seq of the snapshot this node started from, or null (replayed the journal from its start) */
+  restoredFrom(): number | null;
   /**
    * Stops. `flush: false` is a crash as far as the shard is concerned: nothing more is committed,
    * published or acknowledged (the bus redelivers what was in flight).
@@ -108,7 +123,11 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
   const clock = options.clock ?? Date.now;
   const maxBatch = options.maxBatch ?? 1000;
   const log = logger.child({ shard });
-  const node = createShardNode(config, shard, layout);
+  let node = createShardNode(config, shard, layout);
+  const snapshotEvery = options.snapshotEvery ?? 100_000;
+  let lastSnapshotSeq = 0;
+  let restoredFrom: number | null = null;
+  let snapshotting: Promise<void> | null = null;
   let role: ShardNodeRole = 'starting';
   let seq = 0;
   let stopped = false;
@@ -187,10 +206,36 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
         }
         for (let i = 0; i < batch.length; i++) batch[i]!.resolve(steps[i]!);
         if (sent.length > 0) queueOut(seq, sent);
+        if (snapshotEvery > 0 && seq - lastSnapshotSeq >= snapshotEvery && snapshotting === null) snapshot();
       }
     } finally {
       pumping = null;
     }
+  }
+
+  /** Captured now (a copy), written in the background; the next is due `snapshotEvery` later. */
+  function snapshot(): void {
+    const at = seq;
+    const stored = { node: captureNode(node), keys: keys.save() };
+    lastSnapshotSeq = at;
+    snapshotting = writeSnapshot(db, shard, at, stored)
+      .then(() => log.info({ seq: at }, 'orders shard: snapshot written'))
+      .catch((err) => log.warn({ err, seq: at }, 'orders shard: snapshot not written'))
+      .finally(() => {
+        snapshotting = null;
+      });
+  }
+
+  /** A node that starts cold begins from the newest usable snapshot, then reads the journal after it. */
+  async function restore(): Promise<void> {
+    const found = await readSnapshot(db, shard, await publishedSeq(db, shard));
+    if (found === null) return;
+    node = restoreNode(config, found.snapshot.node, shard);
+    keys.load(found.snapshot.keys);
+    seq = found.seq;
+    lastSnapshotSeq = found.seq;
+    restoredFrom = found.seq;
+    log.info({ seq }, 'orders shard: restored from a snapshot');
   }
 
   /** A new order without an id (0) gets the next of this shard's ids, journaled with it. */
@@ -280,6 +325,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
   }
 
   async function lead(): Promise<void> {
+    await restore();
     if (leadership) {
       role = 'standby';
       follow = true;
@@ -335,6 +381,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
     state: () => node,
     seq: () => seq,
     unpublished: () => outboxCount,
+    restoredFrom: () => restoredFrom,
     async close({ flush = true } = {}) {
       if (flush) {
         while ((pumping !== null || queue.length > 0 || outbox.length > 0) && role === 'leader') {
@@ -342,6 +389,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
         }
       }
       stopped = true;
+      if (flush) await snapshotting;
       await stopConsuming();
       for (const p of queue.splice(0)) p.reject(new Error(`shard ${shard} closed`));
       await leadership?.close().catch(() => {});

@@ -83,9 +83,11 @@ export function applyInput(node: ShardNode, input: ShardInput): ShardStep {
     case 'admin': {
       const c = input.command;
       if (c.type === 'add_instrument') {
-        applyRisk(node.risk, c);
+        // every risk shard lists it (to size holdings); only the symbol's matching shard books it
+        const listed = applyRisk(node.risk, c).events;
         if (matchingShardOf(c.spec.symbol, node.layout) !== node.shard)
-          return { events: [], market: [], messages: [] };
+          return { events: listed, market: [], messages: [] };
+        return { ...fromMatching(applyAdmin(node.matching, c)), events: listed };
       }
       return fromMatching(applyAdmin(node.matching, c));
     }

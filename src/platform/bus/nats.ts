@@ -14,6 +14,7 @@ import {
 } from '@nats-io/jetstream';
 import { connect, nanos, type Status } from '@nats-io/transport-node';
 import { createLogger, type Logger } from '../logger.ts';
+import { settledWithin } from '../settled.ts';
 import { deliver, deliverAndSettle } from './deliver.ts';
 import { checkPattern, checkSubject, STREAM_SUBJECTS } from './subjects.ts';
 import {
@@ -57,25 +58,6 @@ export interface NatsBusOptions {
  * never comes from a server that is gone).
  */
 export const CLOSE_TIMEOUT_MS = 5000;
-
-/** true if `p` settled within `ms` (its rejection counts as settled and is dropped). */
-async function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([
-      p.then(
-        () => true,
-        () => true,
-      ),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const codec = { encode: (data: unknown) => new TextEncoder().encode(JSON.stringify(data)) };
 

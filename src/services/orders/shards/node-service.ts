@@ -40,6 +40,7 @@ import { captureNode, restoreNode } from '../../../engine/shards/snapshot.ts';
 import { type Bus, RedeliverError, type Unsubscribe } from '../../../platform/bus/types.ts';
 import type { Db } from '../../../platform/db/types.ts';
 import type { Logger } from '../../../platform/logger.ts';
+import { settledWithin } from '../../../platform/settled.ts';
 import { type Leadership, openLeadership } from '../leadership.ts';
 import type { Fencing } from '../persistence.ts';
 import { type Outgoing, outgoingOf, shardSubject } from './events.ts';
@@ -57,6 +58,8 @@ export { shardSubject } from './events.ts';
 export const shardConsumer = (shard: number): string => `orders-shard-${shard}`;
 /** A message handed to a node that died before committing it goes to the next leader after this. */
 export const SHARD_ACK_WAIT_MS = 1000;
+/** How long a close waits for the queue to be committed and the outbox sent. */
+const CLOSE_FLUSH_MS = 5000;
 /** How often a standby reads the leader's new journal entries. */
 const FOLLOW_EVERY_MS = 200;
 
@@ -383,13 +386,21 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
     unpublished: () => outboxCount,
     restoredFrom: () => restoredFrom,
     async close({ flush = true } = {}) {
-      if (flush) {
-        while ((pumping !== null || queue.length > 0 || outbox.length > 0) && role === 'leader') {
-          await (pumping ?? publishing ?? new Promise((r) => setTimeout(r, 10)));
+      // what is queued is committed and what is committed is sent, for a while (a bus or database
+      // that is down must not hold a shutdown forever: the next leader sends the rest)
+      const until = Date.now() + CLOSE_FLUSH_MS;
+      while (flush && (pumping !== null || queue.length > 0 || outbox.length > 0) && role === 'leader') {
+        if (Date.now() > until) {
+          log.warn(
+            { queued: queue.length, unpublished: outboxCount },
+            'orders shard: closing before all was sent',
+          );
+          break;
         }
+        await settledWithin(pumping ?? publishing ?? Promise.resolve(), 20);
       }
       stopped = true;
-      if (flush) await snapshotting;
+      if (flush && snapshotting) await settledWithin(snapshotting, CLOSE_FLUSH_MS);
       await stopConsuming();
       for (const p of queue.splice(0)) p.reject(new Error(`shard ${shard} closed`));
       await leadership?.close().catch(() => {});

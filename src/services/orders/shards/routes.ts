@@ -175,7 +175,7 @@ export function shardRoutes(node: ShardNodeService) {
             referencePrice: b.reference_price,
           },
         });
-        const refused = step.market.find((e) => e.type === 'rejected');
+        const refused = [...step.events, ...step.market].find((e) => e.type === 'rejected');
         if (refused && refused.type === 'rejected') throw rejection(refused.reason);
         return reply.code(201).send({ symbol: b.symbol });
       },

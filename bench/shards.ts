@@ -14,6 +14,7 @@
  *             read it: the highest achieved rate of a step with p99 ≤ 50 ms, no errors and no 429/503.
  *   CPU       per process, from /proc, over the sweep less its idle CPU: µs per order offered, for
  *             each shard node and the NATS server; their sum gives the orders/s one more core carries.
+ *             Per step (the table's last column): all processes together, idle CPU included.
  *   failover  N = 2 with a standby for shard 1 (started with the others): BENCH_FAILOVER_RATE orders/s
  *             (default: half the N = 2 knee, at least 20) for BENCH_FAILOVER_SECONDS (12); a third of
  *             the way in, kill -9 of shard 1's leader. The generator sends each order to the instance
@@ -214,10 +215,14 @@ async function measure(
   await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
   const idle1 = await sampleCpu(processes);
   const cpu0 = await sampleCpu(processes);
+  // per step, the CPU of every process together, idle CPU included (the table's "server CPU
+  // µs/req"): it falls with the rate, as commits and messages are batched and idle costs spread
+  const allCpuMs = async () => [...(await sampleCpu(processes)).ms.values()].reduce((a, b) => a + b, 0);
   const curve = await sweep(
     `${shards} shard(s)`,
     { url: leaders[0]!.url, groups, workload: WORKLOAD, context },
     settings,
+    allCpuMs,
   );
   const cpu1 = await sampleCpu(processes);
   const perProcess = cpuPerRequest([idle0, idle1], [cpu0, cpu1], offeredRequests(curve, settings)).map(

@@ -21,15 +21,15 @@
  * Last line: {"failoverMs":N,"lostAcked":N,"knee":{"shards1":N,"shards2":null},…}
  */
 
-import { readFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
 import { type RunningCluster, startCluster } from '../src/cli/cluster-launch.ts';
 import { fundedInvestors } from './lib/api.ts';
 import { runStep } from './lib/load/generator.ts';
 import { curveTable } from './lib/load/report.ts';
-import { type Curve, curveJson, sweep, sweepSettingsFromEnv } from './lib/load/sweep.ts';
+import { type Curve, curveJson, offeredRequests, sweep, sweepSettingsFromEnv } from './lib/load/sweep.ts';
 import type { GatewayContext } from './lib/load/workloads/gateway-orders.ts';
+import { cpuPerRequest, sampleCpu } from './lib/proc.ts';
 import {
   ADMIN_URL,
   NotDurableError,
@@ -70,23 +70,11 @@ async function setUp(gateways: readonly string[]): Promise<{ tokens: string[]; i
   return { tokens: accounts.map((a) => a.token), ids: accounts.map((a) => a.id) };
 }
 
-/** CPU ms (user + system) of one process so far, from /proc; NaN when it is gone. */
-async function cpuMsOf(pid: number): Promise<number> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in 1/100 s ticks
-  } catch {
-    return Number.NaN;
-  }
-}
-
-async function cpuByProcess(cluster: RunningCluster): Promise<Map<string, number>> {
-  const all = [
+function cpuByProcess(cluster: RunningCluster) {
+  return sampleCpu([
     ...cluster.nats.nodes.map((n) => ({ name: `nats-${n.name}`, pid: n.child.pid })),
     ...cluster.processes.map((p) => ({ name: p.name, pid: p.child.pid })),
-  ];
-  return new Map(await Promise.all(all.map(async (p) => [p.name, await cpuMsOf(p.pid)] as const)));
+  ]);
 }
 
 interface Totals {
@@ -135,14 +123,11 @@ async function measure(databaseUrl: string) {
     const before = await totals(db);
 
     // what the cluster burns with no orders (feeds, health checks, NATS, projector): subtracted below
-    const idleSeconds = 5;
     const idle0 = await cpuByProcess(cluster);
-    await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+    await new Promise((r) => setTimeout(r, 5000));
     const idle1 = await cpuByProcess(cluster);
-    const idleMsPerSecond = (name: string) => (idle1.get(name)! - idle0.get(name)!) / idleSeconds;
 
     // --- the knee through both gateways ---------------------------------------------------------
-    const sweepStart = performance.now();
     const cpu0 = await cpuByProcess(cluster);
     const curve: Curve = await sweep(
       'cluster orders',
@@ -150,19 +135,10 @@ async function measure(databaseUrl: string) {
       settings,
     );
     const cpu1 = await cpuByProcess(cluster);
-    const sweepSeconds = (performance.now() - sweepStart) / 1000;
-    // every order offered in that window: the priming run, then each step's warm-up and measured part
-    const ordersSent =
-      (curve.steps.length > 0 ? settings.rates[0]! * settings.primeSeconds : 0) +
-      curve.steps.reduce((n, s) => n + s.offered * (settings.warmupSeconds + settings.stepSeconds), 0);
     // CPU the orders cost: the sweep's, less what the process burns idle over as long
-    const cpuUs = (name: string) =>
-      (Math.max(0, cpu1.get(name)! - cpu0.get(name)! - idleMsPerSecond(name) * sweepSeconds) * 1000) /
-      ordersSent;
-    const perProcess = [...cpu1.keys()]
-      .map((name) => ({ name, usPerOrder: cpuUs(name) }))
-      .filter((p) => Number.isFinite(p.usPerOrder))
-      .sort((a, b) => b.usPerOrder - a.usPerOrder);
+    const perProcess = cpuPerRequest([idle0, idle1], [cpu0, cpu1], offeredRequests(curve, settings)).map(
+      (p) => ({ name: p.name, usPerOrder: p.usPerRequest }),
+    );
     const clusterUs = perProcess.reduce((sum, p) => sum + p.usPerOrder, 0);
 
     // --- kill -9 of the orders leader under load ---------------------------------------------

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { cpuMsOf } from './proc.ts';
 
 const CLI = fileURLToPath(new URL('../../src/cli/bourse.ts', import.meta.url));
 
@@ -62,20 +63,7 @@ export async function startBourse(
     });
     child.once('exit', (code) => fail(new Error(`bourse start --role ${role} exited with code ${code}`)));
   });
-  return { url, pid: child.pid!, cpuMs: () => cpuMsOf(child), stop: () => stop(child) };
-}
-
-async function cpuMsOf(child: ChildProcess): Promise<number> {
-  const { readFile } = await import('node:fs/promises');
-  try {
-    const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
-    // fields after the command name "(…)": utime and stime are the 14th and 15th of the line
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return Number.NaN;
-  }
+  return { url, pid: child.pid!, cpuMs: () => cpuMsOf(child.pid!), stop: () => stop(child) };
 }
 
 function stop(child: ChildProcess): Promise<void> {

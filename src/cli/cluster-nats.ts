@@ -37,6 +37,7 @@ export interface NatsCluster {
 }
 
 export interface NatsClusterOptions {
+  /** how many nodes (default 3); 1 is a standalone JetStream server, not a cluster */
   nodes?: number;
   /** where the stores and logs go; default: a new temporary folder, removed by stop() */
   dir?: string;
@@ -95,13 +96,17 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
       '-js',
       '-sd',
       node.storeDir,
-      '--cluster_name',
-      'bourse',
-      '--cluster',
-      `nats://127.0.0.1:${node.clusterPort}`,
-      '--routes',
-      routes.join(','),
     ];
+    // one node is a standalone server: JetStream refuses a cluster without routes
+    if (nodes.length > 1)
+      args.push(
+        '--cluster_name',
+        'bourse',
+        '--cluster',
+        `nats://127.0.0.1:${node.clusterPort}`,
+        '--routes',
+        routes.join(','),
+      );
     return spawnChild(`nats ${node.name}`, binary, args, { logFile: join(dir, `${node.name}.log`) });
   };
 

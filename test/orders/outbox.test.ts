@@ -16,6 +16,7 @@ function stuckBus(): Bus {
     kind: 'memory',
     publish: () => new Promise<void>(() => {}),
     subscribe: async () => async () => {},
+    declareDurable: async () => {},
     close: async () => {},
   };
 }
@@ -27,6 +28,7 @@ function recordingBus(seen: { subject: string; data: unknown }[]): Bus {
       seen.push({ subject, data });
     },
     subscribe: async () => async () => {},
+    declareDurable: async () => {},
     close: async () => {},
   };
 }
@@ -41,6 +43,7 @@ function outageBus(seen: { subject: string; data: unknown }[]): Bus & { down: bo
       seen.push({ subject, data });
     },
     subscribe: async () => async () => {},
+    declareDurable: async () => {},
     close: async () => {},
   };
   return bus;

@@ -29,6 +29,15 @@ const ACCOUNTS = ['a0', 'a1', 'a2', 'a3', 'a4', 'a5'];
 const silent = createLogger({ level: 'silent' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Polls until `check` holds, for at most 10 s. */
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(20);
+  }
+}
+
 function spec(symbol: string): InstrumentSpec {
   return {
     symbol,
@@ -231,6 +240,58 @@ function suite(name: string, services: ('postgres' | 'nats')[], makeDb: Made<Db>
       const journaled = new Set(rows.map((r) => Number(r.id)));
       expect(c.acked.filter((id) => !journaled.has(id))).toEqual([]);
       for (const n of c.nodes) await n.close();
+    }, 60_000);
+
+    it('a shard that leads for the first time gets what another sent it before', async () => {
+      // shard 0 alone: an order of one of its accounts for a book of shard 1, routed there before
+      // shard 1 has ever run (its durable consumer does not exist yet)
+      const d = await db();
+      const b = await bus();
+      const start = (shard: number) =>
+        startShardNode({
+          db: d,
+          bus: b,
+          config: CONFIG,
+          layout: LAYOUT,
+          shard,
+          logger: silent,
+          leaseMs: 2000,
+        });
+      const account = ACCOUNTS.find((a) => riskShardOf(a, LAYOUT) === 0)!;
+      const symbol = SYMBOLS.find((s) => matchingShardOf(s, LAYOUT) === 1)!;
+      const first = await start(0);
+      await first.leading;
+      for (const s of SYMBOLS) await first.admin({ type: 'add_instrument', ts: 0, spec: spec(s) });
+      await first.submit({ type: 'deposit', ts: 0, account, amount: 1_000_000 });
+      const events = await first.submit({
+        type: 'new_order',
+        ts: 0,
+        id: orderIdAt(1, 0, LAYOUT),
+        account,
+        symbol,
+        side: 'buy',
+        orderType: 'limit',
+        tif: 'gtc',
+        qty: 10,
+        price: 10_000,
+      });
+      expect(events[0]?.type).toBe('held');
+      await until(() => first.unpublished() === 0);
+      const second = await start(1);
+      await second.leading;
+      for (const s of SYMBOLS) await second.admin({ type: 'add_instrument', ts: 0, spec: spec(s) });
+      // the route arrives: the order rests on shard 1's book, its cash kept there
+      await until(() => (second.state().matching.inbox.applied.get(0) ?? 0) === 1);
+      expect(
+        second
+          .state()
+          .matching.exchange.openOrders()
+          .map((o) => o.symbol),
+      ).toEqual([symbol]);
+      await until(() => first.state().risk.accounts.get(account)!.pendingCash === 0);
+      expect(first.state().risk.accounts.get(account)!.kept.get(1)?.cash).toBeGreaterThan(0);
+      await second.close();
+      await first.close();
     }, 60_000);
 
     it('publishes trades, books and executions as the orders service does, and rebuilds the same state from the journal', async () => {

@@ -157,6 +157,21 @@ forEachBus('Bus contract', (makeBus) => {
     expect(again.messages.map((m) => m.data.n)).toEqual([2, 3, 4, 5]);
   });
 
+  it('durable: a declared consumer keeps what is published before its first subscriber', async () => {
+    const bus = await makeBus();
+    await bus.publish('orders.shard.3', { n: 0 }); // before the declaration: not for it
+    await bus.declareDurable('shard-3', 'orders.shard.3', { ackWaitMs: 1000 });
+    await bus.declareDurable('shard-3', 'orders.shard.3', { ackWaitMs: 1000 }); // again: no change
+    for (let n = 1; n <= 3; n++) await bus.publish('orders.shard.3', { n });
+    const box = inbox<{ n: number }>();
+    await bus.subscribe('orders.shard.3', box.handler, { durable: 'shard-3', ackWaitMs: 1000 });
+    await waitFor(() => box.messages.length === 3, 'the events published since the declaration');
+    await bus.publish('orders.shard.3', { n: 4 });
+    await waitFor(() => box.messages.length === 4, 'the next event');
+    await sleep(50);
+    expect(box.messages.map((m) => m.data.n)).toEqual([1, 2, 3, 4]);
+  });
+
   it('durable: subscribers sharing a name share the work; an async handler is awaited', async () => {
     const bus = await makeBus();
     const a = inbox<{ n: number }>();

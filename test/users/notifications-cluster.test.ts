@@ -22,6 +22,7 @@ function counting(bus: Bus, onHandled: (msg: ExecMessage, settled: Promise<unkno
     kind: bus.kind,
     publish: (subject, data) => bus.publish(subject, data),
     close: () => bus.close(),
+    declareDurable: (name, pattern, options) => bus.declareDurable(name, pattern, options),
     subscribe: <T>(pattern: string, handler: (msg: BusMessage<T>) => unknown, options?: SubscribeOptions) =>
       bus.subscribe<T>(
         pattern,

@@ -13,6 +13,13 @@
  * One thread of JavaScript tops out at some thousands of requests/s; `threads` splits one schedule
  * over several (thread k sends the requests i ≡ k mod threads, at the same scheduled times) and
  * merges their histograms.
+ *
+ * With `groups`, a request names the group of instances it is for (one orders shard: its leader and
+ * standbys) and goes to the one that answered last. A refused connection, or a 503 carrying the
+ * group's not-leader header, executed nothing: the request is sent again to the group's next
+ * instance (after 10 ms, doubling up to 250 ms), until it gets another answer or the drain ends; its latency still runs
+ * from its scheduled time. Any other failure (a connection cut mid-request) is an error, not resent:
+ * its outcome is unknown.
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
@@ -44,11 +51,27 @@ export interface StepOptions {
   urls?: string[];
   /** return every measured 2xx as [request index, scheduled send time, reply time], ms since the epoch (failover runs) */
   recordAcks?: boolean;
+  /** with recordAcks: each ack also carries the reply's body (e.g. the id the server gave) */
+  ackBodies?: boolean;
+  /** instances by group, for workloads whose requests name a `group` (see above) */
+  groups?: InstanceGroups;
 }
+
+export interface InstanceGroups {
+  /** groups[g]: the base URLs of group g's instances, the first tried first */
+  urls: string[][];
+  /** a 503 with this header is a not-leader answer (nothing executed): try the group's next instance */
+  notLeaderHeader: string;
+}
+
+/** [request index, scheduled send time, reply time (ms since the epoch), reply body when asked for] */
+export type Ack = [number, number, number, string?];
 
 /** A step's result, with the acknowledgements when `recordAcks` asked for them. */
 export interface StepRun extends StepResult {
-  acks?: [number, number, number][];
+  acks?: Ack[];
+  /** sends again after a refused connection or a not-leader answer (groups only) */
+  resent: number;
 }
 
 /** What one generator thread sends back. */
@@ -64,7 +87,8 @@ interface PartResult {
   samples: string[];
   /** from the first measured send's scheduled time to the last measured reply, ms */
   spanMs: number;
-  acks?: [number, number, number][];
+  acks?: Ack[];
+  resent: number;
 }
 
 interface PartOptions extends StepOptions {
@@ -114,6 +138,7 @@ export async function runStep(options: StepOptions): Promise<StepRun> {
     ok,
     maxSendLagMs: Math.max(...results.map((r) => r.maxSendLagMs)),
     samples: [...new Set(results.flatMap((r) => r.samples))].slice(0, 5),
+    resent: sum((r) => r.resent),
     ...(options.recordAcks && { acks: results.flatMap((r) => r.acks ?? []) }),
   };
 }
@@ -146,13 +171,24 @@ async function generate(options: PartOptions): Promise<PartResult> {
   const mod = (await import(options.workload)) as WorkloadModule;
   const next = mod.createRequests(options.context);
   const drainMs = (options.drainSeconds ?? 10) * 1000;
-  const pool = new Pool(options.url, {
-    connections: options.connections ?? 256,
-    pipelining: 1,
-    keepAliveTimeout: 60_000,
-    headersTimeout: 0,
-    bodyTimeout: 0,
-  });
+  const pools = new Map<string, Pool>();
+  const poolOf = (url: string): Pool => {
+    let pool = pools.get(url);
+    if (pool === undefined) {
+      pool = new Pool(url, {
+        connections: options.connections ?? 256,
+        pipelining: 1,
+        keepAliveTimeout: 60_000,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
+      pools.set(url, pool);
+    }
+    return pool;
+  };
+  const groups = options.groups;
+  // per group: the instance that answered last (this thread's view)
+  const current = groups?.urls.map(() => 0) ?? [];
   const histogram = hdr.build(HISTOGRAM);
 
   const warmCount = warmupSeconds > 0 ? requestsIn(warmupSeconds, rate) : 0;
@@ -161,7 +197,8 @@ async function generate(options: PartOptions): Promise<PartResult> {
   const windowStart = scheduledAtMs(t0, warmCount, rate);
   const counts = { sent: 0, ok: 0, errors: 0, overload: 0, rejected: 0 };
   let lastMeasuredReplyAt = windowStart;
-  const acks: [number, number, number][] | undefined = options.recordAcks ? [] : undefined;
+  const acks: Ack[] | undefined = options.recordAcks ? [] : undefined;
+  let resent = 0;
   const samples = new Set<string>();
   const outstanding = new Map<number, number>(); // measured request index -> scheduled time
   let inflight = 0;
@@ -187,7 +224,7 @@ async function generate(options: PartOptions): Promise<PartResult> {
       maxSendLagMs = Math.max(maxSendLagMs, performance.now() - scheduled);
     }
     inflight++;
-    const done = (status: number, detail?: string) => {
+    const done = (status: number, detail?: string, body?: string) => {
       if (finished) return;
       const at = performance.now();
       inflight--;
@@ -198,7 +235,9 @@ async function generate(options: PartOptions): Promise<PartResult> {
         record(scheduled, at);
         if (ok) {
           counts.ok++;
-          acks?.push([i, performance.timeOrigin + scheduled, performance.timeOrigin + at]);
+          const ack: Ack = [i, performance.timeOrigin + scheduled, performance.timeOrigin + at];
+          if (body !== undefined) ack.push(body);
+          acks?.push(ack);
         } else if (status === 429 || status === 503) counts.overload++;
         else if (status === 0 || status >= 500) counts.errors++;
         else counts.rejected++;
@@ -206,19 +245,46 @@ async function generate(options: PartOptions): Promise<PartResult> {
       }
       if (inflight === 0 && allSent) drained();
     };
-    pool
-      .request({ method: req.method, path: req.path, headers: req.headers, body: req.body })
-      .then(async (res) => {
-        const ok = res.statusCode >= 200 && res.statusCode < 300;
-        if (ok || samples.size >= 5) {
-          await res.body.dump();
-          done(res.statusCode);
-        } else {
-          const text = await res.body.text();
-          done(res.statusCode, `${req.method} ${req.path} -> ${res.statusCode} ${text}`);
-        }
-      })
-      .catch((err: Error) => done(0, `${req.method} ${req.path} -> ${err.name}: ${err.message}`));
+    const group = req.group;
+    let tries = 0;
+    const attempt = (): void => {
+      const instance = group === undefined ? undefined : current[group]!;
+      const origin = group === undefined ? options.url : groups!.urls[group]![instance!]!;
+      // not executed there: the group's next instance, unless the drain is over
+      const again = (): boolean => {
+        if (group === undefined || finished) return false;
+        const urls = groups!.urls[group]!;
+        if (current[group] === instance) current[group] = (instance! + 1) % urls.length;
+        resent++;
+        tries++;
+        // backing off: while a standby takes over, every request for its shard waits here
+        setTimeout(attempt, Math.min(250, 10 * 2 ** (tries - 1)));
+        return true;
+      };
+      poolOf(origin)
+        .request({ method: req.method, path: req.path, headers: req.headers, body: req.body })
+        .then(async (res) => {
+          const ok = res.statusCode >= 200 && res.statusCode < 300;
+          if (res.statusCode === 503 && groups && res.headers[groups.notLeaderHeader] !== undefined) {
+            await res.body.dump();
+            if (!again()) done(503, `${req.method} ${req.path} -> 503 not the leader`);
+            return;
+          }
+          if (ok && options.ackBodies && measured) done(res.statusCode, undefined, await res.body.text());
+          else if (ok || samples.size >= 5) {
+            await res.body.dump();
+            done(res.statusCode);
+          } else {
+            const text = await res.body.text();
+            done(res.statusCode, `${req.method} ${req.path} -> ${res.statusCode} ${text}`);
+          }
+        })
+        .catch((err: Error & { code?: string }) => {
+          if (err.code === 'ECONNREFUSED' && again()) return;
+          done(0, `${req.method} ${req.path} -> ${err.name}: ${err.message}`);
+        });
+    };
+    attempt();
   }
 
   await new Promise<void>((resolve) => {
@@ -252,7 +318,7 @@ async function generate(options: PartOptions): Promise<PartResult> {
   }
   if (outstanding.size > 0)
     sample(`${outstanding.size} requests unanswered ${drainMs / 1000} s after the last send`);
-  pool.destroy().catch(() => {});
+  for (const pool of pools.values()) pool.destroy().catch(() => {});
 
   return {
     histogram: hdr.encodeIntoCompressedBase64(histogram),
@@ -260,6 +326,7 @@ async function generate(options: PartOptions): Promise<PartResult> {
     maxSendLagMs,
     samples: [...samples],
     spanMs: lastMeasuredReplyAt - windowStart,
+    resent,
     ...(acks && { acks }),
   };
 }

@@ -8,6 +8,8 @@ export interface LoadRequest {
   path: string;
   headers?: Record<string, string>;
   body?: string;
+  /** the group of instances it is for (StepOptions.groups); unset: the step's url */
+  group?: number;
 }
 
 export type RequestFactory = (i: number) => LoadRequest;

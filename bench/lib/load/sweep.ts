@@ -2,7 +2,7 @@
  * A sweep: the open-loop generator at increasing fixed rates, one step each, until the latency
  * limit is passed or the system answers with errors or overload. The knee is read off the steps.
  */
-import { runStep } from './generator.ts';
+import { runStep, type StepOptions } from './generator.ts';
 import { type Knee, kneeOf, P99_LIMIT_MS, round2, type StepResult, stopReason } from './knee.ts';
 
 export const DEFAULT_RATES = [100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 40_000];
@@ -63,7 +63,7 @@ export interface Curve extends Knee {
 
 export async function sweep(
   label: string,
-  target: { url: string; urls?: string[]; workload: string; context: unknown },
+  target: Pick<StepOptions, 'url' | 'urls' | 'groups' | 'workload' | 'context'>,
   settings: SweepSettings,
   /** the server process's CPU time so far, ms (BourseProcess.cpuMs) */
   serverCpuMs?: () => Promise<number>,
@@ -104,6 +104,17 @@ export async function sweep(
     if (stoppedBecause) break;
   }
   return { ...kneeOf(steps, settings.p99LimitMs), steps, stoppedBecause };
+}
+
+/**
+ * How many requests a sweep offered in all: the priming run, then each step's warm-up and measured
+ * part (what CPU time over the whole sweep is divided by).
+ */
+export function offeredRequests(curve: Curve, settings: SweepSettings): number {
+  return (
+    (curve.steps.length > 0 ? settings.rates[0]! * settings.primeSeconds : 0) +
+    curve.steps.reduce((n, s) => n + s.offered * (settings.warmupSeconds + settings.stepSeconds), 0)
+  );
 }
 
 /** The curve as the benches' last JSON line carries it (the field names are the issue's). */

@@ -53,6 +53,16 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
     }
   };
 
+  // as on JetStream, the first subscription (or declaration) fixes the consumer's subjects and its start (now)
+  const durableOf = (name: string, pattern: string): Durable => {
+    let d = durables.get(name);
+    if (!d) {
+      d = { pattern, subscribers: [], next: 0, backlog: [] };
+      durables.set(name, d);
+    }
+    return d;
+  };
+
   const drain = (sub: Subscription): void => {
     sub.scheduled = false;
     const batch = sub.queue;
@@ -117,13 +127,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
           subscriptions.delete(sub);
         };
       }
-      // as on JetStream, the first subscription fixes the consumer's subjects and its start (now)
-      let d = durables.get(name);
-      if (!d) {
-        d = { pattern, subscribers: [], next: 0, backlog: [] };
-        durables.set(name, d);
-      }
-      const durable = d;
+      const durable = durableOf(name, pattern);
       sub.redeliver = (item) => {
         if (closed) return;
         const to = durable.subscribers;
@@ -140,6 +144,11 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
         else for (const item of sub.queue) enqueue(durable.subscribers[0]!, item);
         sub.queue = [];
       };
+    },
+    declareDurable: async (name, pattern) => {
+      if (closed) throw new Error('Bus is closed');
+      checkPattern(pattern);
+      durableOf(name, pattern);
     },
     close: async () => {
       closed = true;

@@ -191,6 +191,10 @@ export async function openNatsBus(options: NatsBusOptions): Promise<Bus> {
           await settledWithin(consumer.delete(), CLOSE_TIMEOUT_MS);
       };
     },
+    declareDurable: async (name, pattern, options = {}) => {
+      checkPattern(pattern);
+      await durableConsumer(name, pattern, options.ackWaitMs ?? 30_000);
+    },
     close: () => {
       closing ??= (async () => {
         const consumers = [...live];

@@ -18,7 +18,8 @@ export interface SubscribeOptions {
    * consumer that every instance must run on every event, put the instance's own stable name in
    * it. An event is acknowledged when its handler settles (an async handler's promise), so a crash
    * before that delivers it again: handlers must be idempotent. On NATS: a JetStream durable pull
-   * consumer (starting at the events published after it was first created); removed by the server
+   * consumer (starting at the events published after it was first created: by its first subscription,
+   * or before that by `declareDurable`); removed by the server
    * after `DURABLE_INACTIVE_MS` without any subscriber. Without it: live from now on, per subscriber.
    */
   durable?: string;
@@ -57,6 +58,14 @@ export interface Bus {
     handler: (msg: BusMessage<T>) => unknown,
     options?: SubscribeOptions,
   ): Promise<Unsubscribe>;
+  /**
+   * Makes sure the durable consumer `name` over `pattern` exists, without subscribing: what is
+   * published from now on is kept for its subscribers even if none has subscribed yet (a durable
+   * otherwise starts at its first subscription). For events that may be sent to a consumer before it
+   * ever ran: an orders shard's messages to a shard that has not led yet. `ackWaitMs` as its
+   * subscribers give it.
+   */
+  declareDurable(name: string, pattern: string, options?: Pick<SubscribeOptions, 'ackWaitMs'>): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -49,8 +49,9 @@ export function spawnService(
     BOURSE_INTERNAL_TOKEN: TEST_INTERNAL_TOKEN,
     ...extraEnv,
   };
-  delete env.NATS_URL;
-  delete env.REDIS_URL;
+  // the machine's NATS and Redis only when asked for (a shard node needs the bus)
+  if (extraEnv.NATS_URL === undefined) delete env.NATS_URL;
+  if (extraEnv.REDIS_URL === undefined) delete env.REDIS_URL;
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const handle: Child = {

@@ -143,6 +143,12 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
   let outboxCount = 0;
   let publishing: Promise<void> | null = null;
 
+  // Every shard's consumer exists before this node can send anything: a message to a shard that has
+  // never led yet then waits for it, instead of coming before its consumer (which would start after
+  // it: a gap its channel would wait on for ever).
+  for (let k = 0; k < layout.matchingShards; k++)
+    await bus.declareDurable(shardConsumer(k), shardSubject(k), { ackWaitMs: SHARD_ACK_WAIT_MS });
+
   const leadership: Leadership | null = await openLeadership(db, {
     shard,
     ...(options.leaseMs !== undefined && { leaseMs: options.leaseMs }),

@@ -7,9 +7,9 @@
  *   shard; a few closed-loop client streams send orders that trade across the shards, each to the
  *   instance of its account's shard that answered last. Mid-stream, kill -9 of shard 1's leader: its
  *   standby takes over (/readyz turns 200, role header leader). A client sends a request again to the
- *   shard's other instance only when it surely was not executed (connection refused, 503 not-leader);
- *   a connection cut mid-request is an unknown outcome, counted and printed, never resent (the node
- *   numbers orders, so a resend could place one twice).
+ *   shard's other instance when it was not executed (connection refused, 503 not-leader), and also
+ *   when its outcome is unknown (a connection cut mid-request): every order carries a client order
+ *   id, so a resend of one that was placed gets the original answer (200), never a second order.
  *
  *   Once quiet (every leader's outbox handed to the bus, no journal moving): every acknowledged order
  *   id is in shard_journal, no id was acknowledged twice, cash over every account (the fee account's
@@ -88,6 +88,9 @@ async function send(url: string, method: string, path: string, body?: unknown): 
   }
 }
 
+/** Connection cuts seen mid-request (each resent when the request carried a client order id). */
+const unknownSeen: string[] = [];
+
 /** An answer from whichever of the shard's instances leads, with the ones not executed sent again. */
 async function toShard(
   shards: Instance[][],
@@ -103,7 +106,11 @@ async function toShard(
     const at = current[shard]!;
     const outcome = await send(instances[at]!.url, method, path, body);
     const notLeader = outcome.kind === 'answer' && outcome.status === 503 && outcome.role !== null;
-    if ((outcome.kind !== 'refused' && !notLeader) || Date.now() > deadline) return { ...outcome, resent };
+    // an unknown outcome is safe to resend only with a client order id (answered, not placed again)
+    const keyed = typeof body === 'object' && body !== null && 'client_order_id' in body;
+    const again = outcome.kind === 'refused' || notLeader || (outcome.kind === 'unknown' && keyed);
+    if (outcome.kind === 'unknown') unknownSeen.push(outcome.error);
+    if (!again || Date.now() > deadline) return { ...outcome, resent };
     if (current[shard] === at) current[shard] = (at + 1) % instances.length;
     await sleep(Math.min(100, 5 * 2 ** Math.min(resent, 5)));
   }
@@ -225,7 +232,9 @@ describeWith(['postgres', 'nats'], 'orders shard nodes as processes', () => {
     const unknown: string[] = [];
     const refusals: Record<string, number> = {};
     let resends = 0;
+    let replayed = 0;
     let stop = false;
+    const sentCount: number[] = [];
     const streamOf = async (k: number) => {
       const random = prng(100 + k);
       while (!stop) {
@@ -236,6 +245,7 @@ describeWith(['postgres', 'nats'], 'orders shard nodes as processes', () => {
         const away = Math.floor(random() * 6) - 2;
         const sent = performance.now();
         const out = await toShard(shards, current, shard, 'POST', `/accounts/${account}/orders`, {
+          client_order_id: `s${k}-${(sentCount[k] = (sentCount[k] ?? 0) + 1)}`,
           symbol: symbols[Math.floor(random() * symbols.length)],
           side,
           type: 'limit',
@@ -245,9 +255,11 @@ describeWith(['postgres', 'nats'], 'orders shard nodes as processes', () => {
         });
         resends += out.resent;
         if (out.kind === 'unknown') unknown.push(`${shard}: ${out.error}`);
-        else if (out.kind === 'answer' && out.status === 201)
+        else if (out.kind === 'answer' && (out.status === 201 || out.status === 200)) {
+          // 200: a resend after a cut connection, answered with the order it had placed
+          if (out.status === 200) replayed++;
           acks.push({ id: out.body.id as number, shard, sent, at: performance.now() });
-        else {
+        } else {
           const key = out.kind === 'answer' ? `${out.status} ${String(out.body.type ?? '')}` : out.kind;
           refusals[key] = (refusals[key] ?? 0) + 1;
         }
@@ -279,7 +291,8 @@ describeWith(['postgres', 'nats'], 'orders shard nodes as processes', () => {
     console.log(
       `orders shard failover (kill -9 of shard 1's leader → the answer to the first order for shard 1 sent after it and acknowledged; processes, lease ${LEASE_MS} ms): ` +
         `${(first.at - killedAt).toFixed(0)} ms; ${acks.length} orders acknowledged (${ackedBefore} before the kill), ` +
-        `${resends} sent again (refused or not-leader), ${unknown.length} unknown outcomes${unknown.length ? ` (${[...new Set(unknown)].join(', ')})` : ''}, ` +
+        `${resends} sent again (refused, not-leader or cut), ${unknownSeen.length} connections cut mid-request${unknownSeen.length ? ` (${[...new Set(unknownSeen)].join(', ')})` : ''}, ` +
+        `${replayed} answered from the client-order-id window, ${unknown.length} outcomes left unknown, ` +
         `other answers ${JSON.stringify(refusals)}`,
     );
     expect((await readyz(standbys[1]!)).role).toBe('leader');
@@ -315,6 +328,15 @@ describeWith(['postgres', 'nats'], 'orders shard nodes as processes', () => {
     );
     const journaled = new Set(rows.map((r) => `${r.shard}:${Number(r.id)}`));
     expect(acks.filter((a) => !journaled.has(`${a.shard}:${a.id}`))).toEqual([]);
+    // every outcome was learnt (a cut connection resent with its client order id), and no client order
+    // id was placed twice: a resend of a placed order is answered, not journaled again
+    expect(unknown).toEqual([]);
+    const { rows: twice } = await db.query<{ key: string }>(
+      `SELECT input->>'key' AS key FROM shard_journal
+        WHERE input->>'kind' = 'command' AND input->'command'->>'type' = 'new_order'
+        GROUP BY shard, input->>'key' HAVING count(*) > 1`,
+    );
+    expect(twice).toEqual([]);
 
     // conservation over every account, each read at its shard's leader
     let cash = 0;

@@ -32,6 +32,7 @@ describe('loadConfig', () => {
         journalRetain: 100_000,
         archiveDir: expect.stringMatching(/\/data\/journal-archive$/),
         shard: 0,
+        shards: 1,
         leaseMs: 5000,
       },
     });

@@ -6,8 +6,9 @@
  * was applied once, cash and shares are conserved, and matching shards keep only reservations.
  */
 import { describe, expect, it } from 'vitest';
-import type { ExchangeConfig, InstrumentSpec, NewOrderCommand } from '../../src/domain/exchange.ts';
+import type { NewOrderCommand } from '../../src/domain/exchange.ts';
 import { matchingShardOf, orderIdAt, riskShardOf, type ShardLayout } from '../../src/engine/shards/layout.ts';
+import { CONFIG, spec } from '../../src/engine/test-kit.ts';
 import type { Bus } from '../../src/platform/bus/types.ts';
 import type { Db } from '../../src/platform/db/types.ts';
 import { createLogger } from '../../src/platform/logger.ts';
@@ -18,11 +19,6 @@ import { scoped } from '../support/lifecycle.ts';
 import { describeWith } from '../support/services.ts';
 import { prng } from './support/service.ts';
 
-const CONFIG: ExchangeConfig = {
-  fees: { makerBps: 10, takerBps: 20 },
-  selfTradePrevention: 'cancel_resting',
-  feeAccount: 'FEES',
-};
 const LAYOUT: ShardLayout = { riskShards: 2, matchingShards: 2 };
 const SYMBOLS = ['ACME', 'BOLT'];
 const ACCOUNTS = ['a0', 'a1', 'a2', 'a3', 'a4', 'a5'];
@@ -36,19 +32,6 @@ async function until(check: () => boolean): Promise<void> {
     if (Date.now() > deadline) throw new Error('timed out');
     await sleep(20);
   }
-}
-
-function spec(symbol: string): InstrumentSpec {
-  return {
-    symbol,
-    tickSize: 1,
-    lotSize: 1,
-    minQty: 1,
-    maxQty: 1_000_000,
-    priceBandBps: 0,
-    collarBps: 1_000,
-    referencePrice: 10_000,
-  };
 }
 
 type Made<T> = () => Promise<{ value: T; dispose: () => Promise<void> }>;
@@ -78,7 +61,7 @@ function suite(name: string, services: ('postgres' | 'nats')[], makeDb: Made<Db>
       const nodes: ShardNodeService[] = [await start(0), await start(1)];
       await Promise.all(nodes.map((n) => n.leading));
       for (const n of nodes)
-        for (const s of SYMBOLS) await n.admin({ type: 'add_instrument', ts: 0, spec: spec(s) });
+        for (const s of SYMBOLS) await n.admin({ type: 'add_instrument', ts: 0, spec: spec({ symbol: s }) });
       const counters = [0, 0];
       const ledger = { cash: 0, shares: new Map<string, number>() };
       const acked: number[] = [];
@@ -261,7 +244,8 @@ function suite(name: string, services: ('postgres' | 'nats')[], makeDb: Made<Db>
       const symbol = SYMBOLS.find((s) => matchingShardOf(s, LAYOUT) === 1)!;
       const first = await start(0);
       await first.leading;
-      for (const s of SYMBOLS) await first.admin({ type: 'add_instrument', ts: 0, spec: spec(s) });
+      for (const s of SYMBOLS)
+        await first.admin({ type: 'add_instrument', ts: 0, spec: spec({ symbol: s }) });
       await first.submit({ type: 'deposit', ts: 0, account, amount: 1_000_000 });
       const events = await first.submit({
         type: 'new_order',
@@ -279,7 +263,8 @@ function suite(name: string, services: ('postgres' | 'nats')[], makeDb: Made<Db>
       await until(() => first.unpublished() === 0);
       const second = await start(1);
       await second.leading;
-      for (const s of SYMBOLS) await second.admin({ type: 'add_instrument', ts: 0, spec: spec(s) });
+      for (const s of SYMBOLS)
+        await second.admin({ type: 'add_instrument', ts: 0, spec: spec({ symbol: s }) });
       // the route arrives: the order rests on shard 1's book, its cash kept there
       await until(() => (second.state().matching.inbox.applied.get(0) ?? 0) === 1);
       expect(

@@ -60,26 +60,32 @@ const errors = { '4xx': s.problemResponse, '5xx': s.problemResponse };
 
 type Req<P = unknown, B = unknown, Q = unknown> = FastifyRequest<{ Params: P; Body: B; Querystring: Q }>;
 
+/**
+ * The orders service's validation and problem handlers, for a plugin's routes (encapsulated: they
+ * apply to that plugin only). The shard nodes' door uses the same (shards/routes.ts).
+ */
+export function installOrdersValidation(app: FastifyInstance): void {
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    httpPart === 'body'
+      ? s.bodyAjv.compile(schema as object)
+      : finiteNumbers(s.paramsAjv.compile(schema as object) as Validate),
+  );
+  installProblemHandlers(app, {
+    service: 'orders',
+    notFound: true,
+    // validation names fields the orders service's way (the failed branch of a conditional schema)
+    translate: (err) => {
+      const e = err as FastifyError;
+      if (!e.validation) return undefined;
+      const where = e.validationContext ?? 'request';
+      return { problem: invalidRequest(s.fieldErrors(where, e.validation as ErrorObject[])).problem };
+    },
+  });
+}
+
 export function ordersRoutes(client: OrdersClient) {
   return async function plugin(app: FastifyInstance): Promise<void> {
-    // Encapsulated: these compilers and handlers apply to this plugin's routes only.
-    app.setValidatorCompiler(({ schema, httpPart }) =>
-      httpPart === 'body'
-        ? s.bodyAjv.compile(schema as object)
-        : finiteNumbers(s.paramsAjv.compile(schema as object) as Validate),
-    );
-
-    installProblemHandlers(app, {
-      service: 'orders',
-      notFound: true,
-      // validation names fields the orders service's way (the failed branch of a conditional schema)
-      translate: (err) => {
-        const e = err as FastifyError;
-        if (!e.validation) return undefined;
-        const where = e.validationContext ?? 'request';
-        return { problem: invalidRequest(s.fieldErrors(where, e.validation as ErrorObject[])).problem };
-      },
-    });
+    installOrdersValidation(app);
 
     const opts = (
       schema: Record<string, unknown>,

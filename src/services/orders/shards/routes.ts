@@ -4,15 +4,12 @@
  * administration. Behind the internal token like every service route; a standby answers 503
  * not-leader (nothing executed), an account of another shard 421 naming its shard.
  */
-import type { ErrorObject } from 'ajv';
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { EngineEvent, NewOrderCommand, ReplaceCommand } from '../../../domain/exchange.ts';
 import { riskShardOf } from '../../../engine/shards/layout.ts';
 import type { RiskCommand } from '../../../engine/shards/risk-shard.ts';
-import { installProblemHandlers } from '../../../platform/http/problem.ts';
-import { finiteNumbers, type Validate } from '../../../platform/http/validator.ts';
-import { invalidRequest, notLeader, OrdersApiError, problem, rejection } from '../problems.ts';
-import { bodyAjv, fieldErrors, paramsAjv } from '../schemas.ts';
+import { notLeader, OrdersApiError, problem, rejection } from '../problems.ts';
+import { installOrdersValidation } from '../routes.ts';
 import type { ShardNodeService } from './node-service.ts';
 import * as s from './schemas.ts';
 
@@ -25,24 +22,7 @@ type OrderP = { account: string; id: number };
 export function shardRoutes(node: ShardNodeService) {
   const layout = node.state().layout;
   return async function plugin(app: FastifyInstance): Promise<void> {
-    app.setValidatorCompiler(({ schema, httpPart }) =>
-      httpPart === 'body'
-        ? bodyAjv.compile(schema as object)
-        : finiteNumbers(paramsAjv.compile(schema as object) as Validate),
-    );
-    installProblemHandlers(app, {
-      service: 'orders',
-      notFound: true,
-      translate: (err) => {
-        const e = err as FastifyError;
-        if (!e.validation) return undefined;
-        return {
-          problem: invalidRequest(
-            fieldErrors(e.validationContext ?? 'request', e.validation as ErrorObject[]),
-          ).problem,
-        };
-      },
-    });
+    installOrdersValidation(app);
 
     const leading = () => {
       const role = node.role();

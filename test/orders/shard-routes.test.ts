@@ -125,6 +125,9 @@ describe('orders shard node HTTP door', () => {
     };
     const first = await call('POST', `/accounts/${mine}/orders`, keyed);
     expect(first.statusCode).toBe(201);
+    // the refused order had an id of its own (it is journaled with it): never given again
+    expect(tooMuch.json().orderId).toBeGreaterThan(id);
+    expect(first.json().id).toBeGreaterThan(tooMuch.json().orderId);
     const again = await call('POST', `/accounts/${mine}/orders`, keyed);
     expect(again.statusCode).toBe(200);
     expect(again.json()).toEqual(first.json());

@@ -193,6 +193,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
             continue;
           }
           seq += 1;
+          noteNumbered(input);
           const step = applyInput(node, input);
           keys.record(input, step.events);
           rows.push([seq, input]);
@@ -247,11 +248,19 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
     log.info({ seq }, 'orders shard: restored from a snapshot');
   }
 
+  // the highest order id journaled, refused orders' included, so that no id is given twice
+  let lastNumbered = 0;
+  const noteNumbered = (input: ShardInput) => {
+    if (input.kind === 'command' && input.command.type === 'new_order')
+      lastNumbered = Math.max(lastNumbered, input.command.id);
+  };
+
   /** A new order without an id (0) gets the next of this shard's ids, journaled with it. */
   function numbered(input: ShardInput): ShardInput {
     if (input.kind !== 'command' || input.command.type !== 'new_order' || input.command.id !== 0)
       return input;
-    const n = Math.floor(node.risk.lastOrderId / (IDS_PER_ORDER * layout.riskShards)) + 1;
+    const last = Math.max(node.risk.lastOrderId, lastNumbered);
+    const n = Math.floor(last / (IDS_PER_ORDER * layout.riskShards)) + 1;
     return { ...input, command: { ...input.command, id: orderIdAt(n, shard, layout) } };
   }
 
@@ -306,6 +315,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
     const sentUpTo = await publishedSeq(db, shard);
     while (tail.length > 0 && tail[0]![0] <= sentUpTo) tail.shift();
     for await (const [at, input] of readInputs(db, shard, seq)) {
+      noteNumbered(input);
       const step = applyInput(node, input);
       keys.record(input, step.events);
       seq = at;

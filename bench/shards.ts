@@ -378,7 +378,7 @@ async function main(): Promise<number> {
     console.log(
       `kill -9 of shard 1's leader at ${f.rate} orders/s: first acknowledged order for shard 1 sent after the kill ` +
         `answered ${f.failoverMs ?? 'never'} ms after it; ${f.acked} of ${f.sent} acknowledged, ${f.resent} resends ` +
-        `(refused connection or not-leader), ${f.overload} 429/503, ${f.errors} errors (unknown outcome: cut mid-request), ` +
+        `(refused connection, not-leader, or cut mid-request: each order carries a client order id), ${f.overload} 429/503, ${f.errors} errors, ` +
         `${f.rejected} other 4xx; acknowledged but missing from shard_journal: ${f.lostAcked}`,
     );
     for (const s of f.samples) console.log(`  e.g. ${s}`);

@@ -18,8 +18,9 @@
  * standbys) and goes to the one that answered last. A refused connection, or a 503 carrying the
  * group's not-leader header, executed nothing: the request is sent again to the group's next
  * instance (after 10 ms, doubling up to 250 ms), until it gets another answer or the drain ends; its latency still runs
- * from its scheduled time. Any other failure (a connection cut mid-request) is an error, not resent:
- * its outcome is unknown.
+ * from its scheduled time. A connection cut mid-request leaves the outcome unknown: an error, not
+ * resent, unless the request is marked `idempotent` (it carries a client order id), when it is
+ * sent again in the same way.
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
@@ -281,6 +282,8 @@ async function generate(options: PartOptions): Promise<PartResult> {
         })
         .catch((err: Error & { code?: string }) => {
           if (err.code === 'ECONNREFUSED' && again()) return;
+          // cut mid-request: unknown outcome, safe to send again only when idempotent
+          if (req.idempotent === true && again()) return;
           done(0, `${req.method} ${req.path} -> ${err.name}: ${err.message}`);
         });
     };

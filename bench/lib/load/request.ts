@@ -10,6 +10,12 @@ export interface LoadRequest {
   body?: string;
   /** the group of instances it is for (StepOptions.groups); unset: the step's url */
   group?: number;
+  /**
+   * With a group: the request carries a client order id (or another idempotency key), so when its
+   * outcome is unknown (the connection was cut mid-request) it is sent again too: the instance that
+   * answers then returns the original outcome, or executes it once.
+   */
+  idempotent?: boolean;
 }
 
 export type RequestFactory = (i: number) => LoadRequest;

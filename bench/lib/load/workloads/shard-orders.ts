@@ -3,6 +3,7 @@
  * (POST /internal/orders-shard/accounts/:account/orders), the request naming the shard as its group
  * of instances (leader and standbys), so that the generator sends it to whichever leads.
  */
+import { randomUUID } from 'node:crypto';
 import { orderAt } from '../order-mix.ts';
 import type { RequestFactory } from '../request.ts';
 
@@ -18,6 +19,8 @@ export interface ShardOrdersContext {
 export function createRequests(context: unknown): RequestFactory {
   const { headers, accounts, shards, symbols } = context as ShardOrdersContext;
   const h = { ...headers, 'content-type': 'application/json' };
+  // request numbers start again at every step: the prefix keeps client order ids unique
+  const run = randomUUID().slice(0, 8);
   return (i) => {
     const o = orderAt(i, accounts.length, symbols.length);
     return {
@@ -25,7 +28,10 @@ export function createRequests(context: unknown): RequestFactory {
       path: `/internal/orders-shard/accounts/${encodeURIComponent(accounts[o.account]!)}/orders`,
       headers: h,
       group: shards[o.account]!,
+      // a client order id per request: an order cut mid-request is sent again, never placed twice
+      idempotent: true,
       body: JSON.stringify({
+        client_order_id: `${run}-${i}`,
         symbol: symbols[o.symbol],
         side: o.side,
         type: 'limit',

@@ -71,6 +71,8 @@ const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 200);
 const SYMBOLS = Number(process.env.BENCH_SYMBOLS ?? 8);
 const FAILOVER_SECONDS = Number(process.env.BENCH_FAILOVER_SECONDS ?? 12);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 3);
+/** BENCH_WAIT=1: each order's answer waits for its matching shard's verdict (?wait=true), a hop later */
+const WAIT = process.env.BENCH_WAIT === '1';
 const LEASE_MS = 1000;
 const CASH_CENTS = 1_000_000_000; // $10 M each: cash never limits the mix
 const SHARES = 1_000_000;
@@ -202,6 +204,7 @@ async function measure(
     accounts,
     shards: accounts.map(shardOf),
     symbols,
+    wait: WAIT,
   };
   const groups = {
     urls: Array.from({ length: shards }, (_, k) => cluster.instances(k).map((n) => n.url)),
@@ -351,7 +354,8 @@ async function main(): Promise<number> {
     `\nbench:shards — orders shard nodes (bourse start --role orders-shard, one process per shard) on ` +
       `PostgreSQL (${durability}) and ${external ? `NATS at ${external}` : 'a NATS JetStream node of their own'}; ` +
       `${ACCOUNTS} accounts, ${SYMBOLS} symbols, spread evenly over the shards; open loop straight to each ` +
-      `account's shard leader, ${settings.stepSeconds} s per step after ${settings.warmupSeconds} s warm-up; ` +
+      `account's shard leader, answered ${WAIT ? "after the matching shard's verdict (?wait=true)" : 'at the hold'}, ` +
+      `${settings.stepSeconds} s per step after ${settings.warmupSeconds} s warm-up; ` +
       `${cpus().length}× ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}; load average ${load0.toFixed(1)} → ${load1.toFixed(1)}\n`,
   );
   for (const r of results) {

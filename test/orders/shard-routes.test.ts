@@ -134,9 +134,41 @@ describe('orders shard node HTTP door', () => {
     expect(node.state().risk.lastOrderId).toBe(first.json().id); // no second order was made
     expect((await call('DELETE', `/accounts/${mine}/orders/${first.json().id}`)).statusCode).toBe(202);
 
+    // ?wait=true: the matching shard's verdict too — booked, traded away, or refused there
+    const limit = {
+      symbol: local,
+      side: 'buy',
+      type: 'limit',
+      time_in_force: 'day',
+      qty: 1,
+      limit_price: 9_500,
+    };
+    const booked = await call('POST', `/accounts/${mine}/orders?wait=true`, limit);
+    expect(booked.statusCode).toBe(201);
+    expect(booked.json().order).toMatchObject({ id: booked.json().id, status: 'new', price: 9_500 });
+    const market = { symbol: local, side: 'buy', type: 'market', time_in_force: 'day', qty: 1 };
+    const nothing = await call('POST', `/accounts/${mine}/orders?wait=true`, market);
+    expect(nothing.json().order).toMatchObject({ status: 'canceled' }); // no seller on the book
+    expect((await call('POST', '/session', { state: 'closed' })).statusCode).toBe(200);
+    const closed = await call('POST', `/accounts/${mine}/orders?wait=true`, limit);
+    expect(closed.statusCode).toBe(422);
+    expect(closed.json().reason).toBe('market_closed'); // held here, refused at the matching shard
+    expect((await call('POST', '/session', { state: 'open' })).statusCode).toBe(200);
+    // a book on the other shard, which is not running here: no verdict in time, 202 with the hold
+    const remote = ['ACME', 'BOLT'].find((x) => matchingShardOf(x, LAYOUT) === 1)!;
+    expect((await call('POST', '/instruments', instrument(remote))).statusCode).toBe(201);
+    const far = await call('POST', `/accounts/${mine}/orders?wait=true`, { ...limit, symbol: remote });
+    expect(far.statusCode).toBe(202);
+    expect(far.json()).toMatchObject({ type: 'held', symbol: remote });
+    expect((await call('POST', `/accounts/${mine}/orders?wait=maybe`, limit)).statusCode).toBe(400);
+
     // cancel: the holding comes home
     expect((await call('DELETE', `/accounts/${mine}/orders/${id}`)).statusCode).toBe(202);
-    await expect.poll(async () => (await call('GET', `/accounts/${mine}`)).json().available).toBe(1_000_000);
+    // all home but what the order for the shard that is not running still holds (routed, pending)
+    await expect
+      .poll(async () => (await call('GET', `/accounts/${mine}`)).json().available)
+      .toBe(1_000_000 - far.json().cash);
+    expect((await call('GET', `/accounts/${mine}`)).json().pending).toBe(far.json().cash);
     expect((await call('GET', '/status')).json()).toMatchObject({
       shard: 0,
       shards: 2,

@@ -14,10 +14,13 @@ export interface ShardOrdersContext {
   /** shards[k]: accounts[k]'s risk shard (riskShardOf) */
   shards: number[];
   symbols: string[];
+  /** answer after the matching shard's verdict (?wait=true), not at the hold */
+  wait?: boolean;
 }
 
 export function createRequests(context: unknown): RequestFactory {
-  const { headers, accounts, shards, symbols } = context as ShardOrdersContext;
+  const { headers, accounts, shards, symbols, wait } = context as ShardOrdersContext;
+  const query = wait === true ? '?wait=true' : '';
   const h = { ...headers, 'content-type': 'application/json' };
   // request numbers start again at every step: the prefix keeps client order ids unique
   const run = randomUUID().slice(0, 8);
@@ -25,7 +28,7 @@ export function createRequests(context: unknown): RequestFactory {
     const o = orderAt(i, accounts.length, symbols.length);
     return {
       method: 'POST',
-      path: `/internal/orders-shard/accounts/${encodeURIComponent(accounts[o.account]!)}/orders`,
+      path: `/internal/orders-shard/accounts/${encodeURIComponent(accounts[o.account]!)}/orders${query}`,
       headers: h,
       group: shards[o.account]!,
       // a client order id per request: an order cut mid-request is sent again, never placed twice

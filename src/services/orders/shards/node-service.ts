@@ -23,7 +23,7 @@
  * Not built yet (docs/design.md "Orders shards"): projection into the orders tables, the gateway's
  * routing to shard nodes.
  */
-import type { ExchangeConfig } from '../../../domain/exchange.ts';
+import type { ExchangeConfig, OrderView, RejectReason } from '../../../domain/exchange.ts';
 import { IDS_PER_ORDER, orderIdAt, type ShardLayout } from '../../../engine/shards/layout.ts';
 import {
   type AdminCommand,
@@ -93,6 +93,11 @@ export interface ShardNodeService {
    */
   submit(command: RiskCommand, key?: string): Promise<RiskEvent[] & { replayed?: boolean }>;
   admin(command: AdminCommand): Promise<ShardStep>;
+  /**
+   * The matching shard's verdict on an order this node holds: its view once booked (or traded,
+   * cancelled, expired) there, or the refusal; null if none came within `timeoutMs`.
+   */
+  verdict(orderId: number, timeoutMs: number): Promise<OrderView | RejectedVerdict | null>;
   /** the state machine, for reads (do not change it) */
   state(): ShardNode;
   /** last journaled seq */
@@ -106,6 +111,10 @@ export interface ShardNodeService {
    * published or acknowledged (the bus redelivers what was in flight).
    */
   close(options?: { flush?: boolean }): Promise<void>;
+}
+
+export interface RejectedVerdict {
+  rejected: RejectReason;
 }
 
 interface Pending {
@@ -215,6 +224,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
           return;
         }
         for (let i = 0; i < batch.length; i++) batch[i]!.resolve(steps[i]!);
+        for (const step of steps) if (step !== EMPTY && !step.replayed) settleVerdicts(step.events);
         if (sent.length > 0) queueOut(seq, sent);
         if (snapshotEvery > 0 && seq - lastSnapshotSeq >= snapshotEvery && snapshotting === null) snapshot();
       }
@@ -247,6 +257,35 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
     restoredFrom = found.seq;
     log.info({ seq }, 'orders shard: restored from a snapshot');
   }
+
+  // orders waiting for their matching shard's verdict, and recent verdicts nobody waited for yet
+  const waiting = new Map<number, ((v: OrderView | RejectedVerdict) => void)[]>();
+  const verdicts = new Map<number, OrderView | RejectedVerdict>();
+  const settleVerdicts = (events: RiskEvent[]) => {
+    for (const ev of events) {
+      let id: number | undefined;
+      let v: OrderView | RejectedVerdict | undefined;
+      if (ev.type === 'rejected' && ev.command === 'new_order' && ev.id !== undefined) {
+        id = ev.id;
+        v = { rejected: ev.reason };
+      } else if ('order' in ev) {
+        id = ev.order.id;
+        v = ev.order;
+      }
+      if (id === undefined || v === undefined) continue;
+      const resolvers = waiting.get(id);
+      if (resolvers) {
+        waiting.delete(id);
+        // the last view of this input: an order that traded at once answers filled, not new
+        const last = [...events].reverse().find((e) => 'order' in e && e.order.id === id);
+        const answer = last && 'order' in last ? last.order : v;
+        for (const r of resolvers) r(answer);
+      } else if (!verdicts.has(id)) {
+        verdicts.set(id, v);
+        if (verdicts.size > 10_000) verdicts.delete(verdicts.keys().next().value!);
+      }
+    }
+  };
 
   // the highest order id journaled, refused orders' included, so that no id is given twice
   let lastNumbered = 0;
@@ -397,6 +436,23 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
       return step.replayed ? Object.assign(step.events.slice(), { replayed: true }) : step.events;
     },
     admin: (command) => enqueue({ kind: 'admin', command: { ...command, ts: clock() } }),
+    verdict: (orderId, timeoutMs) => {
+      const known = verdicts.get(orderId);
+      if (known !== undefined) return Promise.resolve(known);
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          const rest = (waiting.get(orderId) ?? []).filter((r) => r !== done);
+          if (rest.length > 0) waiting.set(orderId, rest);
+          else waiting.delete(orderId);
+          resolve(null);
+        }, timeoutMs);
+        const done = (v: OrderView | RejectedVerdict) => {
+          clearTimeout(timer);
+          resolve(v);
+        };
+        waiting.set(orderId, [...(waiting.get(orderId) ?? []), done]);
+      });
+    },
     state: () => node,
     seq: () => seq,
     unpublished: () => outboxCount,

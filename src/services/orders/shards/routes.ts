@@ -14,6 +14,8 @@ import type { ShardNodeService } from './node-service.ts';
 import * as s from './schemas.ts';
 
 export const SHARD_PREFIX = '/internal/orders-shard';
+/** How long `?wait=true` waits for the matching shard's verdict before answering 202 (held). */
+const VERDICT_WAIT_MS = 2000;
 
 type Req<P = unknown, B = unknown> = FastifyRequest<{ Params: P; Body: B }>;
 type AccountP = { account: string };
@@ -80,8 +82,11 @@ export function shardRoutes(node: ShardNodeService) {
     );
     app.post(
       '/accounts/:account/orders',
-      { schema: { params: s.accountParams, body: s.orderBody } },
-      async (req: Req<AccountP, s.OrderBody>, reply) => {
+      { schema: { params: s.accountParams, body: s.orderBody, querystring: s.orderQuery } },
+      async (
+        req: FastifyRequest<{ Params: AccountP; Body: s.OrderBody; Querystring: { wait?: boolean } }>,
+        reply,
+      ) => {
         const b = req.body;
         const order: NewOrderCommand = {
           type: 'new_order',
@@ -97,10 +102,15 @@ export function shardRoutes(node: ShardNodeService) {
           ...(b.stop_price !== undefined && { stopPrice: b.stop_price }),
         };
         const events = await run(order, undefined, b.client_order_id);
-        const held = events.find((e) => e.type === 'held');
-        return reply
-          .code(events.replayed ? 200 : 201)
-          .send({ ...held, client_order_id: b.client_order_id ?? null });
+        const held = events.find((e) => e.type === 'held')!;
+        const answer = { ...held, client_order_id: b.client_order_id ?? null };
+        const status = events.replayed ? 200 : 201;
+        if (req.query.wait !== true) return reply.code(status).send(answer);
+        // ?wait=true: also the matching shard's verdict (a hop and two commits later)
+        const verdict = await node.verdict(held.id, VERDICT_WAIT_MS);
+        if (verdict === null) return reply.code(202).send(answer);
+        if ('rejected' in verdict) throw rejection(verdict.rejected, held.id);
+        return reply.code(status).send({ ...answer, order: verdict });
       },
     );
     app.delete(

@@ -38,6 +38,12 @@ export const orderBody = obj(
   ['symbol', 'side', 'type', 'time_in_force', 'qty'],
 );
 
+export const orderQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { wait: { type: 'boolean' } },
+} as const;
+
 export const replaceBody = {
   ...obj({ qty: int, limit_price: int, stop_price: int }, []),
   minProperties: 1,

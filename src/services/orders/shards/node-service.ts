@@ -59,7 +59,7 @@ export const shardConsumer = (shard: number): string => `orders-shard-${shard}`;
 /** A message handed to a node that died before committing it goes to the next leader after this. */
 export const SHARD_ACK_WAIT_MS = 1000;
 /** Most publishes in flight at once from one node's outbox. */
-const PUBLISH_WINDOW = 512;
+const PUBLISH_WINDOW = 32;
 /** How long a close waits for the queue to be committed and the outbox sent. */
 const CLOSE_FLUSH_MS = 5000;
 /** How often a standby reads the leader's new journal entries. */

@@ -3,12 +3,14 @@
  * `gatewayConfigVariables` (the README's table can be generated from it) and reports every bad
  * value at once, naming its variable, like the platform's loadConfig.
  */
+import type { UpstreamConfig } from '../platform/http/upstream/upstream.ts';
 import type { BucketRule } from '../platform/ratelimit/types.ts';
 
 /** Rate-limit classes: what a request costs against which bucket. */
 export type RouteClass = 'orders' | 'reads' | 'login';
 
-export interface GatewayConfig {
+/** The balancer's settings (timeouts, retries, leader wait, health checks, breakers) come from UpstreamConfig. */
+export interface GatewayConfig extends UpstreamConfig {
   /** token buckets per class, keyed per user / API key / IP */
   rateLimits: Record<RouteClass, BucketRule>;
   /** login attempts per client IP, on top of the `login` class */
@@ -18,28 +20,6 @@ export interface GatewayConfig {
    * service throttles per (account, client) so that an attacker cannot keep the owner out.
    */
   loginPerUsername: BucketRule;
-  /** upstream call timeout, ms */
-  upstreamTimeoutMs: number;
-  /** connections kept open to each upstream instance */
-  upstreamConnections: number;
-  /** attempts of a retriable call, the first included */
-  retryAttempts: number;
-  /** first backoff; doubles per attempt, full jitter */
-  retryBaseMs: number;
-  /**
-   * how long a call waits for an instance that leads (orders: a takeover under way, every
-   * instance refusing or answering standby / fenced) before it answers 503, ms
-   */
-  leaderWaitMs: number;
-  /** active health checks of each instance's /healthz */
-  healthIntervalMs: number;
-  /** consecutive failed checks that take an instance out, passed checks that put it back */
-  healthFall: number;
-  healthRise: number;
-  /** opossum: failure percentage that opens a breaker, calls before it may, time open before a trial */
-  breakerErrorPercent: number;
-  breakerVolumeThreshold: number;
-  breakerResetMs: number;
   /** how long a verified API key and an access token's session check stay trusted, ms */
   apiKeyCacheMs: number;
   sessionCheckMs: number;

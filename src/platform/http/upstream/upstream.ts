@@ -44,21 +44,27 @@ import {
   type UpstreamTls,
 } from './http.ts';
 
-/** The balancer's settings (the gateway's config has them all: src/gateway/config.ts documents each). */
+/** The balancer's settings; the gateway's config extends them (src/gateway/config.ts reads each). */
 export interface UpstreamConfig {
   /** one attempt's timeout, ms */
   upstreamTimeoutMs: number;
-  /** connections kept open to each instance */
+  /** connections kept open to each upstream instance */
   upstreamConnections: number;
   /** attempts of a retriable call, the first included */
   retryAttempts: number;
   /** first backoff; doubles per attempt, full jitter */
   retryBaseMs: number;
-  /** how long a call waits for an instance that leads before it fails as unavailable, ms */
+  /**
+   * how long a call waits for an instance that leads (orders: a takeover under way, every
+   * instance refusing or answering standby / fenced) before it answers 503, ms
+   */
   leaderWaitMs: number;
+  /** active health checks of each instance's /healthz */
   healthIntervalMs: number;
+  /** consecutive failed checks that take an instance out, passed checks that put it back */
   healthFall: number;
   healthRise: number;
+  /** opossum: failure percentage that opens a breaker, calls before it may, time open before a trial */
   breakerErrorPercent: number;
   breakerVolumeThreshold: number;
   breakerResetMs: number;

@@ -42,10 +42,10 @@ function suite(name: string, services: ('postgres' | 'nats')[], makeDb: Made<Db>
     const bus = scoped(makeBus);
     const fenced = services.includes('postgres');
 
-    async function cluster() {
-      const d = await db();
-      const b = await bus();
-      const start = (shard: number, holder = `node-${shard}`) =>
+    /** A shard node on this suite's journal and bus. */
+    const starter =
+      (d: Db, b: Bus) =>
+      (shard: number, holder = `node-${shard}`) =>
         startShardNode({
           db: d,
           bus: b,
@@ -58,6 +58,11 @@ function suite(name: string, services: ('postgres' | 'nats')[], makeDb: Made<Db>
           // small, so that restarts begin from a snapshot and replay only the journal after it
           snapshotEvery: 97,
         });
+
+    async function cluster() {
+      const d = await db();
+      const b = await bus();
+      const start = starter(d, b);
       const nodes: ShardNodeService[] = [await start(0), await start(1)];
       await Promise.all(nodes.map((n) => n.leading));
       for (const n of nodes)
@@ -228,18 +233,7 @@ function suite(name: string, services: ('postgres' | 'nats')[], makeDb: Made<Db>
     it('a shard that leads for the first time gets what another sent it before', async () => {
       // shard 0 alone: an order of one of its accounts for a book of shard 1, routed there before
       // shard 1 has ever run (its durable consumer does not exist yet)
-      const d = await db();
-      const b = await bus();
-      const start = (shard: number) =>
-        startShardNode({
-          db: d,
-          bus: b,
-          config: CONFIG,
-          layout: LAYOUT,
-          shard,
-          logger: silent,
-          leaseMs: 2000,
-        });
+      const start = starter(await db(), await bus());
       const account = ACCOUNTS.find((a) => riskShardOf(a, LAYOUT) === 0)!;
       const symbol = SYMBOLS.find((s) => matchingShardOf(s, LAYOUT) === 1)!;
       const first = await start(0);

@@ -30,12 +30,7 @@ import { curveTable } from './lib/load/report.ts';
 import { type Curve, curveJson, offeredRequests, sweep, sweepSettingsFromEnv } from './lib/load/sweep.ts';
 import type { GatewayContext } from './lib/load/workloads/gateway-orders.ts';
 import { cpuPerRequest, sampleCpu } from './lib/proc.ts';
-import {
-  ADMIN_URL,
-  NotDurableError,
-  requireDurablePostgres,
-  withScratchDatabase,
-} from './lib/scratch-postgres.ts';
+import { durableOrRefuse, requireDurablePostgres, withScratchDatabase } from './lib/scratch-postgres.ts';
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 200);
 const SYMBOLS = Number(process.env.BENCH_SYMBOLS ?? 20);
@@ -210,14 +205,8 @@ async function measure(databaseUrl: string) {
 }
 
 async function main(): Promise<number> {
-  let durability: string;
-  try {
-    durability = await requireDurablePostgres(ADMIN_URL);
-  } catch (err) {
-    if (!(err instanceof NotDurableError)) throw err;
-    console.error(`bench:cluster: ${err.message}`);
-    return 1;
-  }
+  const durability = await durableOrRefuse('bench:cluster');
+  if (durability === null) return 1;
   const load0 = loadavg()[0]!;
   const r = await withScratchDatabase('bourse_bench_cluster', async (url) => {
     await requireDurablePostgres(url);

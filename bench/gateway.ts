@@ -39,12 +39,7 @@ import { dollars, REFERENCE_PRICE_CENTS } from './lib/load/order-mix.ts';
 import { curvesSvg, curveTable, writePlot } from './lib/load/report.ts';
 import { type Curve, curveJson, sweep, sweepSettingsFromEnv } from './lib/load/sweep.ts';
 import type { GatewayContext } from './lib/load/workloads/gateway-orders.ts';
-import {
-  ADMIN_URL,
-  NotDurableError,
-  requireDurablePostgres,
-  withScratchDatabase,
-} from './lib/scratch-postgres.ts';
+import { durableOrRefuse, requireDurablePostgres, withScratchDatabase } from './lib/scratch-postgres.ts';
 
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'pglite,postgres').split(',').map((s) => s.trim());
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 1_000);
@@ -186,15 +181,9 @@ async function measure(backend: string, env: Record<string, string>): Promise<Ba
 async function main(): Promise<number> {
   const notes: string[] = [];
   if (BACKENDS.includes('postgres')) {
-    try {
-      notes.push(
-        `postgres: ${await requireDurablePostgres(ADMIN_URL)}, scratch database; Redis ${REDIS_URL} (token buckets, cache)`,
-      );
-    } catch (err) {
-      if (!(err instanceof NotDurableError)) throw err;
-      console.error(`bench:gateway: ${err.message}`);
-      return 1;
-    }
+    const durability = await durableOrRefuse('bench:gateway');
+    if (durability === null) return 1;
+    notes.push(`postgres: ${durability}, scratch database; Redis ${REDIS_URL} (token buckets, cache)`);
   }
   const results: Record<string, BackendResult> = {};
   for (const backend of BACKENDS) {

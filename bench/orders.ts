@@ -36,12 +36,7 @@ import { REFERENCE_PRICE_CENTS } from './lib/load/order-mix.ts';
 import { curvesSvg, curveTable, writePlot } from './lib/load/report.ts';
 import { type Curve, curveJson, sweep, sweepSettingsFromEnv } from './lib/load/sweep.ts';
 import type { OrdersInternalContext } from './lib/load/workloads/orders-internal.ts';
-import {
-  ADMIN_URL,
-  NotDurableError,
-  requireDurablePostgres,
-  withScratchDatabase,
-} from './lib/scratch-postgres.ts';
+import { durableOrRefuse, requireDurablePostgres, withScratchDatabase } from './lib/scratch-postgres.ts';
 
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'postgres,pglite').split(',').map((s) => s.trim());
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 1_000);
@@ -110,13 +105,9 @@ async function measure(backend: string, env: Record<string, string>): Promise<Cu
 async function main(): Promise<number> {
   const notes: string[] = [];
   if (BACKENDS.includes('postgres')) {
-    try {
-      notes.push(`postgres: ${await requireDurablePostgres(ADMIN_URL)}, scratch database per run`);
-    } catch (err) {
-      if (!(err instanceof NotDurableError)) throw err;
-      console.error(`bench:orders: ${err.message}`);
-      return 1;
-    }
+    const durability = await durableOrRefuse('bench:orders');
+    if (durability === null) return 1;
+    notes.push(`postgres: ${durability}, scratch database per run`);
   }
   const curves: Record<string, Curve> = {};
   for (const backend of BACKENDS) {

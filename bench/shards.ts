@@ -52,12 +52,7 @@ import { curveTable } from './lib/load/report.ts';
 import { type Curve, curveJson, offeredRequests, sweep, sweepSettingsFromEnv } from './lib/load/sweep.ts';
 import type { ShardOrdersContext } from './lib/load/workloads/shard-orders.ts';
 import { cpuPerRequest, sampleCpu } from './lib/proc.ts';
-import {
-  ADMIN_URL,
-  NotDurableError,
-  requireDurablePostgres,
-  withScratchDatabase,
-} from './lib/scratch-postgres.ts';
+import { durableOrRefuse, requireDurablePostgres, withScratchDatabase } from './lib/scratch-postgres.ts';
 import {
   accountTotals,
   type ShardNodes,
@@ -327,14 +322,8 @@ async function deleteStream(servers: string, stream: string): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  let durability: string;
-  try {
-    durability = await requireDurablePostgres(ADMIN_URL);
-  } catch (err) {
-    if (!(err instanceof NotDurableError)) throw err;
-    console.error(`bench:shards: ${err.message}`);
-    return 1;
-  }
+  const durability = await durableOrRefuse('bench:shards');
+  if (durability === null) return 1;
   const load0 = loadavg()[0]!;
   let natsCluster: NatsCluster | undefined;
   const external = process.env.BENCH_NATS_URL;

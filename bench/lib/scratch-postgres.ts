@@ -30,6 +30,20 @@ export async function requireDurablePostgres(url: string): Promise<string> {
   }
 }
 
+/**
+ * The load benches' first step: the durability setting string, or null after saying on stderr why
+ * the bench refuses to run (the caller exits 1). Other errors are thrown.
+ */
+export async function durableOrRefuse(bench: string, url: string = ADMIN_URL): Promise<string | null> {
+  try {
+    return await requireDurablePostgres(url);
+  } catch (err) {
+    if (!(err instanceof NotDurableError)) throw err;
+    console.error(`${bench}: ${err.message}`);
+    return null;
+  }
+}
+
 /** Creates a fresh database, hands its URL to `fn`, drops it afterwards (connections forced out). */
 export async function withScratchDatabase<T>(prefix: string, fn: (url: string) => Promise<T>): Promise<T> {
   const name = `${prefix}_${process.pid}_${Date.now() % 1_000_000}`;

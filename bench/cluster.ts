@@ -24,7 +24,7 @@
 import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
 import { type RunningCluster, startCluster } from '../src/cli/cluster-launch.ts';
-import { fundedInvestors } from './lib/api.ts';
+import { fundedInvestors, UNLIMITED_RATES } from './lib/api.ts';
 import { runStep } from './lib/load/generator.ts';
 import { curveTable } from './lib/load/report.ts';
 import { type Curve, curveJson, offeredRequests, sweep, sweepSettingsFromEnv } from './lib/load/sweep.ts';
@@ -38,7 +38,6 @@ const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const FAILOVER_SECONDS = Number(process.env.BENCH_FAILOVER_SECONDS ?? 12);
 const ADMIN_PASSWORD = 'bench operator pass phrase 2026';
 const PASSWORD = 'bench investor pass phrase 2026';
-const UNLIMITED = '1000000/1000000';
 const CASH_CENTS = 1_000_000_000; // $10 M each: cash never limits the mix
 const SHARES = 1_000_000;
 const ORDERS = new URL('./lib/load/workloads/gateway-orders.ts', import.meta.url).href;
@@ -101,11 +100,7 @@ async function measure(databaseUrl: string) {
     env: {
       LOG_LEVEL: 'warn',
       BOURSE_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      BOURSE_RATE_ORDERS: UNLIMITED,
-      BOURSE_RATE_READS: UNLIMITED,
-      BOURSE_RATE_LOGIN: UNLIMITED,
-      BOURSE_RATE_LOGIN_IP: UNLIMITED,
-      BOURSE_RATE_LOGIN_USER: UNLIMITED,
+      ...UNLIMITED_RATES,
     },
     onProgress: (line) => process.stderr.write(`  ${line}\n`),
   });

@@ -33,7 +33,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adminLogin, call, inBatches, listSymbols, registerInvestors } from './lib/api.ts';
+import {
+  adminLogin,
+  call,
+  inBatches,
+  listSymbols,
+  registerInvestors,
+  UNLIMITED,
+  UNLIMITED_RATES,
+} from './lib/api.ts';
 import { type BourseProcess, startBourse } from './lib/bourse-process.ts';
 import { dollars, REFERENCE_PRICE_CENTS } from './lib/load/order-mix.ts';
 import { curvesSvg, curveTable, writePlot } from './lib/load/report.ts';
@@ -48,7 +56,6 @@ const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECRET = 'bench-gateway-secret-0123456789abcdef-not-for-production';
 const ADMIN_PASSWORD = 'bench operator pass phrase 2026';
 const PASSWORD = 'bench investor pass phrase 2026';
-const UNLIMITED = '1000000/1000000';
 const SHARES = 1_000_000;
 
 const settings = sweepSettingsFromEnv();
@@ -132,11 +139,7 @@ async function measure(backend: string, env: Record<string, string>): Promise<Ba
       BOURSE_ADMIN_PASSWORD: ADMIN_PASSWORD,
       BOURSE_DEMO: 'on',
       BOURSE_FIX_PORT: '0',
-      BOURSE_RATE_ORDERS: UNLIMITED,
-      BOURSE_RATE_READS: UNLIMITED,
-      BOURSE_RATE_LOGIN: UNLIMITED,
-      BOURSE_RATE_LOGIN_IP: UNLIMITED,
-      BOURSE_RATE_LOGIN_USER: UNLIMITED,
+      ...UNLIMITED_RATES,
       DATABASE_URL: '',
       REDIS_URL: '',
       NATS_URL: '',

@@ -17,7 +17,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import WebSocket from 'ws';
 import { type RunningCluster, startCluster } from '../src/cli/cluster-launch.ts';
-import { fundedInvestors } from './lib/api.ts';
+import { fundedInvestors, UNLIMITED_RATES } from './lib/api.ts';
 import { runStep } from './lib/load/generator.ts';
 import type { GatewayContext } from './lib/load/workloads/gateway-orders.ts';
 import { withScratchDatabase } from './lib/scratch-postgres.ts';
@@ -30,7 +30,6 @@ const OUT = process.env.PROFILE_DIR ?? '/tmp/bourse-cluster-profiles';
 const WARMUP_SECONDS = 4;
 const ADMIN_PASSWORD = 'bench operator pass phrase 2026';
 const PASSWORD = 'bench investor pass phrase 2026';
-const UNLIMITED = '1000000/1000000';
 const ORDERS = new URL('./lib/load/workloads/gateway-orders.ts', import.meta.url).href;
 const symbols = Array.from({ length: SYMBOLS }, (_, k) => `PRF${String(k).padStart(2, '0')}`);
 
@@ -131,11 +130,7 @@ async function main(): Promise<void> {
         LOG_LEVEL: 'warn',
         NODE_OPTIONS: '--inspect=127.0.0.1:0',
         BOURSE_ADMIN_PASSWORD: ADMIN_PASSWORD,
-        BOURSE_RATE_ORDERS: UNLIMITED,
-        BOURSE_RATE_READS: UNLIMITED,
-        BOURSE_RATE_LOGIN: UNLIMITED,
-        BOURSE_RATE_LOGIN_IP: UNLIMITED,
-        BOURSE_RATE_LOGIN_USER: UNLIMITED,
+        ...UNLIMITED_RATES,
       },
       onProgress: (line) => process.stderr.write(`  ${line}\n`),
     });

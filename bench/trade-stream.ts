@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { WebSocket } from 'ws';
-import { adminLogin, call, inBatches, listSymbols, registerInvestors } from './lib/api.ts';
+import { adminLogin, call, inBatches, listSymbols, registerInvestors, UNLIMITED_RATES } from './lib/api.ts';
 import { type BourseProcess, startBourse } from './lib/bourse-process.ts';
 import { dollars } from './lib/load/order-mix.ts';
 
@@ -33,7 +33,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECRET = 'bench-trade-stream-secret-0123456789abcdef-not-for-production';
 const ADMIN_PASSWORD = 'bench operator pass phrase 2026';
 const PASSWORD = 'bench investor pass phrase 2026';
-const UNLIMITED = '1000000/1000000';
 const SYMBOL = 'FANX';
 
 interface Socket {
@@ -99,11 +98,7 @@ async function main(): Promise<void> {
       BOURSE_ADMIN_PASSWORD: ADMIN_PASSWORD,
       BOURSE_DEMO: 'off',
       BOURSE_FIX_PORT: 'off',
-      BOURSE_RATE_ORDERS: UNLIMITED,
-      BOURSE_RATE_READS: UNLIMITED,
-      BOURSE_RATE_LOGIN: UNLIMITED,
-      BOURSE_RATE_LOGIN_IP: UNLIMITED,
-      BOURSE_RATE_LOGIN_USER: UNLIMITED,
+      ...UNLIMITED_RATES,
       DATABASE_URL: '',
       REDIS_URL: '',
       NATS_URL,

@@ -1,6 +1,18 @@
 /** The public API as the benches' set-up calls it (registering, funding, listing): not the load. */
 import { dollars, REFERENCE_PRICE_CENTS } from './load/order-mix.ts';
 
+/** Rate limits on, but far above what any bench offers: the limiter's cost is in the figures, not its refusals. */
+export const UNLIMITED = '1000000/1000000';
+
+/** The environment that sets every bucket of a Bourse process to UNLIMITED. */
+export const UNLIMITED_RATES: Record<string, string> = {
+  BOURSE_RATE_ORDERS: UNLIMITED,
+  BOURSE_RATE_READS: UNLIMITED,
+  BOURSE_RATE_LOGIN: UNLIMITED,
+  BOURSE_RATE_LOGIN_IP: UNLIMITED,
+  BOURSE_RATE_LOGIN_USER: UNLIMITED,
+};
+
 /**
  * One JSON call; a 503 (an upstream still starting, a leader being elected) is retried every
  * 250 ms, up to `attempts` times, anything else not 2xx throws with the answer.

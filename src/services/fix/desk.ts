@@ -757,8 +757,13 @@ export function createDesk(deps: DeskDeps): Desk {
     );
   }
 
-  async function reconcile(): Promise<void> {
-    for (const rec of await records.unresolved()) {
+  /**
+   * `earlier`: the new orders of earlier connections whose outcome was never learnt. Read before
+   * this connection admits anything, so an order of its own still in flight (recorded, not yet
+   * placed) is never judged lost.
+   */
+  async function reconcile(earlier: Promise<ClOrdIdRecord[]>): Promise<void> {
+    for (const rec of await earlier) {
       try {
         const order = await orders.getOrderByClientId(rec.account, rec.clOrdId);
         await records.setOrderId(rec.clOrdId, order.id);
@@ -795,12 +800,15 @@ export function createDesk(deps: DeskDeps): Desk {
 
   return {
     async start() {
+      // first, before a message of this connection is admitted (handle() comes after start())
+      const earlier = admission.then(() => records.unresolved());
+      admission = earlier.catch(() => undefined);
       await subscribe(identity.userId);
       for (const r of await records.openReports()) {
         tracked.set(r.orderId, { ...r, pendingCancel: null, pendingReplace: null });
         await subscribe(r.account);
       }
-      enqueue('reconcile at logon', reconcile);
+      enqueue('reconcile at logon', () => reconcile(earlier));
     },
     handle(request, refSeqNum) {
       if (request.kind === 'new') {

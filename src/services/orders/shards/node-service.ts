@@ -42,14 +42,18 @@ import type { Db } from '../../../platform/db/types.ts';
 import type { Logger } from '../../../platform/logger.ts';
 import { settledWithin } from '../../../platform/settled.ts';
 import { type Leadership, openLeadership } from '../leadership.ts';
+import type { StorageStatus } from '../model.ts';
 import type { Fencing } from '../persistence.ts';
+import { lastBackup } from '../storage-status.ts';
 import { type Outgoing, outgoingOf, shardSubject } from './events.ts';
 import {
   appendInputs,
+  findKeyed,
   markPublished,
   publishedSeq,
   readInputs,
   readSnapshot,
+  shardStorage,
   writeSnapshot,
 } from './journal.ts';
 import { createKeyWindow } from './keys.ts';
@@ -93,13 +97,34 @@ export interface ShardNodeService {
    * client_order_id), a command already journaled under it is not applied again: the answer is
    * the original's, with `replayed`.
    */
-  submit(command: RiskCommand, key?: string): Promise<RiskEvent[] & { replayed?: boolean }>;
+  submit(command: RiskCommand, key?: string): Promise<RiskEvent[] & { replayed?: boolean; seq?: number }>;
+  /**
+   * The command journaled under `key` for this account and command type (what a replayed answer
+   * answers), with its journal seq; null if the journal has none. Reads the journal: for replays.
+   */
+  original(command: RiskCommand, key: string): Promise<{ seq: number; command: RiskCommand } | null>;
   admin(command: AdminCommand): Promise<ShardStep>;
   /**
    * The matching shard's verdict on an order this node holds: its view once booked (or traded,
    * cancelled, expired) there, or the refusal; null if none came within `timeoutMs`.
    */
   verdict(orderId: number, timeoutMs: number): Promise<OrderView | RejectedVerdict | null>;
+  /**
+   * The events this risk shard settles that answer a command just routed for the order: for
+   * `new_order` its matching shard's first word on it (booked, traded, refused), for `cancel` its
+   * cancellation or the refusal, for `replace` its replacement or the refusal — all the events of
+   * that settlement, so the caller sees the last view and legs. null if none within `timeoutMs`.
+   * Call it as soon as the command's submit resolved: answers are not kept for later callers.
+   */
+  answer(
+    orderId: number,
+    command: 'new_order' | 'cancel' | 'replace',
+    timeoutMs: number,
+  ): Promise<RiskEvent[] | null>;
+  /** journal, snapshots, outbox and the last backup, in the orders service's shape */
+  storageStatus(): Promise<StorageStatus>;
+  /** an order's client_order_id, while the node's key window holds it */
+  clientOrderId(orderId: number): string | null;
   /** the state machine, for reads (do not change it) */
   state(): ShardNode;
   /** last journaled seq */
@@ -130,6 +155,8 @@ const EMPTY: ShardStep = { events: [], market: [], messages: [] };
 interface Answered extends ShardStep {
   /** a keyed command answered from the window, not applied again */
   replayed?: boolean;
+  /** the journal seq of the input (absent for a replayed or repeated one) */
+  seq?: number;
 }
 
 export async function startShardNode(options: ShardNodeOptions): Promise<ShardNodeService> {
@@ -208,7 +235,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
           const step = applyInput(node, input);
           keys.record(input, step.events);
           rows.push([seq, input]);
-          steps.push(step);
+          steps.push({ ...step, seq });
           sent.push(...outgoingOf(seq, input, step, keys.clientIdOf));
         }
         if (rows.length > 0) {
@@ -226,7 +253,11 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
           return;
         }
         for (let i = 0; i < batch.length; i++) batch[i]!.resolve(steps[i]!);
-        for (const step of steps) if (step !== EMPTY && !step.replayed) settleVerdicts(step.events);
+        for (const step of steps)
+          if (step !== EMPTY && !step.replayed) {
+            settleVerdicts(step.events);
+            settleAnswers(step.events);
+          }
         if (sent.length > 0) queueOut(seq, sent);
         if (snapshotEvery > 0 && seq - lastSnapshotSeq >= snapshotEvery && snapshotting === null) snapshot();
       }
@@ -286,6 +317,28 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
         verdicts.set(id, v);
         if (verdicts.size > 10_000) verdicts.delete(verdicts.keys().next().value!);
       }
+    }
+  };
+
+  // callers waiting for the settlement that answers a command they routed (answer())
+  type Watch = { command: 'new_order' | 'cancel' | 'replace'; resolve(events: RiskEvent[]): void };
+  const watching = new Map<number, Watch[]>();
+  const answers = (w: Watch, id: number, ev: RiskEvent): boolean => {
+    if (ev.type === 'rejected') return ev.command === w.command && ev.id === id;
+    if (!('order' in ev) || ev.order.id !== id) return false;
+    if (w.command === 'new_order') return true;
+    return ev.type === (w.command === 'cancel' ? 'canceled' : 'replaced');
+  };
+  const settleAnswers = (events: RiskEvent[]) => {
+    if (watching.size === 0) return;
+    for (const ev of events) {
+      const id = ev.type === 'rejected' ? ev.id : 'order' in ev ? ev.order.id : undefined;
+      const watches = id === undefined ? undefined : watching.get(id);
+      if (watches === undefined) continue;
+      const rest = watches.filter((w) => !answers(w, id!, ev));
+      for (const w of watches) if (!rest.includes(w)) w.resolve(events);
+      if (rest.length > 0) watching.set(id!, rest);
+      else watching.delete(id!);
     }
   };
 
@@ -460,7 +513,16 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
       const input: ShardInput = { kind: 'command', command: { ...command, ts: clock() } };
       if (key !== undefined) input.key = key;
       const step = await enqueue(input);
-      return step.replayed ? Object.assign(step.events.slice(), { replayed: true }) : step.events;
+      return step.replayed
+        ? Object.assign(step.events.slice(), { replayed: true })
+        : Object.assign(step.events.slice(), step.seq === undefined ? {} : { seq: step.seq });
+    },
+    original: async (command, key) => {
+      if (!('account' in command)) return null;
+      const found = await findKeyed(db, shard, command.type, command.account, key);
+      return found && found.input.kind === 'command'
+        ? { seq: found.seq, command: found.input.command }
+        : null;
     },
     admin: (command) => enqueue({ kind: 'admin', command: { ...command, ts: clock() } }),
     verdict: (orderId, timeoutMs) => {
@@ -480,6 +542,28 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
         waiting.set(orderId, [...(waiting.get(orderId) ?? []), done]);
       });
     },
+    answer: (orderId, command, timeoutMs) =>
+      new Promise((resolve) => {
+        const w: Watch = {
+          command,
+          resolve: (events) => {
+            clearTimeout(timer);
+            resolve(events);
+          },
+        };
+        const timer = setTimeout(() => {
+          const rest = (watching.get(orderId) ?? []).filter((x) => x !== w);
+          if (rest.length > 0) watching.set(orderId, rest);
+          else watching.delete(orderId);
+          resolve(null);
+        }, timeoutMs);
+        watching.set(orderId, [...(watching.get(orderId) ?? []), w]);
+      }),
+    storageStatus: async () => ({
+      ...(await shardStorage(db, shard, seq, clock())),
+      lastBackup: await lastBackup(db),
+    }),
+    clientOrderId: (orderId) => keys.clientIdOf(orderId),
     state: () => node,
     seq: () => seq,
     unpublished: () => outboxCount,

@@ -97,7 +97,9 @@ export interface ShardNodeService {
    * client_order_id), a command already journaled under it is not applied again: the answer is
    * the original's, with `replayed`.
    */
-  submit(command: RiskCommand, key?: string): Promise<RiskEvent[] & { replayed?: boolean; seq?: number }>;
+  submit(command: RiskCommand, key?: string): Promise<RiskEvent[] & { replayed?: boolean }>;
+  /** submit(), answered as a record: also the command's journal seq (null for a replayed one). */
+  run(command: RiskCommand, key?: string): Promise<Submitted>;
   /**
    * The command journaled under `key` for this account and command type (what a replayed answer
    * answers), with its journal seq; null if the journal has none. Reads the journal: for replays.
@@ -138,6 +140,13 @@ export interface ShardNodeService {
    * published or acknowledged (the bus redelivers what was in flight).
    */
   close(options?: { flush?: boolean }): Promise<void>;
+}
+
+export interface Submitted {
+  events: RiskEvent[];
+  /** answered from the key window: the original command's answer, nothing applied again */
+  replayed: boolean;
+  seq: number | null;
 }
 
 export interface RejectedVerdict {
@@ -505,18 +514,22 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
   const leading = lead();
   leading.catch((err) => log.error({ err }, 'orders shard: could not take the lead'));
 
+  async function run(command: RiskCommand, key?: string): Promise<Submitted> {
+    const input: ShardInput = { kind: 'command', command: { ...command, ts: clock() } };
+    if (key !== undefined) input.key = key;
+    const step = await enqueue(input);
+    return { events: step.events, replayed: step.replayed === true, seq: step.seq ?? null };
+  }
+
   return {
     shard,
     role: () => (stopped ? 'closed' : role),
     leading,
     submit: async (command, key) => {
-      const input: ShardInput = { kind: 'command', command: { ...command, ts: clock() } };
-      if (key !== undefined) input.key = key;
-      const step = await enqueue(input);
-      return step.replayed
-        ? Object.assign(step.events.slice(), { replayed: true })
-        : Object.assign(step.events.slice(), step.seq === undefined ? {} : { seq: step.seq });
+      const { events, replayed } = await run(command, key);
+      return replayed ? Object.assign(events.slice(), { replayed: true }) : events;
     },
+    run,
     original: async (command, key) => {
       if (!('account' in command)) return null;
       const found = await findKeyed(db, shard, command.type, command.account, key);

@@ -166,8 +166,7 @@ export function createShardOrdersClient(node: ShardNodeService, reads: ShardRead
     const r = validators.newOrder<NewOrderRequest>(request);
     // id 0: the node numbers it as it journals it
     const command: NewOrderCommand = { ...newOrderInput(acct, r), ts: 0, id: 0 };
-    const events = await node.submit(command, r.clientOrderId);
-    const replayed = events.replayed === true;
+    const { events, replayed } = await node.run(command, r.clientOrderId);
     if (replayed) await checkReplay(command, r.clientOrderId!);
     const refused = refusalIn(events, 'new_order');
     if (refused) throw rejection(refused.reason, refused.id);
@@ -211,7 +210,7 @@ export function createShardOrdersClient(node: ShardNodeService, reads: ShardRead
         throw rejection('order_not_open', orderId);
       throw rejection(reason, orderId);
     };
-    const events = await node.submit(command);
+    const { events } = await node.run(command);
     const refused = refusalIn(events, command.type);
     if (refused) return closedOr(refused.reason);
     const outcome = await node.answer(orderId, command.type, VERDICT_WAIT_MS);
@@ -250,11 +249,11 @@ export function createShardOrdersClient(node: ShardNodeService, reads: ShardRead
     if (idempotencyKey !== undefined) validators.idempotencyKey(idempotencyKey);
     account(acct);
     const command: RiskCommand = { type: kind, ts: 0, account: acct, amount: r.amount };
-    const events = await node.submit(command, idempotencyKey);
-    const seq = events.replayed ? await checkReplay(command, idempotencyKey!) : (events.seq ?? null);
+    const { events, replayed, seq: journaled } = await node.run(command, idempotencyKey);
+    const seq = replayed ? await checkReplay(command, idempotencyKey!) : journaled;
     const refused = refusalIn(events, kind);
     if (refused) throw rejection(refused.reason);
-    return { seq: seq ?? node.seq(), replayed: events.replayed === true, balance: await reads.balance(acct) };
+    return { seq: seq ?? node.seq(), replayed, balance: await reads.balance(acct) };
   }
 
   async function exchangeStatus(): Promise<ExchangeStatus> {
@@ -334,14 +333,14 @@ export function createShardOrdersClient(node: ShardNodeService, reads: ShardRead
         qty: r.qty,
         cost: r.qty > 0 ? (r.cost ?? 0) : 0,
       };
-      const events = await node.submit(command, idempotencyKey);
-      const seq = events.replayed ? await checkReplay(command, idempotencyKey!) : (events.seq ?? null);
+      const { events, replayed, seq: journaled } = await node.run(command, idempotencyKey);
+      const seq = replayed ? await checkReplay(command, idempotencyKey!) : journaled;
       const refused = refusalIn(events, 'transfer_shares');
       if (refused) throw rejection(refused.reason);
       const position =
         (await reads.positions(acct)).find((p) => p.symbol === r.symbol) ??
         positionOf(acct, r.symbol, 0, 0, 0);
-      return { seq: seq ?? node.seq(), replayed: events.replayed === true, position };
+      return { seq: seq ?? node.seq(), replayed, position };
     },
 
     symbolTrades: async (s, query) => {

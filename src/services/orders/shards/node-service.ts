@@ -20,8 +20,9 @@
  *   snapshot every `snapshotEvery` inputs (the state and the client-order-id window): a node that
  *            starts cold reads the newest one whose messages were all sent, then the journal after it
  *
- * Not built yet (docs/design.md "Orders shards"): projection into the orders tables, the gateway's
- * routing to shard nodes.
+ * The orders service's own API on a node: orders-client.ts (and ../sharded-client.ts over nodes).
+ * Not built yet (docs/design.md "Orders shards"): projection into the orders tables (the reads the
+ * orders API needs), the gateway's routing to shard nodes.
  */
 import type { ExchangeConfig, OrderView, RejectReason } from '../../../domain/exchange.ts';
 import { IDS_PER_ORDER, orderIdAt, type ShardLayout } from '../../../engine/shards/layout.ts';

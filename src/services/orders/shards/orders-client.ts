@@ -22,7 +22,9 @@
  *     closed one; then the answer waits the same way for the matching shard's cancellation or
  *     replacement (or refusal); without it in time, the order as it stands, the command on its way.
  *   - deposit / withdraw / transferShares: the node's key is the Idempotency-Key; a repeat answers
- *     the first movement's seq with `replayed`.
+ *     the first movement's seq with `replayed`, another request under it is 409. The node scopes
+ *     keys by command type, so one key used for a deposit and then a withdrawal is two movements
+ *     here, where the single service (one namespace for cash) answers the second 409.
  * Admin (listing, halts, the session) applies to this node only; the router sends it to every node.
  * Reads of orders, trades, cash movements, balances and positions are `reads` (the projection of
  * shard nodes into the orders tables, reads.ts).

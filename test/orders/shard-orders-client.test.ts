@@ -4,9 +4,7 @@
  * reached with `httpOrdersClient` (Fastify inject: the real HTTP contract, problems included), and
  * `shardedOrdersClient` over the two. On PGlite + the in-process bus and PostgreSQL + NATS.
  *
- * The reads (orders, trades, cash movements) are the projection's (reads.ts, built elsewhere); here
- * they are stood in for by the node's own state — balances, positions and open orders only — so
- * this file tests the writes, the routing and the problems, not the projected history.
+ * Reads are the shard nodes' projection into the orders tables (reads.ts).
  */
 import Fastify from 'fastify';
 import { describe, expect, it, vi } from 'vitest';
@@ -14,19 +12,13 @@ import { matchingShardOf, riskShardOf, type ShardLayout } from '../../src/engine
 import type { Bus } from '../../src/platform/bus/types.ts';
 import type { Db } from '../../src/platform/db/types.ts';
 import { createLogger } from '../../src/platform/logger.ts';
-import {
-  httpOrdersClient,
-  type Order,
-  OrdersApiError,
-  type OrdersClient,
-} from '../../src/services/orders/client.ts';
+import { httpOrdersClient, OrdersApiError, type OrdersClient } from '../../src/services/orders/client.ts';
 import { DEFAULT_EXCHANGE_CONFIG } from '../../src/services/orders/index.ts';
-import { balanceOf, positionOf } from '../../src/services/orders/mapping.ts';
-import { orderNotFound } from '../../src/services/orders/problems.ts';
 import { DEFAULT_PREFIX, ordersRoutes } from '../../src/services/orders/routes.ts';
 import { shardedOrdersClient } from '../../src/services/orders/sharded-client.ts';
 import { type ShardNodeService, startShardNode } from '../../src/services/orders/shards/node-service.ts';
-import { createShardOrdersClient, type ShardReads } from '../../src/services/orders/shards/orders-client.ts';
+import { createShardOrdersClient } from '../../src/services/orders/shards/orders-client.ts';
+import { createShardReads } from '../../src/services/orders/shards/reads.ts';
 import { makeMemoryBus, makeNatsBus } from '../support/bus.ts';
 import { makePgliteDb, makePostgresDb } from '../support/db.ts';
 import { scoped } from '../support/lifecycle.ts';
@@ -52,71 +44,6 @@ async function problemOf(p: Promise<unknown>): Promise<OrdersApiError['problem']
     throw err;
   }
   throw new Error('expected the call to fail');
-}
-
-/**
- * Stand-in reads from the node's state: balance (everything the account owns: free here, on its
- * way, kept at matching shards for open orders), positions the same way, and its open orders.
- */
-function stateReads(node: ShardNodeService): ShardReads {
-  const unsupported = async (): Promise<never> => {
-    throw new Error('not in the stand-in reads: needs the projection (reads.ts)');
-  };
-  const openOrder = (account: string, id: number): Order | undefined => {
-    const o = node.state().risk.orders.get(id);
-    if (o === undefined || o.account !== account) return undefined;
-    // after the matching shard's first word the risk shard keeps the whole view
-    return {
-      ...(o.view as Order),
-      id,
-      account,
-      symbol: o.symbol,
-      clientOrderId: node.clientOrderId(id),
-      rejectReason: null,
-      cancelReason: null,
-    };
-  };
-  return {
-    getOrder: async (account, id) => {
-      const o = openOrder(account, id);
-      if (o === undefined) throw orderNotFound(id);
-      return o;
-    },
-    listOrders: async (account) => ({
-      items: [...node.state().risk.orders.keys()].flatMap((id) => openOrder(account, id) ?? []).reverse(),
-      nextCursor: null,
-    }),
-    balance: async (account) => {
-      const a = node.state().risk.accounts.get(account);
-      if (a === undefined) return balanceOf(account, 0, 0);
-      const kept = [...a.kept.values()].reduce((n, k) => n + k.cash, 0);
-      return balanceOf(account, a.cash + a.pendingCash + kept, a.pendingCash + kept);
-    },
-    positions: async (account) => {
-      const a = node.state().risk.accounts.get(account);
-      if (a === undefined) return [];
-      const symbols = new Set([...a.positions.keys(), ...a.pendingShares.keys()]);
-      for (const k of a.kept.values()) for (const h of k.shares) symbols.add(h.symbol);
-      return [...symbols].sort().map((symbol) => {
-        const free = a.positions.get(symbol) ?? { qty: 0, cost: 0 };
-        const pending = a.pendingShares.get(symbol) ?? 0;
-        const kept = [...a.kept.values()].flatMap((k) => k.shares.filter((h) => h.symbol === symbol));
-        const keptQty = kept.reduce((n, h) => n + h.qty, 0);
-        const keptCost = kept.reduce((n, h) => n + h.cost, 0);
-        return positionOf(
-          account,
-          symbol,
-          free.qty + pending + keptQty,
-          pending + keptQty,
-          free.cost + keptCost,
-        );
-      });
-    },
-    getOrderByClientId: unsupported,
-    accountTrades: unsupported,
-    cashMovements: unsupported,
-    symbolTrades: unsupported,
-  };
 }
 
 type Made<T> = () => Promise<{ value: T; dispose: () => Promise<void> }>;
@@ -147,7 +74,7 @@ function suite(name: string, services: ('postgres' | 'nats')[], makeDb: Made<Db>
       await Promise.all(nodes.map((n) => n.leading));
       for (const node of nodes) {
         const app = Fastify({ logger: false });
-        await app.register(ordersRoutes(createShardOrdersClient(node, stateReads(node))), {
+        await app.register(ordersRoutes(createShardOrdersClient(node, createShardReads(d, node))), {
           prefix: DEFAULT_PREFIX,
         });
         await app.ready();
@@ -332,9 +259,29 @@ function suite(name: string, services: ('postgres' | 'nats')[], makeDb: Made<Db>
       const canceled = await router.cancelOrder(seller, sell.order.id);
       expect(canceled).toMatchObject({ status: 'canceled', cancelReason: 'user', clientOrderId: 'sell-1' });
       expect((await router.depth(S)).asks).toEqual([]);
-      // a closed order: its owner gets 422 order_not_open when the reads know it closed; the
-      // stand-in reads here know open orders only, so it is 404 as for an order never seen
-      expect(await problemOf(router.cancelOrder(seller, sell.order.id))).toMatchObject({ status: 404 });
+      // a closed order: its owner learns it is closed, anyone else that it does not exist
+      expect(await problemOf(router.cancelOrder(seller, sell.order.id))).toMatchObject({
+        status: 422,
+        reason: 'order_not_open',
+      });
+      expect(await problemOf(router.cancelOrder(neighbour, sell.order.id))).toMatchObject({ status: 404 });
+      // the reads: the order's history, both sides' executions, the tape, cash movements
+      expect(await router.getOrder(seller, sell.order.id)).toEqual(canceled);
+      expect(await router.getOrderByClientId(seller, 'sell-1')).toEqual(canceled);
+      expect((await router.listOrders(seller, { status: 'closed' })).items.map((o) => o.id)).toEqual([
+        sell.order.id,
+      ]);
+      expect((await router.accountTrades(buyer)).items).toEqual([
+        expect.objectContaining({ orderId: buy.order.id, side: 'buy', qty: 40, liquidity: 'taker' }),
+      ]);
+      expect((await router.accountTrades(seller)).items).toEqual([
+        expect.objectContaining({ orderId: sell.order.id, side: 'sell', qty: 40, liquidity: 'maker' }),
+      ]);
+      const tape = await router.symbolTrades(S);
+      expect(tape.items).toEqual([expect.objectContaining({ qty: 40, price: MID + 10, aggressor: 'buy' })]);
+      expect((await router.cashMovements(buyer)).items.map((m) => [m.kind, m.amount])).toEqual([
+        ['deposit', 10_000_000],
+      ]);
 
       // refusals: at the risk shard (insufficient funds) and at the matching shard (halted), as the service's 422
       expect(

@@ -147,11 +147,13 @@ export async function shardStorage(
       snapshots: number;
       first_seq: number | null;
       published: number | null;
+      projected: number | null;
     }>(
       `SELECT pg_total_relation_size('shard_journal')::int8 AS journal,
               pg_total_relation_size('shard_snapshots')::int8 AS snapshots,
               (SELECT min(seq) FROM shard_journal WHERE shard = $1) AS first_seq,
-              (SELECT published_seq FROM shard_outbox WHERE shard = $1) AS published`,
+              (SELECT published_seq FROM shard_outbox WHERE shard = $1) AS published,
+              (SELECT projected_seq FROM shard_outbox WHERE shard = $1) AS projected`,
       [shard],
     )
   ).rows[0]!;
@@ -162,6 +164,7 @@ export async function shardStorage(
   const last = snaps.rows[0];
   const firstSeq = sizes.first_seq === null ? null : Number(sizes.first_seq);
   const published = Number(sizes.published ?? 0);
+  const projected = Number(sizes.projected ?? 0);
   return {
     journal: {
       bytes: Number(sizes.journal),
@@ -177,8 +180,7 @@ export async function shardStorage(
       lastTakenAt: last ? last.taken_at.toISOString() : null,
       lastAgeMs: last ? Math.max(0, now - last.taken_at.getTime()) : null,
     },
-    // shard nodes derive no tables of their own here (the projection is reads.ts's): nothing lags
-    seqs: { committed, projected: committed, published },
-    lag: { projection: 0, outbox: Math.max(0, committed - published) },
+    seqs: { committed, projected, published },
+    lag: { projection: Math.max(0, committed - projected), outbox: Math.max(0, committed - published) },
   };
 }

@@ -64,19 +64,9 @@ import {
 import { validators } from '../schemas.ts';
 import { requireLeading, requireMine, VERDICT_WAIT_MS } from './guards.ts';
 import type { ShardNodeService } from './node-service.ts';
+import type { ShardReads } from './reads.ts';
 
-/** What a shard node answers from its projection into the orders tables (reads.ts). */
-export type ShardReads = Pick<
-  OrdersClient,
-  | 'getOrder'
-  | 'getOrderByClientId'
-  | 'listOrders'
-  | 'accountTrades'
-  | 'cashMovements'
-  | 'symbolTrades'
-  | 'balance'
-  | 'positions'
->;
+export type { ShardReads } from './reads.ts';
 
 type Rejected = Extract<RiskEvent, { type: 'rejected' }>;
 

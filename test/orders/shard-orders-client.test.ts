@@ -6,31 +6,20 @@
  *
  * Reads are the shard nodes' projection into the orders tables (reads.ts).
  */
-import Fastify from 'fastify';
 import { describe, expect, it, vi } from 'vitest';
-import { matchingShardOf, riskShardOf, type ShardLayout } from '../../src/engine/shards/layout.ts';
+import { matchingShardOf, riskShardOf } from '../../src/engine/shards/layout.ts';
 import type { Bus } from '../../src/platform/bus/types.ts';
 import type { Db } from '../../src/platform/db/types.ts';
-import { createLogger } from '../../src/platform/logger.ts';
-import { httpOrdersClient, OrdersApiError, type OrdersClient } from '../../src/services/orders/client.ts';
-import { DEFAULT_EXCHANGE_CONFIG } from '../../src/services/orders/index.ts';
-import { DEFAULT_PREFIX, ordersRoutes } from '../../src/services/orders/routes.ts';
-import { shardedOrdersClient } from '../../src/services/orders/sharded-client.ts';
-import { type ShardNodeService, startShardNode } from '../../src/services/orders/shards/node-service.ts';
-import { createShardOrdersClient } from '../../src/services/orders/shards/orders-client.ts';
-import { createShardReads } from '../../src/services/orders/shards/reads.ts';
+import { OrdersApiError } from '../../src/services/orders/client.ts';
 import { makeMemoryBus, makeNatsBus } from '../support/bus.ts';
 import { makePgliteDb, makePostgresDb } from '../support/db.ts';
 import { scoped } from '../support/lifecycle.ts';
 import { describeWith } from '../support/services.ts';
-import { injectFetch } from './support/http.ts';
-import { TEST_INTERNAL_TOKEN } from './support/process.ts';
+import { TWO_SHARDS as LAYOUT, startShardedOrders } from './support/shards.ts';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
-const LAYOUT: ShardLayout = { riskShards: 2, matchingShards: 2 };
 const MID = 10_000;
-const silent = createLogger({ level: 'silent' });
 const names = (prefix: string) => Array.from({ length: 40 }, (_, i) => `${prefix}${i}`);
 const accountOn = (shard: number, skip = 0) =>
   names('acct').filter((a) => riskShardOf(a, LAYOUT) === shard)[skip]!;
@@ -53,46 +42,7 @@ function suite(name: string, services: ('postgres' | 'nats')[], makeDb: Made<Db>
     const db = scoped(makeDb);
     const bus = scoped(makeBus);
 
-    async function cluster() {
-      const d = await db();
-      const b = await bus();
-      const nodes: ShardNodeService[] = [];
-      const clients: OrdersClient[] = [];
-      for (const shard of [0, 1]) {
-        const node = await startShardNode({
-          db: d,
-          bus: b,
-          config: DEFAULT_EXCHANGE_CONFIG,
-          layout: LAYOUT,
-          shard,
-          logger: silent,
-          holder: `node-${shard}`,
-          leaseMs: 2000,
-        });
-        nodes.push(node);
-      }
-      await Promise.all(nodes.map((n) => n.leading));
-      for (const node of nodes) {
-        const app = Fastify({ logger: false });
-        await app.register(ordersRoutes(createShardOrdersClient(node, createShardReads(d, node))), {
-          prefix: DEFAULT_PREFIX,
-        });
-        await app.ready();
-        clients.push(
-          httpOrdersClient(`http://orders-shard-${node.shard}.test`, {
-            internalToken: TEST_INTERNAL_TOKEN,
-            fetch: injectFetch(app),
-          }),
-        );
-      }
-      const router = shardedOrdersClient(clients, LAYOUT);
-      return {
-        nodes,
-        clients,
-        router,
-        close: () => Promise.all(nodes.map((n) => n.close())),
-      };
-    }
+    const cluster = async () => startShardedOrders(await db(), await bus());
 
     it('trades across shards through the orders API: answers, refusals, replays, ownership, misdirection', async () => {
       const c = await cluster();

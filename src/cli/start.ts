@@ -220,6 +220,9 @@ async function startRole(
       logger,
       leaseMs: config.orders.leaseMs,
       snapshotEvery: config.orders.snapshotEvery,
+      // journal retention as the orders service's (BOURSE_JOURNAL_RETAIN, BOURSE_ARCHIVE_DIR)
+      journalRetain: config.orders.journalRetain,
+      archiveDir: config.orders.archiveDir,
     });
     closers.push(() => node.close());
     shardNode = node;

@@ -13,7 +13,6 @@
  * after it, lets the projector catch up, and refuses to start if the tables disagree with the
  * engine (recovery.ts). The database must be migrated.
  */
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ExchangeConfig } from '../../domain/exchange.ts';
 import type { CreateExchange, Exchange } from '../../engine/api.ts';
@@ -38,7 +37,13 @@ import {
   type Restored,
   restore,
 } from './recovery.ts';
-import { createPruner, type PruneResult } from './retention.ts';
+import {
+  createPruner,
+  defaultArchiveDir,
+  journalRetainOf,
+  ordersJournal,
+  type PruneResult,
+} from './retention.ts';
 import { DEFAULT_PREFIX, ordersRoutes } from './routes.ts';
 import { createSequencer, type Sequencer, type SequencerState } from './sequencer.ts';
 import { createSnapshotter, type Snapshotter } from './snapshots.ts';
@@ -47,6 +52,7 @@ import { storageStatus } from './storage-status.ts';
 export type { OrdersClient } from './client.ts';
 export { httpOrdersClient, OrdersApiError } from './client.ts';
 export { compareDerivedTables, RecoveryError, replayJournal, restore, verifyOrders } from './recovery.ts';
+export { defaultArchiveDir } from './retention.ts';
 export { DEFAULT_PREFIX } from './routes.ts';
 export type { CommandInput, Sequencer, SequencerStats, SubmitOutcome } from './sequencer.ts';
 
@@ -151,17 +157,6 @@ function envInt(name: string): number | undefined {
 }
 
 const DAY_MS = 86_400_000;
-
-/** BOURSE_ARCHIVE_DIR, else journal-archive in the data folder (as config.ts resolves it). */
-export function defaultArchiveDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.BOURSE_ARCHIVE_DIR?.trim() || join(env.BOURSE_DATA_DIR?.trim() || './data', 'journal-archive');
-}
-
-/** BOURSE_JOURNAL_RETAIN: a count of commands, or 'all' (never archive). */
-function envRetain(): number | null | undefined {
-  if (process.env.BOURSE_JOURNAL_RETAIN?.trim() === 'all') return null;
-  return envInt('BOURSE_JOURNAL_RETAIN');
-}
 
 /** How recovery (and a standby's following) replays the journal under this configuration. */
 export function recoverOptionsOf(config: OrdersServiceConfig): RecoverOptions {
@@ -340,12 +335,14 @@ export async function createOrdersService(deps: OrdersServiceDeps): Promise<Orde
   const pruner = createPruner({
     db,
     archiveDir,
-    retain: config.journalRetain !== undefined ? config.journalRetain : (envRetain() ?? 100_000),
-    minAgeMs: windowMs,
+    journal: ordersJournal({
+      minAgeMs: windowMs,
+      now: () => clock.now(),
+      publishedSeq: () => publisher.publishedSeq(),
+    }),
+    retain: journalRetainOf(config.journalRetain),
     intervalMs: config.pruneIntervalMs ?? 60_000,
-    now: () => clock.now(),
     committedSeq: () => sequencer.committedSeq(),
-    publishedSeq: () => publisher.publishedSeq(),
     onPruned: (r) =>
       logger.info(
         { archived: r.archived, archivedSeq: r.archivedSeq, archiveDir },

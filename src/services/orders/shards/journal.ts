@@ -2,13 +2,16 @@
  * A shard node's journal (migration 014): its inputs in order, one fenced INSERT per batch, and
  * the outbox watermark. Fencing is the orders shards' own (persistence.ts, leadership.ts): the
  * batch goes in only while orders_leader.epoch for this shard is still the writer's. The read
- * tables' watermark (projected_seq, migration 016) sits next to the outbox's (projection.ts).
+ * tables' watermark (projected_seq, migration 016) sits next to the outbox's (projection.ts), and
+ * the archive's (archived_seq, migration 017: entries up to it left the table, `shardJournal`).
  */
 import type { ShardInput } from '../../../engine/shards/node.ts';
 import type { NodeSnapshot } from '../../../engine/shards/snapshot.ts';
 import type { Queryable } from '../../../platform/db/types.ts';
+import { shardSegments } from '../archive.ts';
 import type { StorageStatus } from '../model.ts';
 import { FencedError, type Fencing } from '../persistence.ts';
+import type { RetainedJournal } from '../retention.ts';
 import type { KeyWindowData } from './keys.ts';
 
 const INSERT = `INSERT INTO shard_journal (shard, seq, input)
@@ -69,16 +72,93 @@ export async function findKeyed(
   return row === undefined ? null : { seq: Number(row.seq), input: row.input };
 }
 
-/** How far the shard's journal went out to the bus (published) and into the read tables (projected). */
+/**
+ * How far the shard's journal went out to the bus (published), into the read tables (projected)
+ * and out of the table into the archive (archived).
+ */
 export async function outboxMarks(
   db: Queryable,
   shard: number,
-): Promise<{ published: number; projected: number }> {
-  const { rows } = await db.query<{ published_seq: number; projected_seq: number }>(
-    'SELECT published_seq, projected_seq FROM shard_outbox WHERE shard = $1',
+): Promise<{ published: number; projected: number; archived: number }> {
+  const { rows } = await db.query<{ published_seq: number; projected_seq: number; archived_seq: number }>(
+    'SELECT published_seq, projected_seq, archived_seq FROM shard_outbox WHERE shard = $1',
     [shard],
   );
-  return { published: rows[0]?.published_seq ?? 0, projected: rows[0]?.projected_seq ?? 0 };
+  const r = rows[0];
+  return {
+    published: Number(r?.published_seq ?? 0),
+    projected: Number(r?.projected_seq ?? 0),
+    archived: Number(r?.archived_seq ?? 0),
+  };
+}
+
+/** A shard's journal entry as archived (archive.ts, `shard-<k>-…` segments). */
+export interface ArchivedInput {
+  seq: number;
+  input: ShardInput;
+}
+
+/**
+ * A shard's journal for retention (retention.ts pruneJournal). An entry may leave the table once
+ * the shard's oldest kept snapshot covers it and a usable snapshot exists (one at or below both
+ * marks: a node that starts cold or a standby that fell behind restores from it and reads only
+ * the table after it, never the archive; writeSnapshot never drops the newest usable one), and it
+ * was published and projected. The delete is fenced like the journal's INSERT: a deposed leader
+ * still running it deletes nothing (and what it would delete, the rules allow anyway).
+ */
+export function shardJournal(shard: number, fencing: Fencing | null): RetainedJournal<ArchivedInput> {
+  return {
+    segments: shardSegments(shard),
+    archivedSeq: async (db) => (await outboxMarks(db, shard)).archived,
+    async cutoff(db) {
+      const { rows } = await db.query<{
+        oldest: number | null;
+        usable: number | null;
+        published_seq: number;
+        projected_seq: number;
+      }>(
+        `SELECT (SELECT min(seq) FROM shard_snapshots WHERE shard = $1) AS oldest,
+                (SELECT max(seq) FROM shard_snapshots
+                  WHERE shard = $1 AND seq <= LEAST(o.published_seq, o.projected_seq)) AS usable,
+                o.published_seq, o.projected_seq
+           FROM shard_outbox o WHERE o.shard = $1`,
+        [shard],
+      );
+      const r = rows[0];
+      if (!r || r.oldest === null || r.usable === null) return 0;
+      return Math.max(
+        0,
+        Math.min(Number(r.oldest), Number(r.usable), Number(r.published_seq), Number(r.projected_seq)),
+      );
+    },
+    async read(db, afterSeq, upTo, limit) {
+      const { rows } = await db.query<ArchivedInput>(
+        'SELECT seq, input FROM shard_journal WHERE shard = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4',
+        [shard, afterSeq, upTo, limit],
+      );
+      return rows.map((r) => ({ seq: Number(r.seq), input: r.input }));
+    },
+    async remove(tx, from, to) {
+      if (fencing !== null) {
+        const epoch = fencing.epoch();
+        const { rows } = await tx.query<{ epoch: number }>(
+          'SELECT epoch FROM orders_leader WHERE shard = $1 FOR SHARE',
+          [shard],
+        );
+        if (rows[0] === undefined || Number(rows[0].epoch) !== epoch) throw new FencedError(shard, epoch);
+      }
+      await tx.query('DELETE FROM shard_journal WHERE shard = $1 AND seq >= $2 AND seq <= $3', [
+        shard,
+        from,
+        to,
+      ]);
+      await tx.query(
+        `INSERT INTO shard_outbox (shard, published_seq, archived_seq) VALUES ($1, 0, $2)
+         ON CONFLICT (shard) DO UPDATE SET archived_seq = GREATEST(shard_outbox.archived_seq, EXCLUDED.archived_seq)`,
+        [shard, to],
+      );
+    },
+  };
 }
 
 export async function markPublished(db: Queryable, shard: number, seq: number): Promise<void> {
@@ -105,10 +185,14 @@ export async function writeSnapshot(
     'INSERT INTO shard_snapshots (shard, seq, snapshot) VALUES ($1, $2, $3) ON CONFLICT (shard, seq) DO NOTHING',
     [shard, seq, JSON.stringify(snapshot)],
   );
-  // the newest two stay: the last may not be usable yet (its messages not all sent)
+  // the newest two stay: the last may not be usable yet (its messages not all sent or projected);
+  // and so does the newest usable one, whatever its age: retention archives only what a usable
+  // snapshot covers, and a cold start must find one (LEAST skips the NULL of none usable)
   await db.query(
-    `DELETE FROM shard_snapshots WHERE shard = $1 AND seq < (
-       SELECT min(seq) FROM (SELECT seq FROM shard_snapshots WHERE shard = $1 ORDER BY seq DESC LIMIT 2) AS newest)`,
+    `DELETE FROM shard_snapshots WHERE shard = $1 AND seq < LEAST(
+       (SELECT min(seq) FROM (SELECT seq FROM shard_snapshots WHERE shard = $1 ORDER BY seq DESC LIMIT 2) AS newest),
+       (SELECT max(seq) FROM shard_snapshots WHERE shard = $1 AND seq <= (
+          SELECT LEAST(published_seq, projected_seq) FROM shard_outbox WHERE shard = $1)))`,
     [shard],
   );
 }
@@ -133,13 +217,14 @@ export async function readSnapshot(
 /**
  * A shard node's storage for the operator status, in the orders service's shape. The journal and
  * snapshot tables are shared by all shard nodes: `bytes` are those tables' (the same on every
- * node), rows, seqs and snapshots this shard's. Shard journals are not archived yet (archivedSeq 0).
+ * node), rows, seqs, snapshots and the archive's watermark this shard's.
  */
 export async function shardStorage(
   db: Queryable,
   shard: number,
   committed: number,
   now: number,
+  archiveDir: string,
 ): Promise<Omit<StorageStatus, 'lastBackup'>> {
   const sizes = (
     await db.query<{
@@ -148,12 +233,14 @@ export async function shardStorage(
       first_seq: number | null;
       published: number | null;
       projected: number | null;
+      archived: number | null;
     }>(
       `SELECT pg_total_relation_size('shard_journal')::int8 AS journal,
               pg_total_relation_size('shard_snapshots')::int8 AS snapshots,
               (SELECT min(seq) FROM shard_journal WHERE shard = $1) AS first_seq,
               (SELECT published_seq FROM shard_outbox WHERE shard = $1) AS published,
-              (SELECT projected_seq FROM shard_outbox WHERE shard = $1) AS projected`,
+              (SELECT projected_seq FROM shard_outbox WHERE shard = $1) AS projected,
+              (SELECT archived_seq FROM shard_outbox WHERE shard = $1) AS archived`,
       [shard],
     )
   ).rows[0]!;
@@ -170,8 +257,8 @@ export async function shardStorage(
       bytes: Number(sizes.journal),
       firstSeq,
       rows: firstSeq === null ? 0 : committed - firstSeq + 1,
-      archivedSeq: 0,
-      archiveDir: '',
+      archivedSeq: Number(sizes.archived ?? 0),
+      archiveDir,
     },
     snapshots: {
       bytes: Number(sizes.snapshots),

@@ -23,6 +23,9 @@
  *
  *   snapshot every `snapshotEvery` inputs (the state and the client-order-id window): a node that
  *            starts cold reads the newest one whose messages were all sent, then the journal after it
+ *   archive  the leader moves old journal entries to segment files (retention.ts, `shardJournal`):
+ *            on a timer and after each snapshot; a node that finds its journal archived past what it
+ *            holds restores from the newest usable snapshot, which covers it, never the archive
  *
  * The orders service's own API on a node: orders-client.ts (and ../sharded-client.ts over nodes).
  * Not built yet (docs/design.md "Orders shards"): the gateway's routing to shard nodes.
@@ -49,6 +52,13 @@ import { type Leadership, openLeadership } from '../leadership.ts';
 import type { StorageStatus } from '../model.ts';
 import { FencedError, type Fencing } from '../persistence.ts';
 import { createBatchProjector, type Projector } from '../projector.ts';
+import {
+  createPruner,
+  defaultArchiveDir,
+  journalRetainOf,
+  type PruneResult,
+  type Pruner,
+} from '../retention.ts';
 import { lastBackup } from '../storage-status.ts';
 import { type Outgoing, outgoingOf, shardSubject } from './events.ts';
 import {
@@ -58,6 +68,7 @@ import {
   outboxMarks,
   readInputs,
   readSnapshot,
+  shardJournal,
   shardStorage,
   writeSnapshot,
 } from './journal.ts';
@@ -99,6 +110,15 @@ export interface ShardNodeOptions {
   projectMaxBatch?: number;
   /** how long a projection waits for more entries when no read waits for the tables (default 50 ms) */
   projectGatherMs?: number;
+  /**
+   * journal entries kept in the table behind the newest; older ones a usable snapshot covers go to
+   * the archive (retention.ts). null: never. Default BOURSE_JOURNAL_RETAIN, else 100,000
+   */
+  journalRetain?: number | null;
+  /** where archived segments go (shard-<k>-…); default BOURSE_ARCHIVE_DIR or <data dir>/journal-archive */
+  archiveDir?: string;
+  /** retention runs this often and after each snapshot (default 60 s; 0: after snapshots only) */
+  pruneIntervalMs?: number;
 }
 
 export type ShardNodeRole = 'starting' | 'standby' | 'leader' | 'fenced' | 'closed';
@@ -159,6 +179,8 @@ export interface ShardNodeService {
   projected(seq: number, timeoutMs: number): Promise<boolean>;
   /** the seq of the snapshot this node started from, or null (replayed the journal from its start) */
   restoredFrom(): number | null;
+  /** archives what retention allows now (joins a run in progress); null while not leading */
+  prune(): Promise<PruneResult | null>;
   /**
    * Stops. `flush: false` is a crash as far as the shard is concerned: nothing more is committed,
    * published or acknowledged (the bus redelivers what was in flight).
@@ -215,6 +237,9 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
   let publishing: Promise<void> | null = null;
   // the read tables: written by the leader only, from what each entry changed as it was applied
   let projector: Projector<ProjectedEntry> | null = null;
+  // journal retention: the leader's, started once it leads
+  const archiveDir = options.archiveDir ?? defaultArchiveDir();
+  let pruner: Pruner | null = null;
 
   // Every shard's consumer exists before this node can send anything: a message to a shard that has
   // never led yet then waits for it, instead of coming before its consumer (which would start after
@@ -269,7 +294,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
           seq += 1;
           noteNumbered(input);
           const step = applyInput(node, input);
-          keys.record(input, step.events);
+          keys.record(input, step.events, seq);
           rows.push([seq, input]);
           steps.push({ ...step, seq });
           sent.push(...outgoingOf(seq, input, step, keys.clientIdOf));
@@ -310,17 +335,28 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
     const stored = { node: captureNode(node), keys: keys.save() };
     lastSnapshotSeq = at;
     snapshotting = writeSnapshot(db, shard, at, stored)
-      .then(() => log.info({ seq: at }, 'orders shard: snapshot written'))
+      .then(() => {
+        log.info({ seq: at }, 'orders shard: snapshot written');
+        void pruner?.run();
+      })
       .catch((err) => log.warn({ err, seq: at }, 'orders shard: snapshot not written'))
       .finally(() => {
         snapshotting = null;
       });
   }
 
-  /** A node that starts cold begins from the newest usable snapshot, then reads the journal after it. */
+  /**
+   * A node that starts cold begins from the newest usable snapshot, then reads the journal after
+   * it; so does one that finds the journal archived past what it holds (a standby that fell
+   * behind). Retention archives only what such a snapshot covers: without one, it refuses.
+   */
   async function restore(): Promise<void> {
     const marks = await outboxMarks(db, shard);
     const found = await readSnapshot(db, shard, Math.min(marks.published, marks.projected));
+    if ((found?.seq ?? 0) < marks.archived)
+      throw new Error(
+        `orders shard ${shard}: the journal is archived up to ${marks.archived} (in ${archiveDir}) and no usable snapshot covers it`,
+      );
     if (found === null) return;
     node = restoreNode(config, found.snapshot.node, shard);
     keys.load(found.snapshot.keys);
@@ -402,6 +438,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
     role = 'fenced';
     for (const p of [...batch, ...queue.splice(0)]) p.reject(err);
     void stopConsuming();
+    void pruner?.close();
   }
 
   function queueOut(at: number, messages: Outgoing[]): void {
@@ -474,14 +511,23 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
   /** Applies the journal's entries after `seq` (a standby following, or a node taking over). */
   async function catchUp(): Promise<void> {
     const marks = await outboxMarks(db, shard);
+    if (marks.archived > seq) {
+      // what this node has not read yet left the table: start again from a snapshot past it
+      log.warn({ seq, archived: marks.archived }, 'orders shard: journal archived past this node; restoring');
+      tail.splice(0);
+      unprojected.splice(0);
+      await restore();
+    }
     const sentUpTo = marks.published;
     projectedUpTo = marks.projected;
     while (tail.length > 0 && tail[0]![0] <= sentUpTo) tail.shift();
     while (unprojected.length > 0 && unprojected[0]!.seq <= projectedUpTo) unprojected.shift();
     for await (const [at, input] of readInputs(db, shard, seq)) {
+      // archived while this read went on: the next round restores
+      if (at !== seq + 1) throw new Error(`orders shard ${shard}: journal entry ${seq + 1} is gone`);
       noteNumbered(input);
       const step = applyInput(node, input);
-      keys.record(input, step.events);
+      keys.record(input, step.events, at);
       seq = at;
       if (at > sentUpTo) tail.push([at, outgoingOf(at, input, step, keys.clientIdOf)]);
       if (at > projectedUpTo) unprojected.push(projectionOf(at, input, step, node, keys.clientIdOf));
@@ -499,6 +545,26 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
           : log.error({ err, attempt }, 'orders shard: projection failed; retrying'),
     });
     projector.offer(unprojected.splice(0));
+  }
+
+  function startPruning(): void {
+    pruner = createPruner({
+      db,
+      archiveDir,
+      journal: shardJournal(shard, fencing),
+      retain: journalRetainOf(options.journalRetain),
+      intervalMs: options.pruneIntervalMs ?? 60_000,
+      committedSeq: () => seq,
+      onPruned: (r) =>
+        log.info(
+          { archived: r.archived, archivedSeq: r.archivedSeq, archiveDir },
+          'orders shard: journal archived',
+        ),
+      onError: (err) =>
+        err instanceof FencedError
+          ? log.warn({ err }, 'orders shard: journal retention refused (fenced)')
+          : log.warn({ err }, 'orders shard: journal retention failed (retrying later)'),
+    });
   }
 
   /** A standby applies what the leader journals, so a takeover has only the last entries to read. */
@@ -534,6 +600,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
         log.error({ err }, 'orders shard: lease lost; fenced');
         role = 'fenced';
         void stopConsuming();
+        void pruner?.close();
       });
     }
     if (stopped) return;
@@ -541,6 +608,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
     await catchUp();
     for (const [at, out] of tail.splice(0)) queueOut(at, out);
     startProjecting();
+    startPruning();
     role = 'leader';
     unsubscribe = await bus.subscribe<ShardMessage>(
       shardSubject(shard),
@@ -583,6 +651,9 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
     run,
     original: async (command, key) => {
       if (!('account' in command)) return null;
+      // the window keeps each key's original; a key restored from an older snapshot has none
+      const kept = keys.original(command, key);
+      if (kept !== null) return kept;
       const found = await findKeyed(db, shard, command.type, command.account, key);
       return found && found.input.kind === 'command'
         ? { seq: found.seq, command: found.input.command }
@@ -624,7 +695,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
         watching.set(orderId, [...(watching.get(orderId) ?? []), w]);
       }),
     storageStatus: async () => ({
-      ...(await shardStorage(db, shard, seq, clock())),
+      ...(await shardStorage(db, shard, seq, clock(), archiveDir)),
       lastBackup: await lastBackup(db),
     }),
     clientOrderId: (orderId) => keys.clientIdOf(orderId),
@@ -647,6 +718,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
       }
     },
     restoredFrom: () => restoredFrom,
+    prune: () => (pruner !== null && role === 'leader' && !stopped ? pruner.run() : Promise.resolve(null)),
     async close({ flush = true } = {}) {
       // what is queued is committed and what is committed is sent, for a while (a bus or database
       // that is down must not hold a shutdown forever: the next leader sends the rest)
@@ -665,6 +737,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
         await settledWithin(projector.close(), Math.max(0, until - Date.now()));
       stopped = true;
       projector?.stop();
+      await pruner?.close();
       if (flush && snapshotting) await settledWithin(snapshotting, CLOSE_FLUSH_MS);
       await stopConsuming();
       for (const p of queue.splice(0)) p.reject(new Error(`shard ${shard} closed`));

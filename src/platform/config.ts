@@ -186,13 +186,13 @@ export const configVariables: readonly ConfigVariable[] = [
     name: 'BOURSE_JOURNAL_RETAIN',
     default: '100000',
     description:
-      "Orders journal commands kept in the database behind the newest; older ones, once a kept snapshot covers them and they are older than the idempotency window, move to gzip'd segment files in BOURSE_ARCHIVE_DIR ('all': never).",
+      "Orders journal commands (and each orders shard node's journal inputs) kept in the database behind the newest; older ones, once a kept snapshot covers them (and, for the orders service, they are older than the idempotency window), move to gzip'd segment files in BOURSE_ARCHIVE_DIR ('all': never).",
   },
   {
     name: 'BOURSE_ARCHIVE_DIR',
     default: undefined,
     description:
-      'Where archived orders journal segments go (read by `bourse verify` and audits, never by recovery). Unset: BOURSE_DATA_DIR/journal-archive.',
+      'Where archived orders journal segments go, those of orders shard nodes too (shard-<k>-…; read by `bourse verify` and audits, never by recovery). Unset: BOURSE_DATA_DIR/journal-archive.',
   },
   {
     name: 'BOURSE_INSTANCE_ID',

@@ -104,6 +104,8 @@ export interface ShardNodeService {
   state(): ShardNode;
   /** last journaled seq */
   seq(): number;
+  /** who holds the shard's lease as this node knows it (its own name, its epoch: 0 until it leads); null on PGlite */
+  lease(): { holder: string; epoch: number } | null;
   /** messages journaled and not yet handed to the bus */
   unpublished(): number;
   /** the seq of the snapshot this node started from, or null (replayed the journal from its start) */
@@ -456,6 +458,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
     shard,
     role: () => (stopped ? 'closed' : role),
     leading,
+    lease: () => leadership && { holder: leadership.holder, epoch: leadership.epoch() },
     submit: async (command, key) => {
       const input: ShardInput = { kind: 'command', command: { ...command, ts: clock() } };
       if (key !== undefined) input.key = key;

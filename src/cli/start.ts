@@ -184,7 +184,8 @@ export function ordersShardUrls(env: NodeJS.ProcessEnv): string[][] | undefined 
       if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
         throw new Error(`${name}: shard ${k}: "${url}" is not an http(s) URL`);
       const other = seen.get(url);
-      if (other !== undefined) throw new Error(`${name}: "${url}" is listed for shard ${other} and shard ${k}`);
+      if (other !== undefined)
+        throw new Error(`${name}: "${url}" is listed for shard ${other} and shard ${k}`);
       seen.set(url, k);
     }
     return urls;

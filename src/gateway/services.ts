@@ -48,7 +48,9 @@ export function shardedOrdersCall(
 ): OrdersCall {
   const build = (url: string, fetch: typeof globalThis.fetch) =>
     httpOrdersClient(url, { internalToken, fetch, timeoutMs: config.upstreamTimeoutMs });
-  const methods = Object.keys(build('http://method-names.invalid', globalThis.fetch)) as (keyof OrdersClient)[];
+  const methods = Object.keys(
+    build('http://method-names.invalid', globalThis.fetch),
+  ) as (keyof OrdersClient)[];
   return (requestId, retry, run) =>
     run(
       combine(

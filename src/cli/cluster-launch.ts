@@ -79,7 +79,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
 
   const stop = async () => {
     // the edge first, the writers last, the bus after everything that publishes
-    for (const stage of [3, 2, 1, 0]) {
+    for (const stage of [...new Set(processes.map((p) => p.stage))].sort((a, b) => b - a)) {
       const group = processes.filter((p) => p.stage === stage);
       // the standbys before their leaders: stopping a leader first would hand its standby the shard
       await Promise.all(group.filter((p) => p.standby).map((p) => p.child.stop(15_000)));
@@ -112,7 +112,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
         ...options.env,
       },
     });
-    for (const stage of [0, 1, 2, 3]) {
+    for (const stage of [...new Set(plan.map((p) => p.stage))].sort((a, b) => a - b)) {
       const group = plan.filter((p) => p.stage === stage);
       say(`starting ${group.map((p) => p.name).join(', ')}`);
       const launched = group.map((p) => launch(p, dir));

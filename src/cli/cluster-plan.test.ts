@@ -53,10 +53,16 @@ describe('planCluster', () => {
       sharded.slice(0, 4).map((p) => [p.name, p.role, p.stage, p.standby, p.env.BOURSE_ORDERS_SHARD]),
     ).toEqual([
       ['orders-0a', 'orders-shard', 0, false, '0'],
-      ['orders-1a', 'orders-shard', 0, false, '1'],
-      ['orders-0b', 'orders-shard', 1, true, '0'],
-      ['orders-1b', 'orders-shard', 1, true, '1'],
+      ['orders-1a', 'orders-shard', 1, false, '1'],
+      ['orders-0b', 'orders-shard', 2, true, '0'],
+      ['orders-1b', 'orders-shard', 2, true, '1'],
     ]);
+    expect(Object.fromEntries(sharded.slice(4).map((p) => [p.name, p.stage]))).toMatchObject({
+      'users-1': 2,
+      'market-data-1': 3,
+      'reporting-1': 3,
+      'gateway-1': 4,
+    });
     expect(sharded).toHaveLength(11);
     for (const p of sharded) {
       expect(p.env).toMatchObject({

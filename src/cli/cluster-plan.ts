@@ -13,7 +13,8 @@ export interface PlannedProcess {
   url: string;
   /**
    * processes of one stage start together, after every process of the stages before is ready
-   * (the orders leader first: it migrates the database and must be the shard's leader)
+   * (the orders leader first: it migrates the database and must be the shard's leader; a shard's
+   * standby only once its leader leads)
    */
   stage: number;
   /** the orders standby is never ready (/readyz 503 by design): it counts as up once /healthz is 200 */
@@ -67,16 +68,20 @@ export function planCluster({ shape, ports, common, dir }: PlanInput): PlannedPr
     Array.from({ length: count }, (_, i) => take(`${prefix}-${i + 1}`, role, stage));
   const sharded = shape.shards > 1;
   const ordersRole: ClusterRole = sharded ? 'orders-shard' : 'orders';
-  // per shard k: orders-<k>a first (it migrates and takes the shard's lock), orders-<k>b its standby
+  // Per shard k: orders-<k>a first (it takes the shard's lock), then orders-<k>b, its standby. With
+  // shards, orders-0a alone first: it migrates the database and creates the NATS stream and every
+  // shard's durable consumer (3 replicas each), which several processes doing at once on a fresh
+  // NATS cluster made time out (5 s) on 2 loaded cores; then the other shards' leaders.
+  const later = sharded ? 1 : 0;
   const shards = Array.from({ length: shape.shards }, (_, k) => [
-    { ...take(`orders-${k}a`, ordersRole, 0), shard: k },
-    { ...take(`orders-${k}b`, ordersRole, 1, true), shard: k },
+    { ...take(`orders-${k}a`, ordersRole, k === 0 ? 0 : 1), shard: k },
+    { ...take(`orders-${k}b`, ordersRole, 1 + later, true), shard: k },
   ]);
   const orders = shards.flat();
-  const users = n(shape.users, 'users', 'users', 1);
-  const marketData = n(shape.marketData, 'market-data', 'market-data', 2);
-  const reporting = n(shape.reporting, 'reporting', 'reporting', 2);
-  const gateways = n(shape.gateways, 'gateway', 'gateway', 3);
+  const users = n(shape.users, 'users', 'users', 1 + later);
+  const marketData = n(shape.marketData, 'market-data', 'market-data', 2 + later);
+  const reporting = n(shape.reporting, 'reporting', 'reporting', 2 + later);
+  const gateways = n(shape.gateways, 'gateway', 'gateway', 3 + later);
   const urls = (ps: { url: string }[]) => ps.map((x) => x.url).join(',');
   // every process is given every instance (the balancer finds the orders shard's leader among them)
   const where = {

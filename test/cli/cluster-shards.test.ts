@@ -23,7 +23,7 @@ import { describeWith, serviceUrl } from '../support/services.ts';
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 400_000 });
 
 const LAYOUT: ShardLayout = { riskShards: 2, matchingShards: 2 };
-const ADMIN_PASSWORD = 'cluster shards admin pass phrase';
+const ADMIN_PASSWORD = 'cluster shards operator pass phrase';
 const PASSWORD = 'correct horse battery staple';
 const CASH_CENTS = 100_000_000; // $1 M per account
 const SHARES = 10_000; // of each symbol, per seller

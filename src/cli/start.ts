@@ -222,6 +222,11 @@ export function shardLayout(shards: number): ShardLayout {
  * - `gateway`: the edge alone, with BOURSE_ORDERS_URLS / BOURSE_USERS_URLS (and optionally
  *   BOURSE_MARKET_DATA_URLS / BOURSE_REPORTING_URLS) naming the instances, and NATS_URL for the
  *   trading stream's trade_updates (no database).
+ * - `orders-shard`: one orders shard node (BOURSE_ORDERS_SHARD of BOURSE_ORDERS_SHARDS) as leader or
+ *   standby: its own door (/internal/orders-shard) and the orders service's API (/internal/orders).
+ *   A sharded deployment gives the gateway, market data, reporting and FIX BOURSE_ORDERS_SHARD_URLS
+ *   (each shard's instances) instead of BOURSE_ORDERS_URLS: one balancer per shard, combined by
+ *   shardedOrdersClient.
  */
 export async function start(config: Config, logger: Logger, role: Role): Promise<Running> {
   const closers: (() => Promise<void>)[] = [];

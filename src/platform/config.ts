@@ -114,7 +114,8 @@ export const configVariables: readonly ConfigVariable[] = [
     name: 'BOURSE_NATS_STREAM',
     default: 'BOURSE',
     description:
-      'JetStream stream holding md.>, orders.>, users.>, news.> (one per deployment). With ' +
+      'JetStream stream holding the ordinary events (md.>, orders.exec.>, users.>, news.>, …; one per ' +
+      'deployment), with <stream>_KEPT holding orders.shard.> until consumed. With ' +
       'BOURSE_NATS_PREFIX and no stream given: BOURSE_<prefix>.',
   },
   {

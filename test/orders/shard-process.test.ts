@@ -24,7 +24,7 @@ import { FORWARDED_HEADERS } from '../../src/platform/http/forwarded-identity.ts
 import { DEFAULT_EXCHANGE_CONFIG } from '../../src/services/orders/index.ts';
 import { ROLE_HEADER } from '../../src/services/orders/problems.ts';
 import { SHARD_PREFIX } from '../../src/services/orders/shards/routes.ts';
-import { deleteStreams, STREAM_PREFIX } from '../support/nats.ts';
+import { deleteStreams, ofStream, STREAM_PREFIX } from '../support/nats.ts';
 import { createTestDatabase } from '../support/postgres.ts';
 import { describeWith, serviceUrl } from '../support/services.ts';
 import { type Child, freePort, spawnService, TEST_INTERNAL_TOKEN, waitReady } from './support/process.ts';
@@ -128,7 +128,7 @@ describeWith(['postgres', 'nats'], 'orders shard nodes as processes', () => {
         if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill('SIGKILL');
       await Promise.all(children.map((c) => c.exited));
       await database.drop();
-      await deleteStreams(natsUrl, (name) => name === stream);
+      await deleteStreams(natsUrl, ofStream(stream));
     });
     const db = await openPostgres({ connectionString: database.url, max: 2 });
     onTestFinished(() => db.close());

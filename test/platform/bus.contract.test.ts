@@ -1,14 +1,22 @@
 /** The Bus contract, identical in process and on NATS JetStream. */
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+} from '@nats-io/jetstream';
+import { connect, nanos } from '@nats-io/transport-node';
 import { expect, it } from 'vitest';
 import { openNatsBus } from '../../src/platform/bus/nats.ts';
 import { openBus } from '../../src/platform/bus/open.ts';
-import { type BusMessage, RedeliverError } from '../../src/platform/bus/types.ts';
+import { type BusMessage, DURABLE_INACTIVE_MS, RedeliverError } from '../../src/platform/bus/types.ts';
 import { loadConfig } from '../../src/platform/config.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { forEachBus } from '../support/bus.ts';
-import { deleteStreams } from '../support/nats.ts';
+import { deleteStreams, ofStream, STREAM_PREFIX } from '../support/nats.ts';
 import { describeWithNats, serviceUrl } from '../support/services.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -129,7 +137,7 @@ forEachBus('Bus contract', (makeBus) => {
 
   it('rejects subjects it could not carry, and anything after close', async () => {
     const bus = await makeBus();
-    await expect(bus.publish('elsewhere.x', 1)).rejects.toThrow(/outside md\.>, orders\.>/);
+    await expect(bus.publish('elsewhere.x', 1)).rejects.toThrow(/outside md\.>, orders\.\*, /);
     await expect(bus.publish('md.*', 1)).rejects.toThrow(/Invalid bus subject/);
     await expect(bus.publish('md..x', 1)).rejects.toThrow(/Invalid bus subject/);
     await expect(bus.publish('md.big', { n: 1n })).rejects.toThrow(/BigInt/);
@@ -227,6 +235,65 @@ forEachBus('Bus contract', (makeBus) => {
     await sleep(100);
     expect([...new Set(handled)].sort((a, b) => a - b)).toEqual([1, 2, 4, 5, 6]);
   });
+
+  it('kept until consumed: orders.shard.* waits for its durable past the retention that drops ordinary events', async () => {
+    const retentionMs = 1000;
+    const bus = await makeBus({ maxAgeMs: retentionMs });
+    const kept = { durable: 'shard-5', ackWaitMs: 1000, keep: 'until-consumed' } as const;
+    await bus.declareDurable('shard-5', 'orders.shard.5', kept);
+    await bus.declareDurable('funding', 'users.registered.*');
+    for (let n = 1; n <= 3; n++) {
+      await bus.publish('orders.shard.5', { n });
+      await bus.publish(`users.registered.u${n}`, { n });
+    }
+    await sleep(3 * retentionMs); // nobody subscribed, for longer than the ordinary retention
+    const shard = inbox<{ n: number }>();
+    const funding = inbox<{ n: number }>();
+    await bus.subscribe('orders.shard.5', shard.handler, kept);
+    await bus.subscribe('users.registered.*', funding.handler, { durable: 'funding' });
+    await bus.publish('orders.shard.5', { n: 4 });
+    await bus.publish('users.registered.u4', { n: 4 });
+    await waitFor(() => shard.messages.length >= 4 && funding.messages.length >= 1, 'the fresh events');
+    await sleep(100);
+    expect(shard.messages.map((m) => m.data.n)).toEqual([1, 2, 3, 4]);
+    expect(funding.messages.map((m) => m.data.n)).toEqual([4]); // 1–3 were older than the retention
+  });
+
+  it('kept until consumed: its durable consumer does not expire, an ordinary idle one does', async () => {
+    const inactiveMs = 1000;
+    const bus = await makeBus({ durableInactiveMs: inactiveMs });
+    const kept = { durable: 'shard-6', ackWaitMs: 1000, keep: 'until-consumed' } as const;
+    await bus.declareDurable('shard-6', 'orders.shard.6', kept);
+    await bus.declareDurable('funding', 'users.registered.*');
+    await sleep(3 * inactiveMs); // both without a subscriber, longer than the inactivity limit
+    await bus.publish('orders.shard.6', { n: 1 });
+    await bus.publish('users.registered.u1', { n: 1 }); // its consumer is gone: kept for nobody
+    const shard = inbox<{ n: number }>();
+    const funding = inbox<{ n: number }>();
+    await bus.subscribe('orders.shard.6', shard.handler, kept);
+    await bus.subscribe('users.registered.*', funding.handler, { durable: 'funding' });
+    await bus.publish('orders.shard.6', { n: 2 });
+    await bus.publish('users.registered.u2', { n: 2 });
+    await waitFor(() => shard.messages.length >= 2 && funding.messages.length >= 1, 'the fresh events');
+    await sleep(100);
+    expect(shard.messages.map((m) => m.data.n)).toEqual([1, 2]);
+    expect(funding.messages.map((m) => m.data.n)).toEqual([2]);
+  });
+
+  it('refuses keep: until-consumed where the events are not kept until consumed', async () => {
+    const bus = await makeBus();
+    const keep = 'until-consumed' as const;
+    await expect(bus.subscribe('users.>', () => {}, { durable: 'x', keep })).rejects.toThrow(
+      /not kept until consumed/,
+    );
+    await expect(bus.declareDurable('x', 'orders.exec.*', { keep })).rejects.toThrow(
+      /not kept until consumed/,
+    );
+    await expect(bus.subscribe('orders.shard.1', () => {}, { keep })).rejects.toThrow(
+      /durable consumers only/,
+    );
+    await expect(bus.subscribe('orders.>', () => {})).rejects.toThrow(/not within one of/); // spans both classes
+  });
 });
 
 describeWithNats('NATS bus specifics [nats]', () => {
@@ -248,7 +315,9 @@ describeWithNats('NATS bus specifics [nats]', () => {
       expect(info.config.subjects.sort()).toEqual([
         'spec.md.>',
         'spec.news.>',
-        'spec.orders.>',
+        'spec.orders.*',
+        'spec.orders.account.>',
+        'spec.orders.exec.>',
         'spec.users.>',
       ]);
       const before = info.state.messages;
@@ -258,7 +327,7 @@ describeWithNats('NATS bus specifics [nats]', () => {
       expect(stored?.json()).toEqual({ id: 1 });
       await bus.close();
     } finally {
-      await deleteStreams(servers, (name) => name === stream);
+      await deleteStreams(servers, ofStream(stream));
       await nc.close();
     }
   });
@@ -276,8 +345,8 @@ describeWithNats('NATS bus specifics [nats]', () => {
     try {
       const seenByA = inbox<{ from: string }>();
       const seenByB = inbox<{ from: string }>();
-      await a!.subscribe('orders.>', seenByA.handler);
-      await b!.subscribe('orders.>', seenByB.handler);
+      await a!.subscribe('orders.exec.>', seenByA.handler);
+      await b!.subscribe('orders.exec.>', seenByB.handler);
       // the same subject in both deployments
       await a!.publish('orders.exec.acct-1', { from: 'a' });
       await b!.publish('orders.exec.acct-1', { from: 'b' });
@@ -289,7 +358,7 @@ describeWithNats('NATS bus specifics [nats]', () => {
         [configs[1]!, 'b'],
       ] as const) {
         const info = await jsm.streams.info(c.natsStream);
-        expect(info.config.subjects).toContain(`${c.natsPrefix}.orders.>`);
+        expect(info.config.subjects).toContain(`${c.natsPrefix}.orders.exec.>`);
         expect(info.state.messages).toBe(1);
         const stored = await jsm.streams.getMessage(c.natsStream, {
           last_by_subj: `${c.natsPrefix}.orders.exec.acct-1`,
@@ -301,6 +370,132 @@ describeWithNats('NATS bus specifics [nats]', () => {
     } finally {
       await Promise.all([a?.close(), b?.close()]);
       await deleteStreams(servers, (name) => name.startsWith(`BOURSE_${run}_`));
+      await nc.close();
+    }
+  });
+});
+
+describeWithNats('NATS bus: the kept stream and the upgrade to it [nats]', () => {
+  const logger = createLogger({ level: 'silent' });
+  const id = () =>
+    `${Math.floor(Date.now() / 1000)}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+
+  it('keeps orders.shard.> in a stream of its own: Interest retention, no max_age, durables without inactivity limit', async () => {
+    const servers = serviceUrl('nats');
+    const stream = `${STREAM_PREFIX}${id()}_kept`;
+    const nc = await connect({ servers });
+    try {
+      const bus = await openNatsBus({ servers, stream, subjectPrefix: 'kept.', logger });
+      await bus.declareDurable('orders-shard-1', 'orders.shard.1', {
+        ackWaitMs: 1000,
+        keep: 'until-consumed',
+      });
+      await bus.declareDurable('funding', 'users.registered.*');
+      const jsm = await jetstreamManager(nc);
+      const ordinary = await jsm.streams.info(stream);
+      const kept = await jsm.streams.info(`${stream}_KEPT`);
+      expect(ordinary.config.retention).toBe(RetentionPolicy.Limits);
+      expect(ordinary.config.subjects).not.toContain('kept.orders.>');
+      expect(kept.config).toMatchObject({
+        subjects: ['kept.orders.shard.>'],
+        retention: RetentionPolicy.Interest,
+        discard: DiscardPolicy.New,
+        max_age: 0,
+        num_replicas: ordinary.config.num_replicas,
+      });
+      const shardConsumer = await jsm.consumers.info(`${stream}_KEPT`, 'kept_orders-shard-1');
+      expect(shardConsumer.config.inactive_threshold ?? 0).toBe(0);
+      const funding = await jsm.consumers.info(stream, 'kept_funding');
+      expect(funding.config.inactive_threshold).toBe(nanos(DURABLE_INACTIVE_MS));
+      // an acknowledged message leaves the kept stream; one not yet consumed stays
+      const box = inbox<{ n: number }>();
+      await bus.publish('orders.shard.1', { n: 1 });
+      expect((await jsm.streams.info(`${stream}_KEPT`)).state.messages).toBe(1);
+      const stop = await bus.subscribe('orders.shard.1', box.handler, {
+        durable: 'orders-shard-1',
+        ackWaitMs: 1000,
+        keep: 'until-consumed',
+      });
+      await waitFor(() => box.messages.length === 1, 'the message');
+      await stop();
+      // the server removes it once acknowledged (asynchronously): look until it has, or 5 s
+      const deadline = Date.now() + 5000;
+      let left = (await jsm.streams.info(`${stream}_KEPT`)).state.messages;
+      while (left > 0 && Date.now() < deadline) {
+        await sleep(50);
+        left = (await jsm.streams.info(`${stream}_KEPT`)).state.messages;
+      }
+      expect(left).toBe(0);
+      await bus.close();
+    } finally {
+      await deleteStreams(servers, ofStream(stream));
+      await nc.close();
+    }
+  });
+
+  it('starts on a NATS that has the older single stream: moves the shard consumers and what they had not read', async () => {
+    const servers = serviceUrl('nats');
+    const stream = `${STREAM_PREFIX}${id()}_upgrade`;
+    const prefix = 'up.';
+    const nc = await connect({ servers });
+    const js = jetstream(nc);
+    try {
+      const jsm = await jetstreamManager(nc);
+      // what the previous version made: one stream over orders.> (1 h), its shard consumer inside it
+      await jsm.streams.add({
+        name: stream,
+        subjects: ['md.>', 'orders.>', 'users.>', 'news.>'].map((s) => prefix + s),
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        discard: DiscardPolicy.Old,
+        max_age: nanos(60 * 60 * 1000),
+      });
+      await jsm.consumers.add(stream, {
+        durable_name: 'up_orders-shard-2',
+        filter_subject: `${prefix}orders.shard.2`,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.New,
+        ack_wait: nanos(1000),
+        inactive_threshold: nanos(DURABLE_INACTIVE_MS),
+      });
+      const enc = (data: unknown) => new TextEncoder().encode(JSON.stringify(data));
+      await js.publish(`${prefix}orders.shard.2`, enc({ n: 0 }));
+      // n = 0 was read and acknowledged by the old node; 1–3 were not (the shard had no leader)
+      const old = await js.consumers.get(stream, 'up_orders-shard-2');
+      const first = await old.next({ expires: 2000 });
+      expect(first?.json()).toEqual({ n: 0 });
+      await first!.ackAck();
+      for (let n = 1; n <= 3; n++) await js.publish(`${prefix}orders.shard.2`, enc({ n }));
+      await js.publish(`${prefix}orders.exec.acct-1`, enc({ exec: 1 }));
+
+      const bus = await openNatsBus({ servers, stream, subjectPrefix: prefix, logger });
+      const ordinary = await jsm.streams.info(stream);
+      expect(ordinary.config.subjects.sort()).toEqual(
+        ['md.>', 'news.>', 'orders.*', 'orders.account.>', 'orders.exec.>', 'users.>'].map((s) => prefix + s),
+      );
+      expect(ordinary.state.messages).toBeGreaterThanOrEqual(1); // the ordinary events stay where they were
+      const consumersLeft: string[] = [];
+      for await (const c of jsm.consumers.list(stream)) consumersLeft.push(c.name);
+      expect(consumersLeft).toEqual([]);
+      const moved = await jsm.consumers.info(`${stream}_KEPT`, 'up_orders-shard-2');
+      expect(moved.config.filter_subject).toBe(`${prefix}orders.shard.2`);
+      expect(moved.config.inactive_threshold ?? 0).toBe(0);
+
+      // a second process of the new version starts on the upgraded server: nothing to move, no error
+      const second = await openNatsBus({ servers, stream, subjectPrefix: prefix, logger });
+      const box = inbox<{ n: number }>();
+      await second.subscribe('orders.shard.2', box.handler, {
+        durable: 'orders-shard-2',
+        ackWaitMs: 1000,
+        keep: 'until-consumed',
+      });
+      await bus.publish('orders.shard.2', { n: 4 });
+      await waitFor(() => box.messages.length >= 4, 'the moved messages and the new one');
+      await sleep(100);
+      expect(box.messages.map((m) => m.data.n).sort()).toEqual([1, 2, 3, 4]);
+      await Promise.all([bus.close(), second.close()]);
+    } finally {
+      await deleteStreams(servers, ofStream(stream));
       await nc.close();
     }
   });

@@ -48,6 +48,8 @@ describeWithNatsServer('the bus on a 3-node NATS cluster', () => {
     const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info(STREAM);
     expect(info.config.num_replicas).toBe(3);
+    // the kept stream (orders.shard.>) is replicated like it
+    expect((await jsm.streams.info(`${STREAM}_KEPT`)).config.num_replicas).toBe(3);
     const victim = info.cluster?.leader;
     expect(cluster.nodes.map((n) => n.name)).toContain(victim);
 

@@ -9,12 +9,16 @@ import { openNatsBus } from '../../src/platform/bus/nats.ts';
 import type { Bus } from '../../src/platform/bus/types.ts';
 import { createLogger, type Logger } from '../../src/platform/logger.ts';
 import { scoped } from './lifecycle.ts';
-import { deleteStreams, STREAM_PREFIX } from './nats.ts';
+import { deleteStreams, ofStream, STREAM_PREFIX } from './nats.ts';
 import { describeWithNats, serviceUrl } from './services.ts';
 
 export interface MakeBusOptions {
   /** Receives handler errors; silent by default. */
   logger?: Logger;
+  /** The retention of ordinary events (default: 10 min on NATS, the bus's own 1 h in memory). */
+  maxAgeMs?: number;
+  /** How long an ordinary durable consumer outlives its last subscriber (default DURABLE_INACTIVE_MS). */
+  durableInactiveMs?: number;
 }
 
 export type MakeBus = (options?: MakeBusOptions) => Promise<Bus>;
@@ -37,7 +41,11 @@ export function natsStream(bus: Bus): string | undefined {
 }
 
 export async function makeMemoryBus(options: MakeBusOptions = {}): Promise<Made> {
-  const bus = createMemoryBus({ logger: options.logger ?? silent() });
+  const bus = createMemoryBus({
+    logger: options.logger ?? silent(),
+    ...(options.maxAgeMs !== undefined && { maxAgeMs: options.maxAgeMs }),
+    ...(options.durableInactiveMs !== undefined && { durableInactiveMs: options.durableInactiveMs }),
+  });
   return { value: bus, dispose: () => bus.close() };
 }
 
@@ -57,7 +65,7 @@ export async function makeNatsBuses(
   const buses: Bus[] = [];
   const dispose = async () => {
     await Promise.all(buses.map((bus) => bus.close().catch(() => {})));
-    await deleteStreams(servers, (name) => name === stream);
+    await deleteStreams(servers, ofStream(stream));
   };
   try {
     for (let k = 0; k < count; k++) {
@@ -65,7 +73,8 @@ export async function makeNatsBuses(
         servers,
         stream,
         subjectPrefix: `t${id}.`,
-        maxAgeMs: 10 * 60 * 1000,
+        maxAgeMs: options.maxAgeMs ?? 10 * 60 * 1000,
+        ...(options.durableInactiveMs !== undefined && { durableInactiveMs: options.durableInactiveMs }),
         logger: options.logger ?? silent(),
       });
       streams.set(bus, stream);

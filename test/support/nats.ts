@@ -12,6 +12,12 @@ export function deleteStaleStreams(servers: string, maxAgeMs = 60 * 60 * 1000): 
   return deleteStreams(servers, (name) => Number(OURS.exec(name)?.[1] ?? Number.POSITIVE_INFINITY) < cutoff);
 }
 
+/** A bus's streams: its ordinary stream and its kept one (`<stream>_KEPT`, see NatsBusOptions). */
+export const ofStream =
+  (stream: string) =>
+  (name: string): boolean =>
+    name === stream || name === `${stream}_KEPT`;
+
 export async function deleteStreams(servers: string, which: (name: string) => boolean): Promise<number> {
   const nc = await connect({ servers });
   try {

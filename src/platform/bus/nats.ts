@@ -16,10 +16,18 @@ import { connect, nanos, type Status } from '@nats-io/transport-node';
 import { createLogger, type Logger } from '../logger.ts';
 import { settledWithin } from '../settled.ts';
 import { deliver, deliverAndSettle } from './deliver.ts';
-import { checkPattern, checkSubject, STREAM_SUBJECTS } from './subjects.ts';
+import {
+  checkPattern,
+  checkSubject,
+  isSubset,
+  KEPT_SUBJECTS,
+  retentionOf,
+  STREAM_SUBJECTS,
+} from './subjects.ts';
 import {
   type Bus,
   type BusMessage,
+  checkKeep,
   DURABLE_INACTIVE_MS,
   type SubscribeOptions,
   type Unsubscribe,
@@ -28,11 +36,25 @@ import {
 /** A redelivery asked for by a handler waits this long (no hot loop while a subscriber refuses). */
 const REDELIVER_DELAY_MS = 50;
 
+interface OldConsumer {
+  name: string;
+  filter: string;
+  ackWaitMs: number;
+}
+
+/** How long a start may spend moving an older version's kept consumers (see moveKeptConsumers). */
+const MOVE_TIMEOUT_MS = 30_000;
+
 export interface NatsBusOptions {
   /** One URL or several, comma-separated (a cluster). */
   servers: string;
-  /** JetStream stream name. */
+  /** JetStream stream name (ordinary events, STREAM_SUBJECTS). */
   stream?: string;
+  /**
+   * The stream of KEPT_SUBJECTS (default `<stream>_KEPT`): Interest retention, no max_age, so a
+   * message stays until every durable consumer over it has acknowledged it.
+   */
+  keptStream?: string;
   /**
    * Prepended to every subject on the wire (`t1.` → `t1.md.trade.X`) and stripped on delivery,
    * so tests or two deployments can share one NATS: streams may not overlap in subjects.
@@ -44,6 +66,13 @@ export interface NatsBusOptions {
    */
   maxAgeMs?: number;
   maxBytes?: number;
+  /**
+   * The kept stream's size bound (default 10 GiB). Past it, publishes to KEPT_SUBJECTS are refused
+   * (DiscardPolicy.New), never dropped: the shards' outbox retries them.
+   */
+  keptMaxBytes?: number;
+  /** How long a durable consumer of ordinary events outlives its last subscriber (DURABLE_INACTIVE_MS). */
+  durableInactiveMs?: number;
   /**
    * Copies of the stream (and of its durable consumers) on a NATS cluster: 1 on a single server,
    * 3 on a 3-node cluster so that losing one node loses no stored event (BOURSE_NATS_REPLICAS).
@@ -64,7 +93,10 @@ const codec = { encode: (data: unknown) => new TextEncoder().encode(JSON.stringi
 export async function openNatsBus(options: NatsBusOptions): Promise<Bus> {
   const logger = options.logger ?? createLogger({ name: 'bus' });
   const stream = options.stream ?? 'BOURSE';
+  const keptStream = options.keptStream ?? `${stream}_KEPT`;
   const prefix = options.subjectPrefix ?? '';
+  const replicas = options.replicas ?? 1;
+  const streamOf = (pattern: string) => (retentionOf(pattern) === 'until-consumed' ? keptStream : stream);
   const nc = await connect({
     servers: options.servers.split(',').map((s) => s.trim()),
     name: 'bourse',
@@ -80,7 +112,11 @@ export async function openNatsBus(options: NatsBusOptions): Promise<Bus> {
     await nc.close();
     throw err;
   });
+  const js = jetstream(nc);
   try {
+    const old = await keptConsumersLeftOnStream();
+    // The ordinary stream first: an older version's stream covered `orders.>`, which overlaps the
+    // kept stream's subjects, so it must give them up before the kept stream can be created.
     await ensureStream(jsm, {
       name: stream,
       subjects: STREAM_SUBJECTS.map((s) => prefix + s),
@@ -89,13 +125,27 @@ export async function openNatsBus(options: NatsBusOptions): Promise<Bus> {
       discard: DiscardPolicy.Old,
       max_age: nanos(options.maxAgeMs ?? 60 * 60 * 1000),
       max_bytes: options.maxBytes ?? 1024 ** 3,
-      num_replicas: options.replicas ?? 1,
+      num_replicas: replicas,
     });
+    await ensureStream(jsm, {
+      name: keptStream,
+      subjects: KEPT_SUBJECTS.map((s) => prefix + s),
+      // kept while a consumer that existed at publish time has not acknowledged it; no age limit
+      retention: RetentionPolicy.Interest,
+      storage: StorageType.File,
+      discard: DiscardPolicy.New,
+      max_age: 0,
+      max_bytes: options.keptMaxBytes ?? 10 * 1024 ** 3,
+      num_replicas: replicas,
+    });
+    // their consumers at once (from here on, a message published to a kept subject with no
+    // consumer is acknowledged and dropped: Interest retention), then what they had not read
+    for (const c of old) await addDurable(keptStream, c.name, c.filter, c.ackWaitMs);
+    await moveKeptConsumers(old);
   } catch (err) {
     await nc.close();
     throw err;
   }
-  const js = jetstream(nc);
   const live = new Set<ConsumerMessages>();
   let closing: Promise<void> | null = null;
 
@@ -103,23 +153,89 @@ export async function openNatsBus(options: NatsBusOptions): Promise<Bus> {
   async function durableConsumer(name: string, pattern: string, ackWaitMs: number): Promise<Consumer> {
     // consumer names hold letters, digits, _ and - only; the prefix keeps deployments apart
     const durable = `${prefix}${name}`.replace(/[^A-Za-z0-9_-]/g, '_');
+    const on = streamOf(pattern);
+    await addDurable(on, durable, prefix + pattern, ackWaitMs);
+    return js.consumers.get(on, durable);
+  }
+
+  async function addDurable(on: string, durable: string, filter: string, ackWaitMs: number): Promise<void> {
     try {
-      await jsm.consumers.add(stream, {
+      await jsm.consumers.add(on, {
         durable_name: durable,
-        filter_subject: prefix + pattern,
+        filter_subject: filter,
         ack_policy: AckPolicy.Explicit,
         // first creation: from now on; afterwards the server keeps its position
         deliver_policy: DeliverPolicy.New,
         ack_wait: nanos(ackWaitMs),
-        inactive_threshold: nanos(DURABLE_INACTIVE_MS),
+        // a consumer of kept events never expires: what waits for it would wait for nobody
+        ...(on === stream && { inactive_threshold: nanos(options.durableInactiveMs ?? DURABLE_INACTIVE_MS) }),
       });
     } catch (err) {
       // it exists with another configuration (an older version made it): use it as it is
-      const existing = await jsm.consumers.info(stream, durable).catch(() => null);
+      const existing = await jsm.consumers.info(on, durable).catch(() => null);
       if (!existing) throw err;
       logger.warn({ err, durable }, 'bus: durable consumer exists with another configuration; using it');
     }
-    return js.consumers.get(stream, durable);
+  }
+
+  /**
+   * Upgrade from a version whose one stream also held KEPT_SUBJECTS: each durable consumer of them
+   * left on the ordinary stream is created again (same name, subjects, ack wait) on the kept stream,
+   * what it had not acknowledged is published again into the kept stream (a repeat is harmless:
+   * durable handlers are idempotent, an orders shard's channel drops it by number), and the old
+   * consumer is deleted. Several processes starting at once may do it together: each message goes
+   * to one of them, or to both after an ack wait (a repeat). One that cannot finish within
+   * MOVE_TIMEOUT_MS (an old version's node still holds messages) leaves the rest to the next start.
+   */
+  async function keptConsumersLeftOnStream(): Promise<OldConsumer[]> {
+    const old: OldConsumer[] = [];
+    const exists = await jsm.streams.info(stream).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) return old;
+    for await (const info of jsm.consumers.list(stream)) {
+      const filter = info.config.filter_subject;
+      if (!info.config.durable_name || !filter?.startsWith(prefix)) continue;
+      if (!KEPT_SUBJECTS.some((family) => isSubset(filter.slice(prefix.length), family))) continue;
+      old.push({
+        name: info.config.durable_name,
+        filter,
+        ackWaitMs: Math.round((info.config.ack_wait ?? 30e9) / 1e6),
+      });
+    }
+    return old;
+  }
+
+  async function moveKeptConsumers(old: OldConsumer[]): Promise<void> {
+    for (const c of old) {
+      const from = await js.consumers.get(stream, c.name);
+      const deadline = Date.now() + MOVE_TIMEOUT_MS;
+      let moved = 0;
+      let done = false;
+      // Until a fetch finds nothing and nothing is out with another subscriber (an older node).
+      // Not num_pending: NATS 2.9 still counts the acknowledged messages there once the stream no
+      // longer covers the consumer's subject.
+      while (!done && Date.now() <= deadline) {
+        let got = 0;
+        const batch = await from.fetch({ max_messages: 256, expires: 1000 });
+        for await (const m of batch) {
+          await js.publish(m.subject, m.data);
+          await m.ackAck();
+          got++;
+        }
+        moved += got;
+        const info = await from.info(true).catch(() => null);
+        if (info === null) break; // gone (another process finished it) or unreachable: leave it
+        done = got === 0 && info.num_ack_pending === 0;
+      }
+      if (!done) {
+        logger.warn({ durable: c.name, moved }, 'bus: kept consumer not moved yet; the next start goes on');
+        continue;
+      }
+      await jsm.consumers.delete(stream, c.name).catch(() => false);
+      logger.info({ durable: c.name, moved }, 'bus: durable consumer moved to the kept stream');
+    }
   }
 
   return {
@@ -136,13 +252,14 @@ export async function openNatsBus(options: NatsBusOptions): Promise<Bus> {
     ): Promise<Unsubscribe> => {
       checkPattern(pattern);
       const durable = options.durable;
+      checkKeep(pattern, options.keep, durable !== undefined);
       // Without a name, an ordered consumer: ephemeral, in memory on the server, flow-controlled,
       // and recreated from the last seen sequence if a message goes missing, so delivery stays
       // gap-free and in order. consume() returns once the server has created it, so "new" means
       // from now. With one, a durable pull consumer shared by every subscriber of that name.
       const consumer: Consumer =
         durable === undefined
-          ? await js.consumers.get(stream, {
+          ? await js.consumers.get(streamOf(pattern), {
               filter_subjects: prefix + pattern,
               deliver_policy: DeliverPolicy.New,
             })
@@ -193,6 +310,7 @@ export async function openNatsBus(options: NatsBusOptions): Promise<Bus> {
     },
     declareDurable: async (name, pattern, options = {}) => {
       checkPattern(pattern);
+      checkKeep(pattern, options.keep, true);
       await durableConsumer(name, pattern, options.ackWaitMs ?? 30_000);
     },
     close: () => {

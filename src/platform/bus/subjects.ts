@@ -1,5 +1,32 @@
-/** The subject families Bourse publishes on; the JetStream stream captures exactly these. */
-export const STREAM_SUBJECTS: readonly string[] = ['md.>', 'orders.>', 'users.>', 'news.>'];
+/**
+ * The subject families Bourse publishes on, in two retention classes (issue 11):
+ *
+ * - `STREAM_SUBJECTS`, ordinary events: kept for a time (the NATS stream's `max_age`, 1 h by
+ *   default), then dropped whether or not a consumer read them. A durable consumer of these that
+ *   has had no subscriber for `DURABLE_INACTIVE_MS` is removed.
+ * - `KEPT_SUBJECTS`, kept until consumed: a message stays until every durable consumer over its
+ *   subject that existed when it was published has acknowledged it, however long that takes, and
+ *   durable consumers of these never expire. The orders shards' messages to each other, whose
+ *   receiver applies message n only after n − 1: one message lost to retention would stop its
+ *   channel for ever.
+ *
+ * On NATS each class is one JetStream stream (JetStream streams may not overlap, hence `orders.*`,
+ * `orders.exec.>` and `orders.account.>` rather than `orders.>`). A subscription lies within one
+ * family, so within one class.
+ */
+export const STREAM_SUBJECTS: readonly string[] = [
+  'md.>',
+  'orders.*',
+  'orders.exec.>',
+  'orders.account.>',
+  'users.>',
+  'news.>',
+];
+export const KEPT_SUBJECTS: readonly string[] = ['orders.shard.>'];
+
+const FAMILIES: readonly string[] = [...STREAM_SUBJECTS, ...KEPT_SUBJECTS];
+
+export type Retention = 'limits' | 'until-consumed';
 
 // NATS tokens: non-empty, no whitespace, no dots; wildcards only as whole tokens.
 const TOKEN = /^[^\s.*>]+$/;
@@ -41,20 +68,25 @@ export function isSubset(pattern: string, wider: string): boolean {
 }
 
 /**
- * Publishing is allowed only inside the stream, and a subscription must fall inside one of its
+ * Publishing is allowed only inside the streams, and a subscription must fall inside one of their
  * subject families: JetStream (2.9) refuses any other consumer filter, so the in-process bus
  * refuses it too rather than accept what a cluster would not.
  */
 export function checkSubject(subject: string): void {
   if (!isSubject(subject)) throw new Error(`Invalid bus subject ${JSON.stringify(subject)}`);
-  if (!STREAM_SUBJECTS.some((family) => matches(family, subject))) {
-    throw new Error(`Bus subject ${subject} is outside ${STREAM_SUBJECTS.join(', ')}`);
+  if (!FAMILIES.some((family) => matches(family, subject))) {
+    throw new Error(`Bus subject ${subject} is outside ${FAMILIES.join(', ')}`);
   }
 }
 
 export function checkPattern(pattern: string): void {
   if (!isPattern(pattern)) throw new Error(`Invalid bus subscription ${JSON.stringify(pattern)}`);
-  if (!STREAM_SUBJECTS.some((family) => isSubset(pattern, family))) {
-    throw new Error(`Bus subscription ${pattern} is not within one of ${STREAM_SUBJECTS.join(', ')}`);
+  if (!FAMILIES.some((family) => isSubset(pattern, family))) {
+    throw new Error(`Bus subscription ${pattern} is not within one of ${FAMILIES.join(', ')}`);
   }
+}
+
+/** The retention class of a valid subject, or of a pattern that passed checkPattern. */
+export function retentionOf(subjectOrPattern: string): Retention {
+  return KEPT_SUBJECTS.some((family) => isSubset(subjectOrPattern, family)) ? 'until-consumed' : 'limits';
 }

@@ -1,3 +1,5 @@
+import { KEPT_SUBJECTS, retentionOf } from './subjects.ts';
+
 /**
  * The event bus: NATS JetStream in a cluster, in-process for the all-in-one default.
  * Subjects are dot-separated (`md.trade.AAPL`, `orders.exec.<account>`); subscriptions take NATS
@@ -30,6 +32,15 @@ export interface SubscribeOptions {
    * Every subscriber of one name must give the same value (on NATS the last one sets it).
    */
   ackWaitMs?: number;
+  /**
+   * Durable only: this consumer must never lose an event to retention (an orders shard's channel,
+   * which waits for message n before n + 1). The bus refuses the subscription (or declaration)
+   * unless `pattern` lies within `KEPT_SUBJECTS`, whose events wait for their durable consumers
+   * without an age limit and whose durable consumers do not expire. The class comes from the
+   * subject (a message must be stored by the right stream before anyone subscribes); this option
+   * makes a consumer's reliance on it explicit and checked.
+   */
+  keep?: 'until-consumed';
 }
 
 /**
@@ -65,9 +76,26 @@ export interface Bus {
    * ever ran: an orders shard's messages to a shard that has not led yet. `ackWaitMs` as its
    * subscribers give it.
    */
-  declareDurable(name: string, pattern: string, options?: Pick<SubscribeOptions, 'ackWaitMs'>): Promise<void>;
+  declareDurable(
+    name: string,
+    pattern: string,
+    options?: Pick<SubscribeOptions, 'ackWaitMs' | 'keep'>,
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
-/** How long a durable consumer outlives its last subscriber (the stream keeps events 1 h). */
+/**
+ * How long a durable consumer of ordinary events outlives its last subscriber (the stream keeps
+ * them 1 h). Durable consumers of `KEPT_SUBJECTS` never expire.
+ */
 export const DURABLE_INACTIVE_MS = 24 * 60 * 60 * 1000;
+
+/** Refuses `keep: 'until-consumed'` on a pattern whose events are not kept until consumed. */
+export function checkKeep(pattern: string, keep: SubscribeOptions['keep'], durable: boolean): void {
+  if (keep === undefined) return;
+  if (!durable) throw new Error(`Bus subscription ${pattern}: keep applies to durable consumers only`);
+  if (retentionOf(pattern) !== 'until-consumed')
+    throw new Error(
+      `Bus subscription ${pattern} is not within ${KEPT_SUBJECTS.join(', ')}: its events are not kept until consumed`,
+    );
+}

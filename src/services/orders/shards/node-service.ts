@@ -58,6 +58,12 @@ export { shardSubject } from './events.ts';
 export const shardConsumer = (shard: number): string => `orders-shard-${shard}`;
 /** A message handed to a node that died before committing it goes to the next leader after this. */
 export const SHARD_ACK_WAIT_MS = 1000;
+/**
+ * A shard's consumer: its channel applies message n only after n − 1, so no message may be lost to
+ * the bus's retention, however long the shard has no leader (the bus keeps `orders.shard.>` until
+ * consumed and refuses the consumer otherwise).
+ */
+const SHARD_CONSUMER = { ackWaitMs: SHARD_ACK_WAIT_MS, keep: 'until-consumed' } as const;
 /** Most publishes in flight at once from one node's outbox. */
 const PUBLISH_WINDOW = 32;
 /** How long a close waits for the queue to be committed and the outbox sent. */
@@ -160,7 +166,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
   // never led yet then waits for it, instead of coming before its consumer (which would start after
   // it: a gap its channel would wait on for ever).
   for (let k = 0; k < layout.matchingShards; k++)
-    await bus.declareDurable(shardConsumer(k), shardSubject(k), { ackWaitMs: SHARD_ACK_WAIT_MS });
+    await bus.declareDurable(shardConsumer(k), shardSubject(k), SHARD_CONSUMER);
 
   const leadership: Leadership | null = await openLeadership(db, {
     shard,
@@ -445,7 +451,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
           throw new RedeliverError(`orders shard ${shard} did not commit it`);
         }
       },
-      { durable: shardConsumer(shard), ackWaitMs: SHARD_ACK_WAIT_MS },
+      { durable: shardConsumer(shard), ...SHARD_CONSUMER },
     );
     kick();
     log.info({ seq, epoch: leadership?.epoch() ?? null }, 'orders shard: leading');

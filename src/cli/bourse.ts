@@ -31,7 +31,8 @@ commands:
                                2 market-data, 1 reporting, 2 gateways, on DATABASE_URL (default
                                postgres://127.0.0.1:5432/bourse_cluster, created) and REDIS_URL;
                                --shards N (2 to 16): N orders shard nodes (--role orders-shard),
-                               each as leader + standby, instead of the one orders service;
+                               each as leader + standby, instead of the one orders service
+                               (default database bourse_cluster_shardsN);
                                prints the gateway URLs; Ctrl-C stops it all
   migrate [--dry-run]          apply database migrations and exit (--dry-run: list them only)
   backup FILE                  write a consistent copy of the database (journal and snapshots

@@ -3,10 +3,11 @@
  * SIGINT or SIGTERM: 3 NATS JetStream nodes, the orders service as leader + hot standby (with
  * `--shards N`, N > 1: N orders shard nodes, each as leader + hot standby), 2 users, 2 market data,
  * 1 reporting and 2 gateways, on the PostgreSQL of DATABASE_URL (default: the local server's
- * `bourse_cluster` database, created if missing) and the Redis of REDIS_URL.
+ * `bourse_cluster` database, `bourse_cluster_shards<N>` with N shards, created if missing) and the
+ * Redis of REDIS_URL.
  */
 
-import { DEFAULT_CLUSTER_DATABASE_URL } from './cluster-database.ts';
+import { defaultClusterDatabaseUrl } from './cluster-database.ts';
 import { startCluster } from './cluster-launch.ts';
 import { DEFAULT_SHAPE } from './cluster-plan.ts';
 
@@ -17,7 +18,7 @@ export async function runCluster(
   const passOn = (names: string[]) =>
     Object.fromEntries(names.filter((n) => env[n]).map((n) => [n, env[n]!] as const));
   const cluster = await startCluster({
-    databaseUrl: env.DATABASE_URL || DEFAULT_CLUSTER_DATABASE_URL,
+    databaseUrl: env.DATABASE_URL || defaultClusterDatabaseUrl(options.shards),
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     ...(env.BOURSE_SECRET && { secret: env.BOURSE_SECRET }),
     shape: { ...DEFAULT_SHAPE, shards: options.shards },

@@ -13,6 +13,7 @@ import type { Bus } from '../../src/platform/bus/types.ts';
 import type { Db } from '../../src/platform/db/types.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { type ShardNodeService, startShardNode } from '../../src/services/orders/shards/node-service.ts';
+import { createShardReads } from '../../src/services/orders/shards/reads.ts';
 import { makeMemoryBus, makeNatsBus } from '../support/bus.ts';
 import { makePgliteDb, makePostgresDb } from '../support/db.ts';
 import { scoped } from '../support/lifecycle.ts';
@@ -44,7 +45,7 @@ function suite(name: string, services: ('postgres' | 'nats')[], makeDb: Made<Db>
 
     /** A shard node on this suite's journal and bus. */
     const starter =
-      (d: Db, b: Bus) =>
+      (d: Db, b: Bus, projectGatherMs?: number) =>
       (shard: number, holder = `node-${shard}`) =>
         startShardNode({
           db: d,
@@ -57,12 +58,14 @@ function suite(name: string, services: ('postgres' | 'nats')[], makeDb: Made<Db>
           leaseMs: 2000,
           // small, so that restarts begin from a snapshot and replay only the journal after it
           snapshotEvery: 97,
+          ...(projectGatherMs !== undefined && { projectGatherMs }),
         });
 
-    async function cluster() {
+    /** `projectGatherMs`: how long the nodes wait before writing the read tables when nobody reads */
+    async function cluster(projectGatherMs?: number) {
       const d = await db();
       const b = await bus();
-      const start = starter(d, b);
+      const start = starter(d, b, projectGatherMs);
       const nodes: ShardNodeService[] = [await start(0), await start(1)];
       await Promise.all(nodes.map((n) => n.leading));
       for (const n of nodes)
@@ -353,7 +356,8 @@ function suite(name: string, services: ('postgres' | 'nats')[], makeDb: Made<Db>
 
     if (fenced) {
       it('a standby takes over from a leader that dies, and a fenced leader commits nothing', async () => {
-        const c = await cluster();
+        // the leader writes no read tables before it dies: its standby must write them all
+        const c = await cluster(3_600_000);
         await c.fund();
         const random = prng(3);
         for (let i = 0; i < 60; i++) await c.order(random);
@@ -363,6 +367,10 @@ function suite(name: string, services: ('postgres' | 'nats')[], makeDb: Made<Db>
         // a hot standby: it follows the leader's journal while it waits
         await expect.poll(() => standby.seq(), { timeout: 10_000 }).toBe(c.nodes[1]!.seq());
         expect(standby.seq()).toBeGreaterThan(0);
+        const { rows: marks } = await c.d.query<{ projected_seq: number }>(
+          'SELECT projected_seq FROM shard_outbox WHERE shard = 1',
+        );
+        expect(marks[0]?.projected_seq ?? 0).toBeLessThan(c.nodes[1]!.seq());
         await c.nodes[1]!.close({ flush: false });
         await standby.leading;
         expect(standby.role()).toBe('leader');
@@ -370,6 +378,13 @@ function suite(name: string, services: ('postgres' | 'nats')[], makeDb: Made<Db>
         for (let i = 0; i < 60; i++) await c.order(random);
         await quiet(c);
         checkInvariants(c);
+        // the standby projected what the dead leader had not: the read tables are the shards' state
+        for (const account of ACCOUNTS) {
+          const a = c.owner(account).state().risk.accounts.get(account)!;
+          const cash = a.cash + [...a.kept.values()].reduce((sum, k) => sum + k.cash, 0);
+          const read = await createShardReads(c.d, c.owner(account)).balance(account);
+          expect([read.cash, read.available]).toEqual([cash, a.cash]);
+        }
         // a takeover elsewhere (the epoch moved on): node 0's next commit is refused and it stops
         await c.d.query('UPDATE orders_leader SET epoch = epoch + 1 WHERE shard = 0');
         const seq = c.nodes[0]!.seq();

@@ -35,3 +35,12 @@ export const IDS_PER_ORDER = 4;
 export function orderIdAt(n: number, shard: number, layout: ShardLayout): number {
   return (n * layout.riskShards + shard) * IDS_PER_ORDER;
 }
+
+/**
+ * Numbers that each shard counts on its own (a matching shard's trade ids, a node's journal seqs)
+ * made unique across `shards` shards: the n-th of shard k is n × shards + k. Per shard they still
+ * grow, so whatever one shard numbers (a symbol's trades, an account's movements) keeps its order.
+ */
+export function qualifiedId(n: number, shard: number, shards: number): number {
+  return n * shards + shard;
+}

@@ -17,7 +17,7 @@ import { idsTaken } from '../../domain/exchange.ts';
 import type { Exchange } from '../api.ts';
 import { createExchange } from '../exchange.ts';
 import { createInbox, type Envelope, envelope, type Inbox, type Outbox, receive } from './channel.ts';
-import { riskShardOf, type ShardLayout } from './layout.ts';
+import { qualifiedId, riskShardOf, type ShardLayout } from './layout.ts';
 import { type Funding, type Holding, NO_FUNDING, type RouteBody, type SettleBody } from './messages.ts';
 
 /** The engine ids of one routed order (entry and legs) and the ids its risk shard gave them. */
@@ -221,15 +221,29 @@ function mapView(m: MatchingShard, o: OrderView): OrderView {
   return view;
 }
 
+const tradeIdOf = (m: MatchingShard, engineTradeId: number): number =>
+  qualifiedId(engineTradeId, m.shard, m.layout.matchingShards);
+
 function riskId(m: MatchingShard, engineId: number): number {
   const g = m.byEngineId.get(engineId);
   return g === undefined ? engineId : g.riskBase + (engineId - g.engineBase);
 }
 
+/**
+ * The platform's ids: orders as their risk shards numbered them, trades unique across matching
+ * shards (each engine counts its own from 1). Done here, once, so that the owners' fills, the
+ * published trades and the tables all carry the same trade id.
+ */
 function mapIds(m: MatchingShard, ev: EngineEvent): EngineEvent {
+  if (ev.type === 'fill') return { ...ev, tradeId: tradeIdOf(m, ev.tradeId), order: mapView(m, ev.order) };
   if ('order' in ev) return { ...ev, order: mapView(m, ev.order) };
   if (ev.type === 'trade') {
-    return { ...ev, buyOrderId: riskId(m, ev.buyOrderId), sellOrderId: riskId(m, ev.sellOrderId) };
+    return {
+      ...ev,
+      tradeId: tradeIdOf(m, ev.tradeId),
+      buyOrderId: riskId(m, ev.buyOrderId),
+      sellOrderId: riskId(m, ev.sellOrderId),
+    };
   }
   if (ev.type === 'rejected' && ev.id !== undefined) return { ...ev, id: riskId(m, ev.id) };
   return ev;

@@ -50,6 +50,8 @@ export interface ShardStep {
   market: EngineEvent[];
   /** messages to send, each to shard `env.to` */
   messages: ShardMessage[];
+  /** the risk side's accounts whose cash, positions or holdings this input may have changed */
+  accounts: string[];
 }
 
 export function createShardNode(config: ExchangeConfig, shard: number, layout: ShardLayout): ShardNode {
@@ -73,11 +75,13 @@ export function isDuplicate(node: ShardNode, message: ShardMessage): boolean {
 export function applyInput(node: ShardNode, input: ShardInput): ShardStep {
   switch (input.kind) {
     case 'command': {
-      const out = applyRisk(node.risk, input.command);
+      const c = input.command;
+      const out = applyRisk(node.risk, c);
       return {
         events: out.events,
         market: [],
         messages: out.messages.map((env) => ({ kind: 'route', env })),
+        accounts: 'account' in c && node.risk.accounts.has(c.account) ? [c.account] : [],
       };
     }
     case 'admin': {
@@ -86,7 +90,7 @@ export function applyInput(node: ShardNode, input: ShardInput): ShardStep {
         // every risk shard lists it (to size holdings); only the symbol's matching shard books it
         const listed = applyRisk(node.risk, c).events;
         if (matchingShardOf(c.spec.symbol, node.layout) !== node.shard)
-          return { events: listed, market: [], messages: [] };
+          return { events: listed, market: [], messages: [], accounts: [] };
         return { ...fromMatching(applyAdmin(node.matching, c)), events: listed };
       }
       return fromMatching(applyAdmin(node.matching, c));
@@ -95,11 +99,16 @@ export function applyInput(node: ShardNode, input: ShardInput): ShardStep {
       return fromMatching(deliverRoute(node.matching, input.env));
     case 'settle': {
       const out = deliverSettle(node.risk, input.env);
-      return { events: out.events, market: [], messages: [] };
+      return { events: out.events, market: [], messages: [], accounts: out.accounts };
     }
   }
 }
 
 function fromMatching(out: ReturnType<typeof deliverRoute>): ShardStep {
-  return { events: [], market: out.events, messages: out.messages.map((env) => ({ kind: 'settle', env })) };
+  return {
+    events: [],
+    market: out.events,
+    messages: out.messages.map((env) => ({ kind: 'settle', env })),
+    accounts: [],
+  };
 }

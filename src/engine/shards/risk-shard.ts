@@ -313,11 +313,16 @@ function route(r: RiskShard, symbol: string, body: RouteBody): RiskOutput {
   return { events: [], messages: [envelope(r.outbox, r.shard, to, body)] };
 }
 
-/** A matching shard's settle message: applied once, in its sender's order. */
-export function deliverSettle(r: RiskShard, env: Envelope<SettleBody>): RiskOutput {
+/**
+ * A matching shard's settle message: applied once, in its sender's order. `accounts`: those whose
+ * holdings it changed (an early arrival changes none; a gap filled may apply several messages).
+ */
+export function deliverSettle(r: RiskShard, env: Envelope<SettleBody>): RiskOutput & { accounts: string[] } {
   const events: RiskEvent[] = [];
+  const accounts: string[] = [];
   for (const body of receive(r.inbox, env)) {
     const a = openAccount(r, body.account);
+    accounts.push(body.account);
     a.pendingCash -= body.funded.cash;
     if (body.funded.shares > 0) {
       const left = (a.pendingShares.get(body.funded.symbol) ?? 0) - body.funded.shares;
@@ -340,7 +345,7 @@ export function deliverSettle(r: RiskShard, env: Envelope<SettleBody>): RiskOutp
       events.push(ev);
     }
   }
-  return { events, messages: [] };
+  return { events, messages: [], accounts };
 }
 
 /** Keep the owner's view of open orders (legs appear here first as `accepted` from the matching shard). */

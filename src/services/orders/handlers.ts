@@ -84,6 +84,66 @@ function lastViewOf(
   return null;
 }
 
+/** The reads served from the tables alone (queries.ts), whoever wrote them. */
+export type TableReads = Pick<
+  OrdersClient,
+  | 'getOrder'
+  | 'getOrderByClientId'
+  | 'listOrders'
+  | 'accountTrades'
+  | 'cashMovements'
+  | 'symbolTrades'
+  | 'balance'
+  | 'positions'
+>;
+
+/**
+ * Those reads, validated and refused as every door of the orders service refuses them. `db` must
+ * already wait for the projection (read-your-writes) as its caller needs: the orders service's
+ * handlers below, and shard nodes' reads (shards/reads.ts).
+ */
+export function tableReads(db: Queryable): TableReads {
+  return {
+    getOrder: async (account, orderId) => {
+      validators.account(account);
+      validators.orderId(orderId);
+      const order = await q.orderById(db, account, orderId);
+      if (!order) throw orderNotFound(orderId);
+      return order;
+    },
+
+    getOrderByClientId: async (account, clientOrderId) => {
+      validators.account(account);
+      validators.clientOrderId(clientOrderId);
+      const order = await q.orderByClientId(db, account, clientOrderId);
+      if (!order) throw orderNotFound(clientOrderId);
+      return order;
+    },
+
+    listOrders: async (account, query = {}) => {
+      validators.account(account);
+      return q.listOrders(db, account, validators.listOrders<ListOrdersQuery>(query));
+    },
+
+    accountTrades: async (account, query = {}) => {
+      validators.account(account);
+      return q.accountTrades(db, account, validators.accountTrades<PageQuery & { symbol?: string }>(query));
+    },
+
+    balance: async (account) => q.balance(db, validators.account(account)),
+    positions: async (account) => q.positions(db, validators.account(account)),
+    cashMovements: async (account, query = {}) => {
+      validators.account(account);
+      return q.cashMovements(db, account, validators.page<PageQuery>(query));
+    },
+
+    symbolTrades: async (symbol, query = {}) => {
+      validators.symbol(symbol);
+      return q.symbolTrades(db, symbol, validators.symbolTrades<PageQuery>(query));
+    },
+  };
+}
+
 export function createHandlers(ctx: HandlerContext): OrdersClient {
   const { sequencer } = ctx;
   // every read waits for the projection first
@@ -280,38 +340,7 @@ export function createHandlers(ctx: HandlerContext): OrdersClient {
       );
     },
 
-    getOrder: async (account, orderId) => {
-      validators.account(account);
-      validators.orderId(orderId);
-      const order = await q.orderById(db, account, orderId);
-      if (!order) throw orderNotFound(orderId);
-      return order;
-    },
-
-    getOrderByClientId: async (account, clientOrderId) => {
-      validators.account(account);
-      validators.clientOrderId(clientOrderId);
-      const order = await q.orderByClientId(db, account, clientOrderId);
-      if (!order) throw orderNotFound(clientOrderId);
-      return order;
-    },
-
-    listOrders: async (account, query = {}) => {
-      validators.account(account);
-      return q.listOrders(db, account, validators.listOrders<ListOrdersQuery>(query));
-    },
-
-    accountTrades: async (account, query = {}) => {
-      validators.account(account);
-      return q.accountTrades(db, account, validators.accountTrades<PageQuery & { symbol?: string }>(query));
-    },
-
-    balance: async (account) => q.balance(db, validators.account(account)),
-    positions: async (account) => q.positions(db, validators.account(account)),
-    cashMovements: async (account, query = {}) => {
-      validators.account(account);
-      return q.cashMovements(db, account, validators.page<PageQuery>(query));
-    },
+    ...tableReads(db),
 
     deposit: (account, request) => cash('deposit', account, request),
     withdraw: (account, request) => cash('withdraw', account, request),
@@ -350,11 +379,6 @@ export function createHandlers(ctx: HandlerContext): OrdersClient {
           ? positionOf(account, r.symbol, p.qty, p.reserved, p.cost)
           : await q.position(db, account, r.symbol);
       return { seq: entry.seq, replayed: false, position };
-    },
-
-    symbolTrades: async (symbol, query = {}) => {
-      validators.symbol(symbol);
-      return q.symbolTrades(db, symbol, validators.symbolTrades<PageQuery>(query));
     },
 
     depth: async (symbol, levels = 10) => {

@@ -34,7 +34,7 @@ import type { SequencedCommand } from './sequencer.ts';
 
 type PgType = 'int8' | 'int4' | 'text' | 'bool';
 
-interface Column {
+export interface Column {
   name: string;
   type: PgType;
   /** how the unnested value becomes the stored one (default: as is) */
@@ -47,16 +47,22 @@ interface Column {
  * speculative-insert confirmation, or a tuple lock before the update), and WAL bytes are what a
  * synchronous commit waits for. The batch builder knows which keys already exist.
  */
-type Mode = { kind: 'insert' } | { kind: 'update'; key: string[] } | { kind: 'upsert'; key: string[] };
+type Mode =
+  /** `ignore`: a row whose key exists is left as it is (written again from the same journal) */
+  | { kind: 'insert'; ignore?: boolean }
+  /** `newer`: only where the stored row's column is at most the new one's (an older write comes late) */
+  | { kind: 'update'; key: string[]; newer?: string }
+  /** `keep`: columns a conflict leaves as stored (what never changes after creation) */
+  | { kind: 'upsert'; key: string[]; keep?: string[]; newer?: string };
 
-interface TableSpec {
+export interface TableSpec {
   name: string;
   table: string;
   columns: Column[];
   mode: Mode;
 }
 
-const c = (name: string, type: PgType, cast?: Column['cast']): Column => ({ name, type, cast });
+export const c = (name: string, type: PgType, cast?: Column['cast']): Column => ({ name, type, cast });
 
 const JOURNAL: TableSpec = {
   name: 'journal',
@@ -89,7 +95,7 @@ const ORDER_STATE = [
   c('hwm', 'int8'),
 ];
 
-const NEW_ORDERS: TableSpec = {
+export const NEW_ORDERS: TableSpec = {
   name: 'new_orders',
   table: 'orders',
   mode: { kind: 'insert' },
@@ -119,7 +125,7 @@ const ORDER_UPDATES: TableSpec = {
   columns: [c('id', 'int8'), ...ORDER_STATE],
 };
 
-const TRADES: TableSpec = {
+export const TRADES: TableSpec = {
   name: 'trades',
   table: 'trades',
   mode: { kind: 'insert' },
@@ -140,7 +146,7 @@ const TRADES: TableSpec = {
   ],
 };
 
-const ACCOUNT_COLUMNS = [
+export const ACCOUNT_COLUMNS = [
   c('account', 'text'),
   c('cash', 'int8'),
   c('reserved', 'int8'),
@@ -159,7 +165,7 @@ const ACCOUNT_UPDATES: TableSpec = {
   columns: ACCOUNT_COLUMNS,
 };
 
-const POSITION_COLUMNS = [
+export const POSITION_COLUMNS = [
   c('account', 'text'),
   c('symbol', 'text'),
   c('qty', 'int8'),
@@ -180,7 +186,7 @@ const POSITION_UPDATES: TableSpec = {
   columns: POSITION_COLUMNS,
 };
 
-const CASH_MOVEMENTS: TableSpec = {
+export const CASH_MOVEMENTS: TableSpec = {
   name: 'cash_movements',
   table: 'cash_movements',
   mode: { kind: 'insert' },
@@ -194,7 +200,7 @@ const CASH_MOVEMENTS: TableSpec = {
   ],
 };
 
-const SHARE_MOVEMENTS: TableSpec = {
+export const SHARE_MOVEMENTS: TableSpec = {
   name: 'share_movements',
   table: 'share_movements',
   mode: { kind: 'insert' },
@@ -210,7 +216,7 @@ const SHARE_MOVEMENTS: TableSpec = {
 };
 
 /** Rare (listing, halts, a last price per traded symbol per batch): one upsert is simplest. */
-const INSTRUMENTS: TableSpec = {
+export const INSTRUMENTS: TableSpec = {
   name: 'instruments',
   table: 'instruments',
   mode: { kind: 'upsert', key: ['symbol'] },
@@ -266,7 +272,7 @@ function sourceOf(columns: Column[], param: number): string {
   return `(SELECT ${fields} FROM jsonb_array_elements($${param}::jsonb) AS e) AS u`;
 }
 
-function cteFor(spec: TableSpec, firstParam: number): string {
+export function cteFor(spec: TableSpec, firstParam: number): string {
   const names = spec.columns.map((col) => col.name).join(', ');
   const source = sourceOf(spec.columns, firstParam);
   const mode = spec.mode;
@@ -275,16 +281,21 @@ function cteFor(spec: TableSpec, firstParam: number): string {
       .filter((col) => !mode.key.includes(col.name))
       .map((col) => `${col.name} = ${storedValue(col)}`)
       .join(', ');
-    const where = mode.key.map((k) => `t.${k} = u.${k}`).join(' AND ');
+    const where = [
+      ...mode.key.map((k) => `t.${k} = u.${k}`),
+      ...(mode.newer ? [`t.${mode.newer} <= u.${mode.newer}`] : []),
+    ].join(' AND ');
     return `w_${spec.name} AS (UPDATE ${spec.table} AS t SET ${set} FROM ${source} WHERE ${where})`;
   }
   const insert = `INSERT INTO ${spec.table} (${names}) SELECT ${spec.columns.map(storedValue).join(', ')} FROM ${source}`;
-  if (mode.kind === 'insert') return `w_${spec.name} AS (${insert})`;
+  if (mode.kind === 'insert')
+    return `w_${spec.name} AS (${insert}${mode.ignore ? ' ON CONFLICT DO NOTHING' : ''})`;
   const set = spec.columns
-    .filter((col) => !mode.key.includes(col.name))
+    .filter((col) => !mode.key.includes(col.name) && !mode.keep?.includes(col.name))
     .map((col) => `${col.name} = EXCLUDED.${col.name}`)
     .join(', ');
-  return `w_${spec.name} AS (${insert} ON CONFLICT (${mode.key.join(', ')}) DO UPDATE SET ${set})`;
+  const newer = mode.newer ? ` WHERE ${spec.table}.${mode.newer} <= EXCLUDED.${mode.newer}` : '';
+  return `w_${spec.name} AS (${insert} ON CONFLICT (${mode.key.join(', ')}) DO UPDATE SET ${set}${newer})`;
 }
 
 function buildStatement(): string {
@@ -374,7 +385,7 @@ export async function writeJournal(
   if (rowCount !== rows.length) throw new FencedError(fencing.shard, epoch);
 }
 
-interface InstrumentRow {
+export interface InstrumentRow {
   spec: InstrumentSpec;
   halted: boolean;
   lastTradePrice: number | null;
@@ -503,7 +514,7 @@ function push(rows: unknown[][], ...values: unknown[]): void {
   rows.push(values);
 }
 
-interface Creation {
+export interface Creation {
   seq: number;
   clientOrderId: string | null;
   rejectReason: RejectReason | null;
@@ -623,46 +634,9 @@ export function buildBatchRows(batch: readonly SequencedCommand[], exchange: Com
   const newOrders = columnsOf(NEW_ORDERS);
   const orderUpdates = columnsOf(ORDER_UPDATES);
   for (const [id, row] of orders) {
-    const v = row.view;
     const creation = created.get(id);
-    const state = [
-      v.qty,
-      v.filledQty,
-      v.price,
-      v.stopPrice,
-      v.status,
-      v.triggered,
-      v.filledNotional,
-      v.fees,
-      row.cancelReason,
-      v.updatedAt,
-      row.seq,
-      v.trailPrice ?? 0,
-      v.trailBps ?? 0,
-      v.hwm ?? 0,
-    ];
-    if (creation) {
-      push(
-        newOrders,
-        id,
-        v.account,
-        creation.clientOrderId,
-        v.symbol,
-        v.side,
-        v.orderType,
-        v.tif,
-        v.postOnly,
-        creation.rejectReason,
-        v.createdAt,
-        creation.seq,
-        v.orderClass ?? 'simple',
-        v.parentId ?? null,
-        v.activationPrice ?? 0,
-        ...state,
-      );
-    } else {
-      push(orderUpdates, id, ...state);
-    }
+    if (creation) newOrders.push(orderRow(row.view, creation, row.cancelReason, row.seq));
+    else orderUpdates.push([id, ...orderState(row.view, row.cancelReason, row.seq)]);
   }
 
   const newAccounts = columnsOf(NEW_ACCOUNTS);
@@ -682,26 +656,8 @@ export function buildBatchRows(batch: readonly SequencedCommand[], exchange: Com
   }
 
   const instrumentCols = columnsOf(INSTRUMENTS);
-  for (const [symbol, seq] of touchedInstruments) {
-    const i = exchange.instruments.get(symbol)!;
-    const s = i.spec;
-    push(
-      instrumentCols,
-      symbol,
-      s.tickSize,
-      s.lotSize,
-      s.minQty,
-      s.maxQty,
-      s.priceBandBps,
-      s.collarBps,
-      s.referencePrice,
-      s.fees?.makerBps ?? null,
-      s.fees?.takerBps ?? null,
-      i.halted,
-      i.lastTradePrice,
-      seq,
-    );
-  }
+  for (const [symbol, seq] of touchedInstruments)
+    instrumentCols.push(instrumentRow(exchange.instruments.get(symbol)!, seq));
 
   return {
     // in TABLES order
@@ -720,6 +676,72 @@ export function buildBatchRows(batch: readonly SequencedCommand[], exchange: Com
     exchange,
     lastSeq: batch[batch.length - 1]!.seq,
   };
+}
+
+/** An order's ORDER_STATE values. */
+function orderState(v: OrderView, cancelReason: CancelReason | null, seq: number): unknown[] {
+  return [
+    v.qty,
+    v.filledQty,
+    v.price,
+    v.stopPrice,
+    v.status,
+    v.triggered,
+    v.filledNotional,
+    v.fees,
+    cancelReason,
+    v.updatedAt,
+    seq,
+    v.trailPrice ?? 0,
+    v.trailBps ?? 0,
+    v.hwm ?? 0,
+  ];
+}
+
+/** A row of NEW_ORDERS: the order as created, in its state after journal entry `seq`. */
+export function orderRow(
+  v: OrderView,
+  creation: Creation,
+  cancelReason: CancelReason | null,
+  seq: number,
+): unknown[] {
+  return [
+    v.id,
+    v.account,
+    creation.clientOrderId,
+    v.symbol,
+    v.side,
+    v.orderType,
+    v.tif,
+    v.postOnly,
+    creation.rejectReason,
+    v.createdAt,
+    creation.seq,
+    v.orderClass ?? 'simple',
+    v.parentId ?? null,
+    v.activationPrice ?? 0,
+    ...orderState(v, cancelReason, seq),
+  ];
+}
+
+/** A row of INSTRUMENTS. */
+export function instrumentRow(i: InstrumentRow, seq: number): unknown[] {
+  const s = i.spec;
+  return [
+    s.symbol,
+    s.tickSize,
+    s.lotSize,
+    s.minQty,
+    s.maxQty,
+    s.priceBandBps,
+    s.collarBps,
+    s.referencePrice,
+    s.fees?.makerBps ?? null,
+    s.fees?.takerBps ?? null,
+    i.halted,
+    i.lastTradePrice,
+    seq,
+  ];
 }
 
 function movementRows(
@@ -760,12 +782,19 @@ export async function writeProjection(
     await db.query(projectionStatementSql, params, { prepare: true });
     return;
   }
-  // a fenced-out leader (paused, then resumed) must not overwrite the new leader's projection:
-  // the same FOR SHARE check as the journal's, one more round trip off the acknowledgement path.
-  // Paused between the two statements it would hold the row and block the takeover's increment:
-  // the server ends such a transaction after the lease (idle_in_transaction_session_timeout).
+  await fenced(db, fencing, (tx) => tx.query(projectionStatementSql, params, { prepare: true }));
+}
+
+/**
+ * Runs `write` in a transaction that first checks the shard's epoch is still the writer's, for
+ * projections (off the acknowledgement path): a fenced-out leader (paused, then resumed) must not
+ * overwrite the new leader's tables. The same FOR SHARE check as the journal's, one more round
+ * trip. Paused between the two statements it would hold the row and block the takeover's
+ * increment: the server ends such a transaction after the lease (idle_in_transaction_session_timeout).
+ */
+export async function fenced<T>(db: Db, fencing: Fencing, write: (tx: Queryable) => Promise<T>): Promise<T> {
   const epoch = fencing.epoch();
-  await db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const { rows: mine } = await tx.query(
       `SELECT set_config('idle_in_transaction_session_timeout', $3, true) FROM orders_leader
         WHERE shard = $1 AND epoch = $2 FOR SHARE`,
@@ -773,6 +802,6 @@ export async function writeProjection(
       { prepare: true },
     );
     if (mine.length === 0) throw new FencedError(fencing.shard, epoch);
-    await tx.query(projectionStatementSql, params, { prepare: true });
+    return write(tx);
   });
 }

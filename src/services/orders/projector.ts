@@ -44,9 +44,9 @@ export interface ProjectorOptions {
   fencing?: Fencing;
 }
 
-export interface Projector {
+export interface Projector<E extends { seq: number } = SequencedCommand> {
   /** Committed entries, in seq order; entries at or below what was already offered are ignored. */
-  offer(entries: readonly SequencedCommand[]): void;
+  offer(entries: readonly E[]): void;
   /** highest seq offered so far */
   offeredSeq(): number;
   /** the watermark: the tables reflect the journal up to here */
@@ -55,11 +55,11 @@ export interface Projector {
   caughtUp(seq: number): Promise<void>;
   /** Projects everything offered, then stops. */
   close(): Promise<void>;
-}
-
-interface Waiter {
-  seq: number;
-  resolve: () => void;
+  /**
+   * Stops now: what is queued is dropped and nothing more is written (a crash, as far as the tables
+   * are concerned; whoever projects next starts from their watermark). A write in flight may land.
+   */
+  stop(): void;
 }
 
 /** `projected`: the watermark as the tables hold it (exchange_state.last_seq). */
@@ -69,10 +69,53 @@ export async function createProjector(
   options: ProjectorOptions,
 ): Promise<Projector> {
   let view: CommittedExchange = await loadCommittedExchange(db);
-  let queue: SequencedCommand[] = [];
+  return createBatchProjector<SequencedCommand>(projected, {
+    maxBatch: options.maxBatch,
+    ...(options.gatherMs !== undefined && { gatherMs: options.gatherMs }),
+    onError: options.onError,
+    write: (batch) =>
+      writeProjection(db, buildBatchRows(batch, view), options.publishedSeq(), options.fencing),
+    // buildBatchRows moved the view forward for rows that were not written
+    afterFailure: async () => {
+      view = await loadCommittedExchange(db);
+    },
+  });
+}
+
+export interface BatchProjectorOptions<E> {
+  /** most entries per write */
+  maxBatch: number;
+  /** how long a cycle waits for more entries when no reader waits for the tables (0: never) */
+  gatherMs?: number;
+  /**
+   * Writes one batch and its watermark (the batch's last seq) in one transaction. FencedError:
+   * another process leads and projects from the tables' watermark itself; this projector stops.
+   */
+  write(batch: readonly E[]): Promise<void>;
+  /** after a failed write, before it is tried again (the failure may have left state to rebuild) */
+  afterFailure?(): Promise<void>;
+  onError(err: unknown, attempt: number): void;
+}
+
+interface Waiter {
+  seq: number;
+  resolve: () => void;
+}
+
+/**
+ * The scheduling of a projection, whatever it writes: batches of committed entries, a gather
+ * window, retries with backoff, readers waiting for a seq, a stop once fenced. The orders service's
+ * projector (above) and the shard nodes' (shards/projection.ts) are this with their own `write`.
+ */
+export function createBatchProjector<E extends { seq: number }>(
+  projected: number,
+  options: BatchProjectorOptions<E>,
+): Projector<E> {
+  let queue: E[] = [];
   let offered = projected;
   let running = false;
   let closed = false;
+  let stopped = false;
   let waiters: Waiter[] = [];
   let idle: (() => void) | null = null;
   let gathering: ReturnType<typeof setTimeout> | null = null;
@@ -113,12 +156,12 @@ export async function createProjector(
   async function run(): Promise<void> {
     running = true;
     let attempt = 0;
-    while (queue.length > 0) {
+    while (queue.length > 0 && !stopped) {
       // take the batch out: entries offered while it is written queue up for the next one
       const batch = queue.length <= options.maxBatch ? queue : queue.slice(0, options.maxBatch);
       queue = batch === queue ? [] : queue.slice(batch.length);
       try {
-        await writeProjection(db, buildBatchRows(batch, view), options.publishedSeq(), options.fencing);
+        await options.write(batch);
       } catch (err) {
         if (err instanceof FencedError) {
           // another process leads the shard and projects from the tables' watermark itself
@@ -127,15 +170,15 @@ export async function createProjector(
           closed = true;
           break;
         }
+        if (stopped) break;
         queue = batch.concat(queue);
         attempt++;
         options.onError(err, attempt);
         await new Promise((r) => setTimeout(r, Math.min(5000, 50 * 2 ** attempt)));
-        // buildBatchRows moved the view forward for rows that were not written
         try {
-          view = await loadCommittedExchange(db);
+          await options.afterFailure?.();
         } catch {
-          // the next attempt reloads again
+          // the next attempt tries again
         }
         continue;
       }
@@ -171,6 +214,14 @@ export async function createProjector(
       startNow();
       if (running) await new Promise<void>((r) => (idle = r));
       closed = true;
+      release();
+    },
+    stop() {
+      stopped = true;
+      closed = true;
+      queue = [];
+      if (gathering) clearTimeout(gathering);
+      gathering = null;
       release();
     },
   };

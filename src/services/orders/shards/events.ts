@@ -3,13 +3,16 @@
  * shapes (../events.ts), so market data, users and the gateway's trade stream read shards as they
  * read the single orders service: executions on the owner's risk shard (from the events settled
  * there), trades and book changes on the symbol's matching shard. Derived from the journal like the
- * messages between shards, and published after the commit, in journal order.
+ * messages between shards, and published after the commit, in journal order. Trade ids are unique
+ * across matching shards (qualified where the matching shard maps its engine's ids), the same as
+ * in the read tables (projection.ts).
  */
-import type { EngineEvent, NewOrderCommand, OrderView } from '../../../domain/exchange.ts';
+import type { EngineEvent } from '../../../domain/exchange.ts';
 import type { ShardInput, ShardStep } from '../../../engine/shards/node.ts';
 import type { RiskEvent } from '../../../engine/shards/risk-shard.ts';
 import { type BookLevelChange, type ExecKind, type ExecMessage, subjects } from '../events.ts';
 import { toOrder } from '../mapping.ts';
+import { rejectedOrderView } from '../persistence.ts';
 
 export interface Outgoing {
   subject: string;
@@ -57,7 +60,7 @@ function execOf(
     if (ev.account === undefined) return null;
     const submitted =
       ev.command === 'new_order' && input.kind === 'command' && input.command.type === 'new_order'
-        ? rejectedView(input.command)
+        ? rejectedOrderView(input.command)
         : null;
     return {
       seq,
@@ -86,29 +89,6 @@ function execOf(
   if (ev.type === 'canceled') m.cancelReason = ev.reason;
   if (ev.type === 'replaced') m.keptPriority = ev.keptPriority;
   return m;
-}
-
-/** An order refused at its risk shard, as the single service reports a rejected submission. */
-function rejectedView(c: NewOrderCommand): OrderView {
-  return {
-    id: c.id,
-    account: c.account,
-    symbol: c.symbol,
-    side: c.side,
-    orderType: c.orderType,
-    tif: c.tif,
-    qty: c.qty,
-    filledQty: 0,
-    price: c.price ?? 0,
-    stopPrice: c.stopPrice ?? 0,
-    postOnly: c.postOnly === true,
-    status: 'rejected',
-    triggered: false,
-    filledNotional: 0,
-    fees: 0,
-    createdAt: c.ts,
-    updatedAt: c.ts,
-  };
 }
 
 /** Trades one by one; book levels conflated per symbol, as they stand after the input. */

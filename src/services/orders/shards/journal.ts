@@ -1,7 +1,8 @@
 /**
  * A shard node's journal (migration 014): its inputs in order, one fenced INSERT per batch, and
  * the outbox watermark. Fencing is the orders shards' own (persistence.ts, leadership.ts): the
- * batch goes in only while orders_leader.epoch for this shard is still the writer's.
+ * batch goes in only while orders_leader.epoch for this shard is still the writer's. The read
+ * tables' watermark (projected_seq, migration 016) sits next to the outbox's (projection.ts).
  */
 import type { ShardInput } from '../../../engine/shards/node.ts';
 import type { NodeSnapshot } from '../../../engine/shards/snapshot.ts';
@@ -48,12 +49,16 @@ export async function* readInputs(
   }
 }
 
-export async function publishedSeq(db: Queryable, shard: number): Promise<number> {
-  const { rows } = await db.query<{ published_seq: number }>(
-    'SELECT published_seq FROM shard_outbox WHERE shard = $1',
+/** How far the shard's journal went out to the bus (published) and into the read tables (projected). */
+export async function outboxMarks(
+  db: Queryable,
+  shard: number,
+): Promise<{ published: number; projected: number }> {
+  const { rows } = await db.query<{ published_seq: number; projected_seq: number }>(
+    'SELECT published_seq, projected_seq FROM shard_outbox WHERE shard = $1',
     [shard],
   );
-  return rows[0]?.published_seq ?? 0;
+  return { published: rows[0]?.published_seq ?? 0, projected: rows[0]?.projected_seq ?? 0 };
 }
 
 export async function markPublished(db: Queryable, shard: number, seq: number): Promise<void> {
@@ -88,15 +93,19 @@ export async function writeSnapshot(
   );
 }
 
-/** The newest snapshot whose messages have all been sent (seq <= published_seq), if any. */
+/**
+ * The newest snapshot at or below `upTo`, if any: a node starts from one whose messages have all
+ * been sent and whose entries are all in the read tables (the journal after it is replayed, and
+ * what that replay sends and projects is all that is still to do).
+ */
 export async function readSnapshot(
   db: Queryable,
   shard: number,
-  publishedUpTo: number,
+  upTo: number,
 ): Promise<{ seq: number; snapshot: StoredShardSnapshot } | null> {
   const { rows } = await db.query<{ seq: number; snapshot: StoredShardSnapshot }>(
     'SELECT seq, snapshot FROM shard_snapshots WHERE shard = $1 AND seq <= $2 ORDER BY seq DESC LIMIT 1',
-    [shard, publishedUpTo],
+    [shard, upTo],
   );
   return rows[0] ?? null;
 }

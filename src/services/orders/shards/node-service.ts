@@ -16,12 +16,15 @@
  *            leader that lost its lease can no longer commit (fenced) and stops
  *   events   executions, trades and books for the rest of the platform (events.ts), from the same
  *            outbox; client order ids answered from a window (keys.ts)
+ *   tables   the orders service's read tables (orders, trades, accounts, positions, movements,
+ *            instruments), projected from the journal after the commit by the leader, in batches
+ *            (projection.ts); `shard_outbox.projected_seq` says how far, and a node that takes over
+ *            projects again from it. Reads (reads.ts) wait for it (`projected`).
  *
  *   snapshot every `snapshotEvery` inputs (the state and the client-order-id window): a node that
  *            starts cold reads the newest one whose messages were all sent, then the journal after it
  *
- * Not built yet (docs/design.md "Orders shards"): projection into the orders tables, the gateway's
- * routing to shard nodes.
+ * Not built yet (docs/design.md "Orders shards"): the gateway's routing to shard nodes.
  */
 import type { ExchangeConfig, OrderView, RejectReason } from '../../../domain/exchange.ts';
 import { IDS_PER_ORDER, orderIdAt, type ShardLayout } from '../../../engine/shards/layout.ts';
@@ -42,17 +45,19 @@ import type { Db } from '../../../platform/db/types.ts';
 import type { Logger } from '../../../platform/logger.ts';
 import { settledWithin } from '../../../platform/settled.ts';
 import { type Leadership, openLeadership } from '../leadership.ts';
-import type { Fencing } from '../persistence.ts';
+import { FencedError, type Fencing } from '../persistence.ts';
+import { createBatchProjector, type Projector } from '../projector.ts';
 import { type Outgoing, outgoingOf, shardSubject } from './events.ts';
 import {
   appendInputs,
   markPublished,
-  publishedSeq,
+  outboxMarks,
   readInputs,
   readSnapshot,
   writeSnapshot,
 } from './journal.ts';
 import { createKeyWindow } from './keys.ts';
+import { type ProjectedEntry, projectionOf, writeShardProjection } from './projection.ts';
 
 export { shardSubject } from './events.ts';
 export const shardConsumer = (shard: number): string => `orders-shard-${shard}`;
@@ -85,6 +90,10 @@ export interface ShardNodeOptions {
   maxBatch?: number;
   /** a snapshot every this many journaled inputs (default 100,000; 0: never) */
   snapshotEvery?: number;
+  /** most journal entries per projection of the read tables (default 5,000) */
+  projectMaxBatch?: number;
+  /** how long a projection waits for more entries when no read waits for the tables (default 50 ms) */
+  projectGatherMs?: number;
 }
 
 export type ShardNodeRole = 'starting' | 'standby' | 'leader' | 'fenced' | 'closed';
@@ -114,6 +123,14 @@ export interface ShardNodeService {
   lease(): { holder: string; epoch: number } | null;
   /** messages journaled and not yet handed to the bus */
   unpublished(): number;
+  /** how far this node has written its journal into the read tables (0 while it does not lead) */
+  projectedSeq(): number;
+  /**
+   * Resolves true once the read tables hold this shard's journal up to `seq`, false if not within
+   * `timeoutMs`: the leader's own projection, or on any other node (standby, fenced, closed) the
+   * watermark in the database, which is the leader's.
+   */
+  projected(seq: number, timeoutMs: number): Promise<boolean>;
   /** the seq of the snapshot this node started from, or null (replayed the journal from its start) */
   restoredFrom(): number | null;
   /**
@@ -133,7 +150,7 @@ interface Pending {
   reject(err: Error): void;
 }
 
-const EMPTY: ShardStep = { events: [], market: [], messages: [] };
+const EMPTY: ShardStep = { events: [], market: [], messages: [], accounts: [] };
 
 interface Answered extends ShardStep {
   /** a keyed command answered from the window, not applied again */
@@ -161,6 +178,8 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
   const keys = createKeyWindow();
   let outboxCount = 0;
   let publishing: Promise<void> | null = null;
+  // the read tables: written by the leader only, from what each entry changed as it was applied
+  let projector: Projector<ProjectedEntry> | null = null;
 
   // Every shard's consumer exists before this node can send anything: a message to a shard that has
   // never led yet then waits for it, instead of coming before its consumer (which would start after
@@ -200,6 +219,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
         const rows: [number, ShardInput][] = [];
         const steps: Answered[] = [];
         const sent: Outgoing[] = [];
+        const changed: ProjectedEntry[] = [];
         for (const p of batch) {
           const input = numbered(p.input);
           if ((input.kind === 'route' || input.kind === 'settle') && isDuplicate(node, input)) {
@@ -218,6 +238,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
           rows.push([seq, input]);
           steps.push(step);
           sent.push(...outgoingOf(seq, input, step, keys.clientIdOf));
+          changed.push(projectionOf(seq, input, step, node, keys.clientIdOf));
         }
         if (rows.length > 0) {
           try {
@@ -236,6 +257,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
         for (let i = 0; i < batch.length; i++) batch[i]!.resolve(steps[i]!);
         for (const step of steps) if (step !== EMPTY && !step.replayed) settleVerdicts(step.events);
         if (sent.length > 0) queueOut(seq, sent);
+        if (changed.length > 0) projector?.offer(changed);
         if (snapshotEvery > 0 && seq - lastSnapshotSeq >= snapshotEvery && snapshotting === null) snapshot();
       }
     } finally {
@@ -258,7 +280,8 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
 
   /** A node that starts cold begins from the newest usable snapshot, then reads the journal after it. */
   async function restore(): Promise<void> {
-    const found = await readSnapshot(db, shard, await publishedSeq(db, shard));
+    const marks = await outboxMarks(db, shard);
+    const found = await readSnapshot(db, shard, Math.min(marks.published, marks.projected));
     if (found === null) return;
     node = restoreNode(config, found.snapshot.node, shard);
     keys.load(found.snapshot.keys);
@@ -383,18 +406,38 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
   // What journaled inputs beyond the outbox mark send, kept while following or recovering, to be
   // sent by this node if it takes over (the old leader may have died before sending them).
   const tail: [number, Outgoing[]][] = [];
+  // Likewise what they change in the read tables beyond their watermark, to be projected by this node.
+  const unprojected: ProjectedEntry[] = [];
+  let projectedUpTo = 0;
 
   /** Applies the journal's entries after `seq` (a standby following, or a node taking over). */
   async function catchUp(): Promise<void> {
-    const sentUpTo = await publishedSeq(db, shard);
+    const marks = await outboxMarks(db, shard);
+    const sentUpTo = marks.published;
+    projectedUpTo = marks.projected;
     while (tail.length > 0 && tail[0]![0] <= sentUpTo) tail.shift();
+    while (unprojected.length > 0 && unprojected[0]!.seq <= projectedUpTo) unprojected.shift();
     for await (const [at, input] of readInputs(db, shard, seq)) {
       noteNumbered(input);
       const step = applyInput(node, input);
       keys.record(input, step.events);
       seq = at;
       if (at > sentUpTo) tail.push([at, outgoingOf(at, input, step, keys.clientIdOf)]);
+      if (at > projectedUpTo) unprojected.push(projectionOf(at, input, step, node, keys.clientIdOf));
     }
+  }
+
+  function startProjecting(): void {
+    projector = createBatchProjector<ProjectedEntry>(projectedUpTo, {
+      maxBatch: options.projectMaxBatch ?? 5000,
+      gatherMs: options.projectGatherMs ?? 50,
+      write: (batch) => writeShardProjection(db, node, batch, fencing),
+      onError: (err, attempt) =>
+        err instanceof FencedError
+          ? log.error({ err }, 'orders shard: projection refused (fenced); projecting stops')
+          : log.error({ err, attempt }, 'orders shard: projection failed; retrying'),
+    });
+    projector.offer(unprojected.splice(0));
   }
 
   /** A standby applies what the leader journals, so a takeover has only the last entries to read. */
@@ -436,6 +479,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
     // the old leader's last entries, then what it may not have sent
     await catchUp();
     for (const [at, out] of tail.splice(0)) queueOut(at, out);
+    startProjecting();
     role = 'leader';
     unsubscribe = await bus.subscribe<ShardMessage>(
       shardSubject(shard),
@@ -492,6 +536,21 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
     state: () => node,
     seq: () => seq,
     unpublished: () => outboxCount,
+    projectedSeq: () => projector?.projectedSeq() ?? 0,
+    async projected(at, timeoutMs) {
+      const until = Date.now() + timeoutMs;
+      const own = projector;
+      if (own !== null && role === 'leader' && !stopped) {
+        const done = await settledWithin(own.caughtUp(at), timeoutMs);
+        if (done && own.projectedSeq() >= at) return true;
+      }
+      // not projecting here (or no longer): the leader's watermark
+      for (;;) {
+        if ((await outboxMarks(db, shard)).projected >= at) return true;
+        if (Date.now() >= until) return false;
+        await new Promise((r) => setTimeout(r, FOLLOW_EVERY_MS / 4));
+      }
+    },
     restoredFrom: () => restoredFrom,
     async close({ flush = true } = {}) {
       // what is queued is committed and what is committed is sent, for a while (a bus or database
@@ -507,7 +566,10 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
         }
         await settledWithin(pumping ?? publishing ?? Promise.resolve(), 20);
       }
+      if (flush && projector !== null && role === 'leader')
+        await settledWithin(projector.close(), Math.max(0, until - Date.now()));
       stopped = true;
+      projector?.stop();
       if (flush && snapshotting) await settledWithin(snapshotting, CLOSE_FLUSH_MS);
       await stopConsuming();
       for (const p of queue.splice(0)) p.reject(new Error(`shard ${shard} closed`));

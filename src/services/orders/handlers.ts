@@ -7,18 +7,21 @@
  * waiting for the projection to reach everything committed so far (`fresh`): a caller always
  * reads its own acknowledged writes. Book depth comes from the committed book view.
  */
-import {
-  type Command,
-  type EngineEvent,
-  idsTaken,
-  type OrderView,
-  type SessionState,
-} from '../../domain/exchange.ts';
+import type { SessionState } from '../../domain/exchange.ts';
 import type { Queryable } from '../../platform/db/types.ts';
 import type { OrdersClient } from './client.ts';
 import type { CommittedBook } from './committed-book.ts';
 import { idempotencyKeys, journalEntry, type KeyKind } from './journal.ts';
-import { balanceOf, positionOf, toOrder } from './mapping.ts';
+import {
+  balanceOf,
+  lastViewOf,
+  newOrderInput,
+  orderOfEvents,
+  positionOf,
+  replaceInput,
+  sameIntent,
+  toOrder,
+} from './mapping.ts';
 import type {
   CashRequest,
   CashResult,
@@ -51,37 +54,6 @@ export interface HandlerContext {
   findOldKey(kind: KeyKind, account: string, key: string): Promise<number | null>;
   /** the journal, snapshots, lags and last backup, for the operator status */
   storageStatus(): Promise<StorageStatus>;
-}
-
-/** Drops undefined fields: the journal (jsonb) would drop them anyway, and intent comparison must agree. */
-function compact<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
-}
-
-/** Same request, ignoring what the sequencer stamps (ts, id): guards reuse of an idempotency key. */
-function sameIntent(journaled: Command, input: CommandInput): boolean {
-  const a = journaled as unknown as Record<string, unknown>;
-  const b = input as unknown as Record<string, unknown>;
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  keys.delete('ts');
-  keys.delete('id');
-  keys.delete('clientOrderId'); // the key itself
-  for (const k of keys) if (a[k] !== b[k]) return false;
-  return true;
-}
-
-function lastViewOf(
-  events: readonly EngineEvent[],
-  id: number,
-): { view: OrderView; cancelReason: Order['cancelReason'] } | null {
-  for (let i = events.length - 1; i >= 0; i--) {
-    const e = events[i]!;
-    if ('order' in e && e.order.id === id) {
-      return { view: e.order, cancelReason: e.type === 'canceled' ? e.reason : null };
-    }
-  }
-  return null;
 }
 
 /** The reads served from the tables alone (queries.ts), whoever wrote them. */
@@ -179,25 +151,7 @@ export function createHandlers(ctx: HandlerContext): OrdersClient {
   async function submitOrder(account: string, request: NewOrderRequest): Promise<OrderResult> {
     validators.account(account);
     const r = validators.newOrder<NewOrderRequest>(request);
-    const input: CommandInput = compact({
-      type: 'new_order',
-      account,
-      symbol: r.symbol,
-      side: r.side,
-      orderType: r.type,
-      tif: r.tif ?? 'day',
-      qty: r.qty,
-      price: r.price,
-      stopPrice: r.stopPrice,
-      postOnly: r.postOnly,
-      selfTradePrevention: r.selfTradePrevention,
-      trailPrice: r.trailPrice,
-      trailBps: r.trailBps,
-      activationPrice: r.activationPrice,
-      orderClass: r.orderClass,
-      takeProfit: r.takeProfit,
-      stopLoss: r.stopLoss,
-    });
+    const input: CommandInput = newOrderInput(account, r);
     const key = r.clientOrderId === undefined ? undefined : idempotencyKeys.order(account, r.clientOrderId);
     const out = await apply(
       input,
@@ -218,17 +172,7 @@ export function createHandlers(ctx: HandlerContext): OrdersClient {
     const { entry } = out;
     const id = (entry.command as { id: number }).id;
     if (entry.rejectReason !== null) throw rejection(entry.rejectReason, id);
-    const last = lastViewOf(entry.events, id)!;
-    const order = toOrder(last.view, r.clientOrderId ?? null, null, last.cancelReason);
-    if (order.orderClass !== undefined) {
-      // the legs took the ids after the entry's
-      order.legs = [];
-      for (let k = 1; k < idsTaken(r); k++) {
-        const leg = lastViewOf(entry.events, id + k);
-        if (leg) order.legs.push(toOrder(leg.view, null, null, leg.cancelReason));
-      }
-    }
-    return { order, replayed: false };
+    return { order: orderOfEvents(entry.events, id, r)!, replayed: false };
   }
 
   /**
@@ -324,20 +268,7 @@ export function createHandlers(ctx: HandlerContext): OrdersClient {
       validators.account(account);
       validators.orderId(orderId);
       const r = validators.replace<ReplaceRequest>(request);
-      return orderCommand(
-        account,
-        orderId,
-        compact({
-          type: 'replace',
-          account,
-          id: orderId,
-          qty: r.qty,
-          price: r.price,
-          stopPrice: r.stopPrice,
-          trailPrice: r.trailPrice,
-          trailBps: r.trailBps,
-        }),
-      );
+      return orderCommand(account, orderId, replaceInput(account, orderId, r));
     },
 
     ...tableReads(db),

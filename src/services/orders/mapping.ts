@@ -1,6 +1,27 @@
-/** Conversions from engine views and database rows to the API's data (model.ts). */
-import type { CancelReason, OrderView, RejectReason } from '../../domain/exchange.ts';
-import type { Balance, Execution, Instrument, Order, Position, PublicTrade } from './model.ts';
+/**
+ * Conversions between the API's data (model.ts) and the engine's commands, events and views, and
+ * from database rows. Shared by the service's handlers and the shard nodes' client
+ * (shards/orders-client.ts), so that both answer alike.
+ */
+import {
+  type CancelReason,
+  type EngineEvent,
+  idsTaken,
+  type NewOrderCommand,
+  type OrderView,
+  type RejectReason,
+  type ReplaceCommand,
+} from '../../domain/exchange.ts';
+import type {
+  Balance,
+  Execution,
+  Instrument,
+  NewOrderRequest,
+  Order,
+  Position,
+  PublicTrade,
+  ReplaceRequest,
+} from './model.ts';
 
 export const OPEN_STATUSES = ['held', 'new', 'partially_filled'] as const;
 
@@ -240,4 +261,92 @@ export function instrumentOfRow(r: InstrumentRow): Instrument {
     halted: r.halted,
     lastTradePrice: r.last_trade_price,
   };
+}
+
+/** Drops undefined fields: the journal (jsonb) would drop them anyway, and intent comparison must agree. */
+export function compact<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+/** Same request, ignoring what the sequencer stamps (ts, id): guards reuse of an idempotency key. */
+export function sameIntent(journaled: object, input: object): boolean {
+  const a = journaled as Record<string, unknown>;
+  const b = input as Record<string, unknown>;
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  keys.delete('ts');
+  keys.delete('id');
+  keys.delete('clientOrderId'); // the key itself
+  for (const k of keys) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/** A validated order request as the engine's command (without the ts and id the sequencer stamps). */
+export function newOrderInput(account: string, r: NewOrderRequest): Omit<NewOrderCommand, 'ts' | 'id'> {
+  return compact({
+    type: 'new_order',
+    account,
+    symbol: r.symbol,
+    side: r.side,
+    orderType: r.type,
+    tif: r.tif ?? 'day',
+    qty: r.qty,
+    price: r.price,
+    stopPrice: r.stopPrice,
+    postOnly: r.postOnly,
+    selfTradePrevention: r.selfTradePrevention,
+    trailPrice: r.trailPrice,
+    trailBps: r.trailBps,
+    activationPrice: r.activationPrice,
+    orderClass: r.orderClass,
+    takeProfit: r.takeProfit,
+    stopLoss: r.stopLoss,
+  });
+}
+
+/** A validated cancel/replace request as the engine's command (without its ts). */
+export function replaceInput(account: string, id: number, r: ReplaceRequest): Omit<ReplaceCommand, 'ts'> {
+  return compact({
+    type: 'replace',
+    account,
+    id,
+    qty: r.qty,
+    price: r.price,
+    stopPrice: r.stopPrice,
+    trailPrice: r.trailPrice,
+    trailBps: r.trailBps,
+  });
+}
+
+/** The last view of order `id` among a command's events, and its cancel reason if that was a cancel. */
+export function lastViewOf(
+  events: readonly (EngineEvent | { type: 'held' })[],
+  id: number,
+): { view: OrderView; cancelReason: CancelReason | null } | null {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!;
+    if ('order' in e && e.order.id === id) {
+      return { view: e.order, cancelReason: e.type === 'canceled' ? e.reason : null };
+    }
+  }
+  return null;
+}
+
+/** A new order as its command's events left it, with its legs (which took the ids after it). */
+export function orderOfEvents(
+  events: readonly (EngineEvent | { type: 'held' })[],
+  id: number,
+  request: Pick<NewOrderRequest, 'clientOrderId' | 'takeProfit' | 'stopLoss'>,
+): Order | null {
+  const last = lastViewOf(events, id);
+  if (!last) return null;
+  const order = toOrder(last.view, request.clientOrderId ?? null, null, last.cancelReason);
+  if (order.orderClass !== undefined) {
+    order.legs = [];
+    for (let k = 1; k < idsTaken(request); k++) {
+      const leg = lastViewOf(events, id + k);
+      if (leg) order.legs.push(toOrder(leg.view, null, null, leg.cancelReason));
+    }
+  }
+  return order;
 }

@@ -31,11 +31,6 @@ export async function storageStatus(db: Queryable, live: LiveSeqs, now: number):
     'SELECT seq, taken_at, bytes FROM orders_snapshots ORDER BY seq DESC',
   );
   const last = snapshots.rows[0];
-  const backup = (
-    await db.query<{ taken_at: Date; journal_seq: number; bytes: number; file: string }>(
-      'SELECT taken_at, journal_seq, bytes, file FROM ops_backups ORDER BY id DESC LIMIT 1',
-    )
-  ).rows[0];
   const archivedSeq = sizes.archived_seq ?? 0;
   return {
     journal: {
@@ -57,13 +52,23 @@ export async function storageStatus(db: Queryable, live: LiveSeqs, now: number):
       projection: Math.max(0, live.committed - live.projected),
       outbox: Math.max(0, live.committed - live.published),
     },
-    lastBackup: backup
-      ? {
-          takenAt: backup.taken_at.toISOString(),
-          journalSeq: backup.journal_seq,
-          bytes: backup.bytes,
-          file: backup.file,
-        }
-      : null,
+    lastBackup: await lastBackup(db),
   };
+}
+
+/** The last `bourse backup` of the database (it covers every service's tables, shard nodes' too). */
+export async function lastBackup(db: Queryable): Promise<StorageStatus['lastBackup']> {
+  const backup = (
+    await db.query<{ taken_at: Date; journal_seq: number; bytes: number; file: string }>(
+      'SELECT taken_at, journal_seq, bytes, file FROM ops_backups ORDER BY id DESC LIMIT 1',
+    )
+  ).rows[0];
+  return backup
+    ? {
+        takenAt: backup.taken_at.toISOString(),
+        journalSeq: backup.journal_seq,
+        bytes: backup.bytes,
+        file: backup.file,
+      }
+    : null;
 }

@@ -7,6 +7,7 @@
 import type { ShardInput } from '../../../engine/shards/node.ts';
 import type { NodeSnapshot } from '../../../engine/shards/snapshot.ts';
 import type { Queryable } from '../../../platform/db/types.ts';
+import type { StorageStatus } from '../model.ts';
 import { FencedError, type Fencing } from '../persistence.ts';
 import type { KeyWindowData } from './keys.ts';
 
@@ -47,6 +48,25 @@ export async function* readInputs(
     if (rows.length < PAGE) return;
     last = rows[rows.length - 1]!.seq;
   }
+}
+
+/** The newest client command journaled under `key` for this command type and account (a replay's original). */
+export async function findKeyed(
+  db: Queryable,
+  shard: number,
+  type: string,
+  account: string,
+  key: string,
+): Promise<{ seq: number; input: ShardInput } | null> {
+  const { rows } = await db.query<{ seq: number; input: ShardInput }>(
+    `SELECT seq, input FROM shard_journal
+      WHERE shard = $1 AND input->>'kind' = 'command' AND input->>'key' = $2
+        AND input->'command'->>'type' = $3 AND input->'command'->>'account' = $4
+      ORDER BY seq DESC LIMIT 1`,
+    [shard, key, type, account],
+  );
+  const row = rows[0];
+  return row === undefined ? null : { seq: Number(row.seq), input: row.input };
 }
 
 /** How far the shard's journal went out to the bus (published) and into the read tables (projected). */
@@ -108,4 +128,59 @@ export async function readSnapshot(
     [shard, upTo],
   );
   return rows[0] ?? null;
+}
+
+/**
+ * A shard node's storage for the operator status, in the orders service's shape. The journal and
+ * snapshot tables are shared by all shard nodes: `bytes` are those tables' (the same on every
+ * node), rows, seqs and snapshots this shard's. Shard journals are not archived yet (archivedSeq 0).
+ */
+export async function shardStorage(
+  db: Queryable,
+  shard: number,
+  committed: number,
+  now: number,
+): Promise<Omit<StorageStatus, 'lastBackup'>> {
+  const sizes = (
+    await db.query<{
+      journal: number;
+      snapshots: number;
+      first_seq: number | null;
+      published: number | null;
+      projected: number | null;
+    }>(
+      `SELECT pg_total_relation_size('shard_journal')::int8 AS journal,
+              pg_total_relation_size('shard_snapshots')::int8 AS snapshots,
+              (SELECT min(seq) FROM shard_journal WHERE shard = $1) AS first_seq,
+              (SELECT published_seq FROM shard_outbox WHERE shard = $1) AS published,
+              (SELECT projected_seq FROM shard_outbox WHERE shard = $1) AS projected`,
+      [shard],
+    )
+  ).rows[0]!;
+  const snaps = await db.query<{ seq: number; taken_at: Date }>(
+    'SELECT seq, taken_at FROM shard_snapshots WHERE shard = $1 ORDER BY seq DESC',
+    [shard],
+  );
+  const last = snaps.rows[0];
+  const firstSeq = sizes.first_seq === null ? null : Number(sizes.first_seq);
+  const published = Number(sizes.published ?? 0);
+  const projected = Number(sizes.projected ?? 0);
+  return {
+    journal: {
+      bytes: Number(sizes.journal),
+      firstSeq,
+      rows: firstSeq === null ? 0 : committed - firstSeq + 1,
+      archivedSeq: 0,
+      archiveDir: '',
+    },
+    snapshots: {
+      bytes: Number(sizes.snapshots),
+      count: snaps.rows.length,
+      lastSeq: last ? Number(last.seq) : null,
+      lastTakenAt: last ? last.taken_at.toISOString() : null,
+      lastAgeMs: last ? Math.max(0, now - last.taken_at.getTime()) : null,
+    },
+    seqs: { committed, projected, published },
+    lag: { projection: Math.max(0, committed - projected), outbox: Math.max(0, committed - published) },
+  };
 }

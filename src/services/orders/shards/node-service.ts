@@ -24,6 +24,7 @@
  *   snapshot every `snapshotEvery` inputs (the state and the client-order-id window): a node that
  *            starts cold reads the newest one whose messages were all sent, then the journal after it
  *
+ * The orders service's own API on a node: orders-client.ts (and ../sharded-client.ts over nodes).
  * Not built yet (docs/design.md "Orders shards"): the gateway's routing to shard nodes.
  */
 import type { ExchangeConfig, OrderView, RejectReason } from '../../../domain/exchange.ts';
@@ -45,15 +46,19 @@ import type { Db } from '../../../platform/db/types.ts';
 import type { Logger } from '../../../platform/logger.ts';
 import { settledWithin } from '../../../platform/settled.ts';
 import { type Leadership, openLeadership } from '../leadership.ts';
+import type { StorageStatus } from '../model.ts';
 import { FencedError, type Fencing } from '../persistence.ts';
 import { createBatchProjector, type Projector } from '../projector.ts';
+import { lastBackup } from '../storage-status.ts';
 import { type Outgoing, outgoingOf, shardSubject } from './events.ts';
 import {
   appendInputs,
+  findKeyed,
   markPublished,
   outboxMarks,
   readInputs,
   readSnapshot,
+  shardStorage,
   writeSnapshot,
 } from './journal.ts';
 import { createKeyWindow } from './keys.ts';
@@ -109,12 +114,35 @@ export interface ShardNodeService {
    * the original's, with `replayed`.
    */
   submit(command: RiskCommand, key?: string): Promise<RiskEvent[] & { replayed?: boolean }>;
+  /** submit(), answered as a record: also the command's journal seq (null for a replayed one). */
+  run(command: RiskCommand, key?: string): Promise<Submitted>;
+  /**
+   * The command journaled under `key` for this account and command type (what a replayed answer
+   * answers), with its journal seq; null if the journal has none. Reads the journal: for replays.
+   */
+  original(command: RiskCommand, key: string): Promise<{ seq: number; command: RiskCommand } | null>;
   admin(command: AdminCommand): Promise<ShardStep>;
   /**
    * The matching shard's verdict on an order this node holds: its view once booked (or traded,
    * cancelled, expired) there, or the refusal; null if none came within `timeoutMs`.
    */
   verdict(orderId: number, timeoutMs: number): Promise<OrderView | RejectedVerdict | null>;
+  /**
+   * The events this risk shard settles that answer a command just routed for the order: for
+   * `new_order` its matching shard's first word on it (booked, traded, refused), for `cancel` its
+   * cancellation or the refusal, for `replace` its replacement or the refusal — all the events of
+   * that settlement, so the caller sees the last view and legs. null if none within `timeoutMs`.
+   * Call it as soon as the command's submit resolved: answers are not kept for later callers.
+   */
+  answer(
+    orderId: number,
+    command: 'new_order' | 'cancel' | 'replace',
+    timeoutMs: number,
+  ): Promise<RiskEvent[] | null>;
+  /** journal, snapshots, outbox and the last backup, in the orders service's shape */
+  storageStatus(): Promise<StorageStatus>;
+  /** an order's client_order_id, while the node's key window holds it */
+  clientOrderId(orderId: number): string | null;
   /** the state machine, for reads (do not change it) */
   state(): ShardNode;
   /** last journaled seq */
@@ -140,6 +168,13 @@ export interface ShardNodeService {
   close(options?: { flush?: boolean }): Promise<void>;
 }
 
+export interface Submitted {
+  events: RiskEvent[];
+  /** answered from the key window: the original command's answer, nothing applied again */
+  replayed: boolean;
+  seq: number | null;
+}
+
 export interface RejectedVerdict {
   rejected: RejectReason;
 }
@@ -155,6 +190,8 @@ const EMPTY: ShardStep = { events: [], market: [], messages: [], accounts: [] };
 interface Answered extends ShardStep {
   /** a keyed command answered from the window, not applied again */
   replayed?: boolean;
+  /** the journal seq of the input (absent for a replayed or repeated one) */
+  seq?: number;
 }
 
 export async function startShardNode(options: ShardNodeOptions): Promise<ShardNodeService> {
@@ -236,7 +273,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
           const step = applyInput(node, input);
           keys.record(input, step.events);
           rows.push([seq, input]);
-          steps.push(step);
+          steps.push({ ...step, seq });
           sent.push(...outgoingOf(seq, input, step, keys.clientIdOf));
           changed.push(projectionOf(seq, input, step, node, keys.clientIdOf));
         }
@@ -255,7 +292,11 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
           return;
         }
         for (let i = 0; i < batch.length; i++) batch[i]!.resolve(steps[i]!);
-        for (const step of steps) if (step !== EMPTY && !step.replayed) settleVerdicts(step.events);
+        for (const step of steps)
+          if (step !== EMPTY && !step.replayed) {
+            settleVerdicts(step.events);
+            settleAnswers(step.events);
+          }
         if (sent.length > 0) queueOut(seq, sent);
         if (changed.length > 0) projector?.offer(changed);
         if (snapshotEvery > 0 && seq - lastSnapshotSeq >= snapshotEvery && snapshotting === null) snapshot();
@@ -317,6 +358,28 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
         verdicts.set(id, v);
         if (verdicts.size > 10_000) verdicts.delete(verdicts.keys().next().value!);
       }
+    }
+  };
+
+  // callers waiting for the settlement that answers a command they routed (answer())
+  type Watch = { command: 'new_order' | 'cancel' | 'replace'; resolve(events: RiskEvent[]): void };
+  const watching = new Map<number, Watch[]>();
+  const answers = (w: Watch, id: number, ev: RiskEvent): boolean => {
+    if (ev.type === 'rejected') return ev.command === w.command && ev.id === id;
+    if (!('order' in ev) || ev.order.id !== id) return false;
+    if (w.command === 'new_order') return true;
+    return ev.type === (w.command === 'cancel' ? 'canceled' : 'replaced');
+  };
+  const settleAnswers = (events: RiskEvent[]) => {
+    if (watching.size === 0) return;
+    for (const ev of events) {
+      const id = ev.type === 'rejected' ? ev.id : 'order' in ev ? ev.order.id : undefined;
+      const watches = id === undefined ? undefined : watching.get(id);
+      if (watches === undefined) continue;
+      const rest = watches.filter((w) => !answers(w, id!, ev));
+      for (const w of watches) if (!rest.includes(w)) w.resolve(events);
+      if (rest.length > 0) watching.set(id!, rest);
+      else watching.delete(id!);
     }
   };
 
@@ -504,16 +567,29 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
   const leading = lead();
   leading.catch((err) => log.error({ err }, 'orders shard: could not take the lead'));
 
+  async function run(command: RiskCommand, key?: string): Promise<Submitted> {
+    const input: ShardInput = { kind: 'command', command: { ...command, ts: clock() } };
+    if (key !== undefined) input.key = key;
+    const step = await enqueue(input);
+    return { events: step.events, replayed: step.replayed === true, seq: step.seq ?? null };
+  }
+
   return {
     shard,
     role: () => (stopped ? 'closed' : role),
     leading,
     lease: () => leadership && { holder: leadership.holder, epoch: leadership.epoch() },
     submit: async (command, key) => {
-      const input: ShardInput = { kind: 'command', command: { ...command, ts: clock() } };
-      if (key !== undefined) input.key = key;
-      const step = await enqueue(input);
-      return step.replayed ? Object.assign(step.events.slice(), { replayed: true }) : step.events;
+      const { events, replayed } = await run(command, key);
+      return replayed ? Object.assign(events.slice(), { replayed: true }) : events;
+    },
+    run,
+    original: async (command, key) => {
+      if (!('account' in command)) return null;
+      const found = await findKeyed(db, shard, command.type, command.account, key);
+      return found && found.input.kind === 'command'
+        ? { seq: found.seq, command: found.input.command }
+        : null;
     },
     admin: (command) => enqueue({ kind: 'admin', command: { ...command, ts: clock() } }),
     verdict: (orderId, timeoutMs) => {
@@ -533,6 +609,28 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
         waiting.set(orderId, [...(waiting.get(orderId) ?? []), done]);
       });
     },
+    answer: (orderId, command, timeoutMs) =>
+      new Promise((resolve) => {
+        const w: Watch = {
+          command,
+          resolve: (events) => {
+            clearTimeout(timer);
+            resolve(events);
+          },
+        };
+        const timer = setTimeout(() => {
+          const rest = (watching.get(orderId) ?? []).filter((x) => x !== w);
+          if (rest.length > 0) watching.set(orderId, rest);
+          else watching.delete(orderId);
+          resolve(null);
+        }, timeoutMs);
+        watching.set(orderId, [...(watching.get(orderId) ?? []), w]);
+      }),
+    storageStatus: async () => ({
+      ...(await shardStorage(db, shard, seq, clock())),
+      lastBackup: await lastBackup(db),
+    }),
+    clientOrderId: (orderId) => keys.clientIdOf(orderId),
     state: () => node,
     seq: () => seq,
     unpublished: () => outboxCount,

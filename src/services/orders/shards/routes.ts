@@ -6,16 +6,14 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { EngineEvent, NewOrderCommand, ReplaceCommand } from '../../../domain/exchange.ts';
-import { riskShardOf } from '../../../engine/shards/layout.ts';
 import type { RiskCommand } from '../../../engine/shards/risk-shard.ts';
-import { notLeader, OrdersApiError, problem, rejection } from '../problems.ts';
+import { OrdersApiError, problem, rejection } from '../problems.ts';
 import { installOrdersValidation } from '../routes.ts';
+import { requireLeading, requireMine, VERDICT_WAIT_MS } from './guards.ts';
 import type { ShardNodeService } from './node-service.ts';
 import * as s from './schemas.ts';
 
 export const SHARD_PREFIX = '/internal/orders-shard';
-/** How long `?wait=true` waits for the matching shard's verdict before answering 202 (held). */
-const VERDICT_WAIT_MS = 2000;
 
 type Req<P = unknown, B = unknown> = FastifyRequest<{ Params: P; Body: B }>;
 type AccountP = { account: string };
@@ -26,24 +24,8 @@ export function shardRoutes(node: ShardNodeService) {
   return async function plugin(app: FastifyInstance): Promise<void> {
     installOrdersValidation(app);
 
-    const leading = () => {
-      const role = node.role();
-      if (role === 'leader') return;
-      throw notLeader(
-        role === 'fenced' || role === 'closed' ? 'fenced' : 'standby',
-        `orders shard ${node.shard} is ${role}`,
-      );
-    };
-    const mine = (account: string) => {
-      const owner = riskShardOf(account, layout);
-      if (owner !== node.shard) {
-        throw new OrdersApiError(
-          problem(421, 'misdirected', 'Account of another shard', {
-            detail: `account ${account} belongs to orders shard ${owner}, not ${node.shard}`,
-          }),
-        );
-      }
-    };
+    const leading = () => requireLeading(node);
+    const mine = (account: string) => requireMine(node, account);
     /** Runs a risk command; a refusal is the engine's 422 (or 404 for an unknown order). */
     const run = async (command: RiskCommand, orderId?: number, key?: string) => {
       leading();

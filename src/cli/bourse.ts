@@ -3,7 +3,7 @@
  * The `bourse` command.
  *
  *   bourse start [--role all|orders]   serve (all-in-one by default), until SIGTERM/SIGINT
- *   bourse cluster                     the whole platform as local processes (3 NATS nodes, …)
+ *   bourse cluster [--shards N]        the whole platform as local processes (3 NATS nodes, …)
  *   bourse migrate [--dry-run]         apply migrations/*.sql to the configured database
  *   bourse backup FILE                 a consistent copy of a (running) Bourse's database
  *   bourse restore FILE                bring a backup back into an empty data folder or database
@@ -26,10 +26,13 @@ const USAGE = `usage: bourse <command> [options]
 
 commands:
   start [--role ${ROLES.join('|')}]   run Bourse (default: all services in one process)
-  cluster                      run the whole platform as local processes on loopback ports: 3 NATS
+  cluster [--shards N]         run the whole platform as local processes on loopback ports: 3 NATS
                                JetStream nodes (nats-server), orders leader + standby, 2 users,
                                2 market-data, 1 reporting, 2 gateways, on DATABASE_URL (default
                                postgres://127.0.0.1:5432/bourse_cluster, created) and REDIS_URL;
+                               --shards N (2 to 16): N orders shard nodes (--role orders-shard),
+                               each as leader + standby, instead of the one orders service
+                               (default database bourse_cluster_shardsN);
                                prints the gateway URLs; Ctrl-C stops it all
   migrate [--dry-run]          apply database migrations and exit (--dry-run: list them only)
   backup FILE                  write a consistent copy of the database (journal and snapshots
@@ -105,7 +108,11 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { role: { type: 'string', default: 'all' }, 'dry-run': { type: 'boolean', default: false } },
+    options: {
+      role: { type: 'string', default: 'all' },
+      'dry-run': { type: 'boolean', default: false },
+      shards: { type: 'string', default: '1' },
+    },
   });
   if (command === 'help' || command === '--help' || command === '-h') {
     console.log(USAGE);
@@ -196,7 +203,15 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'cluster': {
       const { runCluster } = await import('./cluster.ts');
-      return runCluster();
+      const { MAX_SHARDS } = await import('./cluster-plan.ts');
+      const shards = Number(values.shards);
+      if (!/^[0-9]+$/.test(values.shards ?? '') || shards < 1 || shards > MAX_SHARDS) {
+        console.error(
+          `bourse cluster: --shards must be a whole number from 1 to ${MAX_SHARDS}, not '${values.shards}'`,
+        );
+        return 2;
+      }
+      return runCluster(process.env, { shards });
     }
     case 'seed': {
       const { seed } = await import('./seed.ts');

@@ -58,6 +58,8 @@ export interface RunningCluster {
   process(name: string): ClusterProcess;
   /** kill -9 one process */
   kill(name: string): Promise<void>;
+  /** the orders process that leads each shard now (its /readyz answers 200), by shard; a shard mid-takeover is absent */
+  ordersLeaders(): Promise<Map<number, ClusterProcess>>;
   /** resident memory of every process (MB), from /proc; NATS nodes included */
   memory(): Promise<{ name: string; pid: number; rssMb: number | null }[]>;
   /** stops everything, gateways first and NATS last; each process bounded (SIGTERM, then SIGKILL) */
@@ -77,9 +79,9 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
 
   const stop = async () => {
     // the edge first, the writers last, the bus after everything that publishes
-    for (const stage of [3, 2, 1, 0]) {
+    for (const stage of [...new Set(processes.map((p) => p.stage))].sort((a, b) => b - a)) {
       const group = processes.filter((p) => p.stage === stage);
-      // the standby before its leader: stopping the leader first would hand it the shard
+      // the standbys before their leaders: stopping a leader first would hand its standby the shard
       await Promise.all(group.filter((p) => p.standby).map((p) => p.child.stop(15_000)));
       await Promise.all(group.filter((p) => !p.standby).map((p) => p.child.stop(15_000)));
     }
@@ -110,7 +112,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
         ...options.env,
       },
     });
-    for (const stage of [0, 1, 2, 3]) {
+    for (const stage of [...new Set(plan.map((p) => p.stage))].sort((a, b) => a - b)) {
       const group = plan.filter((p) => p.stage === stage);
       say(`starting ${group.map((p) => p.name).join(', ')}`);
       const launched = group.map((p) => launch(p, dir));
@@ -140,6 +142,21 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       const p = byName(name);
       p.child.signal('SIGKILL');
       await p.child.exited;
+    },
+    ordersLeaders: async () => {
+      const orders = processes.filter((p) => p.shard !== undefined && p.child.running());
+      const ready = await Promise.all(
+        orders.map(async (p) => {
+          try {
+            const res = await fetch(`${p.url}/readyz`, { signal: AbortSignal.timeout(2000) });
+            await res.arrayBuffer();
+            return res.ok;
+          } catch {
+            return false;
+          }
+        }),
+      );
+      return new Map(orders.filter((_, i) => ready[i]).map((p) => [p.shard!, p]));
     },
     memory: async () => {
       const all = [

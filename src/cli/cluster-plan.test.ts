@@ -41,6 +41,45 @@ describe('planCluster', () => {
     }
   });
 
+  it('--shards 2: a leader and a standby shard node per shard, and every other process given both shards', () => {
+    const shape = { ...DEFAULT_SHAPE, shards: 2 };
+    const sharded = planCluster({
+      shape,
+      ports: Array.from({ length: processCount(shape) }, (_, i) => 40_000 + i),
+      dir: '/c',
+      common: {},
+    });
+    expect(
+      sharded.slice(0, 4).map((p) => [p.name, p.role, p.stage, p.standby, p.env.BOURSE_ORDERS_SHARD]),
+    ).toEqual([
+      ['orders-0a', 'orders-shard', 0, false, '0'],
+      ['orders-1a', 'orders-shard', 1, false, '1'],
+      ['orders-0b', 'orders-shard', 2, true, '0'],
+      ['orders-1b', 'orders-shard', 2, true, '1'],
+    ]);
+    expect(Object.fromEntries(sharded.slice(4).map((p) => [p.name, p.stage]))).toMatchObject({
+      'users-1': 2,
+      'market-data-1': 3,
+      'reporting-1': 3,
+      'gateway-1': 4,
+    });
+    expect(sharded).toHaveLength(11);
+    for (const p of sharded) {
+      expect(p.env).toMatchObject({
+        BOURSE_ORDERS_SHARD_URLS:
+          'http://127.0.0.1:40000,http://127.0.0.1:40001;http://127.0.0.1:40002,http://127.0.0.1:40003',
+        BOURSE_ORDERS_SHARDS: '2',
+      });
+      expect(p.env).not.toHaveProperty('BOURSE_ORDERS_URLS');
+    }
+  });
+
+  it('refuses a shard count out of range', () => {
+    expect(() =>
+      planCluster({ shape: { ...DEFAULT_SHAPE, shards: 0 }, ports: [], dir: '/c', common: {} }),
+    ).toThrow(/shards/);
+  });
+
   it('refuses too few ports', () => {
     expect(() => planCluster({ shape: DEFAULT_SHAPE, ports: [1, 2], dir: '/c', common: {} })).toThrow(
       /ports/,

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { ShardLayout } from '../engine/shards/layout.ts';
 import { createGateway, type Gateway, loadGatewayConfig } from '../gateway/index.ts';
 import { openBus } from '../platform/bus/open.ts';
 import { openCache } from '../platform/cache/open.ts';
@@ -21,7 +22,11 @@ import {
   type OrdersService,
 } from '../services/orders/index.ts';
 import { ROLE_HEADER } from '../services/orders/problems.ts';
+import { DEFAULT_PREFIX, ordersRoutes } from '../services/orders/routes.ts';
+import { shardedOrdersClient } from '../services/orders/sharded-client.ts';
 import { type ShardNodeService, startShardNode } from '../services/orders/shards/node-service.ts';
+import { createShardOrdersClient } from '../services/orders/shards/orders-client.ts';
+import { createShardReads } from '../services/orders/shards/reads.ts';
 import { SHARD_PREFIX, shardRoutes } from '../services/orders/shards/routes.ts';
 import { type OrdersNode, startOrdersNode } from '../services/orders/standby.ts';
 import { createReportingService, type ReportingService } from '../services/reporting/index.ts';
@@ -47,6 +52,12 @@ export const clusterVariables: { name: string; default: string | undefined; desc
     default: undefined,
     description:
       "`--role gateway` (and market-data, reporting, fix): base URLs of the orders instances, comma-separated: requests go to the shard's leader among them (leader and standbys may all be listed).",
+  },
+  {
+    name: 'BOURSE_ORDERS_SHARD_URLS',
+    default: undefined,
+    description:
+      "A sharded deployment (`--role orders-shard` nodes, docs/design.md \"Orders shards\"), instead of BOURSE_ORDERS_URLS, for `--role gateway`, market-data, reporting and fix: each shard's instances, shard 0 first, shards separated by `;` and a shard's instances by `,` (`http://a0,http://b0;http://a1,http://b1`). Account calls go to the account's risk shard, symbol calls to the symbol's matching shard, administration to every shard; within a shard, to its leader. The number of shards is the number of groups (BOURSE_ORDERS_SHARDS, if set, must agree).",
   },
   {
     name: 'BOURSE_USERS_URLS',
@@ -114,6 +125,23 @@ function httpServer(logger: Logger, component: string, tls?: InternalCredential[
   return app;
 }
 
+/**
+ * A shard node's part of /healthz's details, in the shape `--role orders` gives (role, shard,
+ * holder, epoch, seq): the gateway's admin status gathers both kinds by shard the same way.
+ */
+function shardStatus(node: ShardNodeService) {
+  const lease = node.lease();
+  const role = node.role();
+  return {
+    role: role === 'fenced' || role === 'closed' ? 'lost' : role === 'leader' ? 'leader' : 'standby',
+    shard: node.shard,
+    holder: lease?.holder ?? null,
+    epoch: lease?.epoch ?? 0,
+    seq: node.seq(),
+    unpublished: node.unpublished(),
+  };
+}
+
 function urlList(env: NodeJS.ProcessEnv, name: string, required = true): string[] {
   const urls = (env[name] ?? '')
     .split(',')
@@ -122,6 +150,57 @@ function urlList(env: NodeJS.ProcessEnv, name: string, required = true): string[
   if (required && urls.length === 0)
     throw new Error(`${name} must list the service's base URLs (comma-separated)`);
   return urls;
+}
+
+/**
+ * BOURSE_ORDERS_SHARD_URLS: shard k's base URLs at index k, or undefined when unset (an unsharded
+ * deployment: BOURSE_ORDERS_URLS). Anything malformed is a startup error naming what is wrong.
+ */
+export function ordersShardUrls(env: NodeJS.ProcessEnv): string[][] | undefined {
+  const name = 'BOURSE_ORDERS_SHARD_URLS';
+  const raw = (env[name] ?? '').trim();
+  if (raw === '') return undefined;
+  if ((env.BOURSE_ORDERS_URLS ?? '').trim() !== '')
+    throw new Error(
+      `${name} and BOURSE_ORDERS_URLS are both set: a deployment is sharded (${name}) or not (BOURSE_ORDERS_URLS)`,
+    );
+  const seen = new Map<string, number>();
+  const shards = raw.split(';').map((group, k) => {
+    const urls = group
+      .split(',')
+      .map((u) => u.trim())
+      .filter(Boolean);
+    if (urls.length === 0)
+      throw new Error(
+        `${name}: shard ${k} lists no URL (shards are separated by ';', a shard's instances by ',': "http://a0,http://b0;http://a1,http://b1")`,
+      );
+    for (const url of urls) {
+      let parsed: URL;
+      try {
+        parsed = new URL(url);
+      } catch {
+        throw new Error(`${name}: shard ${k}: "${url}" is not a URL`);
+      }
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+        throw new Error(`${name}: shard ${k}: "${url}" is not an http(s) URL`);
+      const other = seen.get(url);
+      if (other !== undefined)
+        throw new Error(`${name}: "${url}" is listed for shard ${other} and shard ${k}`);
+      seen.set(url, k);
+    }
+    return urls;
+  });
+  const declared = (env.BOURSE_ORDERS_SHARDS ?? '').trim();
+  if (declared !== '' && Number(declared) !== shards.length)
+    throw new Error(
+      `${name} lists ${shards.length} shard(s) but BOURSE_ORDERS_SHARDS is ${declared}: every process must agree on the number of shards`,
+    );
+  return shards;
+}
+
+/** The layout the shard nodes run (risk shard k and matching shard k on node k), from the number of shards. */
+export function shardLayout(shards: number): ShardLayout {
+  return { riskShards: shards, matchingShards: shards };
 }
 
 /**
@@ -143,6 +222,11 @@ function urlList(env: NodeJS.ProcessEnv, name: string, required = true): string[
  * - `gateway`: the edge alone, with BOURSE_ORDERS_URLS / BOURSE_USERS_URLS (and optionally
  *   BOURSE_MARKET_DATA_URLS / BOURSE_REPORTING_URLS) naming the instances, and NATS_URL for the
  *   trading stream's trade_updates (no database).
+ * - `orders-shard`: one orders shard node (BOURSE_ORDERS_SHARD of BOURSE_ORDERS_SHARDS) as leader or
+ *   standby: its own door (/internal/orders-shard) and the orders service's API (/internal/orders).
+ *   A sharded deployment gives the gateway, market data, reporting and FIX BOURSE_ORDERS_SHARD_URLS
+ *   (each shard's instances) instead of BOURSE_ORDERS_URLS: one balancer per shard, combined by
+ *   shardedOrdersClient.
  */
 export async function start(config: Config, logger: Logger, role: Role): Promise<Running> {
   const closers: (() => Promise<void>)[] = [];
@@ -166,6 +250,10 @@ async function startRole(
 ): Promise<Running> {
   let ready = false;
   const needsServices = role !== 'gateway';
+  // a sharded deployment's orders shards, for the roles that call them (checked before anything opens)
+  const shardUrls = ['gateway', 'market-data', 'reporting', 'fix'].includes(role)
+    ? ordersShardUrls(process.env)
+    : undefined;
   const credential = await internalCredential(config, role);
   const platform = needsServices ? await openPlatform(config, logger, { migrate: true }) : undefined;
   if (platform) closers.push(() => platform.close());
@@ -215,9 +303,10 @@ async function startRole(
       db: platform.db,
       bus: platform.bus,
       config: DEFAULT_EXCHANGE_CONFIG,
-      layout: { riskShards: config.orders.shards, matchingShards: config.orders.shards },
+      layout: shardLayout(config.orders.shards),
       shard: config.orders.shard,
       logger,
+      ...(config.instanceId && { holder: config.instanceId }),
       leaseMs: config.orders.leaseMs,
       snapshotEvery: config.orders.snapshotEvery,
       // journal retention as the orders service's (BOURSE_JOURNAL_RETAIN, BOURSE_ARCHIVE_DIR)
@@ -274,31 +363,29 @@ async function startRole(
     // the gateway's settings for it (BOURSE_UPSTREAM_TIMEOUT_MS, BOURSE_HEALTH_INTERVAL_MS,
     // BOURSE_LEADER_WAIT_MS); mutual TLS on its pools when configured
     const balancing = loadGatewayConfig(env);
-    const upstream = (name: string, variable: string, roleHeader?: string) => {
-      const u = createUpstream(
-        name,
-        urlList(env, variable),
-        balancing,
-        logger,
-        {},
-        credential.tls,
-        roleHeader,
-      );
+    const upstream = (name: string, urls: string[], roleHeader?: string) => {
+      const u = createUpstream(name, urls, balancing, logger, {}, credential.tls, roleHeader);
       // closed after the services that call through it (closers run in reverse)
       closers.push(() => u.close());
       return u;
     };
-    ordersClient = httpOrdersClient(BALANCED_BASE_URL, {
-      internalToken: credential.send,
-      fetch: balancedFetch(upstream('orders', 'BOURSE_ORDERS_URLS', ROLE_HEADER), {
-        retry: resendableOrdersRequest,
-      }),
-    });
+    // one shard's instances (or the unsharded service's): its leader found by its role
+    const ordersOver = (name: string, urls: string[]) =>
+      httpOrdersClient(BALANCED_BASE_URL, {
+        internalToken: credential.send,
+        fetch: balancedFetch(upstream(name, urls, ROLE_HEADER), { retry: resendableOrdersRequest }),
+      });
+    ordersClient = shardUrls
+      ? shardedOrdersClient(
+          shardUrls.map((urls, k) => ordersOver(`orders-${k}`, urls)),
+          shardLayout(shardUrls.length),
+        )
+      : ordersOver('orders', urlList(env, 'BOURSE_ORDERS_URLS'));
     usersClient = createHttpUsersClient({
       baseUrl: BALANCED_BASE_URL,
       internalToken: credential.send,
       // every users-client call is a read or a verification: safe to send again (as the gateway's)
-      fetch: balancedFetch(upstream('users', 'BOURSE_USERS_URLS'), { retry: () => true }),
+      fetch: balancedFetch(upstream('users', urlList(env, 'BOURSE_USERS_URLS')), { retry: () => true }),
     });
   }
   let marketData: MarketDataService | undefined;
@@ -379,7 +466,15 @@ async function startRole(
     requireInternalToken(internal, credential.accept, anonymous);
     if (orders) await orders.register(internal);
     if (ordersNode) await ordersNode.register(internal);
-    if (shardNode) await internal.register(shardRoutes(shardNode), { prefix: SHARD_PREFIX });
+    if (shardNode) {
+      await internal.register(shardRoutes(shardNode), { prefix: SHARD_PREFIX });
+      // the orders service's own API on the shard node, so its callers (httpOrdersClient, through
+      // shardedOrdersClient) need nothing else: reads from the node's projection tables
+      await internal.register(
+        ordersRoutes(createShardOrdersClient(shardNode, createShardReads(platform!.db, shardNode))),
+        { prefix: DEFAULT_PREFIX },
+      );
+    }
     if (users) await users.register(internal);
     if (marketData) await marketData.register(internal);
     if (reporting) await reporting.register(internal);
@@ -393,6 +488,7 @@ async function startRole(
             db: platform?.db.kind,
             bus: platform?.bus.kind,
             ...(ordersNode && { orders: ordersNode.status() }),
+            ...(shardNode && { orders: shardStatus(shardNode) }),
             ...(marketData && { market_data: marketData.leader() }),
           }
         : {};
@@ -466,7 +562,14 @@ async function startRole(
     upstreams: servicesUrl
       ? { orders: [servicesUrl], users: [servicesUrl], marketData: [servicesUrl], reporting: [servicesUrl] }
       : {
-          orders: urlList(env, 'BOURSE_ORDERS_URLS'),
+          orders: shardUrls ? [] : urlList(env, 'BOURSE_ORDERS_URLS'),
+          ...(shardUrls && {
+            ordersShards: {
+              urls: shardUrls,
+              client: (shards: readonly OrdersClient[]) =>
+                shardedOrdersClient(shards, shardLayout(shardUrls.length)),
+            },
+          }),
           users: urlList(env, 'BOURSE_USERS_URLS'),
           marketData: urlList(env, 'BOURSE_MARKET_DATA_URLS', false),
           reporting: urlList(env, 'BOURSE_REPORTING_URLS', false),

@@ -46,7 +46,7 @@ import { orderRoutes } from './routes/orders.ts';
 import { positionRoutes } from './routes/positions.ts';
 import { unsupportedRoutes } from './routes/unsupported.ts';
 import { servicesProxy } from './service-proxy.ts';
-import { ordersCall, usersCall } from './services.ts';
+import { ordersCall, shardedOrdersCall, usersCall } from './services.ts';
 import { createTradeStream } from './trade-stream.ts';
 import { validatorCompiler } from './validation.ts';
 import { registerWeb } from './web.ts';
@@ -62,7 +62,16 @@ export {
 } from './config.ts';
 
 export interface UpstreamUrls {
+  /** the orders service's instances (one shard: its leader and standbys); empty with `ordersShards` */
   orders: string[];
+  /**
+   * a sharded deployment (shard nodes): each shard's instances, shard k at index k, and how the
+   * shards' clients make one (shardedOrdersClient over the layout: the gateway knows no layout)
+   */
+  ordersShards?: {
+    urls: readonly (readonly string[])[];
+    client(shards: readonly OrdersClient[]): OrdersClient;
+  };
   users: string[];
   /** the public market-data and reporting routes go there; without them those routes answer 503 */
   marketData?: string[];
@@ -105,7 +114,14 @@ export interface Gateway {
   /** ready, not listening */
   app: FastifyInstance;
   config: GatewayConfig;
-  upstreams: { orders: Upstream; users: Upstream; marketData?: Upstream; reporting?: Upstream };
+  /** `orders`: the unsharded service's balancer, or shard 0's; `ordersShards`: every shard's, in order */
+  upstreams: {
+    orders: Upstream;
+    ordersShards?: readonly Upstream[];
+    users: Upstream;
+    marketData?: Upstream;
+    reporting?: Upstream;
+  };
   metrics: GatewayMetrics;
   close(): Promise<void>;
 }
@@ -127,7 +143,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     attempt: (upstream: string, instance: string, outcome: 'answered' | 'not_leader' | 'failed') =>
       metrics.attempts.inc({ upstream, instance, outcome }),
   };
-  const make = (name: string, urls: string[], roleHeader?: string) => {
+  const make = (name: string, urls: readonly string[], roleHeader?: string) => {
     const upstream = createUpstream(name, urls, config, logger, events, deps.tls, roleHeader);
     for (const url of urls) {
       metrics.breaker.set({ upstream: name, instance: url }, 0);
@@ -135,15 +151,29 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     }
     return upstream;
   };
+  const sharded = deps.upstreams.ordersShards;
+  // only a shard's leader takes orders requests: its instances say which they are
+  const ordersShards = sharded?.urls.map((urls, k) => make(`orders-${k}`, urls, ROLE_HEADER));
   const upstreams: Gateway['upstreams'] = {
-    // only a shard's leader takes orders requests: its instances say which they are
-    orders: make('orders', deps.upstreams.orders, ROLE_HEADER),
+    orders: ordersShards?.[0] ?? make('orders', deps.upstreams.orders, ROLE_HEADER),
+    ...(ordersShards && { ordersShards }),
     users: make('users', deps.upstreams.users),
     ...(deps.upstreams.marketData?.length && { marketData: make('market-data', deps.upstreams.marketData) }),
     ...(deps.upstreams.reporting?.length && { reporting: make('reporting', deps.upstreams.reporting) }),
   };
+  // every balancer once (shard 0's is both `orders` and the first of `ordersShards`)
+  const every: Upstream[] = [
+    ...(ordersShards ?? [upstreams.orders]),
+    upstreams.users,
+    ...(upstreams.marketData ? [upstreams.marketData] : []),
+    ...(upstreams.reporting ? [upstreams.reporting] : []),
+  ];
+  const ordersUpstreams = ordersShards ?? [upstreams.orders];
 
-  const orders = ordersCall(upstreams.orders, config, deps.usersInternalToken, deps.inProcess?.orders);
+  const orders =
+    sharded && ordersShards && !deps.inProcess?.orders
+      ? shardedOrdersCall(ordersShards, config, deps.usersInternalToken, sharded.client)
+      : ordersCall(upstreams.orders, config, deps.usersInternalToken, deps.inProcess?.orders);
   const users = usersCall(upstreams.users, config, deps.usersInternalToken, deps.inProcess?.users);
   const quotes = await createQuotes({ cache: deps.cache, bus: deps.bus, orders, config, metrics });
   const ctx: GatewayContext = {
@@ -183,8 +213,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   readAsAlpaca(app);
   await registerOpenApi(app);
   await opsRoutes(app, {
-    upstreams: Object.values(upstreams),
-    required: [upstreams.orders, upstreams.users],
+    upstreams: every,
+    required: [...ordersUpstreams, upstreams.users],
     metrics,
     tokens: deps.opsTokens ?? [deps.usersInternalToken],
   });
@@ -194,8 +224,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   await calendarConfigRoutes(app);
   await unsupportedRoutes(app);
   await adminRoutes(app, ctx, {
-    upstreams: Object.values(upstreams),
-    orders: upstreams.orders,
+    upstreams: every,
+    orders: ordersUpstreams,
     marketData: upstreams.marketData,
     internalToken: deps.usersInternalToken,
     backup: deps.backup,
@@ -253,7 +283,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         { shutdownTimeoutMs: config.shutdownTimeoutMs },
         'gateway: shutdown deadline reached, ending the upstream calls in flight',
       );
-      for (const upstream of Object.values(upstreams)) upstream.abort();
+      for (const upstream of every) upstream.abort();
       // once those have had time to answer, the connections of whatever still holds the server
       lastly = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
     }, config.shutdownTimeoutMs);
@@ -262,7 +292,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     try {
       await app.close();
       await quotes.close();
-      await Promise.all(Object.values(upstreams).map((u) => u.close()));
+      await Promise.all(every.map((u) => u.close()));
     } finally {
       clearTimeout(deadline);
       clearTimeout(lastly);

@@ -34,6 +34,42 @@ export function ordersCall(
     );
 }
 
+/**
+ * A sharded deployment: one balancer per orders shard (its leader found by role, as above), and
+ * `combine` (the cli's shardedOrdersClient over the shard layout) routing each typed call to the
+ * shard that owns it. Per call, each shard's client sends through its own balancer with the call's
+ * request id and retry rule, so a shard's failover, breaker and retries are as without shards.
+ */
+export function shardedOrdersCall(
+  shards: readonly Upstream[],
+  config: GatewayConfig,
+  internalToken: string,
+  combine: (shards: readonly OrdersClient[]) => OrdersClient,
+): OrdersCall {
+  const build = (url: string, fetch: typeof globalThis.fetch) =>
+    httpOrdersClient(url, { internalToken, fetch, timeoutMs: config.upstreamTimeoutMs });
+  const methods = Object.keys(
+    build('http://method-names.invalid', globalThis.fetch),
+  ) as (keyof OrdersClient)[];
+  return (requestId, retry, run) =>
+    run(
+      combine(
+        shards.map(
+          (upstream) =>
+            Object.fromEntries(
+              methods.map((method) => [
+                method,
+                (...args: unknown[]) =>
+                  upstream.call({ requestId, retry }, (url, fetch) =>
+                    (build(url, fetch)[method] as (...a: unknown[]) => Promise<unknown>)(...args),
+                  ),
+              ]),
+            ) as unknown as OrdersClient,
+        ),
+      ),
+    );
+}
+
 /** Every users-client call is a read or a verification: safe to send again. */
 export function usersCall(
   upstream: Upstream,

@@ -42,9 +42,10 @@ describe('deploy/compose.yaml', () => {
       gateway: count('gateway'),
       users: count('users'),
       orders: count('orders'),
+      ordersShard: count('orders-shard'),
       marketData: count('market-data'),
       reporting: count('reporting'),
-    }).toEqual({ gateway: 2, users: 2, orders: 2, marketData: 2, reporting: 1 });
+    }).toEqual({ gateway: 2, users: 2, orders: 0, ordersShard: 4, marketData: 2, reporting: 1 });
     expect(Object.keys(services).filter((n) => services[n]!.image?.startsWith('nats:'))).toHaveLength(3);
     expect(services.postgres?.image).toMatch(/^postgres:/);
     expect(services.redis?.image).toMatch(/^redis:/);
@@ -60,20 +61,32 @@ describe('deploy/compose.yaml', () => {
       expect(env.NATS_URL!.split(',')).toHaveLength(3);
       expect(env.BOURSE_SECRET, name).toBeDefined();
       expect(s.healthcheck?.test?.join(' '), name).toContain('/healthz');
+      // the sharded deployment's variable, not the unsharded one (a role refuses both)
+      expect(env, name).not.toHaveProperty('BOURSE_ORDERS_URLS');
       // every URL a role is given names a service of this file
       for (const key of [
-        'BOURSE_ORDERS_URLS',
+        'BOURSE_ORDERS_SHARD_URLS',
         'BOURSE_USERS_URLS',
         'BOURSE_MARKET_DATA_URLS',
         'BOURSE_REPORTING_URLS',
       ]) {
-        for (const url of env[key]!.split(','))
+        for (const url of env[key]!.split(/[;,]/))
           expect(services, `${name}: ${url}`).toHaveProperty(new URL(url).hostname);
       }
+      expect(env.BOURSE_ORDERS_SHARDS, name).toBe('2');
     }
-    // the orders replicas lead or stand by for the same shard; per-instance consumers have their own names
-    const orders = Object.values(services).filter((s) => roleOf(s) === 'orders');
-    expect(new Set(orders.map((s) => s.environment.BOURSE_ORDERS_SHARD))).toEqual(new Set(['0']));
+    // shard k's URLs (the k-th group) are exactly the replicas that serve shard k: two each
+    const groups = services['gateway-1']!.environment.BOURSE_ORDERS_SHARD_URLS.split(';') as string[];
+    expect(groups).toHaveLength(2);
+    groups.forEach((group, k) => {
+      const hosts = group.split(',').map((u) => new URL(u).hostname);
+      const serving = Object.entries(services)
+        .filter(([, s]) => roleOf(s) === 'orders-shard' && s.environment.BOURSE_ORDERS_SHARD === String(k))
+        .map(([n]) => n);
+      expect(hosts.sort()).toEqual(serving.sort());
+      expect(hosts).toHaveLength(2);
+    });
+    // per-instance consumers and lease holders have their own names
     const ids = Object.values(services)
       .map((s) => s.environment?.BOURSE_INSTANCE_ID)
       .filter((id) => id !== undefined);
@@ -97,7 +110,7 @@ describe('deploy/k8s (kustomize)', () => {
     for (const d of of('ConfigMap')) for (const key of Object.keys(d.data)) expect(known, key).toContain(key);
     const workloads = [...of('Deployment'), ...of('StatefulSet')];
     const roles = workloads.map((w) => w.spec.template.spec.containers[0].args[2]).sort();
-    expect(roles).toEqual(['gateway', 'market-data', 'orders', 'reporting', 'users']);
+    expect(roles).toEqual(['gateway', 'market-data', 'orders-shard', 'orders-shard', 'reporting', 'users']);
     const services = new Set(of('Service').map((d) => d.metadata.name));
 
     for (const w of workloads) {
@@ -123,12 +136,27 @@ describe('deploy/k8s (kustomize)', () => {
         name,
       ).toHaveLength(1);
     }
-    // more than one of each stateless role, and the orders shard as leader + standby
+    // more than one of each stateless role, and each orders shard as leader + standby
     const replicas = Object.fromEntries(workloads.map((w) => [w.metadata.name, w.spec.replicas]));
-    expect(replicas).toMatchObject({ gateway: 2, users: 2, orders: 2, 'market-data': 2 });
-    const orders = workloads.find((w) => w.metadata.name === 'orders')!;
-    // a standby is never ready: a rolling update would wait for it forever
-    expect(orders.spec.updateStrategy.type).toBe('OnDelete');
+    expect(replicas).toMatchObject({ gateway: 2, users: 2, 'orders-0': 2, 'orders-1': 2, 'market-data': 2 });
+    const config = of('ConfigMap').find((d) => d.metadata.name === 'bourse-config')!.data;
+    expect(config).not.toHaveProperty('BOURSE_ORDERS_URLS');
+    expect(config.BOURSE_ORDERS_SHARDS).toBe('2');
+    const shardUrls = (config.BOURSE_ORDERS_SHARD_URLS as string).split(';');
+    expect(shardUrls).toHaveLength(2);
+    for (const [k, url] of shardUrls.entries()) {
+      const orders = workloads.find((w) => w.metadata.name === `orders-${k}`)!;
+      // a standby is never ready: a rolling update would wait for it forever
+      expect(orders.spec.updateStrategy.type).toBe('OnDelete');
+      const env = orders.spec.template.spec.containers[0].env as Doc[];
+      expect(env.find((e) => e.name === 'BOURSE_ORDERS_SHARD')?.value).toBe(String(k));
+      // the k-th group of BOURSE_ORDERS_SHARD_URLS is the Service of shard k's pods only
+      const service = of('Service').find((d) => d.metadata.name === new URL(url).hostname)!;
+      expect(service, url).toBeDefined();
+      expect(matches(service.spec.selector, orders.spec.template.metadata.labels)).toBe(true);
+      const other = workloads.find((w) => w.metadata.name === `orders-${1 - k}`)!;
+      expect(matches(service.spec.selector, other.spec.template.metadata.labels)).toBe(false);
+    }
   });
 });
 
@@ -147,9 +175,9 @@ describe('deploy/k8s rendered by kubectl kustomize', () => {
     const out = execFileSync('kubectl', ['kustomize', `${DEPLOY}k8s`], { encoding: 'utf8' });
     const docs = parseAllDocuments(out).map((d) => d.toJS() as Doc);
     const namespaced = docs.filter((d) => d.kind !== 'Namespace');
-    expect(namespaced.length).toBe(16);
+    expect(namespaced.length).toBe(19);
     for (const d of namespaced) expect(d.metadata.namespace, `${d.kind}/${d.metadata.name}`).toBe('bourse');
-    expect(docs.filter((d) => d.kind === 'PodDisruptionBudget')).toHaveLength(5);
+    expect(docs.filter((d) => d.kind === 'PodDisruptionBudget')).toHaveLength(6);
   });
 });
 

@@ -146,7 +146,8 @@ function instrumentView(i: {
 export interface AdminDeps {
   upstreams: readonly Upstream[];
   /** asked for their roles (shards, leaders, standbys) with the internal token */
-  orders: Upstream;
+  /** the orders balancers: the unsharded service's, or one per shard */
+  orders: readonly Upstream[];
   marketData?: Upstream | undefined;
   internalToken: string;
   /**

@@ -68,11 +68,13 @@ const healthz = (token: string) => ({
 });
 
 /**
- * Orders shards. An instance without leadership details (PGlite, the all-in-one process) is the
- * only writer of shard 0: shown as its leader, with the exchange's last seq when given.
+ * Orders shards, from every instance of every balancer (the unsharded service's, or one per shard
+ * node group), each placed by the shard it says it serves. An instance without leadership details
+ * (PGlite, the all-in-one process) is the only writer of shard 0: shown as its leader, with the
+ * exchange's last seq when given.
  */
 export async function ordersShards(
-  orders: Upstream,
+  orders: readonly Upstream[],
   token: string,
   lastSeq?: number,
 ): Promise<{ shards: ShardView[]; unreachable: Unreachable[] }> {
@@ -86,7 +88,8 @@ export async function ordersShards(
     }
     return view;
   };
-  for (const answer of await orders.each(healthz(token))) {
+  const answers = (await Promise.all(orders.map((u) => u.each(healthz(token))))).flat();
+  for (const answer of answers) {
     const found = detailsOf(answer);
     if ('error' in found) {
       unreachable.push({ url: answer.url, error: found.error });

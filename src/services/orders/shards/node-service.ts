@@ -167,6 +167,8 @@ export interface ShardNodeService {
   state(): ShardNode;
   /** last journaled seq */
   seq(): number;
+  /** who holds the shard's lease as this node knows it (its own name, its epoch: 0 until it leads); null on PGlite */
+  lease(): { holder: string; epoch: number } | null;
   /** messages journaled and not yet handed to the bus */
   unpublished(): number;
   /** how far this node has written its journal into the read tables (0 while it does not lead) */
@@ -644,6 +646,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
     shard,
     role: () => (stopped ? 'closed' : role),
     leading,
+    lease: () => leadership && { holder: leadership.holder, epoch: leadership.epoch() },
     submit: async (command, key) => {
       const { events, replayed } = await run(command, key);
       return replayed ? Object.assign(events.slice(), { replayed: true }) : events;

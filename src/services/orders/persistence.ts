@@ -478,7 +478,10 @@ export interface BatchRows {
 }
 
 /** The order as the API reports it when the engine rejected the new order. */
-export const rejectedOrderView = (cmd: NewOrderCommand): OrderView => ({
+export const rejectedOrderView = (cmd: NewOrderCommand): OrderView => commandOrderView(cmd, 'rejected');
+
+/** A new order as its command describes it, nothing filled, in `status` (rejected; held at a shard). */
+export const commandOrderView = (cmd: NewOrderCommand, status: OrderView['status']): OrderView => ({
   id: cmd.id,
   account: cmd.account,
   symbol: cmd.symbol,
@@ -490,7 +493,7 @@ export const rejectedOrderView = (cmd: NewOrderCommand): OrderView => ({
   price: cmd.price ?? 0,
   stopPrice: cmd.stopPrice ?? 0,
   postOnly: cmd.postOnly ?? false,
-  status: 'rejected',
+  status,
   triggered: false,
   filledNotional: 0,
   fees: 0,

@@ -21,7 +21,8 @@ export interface Outgoing {
 
 export const shardSubject = (shard: number): string => `orders.shard.${shard}`;
 
-const EXEC_KINDS = new Set<string>([
+/** the risk events that carry an order's new view: an execution message, and its row in the tables */
+export const EXEC_KINDS: ReadonlySet<string> = new Set<string>([
   'accepted',
   'fill',
   'canceled',

@@ -53,6 +53,7 @@ import type {
   ReplaceRequest,
   ShareTransferRequest,
 } from '../model.ts';
+import { commandOrderView } from '../persistence.ts';
 import {
   idempotencyKeyReused,
   notFound,
@@ -120,37 +121,7 @@ export function createShardOrdersClient(node: ShardNodeService, reads: ShardRead
 
   /** An order the risk shard holds, as far as it knows it (the matching shard has not answered yet). */
   function heldOrder(command: NewOrderCommand, id: number, clientOrderId: string | null): Order {
-    const now = Date.now();
-    return toOrder(
-      {
-        id,
-        account: command.account,
-        symbol: command.symbol,
-        side: command.side,
-        orderType: command.orderType,
-        tif: command.tif,
-        qty: command.qty,
-        filledQty: 0,
-        price: command.price ?? 0,
-        stopPrice: command.stopPrice ?? 0,
-        postOnly: command.postOnly ?? false,
-        status: 'held',
-        triggered: false,
-        filledNotional: 0,
-        fees: 0,
-        createdAt: now,
-        updatedAt: now,
-        ...(command.orderClass !== undefined &&
-          command.orderClass !== 'simple' && { orderClass: command.orderClass }),
-        ...(command.orderType === 'trailing_stop' && {
-          trailPrice: command.trailPrice ?? 0,
-          trailBps: command.trailBps ?? 0,
-          hwm: 0,
-          activationPrice: command.activationPrice ?? 0,
-        }),
-      },
-      clientOrderId,
-    );
+    return toOrder(commandOrderView({ ...command, id, ts: Date.now() }, 'held'), clientOrderId);
   }
 
   async function submitOrder(acct: string, request: NewOrderRequest) {

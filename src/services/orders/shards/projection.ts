@@ -37,6 +37,7 @@ import {
   CASH_MOVEMENTS,
   type Creation,
   c,
+  commandOrderView,
   cteFor,
   type Fencing,
   fenced,
@@ -50,6 +51,7 @@ import {
   type TableSpec,
   TRADES,
 } from '../persistence.ts';
+import { EXEC_KINDS } from './events.ts';
 
 /** The orders' columns that never change once created: a conflict keeps them as stored. */
 const CREATION = [
@@ -160,17 +162,6 @@ export interface ProjectedEntry {
   instruments: unknown[][];
 }
 
-const ORDER_EVENTS = new Set([
-  'accepted',
-  'fill',
-  'canceled',
-  'expired',
-  'replaced',
-  'triggered',
-  'released',
-  'trailed',
-]);
-
 /** What journal entry `seq` changes in the tables: captured right after the node applied it. */
 export function projectionOf(
   seq: number,
@@ -201,7 +192,7 @@ export function projectionOf(
     if (ev.type === 'held' && command?.type === 'new_order') {
       // acknowledged: held here and on its way to the book
       out.orders.push({
-        view: { ...rejectedOrderView(command), status: 'new' },
+        view: commandOrderView(command, 'new'),
         creation: created(null),
         cancelReason: null,
       });
@@ -217,7 +208,7 @@ export function projectionOf(
             cancelReason: null,
           });
       } else out.rejections.push({ id: ev.id, reason: ev.reason });
-    } else if ('order' in ev && ORDER_EVENTS.has(ev.type)) {
+    } else if ('order' in ev && EXEC_KINDS.has(ev.type)) {
       // a leg appears first here, accepted at its matching shard
       const creation =
         ev.type === 'accepted'

@@ -14,22 +14,12 @@
  * the same rows, without the wait covering that owner's latest entries).
  */
 import type { Queryable } from '../../../platform/db/types.ts';
-import type { OrdersClient } from '../client.ts';
-import { tableReads } from '../handlers.ts';
+import { type TableReads, tableReads } from '../handlers.ts';
 import { unavailable } from '../problems.ts';
 import type { ShardNodeService } from './node-service.ts';
 
-export type ShardReads = Pick<
-  OrdersClient,
-  | 'getOrder'
-  | 'getOrderByClientId'
-  | 'listOrders'
-  | 'accountTrades'
-  | 'cashMovements'
-  | 'symbolTrades'
-  | 'balance'
-  | 'positions'
->;
+/** the orders service's table reads (handlers.ts), served by a shard node */
+export type ShardReads = TableReads;
 
 /** How long a read waits for the projection before it answers 503. */
 const READ_WAIT_MS = 5000;

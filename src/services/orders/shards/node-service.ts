@@ -51,6 +51,7 @@ import { settledWithin } from '../../../platform/settled.ts';
 import { type Leadership, openLeadership } from '../leadership.ts';
 import type { StorageStatus } from '../model.ts';
 import { FencedError, type Fencing } from '../persistence.ts';
+import { notLeader } from '../problems.ts';
 import { createBatchProjector, type Projector } from '../projector.ts';
 import {
   createPruner,
@@ -260,8 +261,17 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
     leaseMs: leadership.leaseMs,
   };
 
+  /**
+   * What a caller whose input this node will not commit is answered (closed, lease lost, commit
+   * refused by the fence): 503 not-leader, nothing executed, so it may go to the new leader.
+   */
+  const fencedOut = (detail: string) => notLeader('fenced', detail);
+
   function enqueue(input: ShardInput): Promise<Answered> {
-    if (stopped || role === 'fenced') return Promise.reject(new Error(`shard ${shard} is not leading`));
+    if (stopped || role === 'fenced')
+      return Promise.reject(
+        fencedOut(`orders shard ${shard} is ${stopped ? 'closed' : 'no longer the leader of its shard'}`),
+      );
     return new Promise((resolve, reject) => {
       queue.push({ input, resolve, reject });
       kick();
@@ -438,7 +448,11 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
   function fail(err: Error, batch: Pending[]): void {
     log.error({ err }, 'orders shard: journal write failed; stopping');
     role = 'fenced';
-    for (const p of [...batch, ...queue.splice(0)]) p.reject(err);
+    // refused by the fence: nothing of the batch was written (any other failure: unknown); what
+    // was still queued was never applied
+    const stopping = fencedOut(`orders shard ${shard} stopped leading: ${err.message}`);
+    for (const p of batch) p.reject(err instanceof FencedError ? stopping : err);
+    for (const p of queue.splice(0)) p.reject(stopping);
     void stopConsuming();
     void pruner?.close();
   }
@@ -601,6 +615,9 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
       leadership.onLost((err) => {
         log.error({ err }, 'orders shard: lease lost; fenced');
         role = 'fenced';
+        // not taken by the pump yet, so never applied: they would wait for ever
+        for (const p of queue.splice(0))
+          p.reject(fencedOut(`orders shard ${shard} lost its lease: no longer the leader`));
         void stopConsuming();
         void pruner?.close();
       });

@@ -127,7 +127,7 @@ function httpServer(logger: Logger, component: string, tls?: InternalCredential[
 
 /**
  * A shard node's part of /healthz's details, in the shape `--role orders` gives (role, shard,
- * holder, epoch, seq): the gateway's admin status gathers both kinds by shard the same way.
+ * holder, epoch, seq, lag): the gateway's admin status gathers both kinds by shard the same way.
  */
 function shardStatus(node: ShardNodeService) {
   const lease = node.lease();
@@ -138,6 +138,7 @@ function shardStatus(node: ShardNodeService) {
     holder: lease?.holder ?? null,
     epoch: lease?.epoch ?? 0,
     seq: node.seq(),
+    lag: node.lag(),
     unpublished: node.unpublished(),
   };
 }

@@ -222,12 +222,18 @@ describeWith(['postgres', 'redis'], 'bourse cluster --shards 2', () => {
         const k = view.shard as number;
         const mine = c.processes.filter((p) => p.shard === k).map((p) => p.url);
         const leader = view.leader as { url: string; holder: string; epoch: number };
-        const standbys = view.standbys as { url: string; holder: string }[];
+        const standbys = view.standbys as { url: string; holder: string; seq: number; lag: number }[];
         expect(mine).toContain(leader.url);
         expect(leader.holder).toBe(`orders-${k}a`);
         expect(leader.epoch).toBeGreaterThan(0);
         expect(standbys.map((s) => s.url)).toEqual(mine.filter((u) => u !== leader.url));
         expect(standbys.map((s) => s.holder)).toEqual([`orders-${k}b`]);
+        // a standby following the leader's journal says how far it is (entries found new at its last read)
+        for (const s of standbys) {
+          expect(typeof s.seq).toBe('number');
+          expect(typeof s.lag).toBe('number');
+          expect(s.lag).toBeGreaterThanOrEqual(0);
+        }
       }
     });
 

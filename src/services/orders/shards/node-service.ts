@@ -182,6 +182,11 @@ export interface ShardNodeService {
   projected(seq: number, timeoutMs: number): Promise<boolean>;
   /** the seq of the snapshot this node started from, or null (replayed the journal from its start) */
   restoredFrom(): number | null;
+  /**
+   * A standby's lag: the journal entries its last read of the leader's journal found new (it reads
+   * every FOLLOW_EVERY_MS), as the orders service's standby reports it; 0 while leading.
+   */
+  lag(): number;
   /** archives what retention allows now (joins a run in progress); null while not leading */
   prune(): Promise<PruneResult | null>;
   /**
@@ -610,10 +615,13 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
   /** A standby applies what the leader journals, so a takeover has only the last entries to read. */
   let following: Promise<void> | null = null;
   let follow = false;
+  let lastLag = 0;
   async function followJournal(): Promise<void> {
     while (follow && !stopped) {
       try {
+        const before = seq;
         await catchUp();
+        lastLag = seq - before;
       } catch (err) {
         log.warn({ err }, 'orders shard: following the journal failed; retrying');
       }
@@ -762,6 +770,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
       }
     },
     restoredFrom: () => restoredFrom,
+    lag: () => (role === 'leader' ? 0 : lastLag),
     prune: () => (pruner !== null && role === 'leader' && !stopped ? pruner.run() : Promise.resolve(null)),
     async close({ flush = true } = {}) {
       // what is queued is committed and what is committed is sent, for a while (a bus or database

@@ -49,6 +49,7 @@ import type { Db } from '../../../platform/db/types.ts';
 import type { Logger } from '../../../platform/logger.ts';
 import { settledWithin } from '../../../platform/settled.ts';
 import { type Leadership, openLeadership } from '../leadership.ts';
+import { lastViewOf } from '../mapping.ts';
 import type { StorageStatus } from '../model.ts';
 import { FencedError, type Fencing } from '../persistence.ts';
 import { notLeader } from '../problems.ts';
@@ -145,7 +146,8 @@ export interface ShardNodeService {
   admin(command: AdminCommand): Promise<ShardStep>;
   /**
    * The matching shard's verdict on an order this node holds: its view once booked (or traded,
-   * cancelled, expired) there, or the refusal; null if none came within `timeoutMs`.
+   * cancelled, expired) there, or the refusal; null if none came within `timeoutMs`. answer() for
+   * `new_order`, read as one view: call it as soon as the order's submit resolved.
    */
   verdict(orderId: number, timeoutMs: number): Promise<OrderView | RejectedVerdict | null>;
   /**
@@ -332,11 +334,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
           return;
         }
         for (let i = 0; i < batch.length; i++) batch[i]!.resolve(steps[i]!);
-        for (const step of steps)
-          if (step !== EMPTY && !step.replayed) {
-            settleVerdicts(step.events);
-            settleAnswers(step.events);
-          }
+        for (const step of steps) if (step !== EMPTY && !step.replayed) settleAnswers(step.events);
         if (sent.length > 0) queueOut(seq, sent);
         if (changed.length > 0) projector?.offer(changed);
         if (snapshotEvery > 0 && seq - lastSnapshotSeq >= snapshotEvery && snapshotting === null) snapshot();
@@ -383,35 +381,6 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
     log.info({ seq }, 'orders shard: restored from a snapshot');
   }
 
-  // orders waiting for their matching shard's verdict, and recent verdicts nobody waited for yet
-  const waiting = new Map<number, ((v: OrderView | RejectedVerdict) => void)[]>();
-  const verdicts = new Map<number, OrderView | RejectedVerdict>();
-  const settleVerdicts = (events: RiskEvent[]) => {
-    for (const ev of events) {
-      let id: number | undefined;
-      let v: OrderView | RejectedVerdict | undefined;
-      if (ev.type === 'rejected' && ev.command === 'new_order' && ev.id !== undefined) {
-        id = ev.id;
-        v = { rejected: ev.reason };
-      } else if ('order' in ev) {
-        id = ev.order.id;
-        v = ev.order;
-      }
-      if (id === undefined || v === undefined) continue;
-      const resolvers = waiting.get(id);
-      if (resolvers) {
-        waiting.delete(id);
-        // the last view of this input: an order that traded at once answers filled, not new
-        const last = [...events].reverse().find((e) => 'order' in e && e.order.id === id);
-        const answer = last && 'order' in last ? last.order : v;
-        for (const r of resolvers) r(answer);
-      } else if (!verdicts.has(id)) {
-        verdicts.set(id, v);
-        if (verdicts.size > 10_000) verdicts.delete(verdicts.keys().next().value!);
-      }
-    }
-  };
-
   // callers waiting for the settlement that answers a command they routed (answer())
   type Watch = { command: 'new_order' | 'cancel' | 'replace'; resolve(events: RiskEvent[]): void };
   const watching = new Map<number, Watch[]>();
@@ -433,6 +402,29 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
       else watching.delete(id!);
     }
   };
+
+  function answer(
+    orderId: number,
+    command: Watch['command'],
+    timeoutMs: number,
+  ): Promise<RiskEvent[] | null> {
+    return new Promise((resolve) => {
+      const w: Watch = {
+        command,
+        resolve: (events) => {
+          clearTimeout(timer);
+          resolve(events);
+        },
+      };
+      const timer = setTimeout(() => {
+        const rest = (watching.get(orderId) ?? []).filter((x) => x !== w);
+        if (rest.length > 0) watching.set(orderId, rest);
+        else watching.delete(orderId);
+        resolve(null);
+      }, timeoutMs);
+      watching.set(orderId, [...(watching.get(orderId) ?? []), w]);
+    });
+  }
 
   // the highest order id journaled, refused orders' included, so that no id is given twice
   let lastNumbered = 0;
@@ -712,40 +704,19 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
         : null;
     },
     admin: (command) => enqueue({ kind: 'admin', command: { ...command, ts: clock() } }),
-    verdict: (orderId, timeoutMs) => {
-      const known = verdicts.get(orderId);
-      if (known !== undefined) return Promise.resolve(known);
-      return new Promise((resolve) => {
-        const timer = setTimeout(() => {
-          const rest = (waiting.get(orderId) ?? []).filter((r) => r !== done);
-          if (rest.length > 0) waiting.set(orderId, rest);
-          else waiting.delete(orderId);
-          resolve(null);
-        }, timeoutMs);
-        const done = (v: OrderView | RejectedVerdict) => {
-          clearTimeout(timer);
-          resolve(v);
-        };
-        waiting.set(orderId, [...(waiting.get(orderId) ?? []), done]);
-      });
+    verdict: async (orderId, timeoutMs) => {
+      const events = await answer(orderId, 'new_order', timeoutMs);
+      if (events === null) return null;
+      // the settlement's first word on the order: its refusal, or its last view (traded at once: filled)
+      const first = events.find((e) =>
+        e.type === 'rejected'
+          ? e.command === 'new_order' && e.id === orderId
+          : 'order' in e && e.order.id === orderId,
+      );
+      if (first?.type === 'rejected') return { rejected: first.reason };
+      return lastViewOf(events, orderId)?.view ?? null;
     },
-    answer: (orderId, command, timeoutMs) =>
-      new Promise((resolve) => {
-        const w: Watch = {
-          command,
-          resolve: (events) => {
-            clearTimeout(timer);
-            resolve(events);
-          },
-        };
-        const timer = setTimeout(() => {
-          const rest = (watching.get(orderId) ?? []).filter((x) => x !== w);
-          if (rest.length > 0) watching.set(orderId, rest);
-          else watching.delete(orderId);
-          resolve(null);
-        }, timeoutMs);
-        watching.set(orderId, [...(watching.get(orderId) ?? []), w]);
-      }),
+    answer,
     storageStatus: async () => ({
       ...(await shardStorage(db, shard, seq, clock(), archiveDir)),
       lastBackup: await lastBackup(db),

@@ -796,15 +796,20 @@ export async function writeProjection(
  * increment: the server ends such a transaction after the lease (idle_in_transaction_session_timeout).
  */
 export async function fenced<T>(db: Db, fencing: Fencing, write: (tx: Queryable) => Promise<T>): Promise<T> {
-  const epoch = fencing.epoch();
   return db.transaction(async (tx) => {
-    const { rows: mine } = await tx.query(
-      `SELECT set_config('idle_in_transaction_session_timeout', $3, true) FROM orders_leader
-        WHERE shard = $1 AND epoch = $2 FOR SHARE`,
-      [fencing.shard, epoch, String(fencing.leaseMs)],
-      { prepare: true },
-    );
-    if (mine.length === 0) throw new FencedError(fencing.shard, epoch);
+    await requireEpoch(tx, fencing);
     return write(tx);
   });
+}
+
+/** Inside a transaction: the shard's epoch is still the writer's (held FOR SHARE), else FencedError. */
+export async function requireEpoch(tx: Queryable, fencing: Fencing): Promise<void> {
+  const epoch = fencing.epoch();
+  const { rows: mine } = await tx.query(
+    `SELECT set_config('idle_in_transaction_session_timeout', $3, true) FROM orders_leader
+      WHERE shard = $1 AND epoch = $2 FOR SHARE`,
+    [fencing.shard, epoch, String(fencing.leaseMs)],
+    { prepare: true },
+  );
+  if (mine.length === 0) throw new FencedError(fencing.shard, epoch);
 }

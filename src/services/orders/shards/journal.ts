@@ -10,7 +10,7 @@ import type { NodeSnapshot } from '../../../engine/shards/snapshot.ts';
 import type { Queryable } from '../../../platform/db/types.ts';
 import { shardSegments } from '../archive.ts';
 import type { StorageStatus } from '../model.ts';
-import { FencedError, type Fencing } from '../persistence.ts';
+import { FencedError, type Fencing, requireEpoch } from '../persistence.ts';
 import type { RetainedJournal } from '../retention.ts';
 import type { KeyWindowData } from './keys.ts';
 
@@ -139,14 +139,7 @@ export function shardJournal(shard: number, fencing: Fencing | null): RetainedJo
       return rows.map((r) => ({ seq: Number(r.seq), input: r.input }));
     },
     async remove(tx, from, to) {
-      if (fencing !== null) {
-        const epoch = fencing.epoch();
-        const { rows } = await tx.query<{ epoch: number }>(
-          'SELECT epoch FROM orders_leader WHERE shard = $1 FOR SHARE',
-          [shard],
-        );
-        if (rows[0] === undefined || Number(rows[0].epoch) !== epoch) throw new FencedError(shard, epoch);
-      }
+      if (fencing !== null) await requireEpoch(tx, fencing);
       await tx.query('DELETE FROM shard_journal WHERE shard = $1 AND seq >= $2 AND seq <= $3', [
         shard,
         from,

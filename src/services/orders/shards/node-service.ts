@@ -444,12 +444,19 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
 
   function fail(err: Error, batch: Pending[]): void {
     log.error({ err }, 'orders shard: journal write failed; stopping');
-    role = 'fenced';
-    // refused by the fence: nothing of the batch was written (any other failure: unknown); what
-    // was still queued was never applied
+    // refused by the fence: nothing of the batch was written (any other failure: unknown)
     const stopping = fencedOut(`orders shard ${shard} stopped leading: ${err.message}`);
     for (const p of batch) p.reject(err instanceof FencedError ? stopping : err);
-    for (const p of queue.splice(0)) p.reject(stopping);
+    stepDown(stopping);
+  }
+
+  /**
+   * Stops leading for good (lease lost, journal refused): what was still queued was never applied,
+   * so its callers are refused (they would wait for ever), and nothing more is consumed or archived.
+   */
+  function stepDown(refusal: Error): void {
+    role = 'fenced';
+    for (const p of queue.splice(0)) p.reject(refusal);
     void stopConsuming();
     void pruner?.close();
   }
@@ -638,12 +645,7 @@ export async function startShardNode(options: ShardNodeOptions): Promise<ShardNo
       await following;
       leadership.onLost((err) => {
         log.error({ err }, 'orders shard: lease lost; fenced');
-        role = 'fenced';
-        // not taken by the pump yet, so never applied: they would wait for ever
-        for (const p of queue.splice(0))
-          p.reject(fencedOut(`orders shard ${shard} lost its lease: no longer the leader`));
-        void stopConsuming();
-        void pruner?.close();
+        stepDown(fencedOut(`orders shard ${shard} lost its lease: no longer the leader`));
       });
     }
     if (stopped) return;
